@@ -1,0 +1,3 @@
+from gasvc.cli import main
+
+main()

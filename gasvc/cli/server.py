@@ -1,0 +1,77 @@
+"""`gas server …`: run the self-hosted Open API server and manage its users."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from gasvc.errors import ConfigError
+from gasvc.server.settings import ServerSettings
+
+DATA_DIR = click.option(
+    "--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Folder holding the metadata database and the blobs (created if needed).",
+)
+
+
+@click.group()
+def server() -> None:
+    """Run a self-hosted TensorBay Open API v1 server.
+
+    \b
+    Example:
+      gas server add-user alice --data-dir ./gas-data
+      gas server start --data-dir ./gas-data --certfile cert.pem --keyfile key.pem
+    """
+
+
+@server.command("add-user")
+@click.argument("name")
+@DATA_DIR
+@click.option("--email", default="", help="The user's e-mail address.")
+def add_user(name: str, data_dir: Path, email: str) -> None:
+    """Create user NAME (if new) and print a new access key for it.
+
+    \b
+    Example:
+      gas server add-user alice --data-dir ./gas-data
+    """
+    from gasvc.server.app import open_engine
+
+    engine = open_engine(ServerSettings(data_dir=data_dir))
+    click.echo(engine.datasets.add_user(name, email))
+
+
+@server.command()
+@DATA_DIR
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8321, show_default=True, type=int, help="Port to listen on.")
+@click.option("--certfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="TLS certificate (PEM); serves HTTPS together with --keyfile.")
+@click.option("--keyfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="TLS private key (PEM).")
+@click.option("--public-url", help="URL clients reach this server at (behind a proxy).")
+def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: Path | None,
+          public_url: str | None) -> None:
+    """Serve the Open API at http(s)://HOST:PORT/gatewayv2/tensorbay-open-api/v1/.
+
+    \b
+    Example:
+      gas server start --data-dir ./gas-data --port 8443 --certfile c.pem --keyfile k.pem
+    """
+    import uvicorn
+
+    from gasvc.server.app import create_app
+
+    if (certfile is None) != (keyfile is None):
+        raise ConfigError("--certfile and --keyfile go together", "give both to serve HTTPS")
+    settings = ServerSettings(data_dir=data_dir, host=host, port=port, certfile=certfile,
+                              keyfile=keyfile, public_url=public_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings)
+    scheme = "https" if certfile else "http"
+    click.echo(f"gas server: {scheme}://{host}:{port}/ data in {data_dir}", err=True)
+    uvicorn.run(app, host=host, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile,
+                log_level="info", access_log=True, timeout_graceful_shutdown=5)

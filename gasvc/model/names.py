@@ -1,0 +1,87 @@
+"""Rules for the names users give: datasets, segments, remote paths, branches, tags, checksums.
+
+They are checked before anything touches storage, on the server and in the client alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gasvc.errors import InvalidParams
+
+ROOT_COMMIT = "0" * 32
+MAX_NAME = 255
+MAX_PATH = 1024
+
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+_COMMIT_ID = re.compile(r"[0-9a-f]{32}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_REF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*")
+
+
+def is_sha1(value: str) -> bool:
+    return bool(_SHA1.fullmatch(value))
+
+
+def is_commit_id(value: str) -> bool:
+    return bool(_COMMIT_ID.fullmatch(value))
+
+
+def check_checksum(value: object) -> str:
+    if not isinstance(value, str) or not is_sha1(value):
+        raise InvalidParams(
+            f"invalid checksum {value!r}", "a checksum is the SHA-1 of the file: 40 lowercase hex"
+        )
+    return value
+
+
+def _check_text(kind: str, value: object, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidParams(f"{kind} must be a string, not {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidParams(f"{kind} is longer than {limit} characters", f"shorten the {kind}")
+    if _CONTROL.search(value):
+        raise InvalidParams(f"{kind} {value!r} contains a control character", "remove it")
+    return value
+
+
+def check_remote_path(value: object) -> str:
+    """A POSIX relative path: no leading '/', no '\\', no empty, '.' or '..' parts."""
+    path = _check_text("remote path", value, MAX_PATH)
+    hint = "use a relative POSIX path such as 'images/0001.jpg'"
+    if not path or path.startswith("/") or "\\" in path:
+        raise InvalidParams(f"invalid remote path {path!r}: should follow linux style", hint)
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        raise InvalidParams(f"invalid remote path {path!r}: empty, '.' or '..' part", hint)
+    return path
+
+
+def check_segment_name(value: object) -> str:
+    """A segment name is one folder name: no '/', '\\', control characters, '.' or '..'."""
+    name = _check_text("segment name", value, MAX_NAME)
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise InvalidParams(
+            f"invalid segment name {name!r}", "a segment name cannot contain '/' or '\\'"
+        )
+    return name
+
+
+def check_dataset_name(value: object) -> str:
+    name = _check_text("dataset name", value, MAX_NAME)
+    if not name.strip() or any(c in name for c in ":@#/\\"):
+        raise InvalidParams(
+            f"invalid dataset name {name!r}",
+            "use letters, digits, '-', '_' or '.'; ':', '@', '#', '/' are not allowed",
+        )
+    return name
+
+
+def check_ref_name(kind: str, value: object) -> str:
+    """Branch and tag names: git-like, never a 32-hex commit id, never '..'."""
+    name = _check_text(f"{kind} name", value, MAX_NAME)
+    if not _REF_NAME.fullmatch(name) or ".." in name or name.endswith("/") or is_commit_id(name):
+        raise InvalidParams(
+            f"invalid {kind} name {name!r}",
+            f"a {kind} name starts with a letter or digit and uses letters, digits, '.', '_', '-'",
+        )
+    return name

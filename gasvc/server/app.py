@@ -1,0 +1,47 @@
+"""`create_app(settings)`: the Starlette application, built from explicit settings."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from gasvc.errors import GasError
+from gasvc.server.blobs import DirectoryBlobStore
+from gasvc.server.engine import Engine
+from gasvc.server.http import (
+    RequestIdMiddleware,
+    api_route,
+    on_gas_error,
+    on_http_error,
+    on_unexpected,
+)
+from gasvc.server.meta import SqliteMetaStore
+from gasvc.server.routes import core
+from gasvc.server.settings import API_PREFIX, ServerSettings
+
+
+def open_engine(settings: ServerSettings) -> Engine:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Engine(SqliteMetaStore(settings.meta_path), DirectoryBlobStore(settings.blob_dir))
+
+
+def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starlette:
+    engine = engine or open_engine(settings)
+    auth, limit = engine.datasets.authenticate, settings.max_json_bytes
+    table = core.routes(engine)
+    routes: list[BaseRoute] = [
+        api_route(method, API_PREFIX + path, handler, auth, limit)
+        for method, path, handler in table
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={
+            GasError: on_gas_error, HTTPException: on_http_error, Exception: on_unexpected,
+        },
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

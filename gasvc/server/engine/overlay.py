@@ -1,0 +1,71 @@
+"""A draft's pending item changes and their flush into the draft's segment trees.
+
+Writes to a draft land in `draft_changes` (one row per item, O(1) each). Before a draft is read
+item by item, or committed, the changes are applied to its trees: O(k) leaves rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gasvc.server import tree
+from gasvc.server.engine.context import Context
+from gasvc.server.meta import MetaTx
+from gasvc.server.records import Dataset, Draft
+from gasvc.server.tree import TreeRef
+
+
+def flush(ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft) -> dict[str, Any]:
+    """Apply every pending change of `draft`, save its state and return it."""
+    state: dict[str, Any] = json.loads(draft.state)
+    segments = tx.changed_segments(dataset.id, draft.number)
+    if not segments:
+        return state
+    objects = ctx.objects(tx)
+    for name in segments:
+        segment = state["segments"].get(name)
+        if segment is not None:
+            changes = (
+                (key, None if value is None else json.loads(value))
+                for key, value in tx.changes(dataset.id, draft.number, name)
+            )
+            old = TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
+            new = tree.apply(old, changes, objects.get, objects.put)
+            segment["manifest"], segment["count"] = new.manifest, new.count
+        tx.clear_changes(dataset.id, draft.number, name)
+    tx.update_draft(dataset.id, draft.number, state=json.dumps(state))
+    return state
+
+
+def flush_if_pending(ctx: Context, dataset_id: str, number: int) -> None:
+    """Flush a draft's pending changes, if it has any, in a write transaction of its own."""
+    with ctx.meta.read() as tx:
+        pending = bool(tx.changed_segments(dataset_id, number))
+    if pending:
+        with ctx.meta.write() as tx:
+            dataset, draft = tx.dataset(dataset_id), tx.draft(dataset_id, number)
+            if dataset is not None and draft is not None:
+                flush(ctx, tx, dataset, draft)
+
+
+def current_item(
+    ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft, state: dict[str, Any],
+    segment: str, key: str,
+) -> Any | None:
+    """An item of a draft as it is now: the pending change if there is one, else its tree's."""
+    found, value = tx.change(dataset.id, draft.number, segment, key)
+    if found:
+        return None if value is None else json.loads(value)
+    info = state["segments"].get(segment)
+    if info is None:
+        return None
+    ref = TreeRef(info.get("manifest"), int(info.get("count", 0)))
+    return tree.lookup(ref, key, ctx.objects(tx).get)
+
+
+def stage(tx: MetaTx, dataset: Dataset, draft: Draft, segment: str, key: str,
+          value: Any | None) -> None:
+    """Record a pending change: `value` None deletes the item."""
+    text = None if value is None else json.dumps(value, separators=(",", ":"))
+    tx.put_change(dataset.id, draft.number, segment, key, text)

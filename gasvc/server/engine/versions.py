@@ -1,0 +1,229 @@
+"""Branches, drafts, commits and tags: the version graph of a dataset (spec 2.3, 3.3–3.6)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from gasvc.errors import Forbidden, InvalidParams, NameConflict, ParamsMissing, ResourceNotExist
+from gasvc.model.names import ROOT_COMMIT, check_ref_name, is_commit_id
+from gasvc.server.engine.context import Context
+from gasvc.server.engine.overlay import flush
+from gasvc.server.meta import MetaTx
+from gasvc.server.records import Commit, Dataset, Draft, User
+
+DRAFT_STATUSES = ("OPEN", "CLOSED", "COMMITTED")
+MIN_ABBREV = 7
+
+
+def commit_info(commit: Commit) -> dict[str, Any]:
+    return {
+        "commitId": commit.id, "parentCommitId": commit.parent_id, "title": commit.title,
+        "description": commit.description,
+        "committer": {"name": commit.committer, "date": commit.date},
+    }
+
+
+def draft_info(draft: Draft) -> dict[str, Any]:
+    return {
+        "number": draft.number, "title": draft.title, "branchName": draft.branch,
+        "status": draft.status, "parentCommitId": draft.parent_commit,
+        "author": {"name": draft.author, "date": draft.created}, "updatedAt": draft.updated,
+        "description": draft.description,
+    }
+
+
+def resolve_revision(tx: MetaTx, dataset_id: str, revision: str) -> str | None:
+    """A commit id for a revision: commit id, branch, tag, or an unambiguous id prefix."""
+    if revision == ROOT_COMMIT or (is_commit_id(revision) and tx.commit(dataset_id, revision)):
+        return revision
+    for table in ("branches", "tags"):
+        ref = tx.ref(table, dataset_id, revision)
+        if ref is not None:
+            return ref.commit_id
+    if len(revision) >= MIN_ABBREV and all(c in "0123456789abcdef" for c in revision):
+        found = tx.commits_with_prefix(dataset_id, revision)
+        if len(found) == 1:
+            return found[0].id
+    return None
+
+
+class Versions:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # branches ----------------------------------------------------------------------------
+    def list_branches(self, user: User, dataset_id: str, name: str | None, offset: int,
+                      limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            refs, total = tx.list_refs("branches", dataset.id, name, offset, limit)
+            return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
+
+    def _ref_info(self, tx: MetaTx, dataset: Dataset, name: str, commit_id: str
+                  ) -> dict[str, Any]:
+        info: dict[str, Any] = {"name": name, "commitId": commit_id}
+        commit = tx.commit(dataset.id, commit_id)
+        if commit is not None:
+            info.update(commit_info(commit))
+        return info
+
+    def create_branch(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        name = check_ref_name("branch", body.get("name"))
+        revision = body.get("commit")
+        if not isinstance(revision, str):
+            raise ParamsMissing("commit is required", "give the commit the branch starts at")
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            commit_id = resolve_revision(tx, dataset.id, revision)
+            if commit_id is None:
+                raise ResourceNotExist(f"revision {revision!r} does not exist")
+            if commit_id == ROOT_COMMIT:
+                raise Forbidden("cannot create a branch on the root commit",
+                                "commit something first")
+            if tx.ref("branches", dataset.id, name) is not None:
+                raise NameConflict(f"branch {name!r} already exists")
+            tx.add_ref("branches", dataset.id, name, commit_id)
+
+    def delete_branch(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        name = body.get("name")
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            if name == dataset.default_branch:
+                raise Forbidden(f"cannot delete the default branch {name!r}")
+            if not isinstance(name, str) or not tx.delete_ref("branches", dataset.id, name):
+                raise ResourceNotExist(f"branch {name!r} does not exist")
+
+    # drafts ------------------------------------------------------------------------------
+    def list_drafts(self, user: User, dataset_id: str, status: str | None, branch: str | None,
+                    offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        status = status or "OPEN"
+        if status not in (*DRAFT_STATUSES, "ALL"):
+            raise InvalidParams(f"invalid draft status {status!r}", "use OPEN, CLOSED, "
+                                "COMMITTED or ALL")
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            drafts, total = tx.list_drafts(
+                dataset.id, None if status == "ALL" else status, branch, offset, limit
+            )
+        return [draft_info(d) for d in drafts], total
+
+    def create_draft(self, user: User, dataset_id: str, body: dict[str, Any]) -> int:
+        branch = body.get("branchName")
+        title = body.get("title")
+        if not isinstance(branch, str):
+            raise ParamsMissing("branchName is required")
+        if not isinstance(title, str) or not title:
+            raise ParamsMissing("title is required", "give the draft a title")
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            head = tx.ref("branches", dataset.id, branch)
+            if head is None:
+                raise ResourceNotExist(f"branch {branch!r} does not exist")
+            state = self.ctx.commit_state(tx, dataset, head.commit_id)
+            now = self.ctx.now()
+            number = tx.next_draft_number(dataset.id)
+            tx.add_draft(dataset.id, Draft(
+                number, branch, head.commit_id, title, str(body.get("description") or ""),
+                "OPEN", user.name, now, now, json.dumps(state),
+            ))
+            tx.touch_dataset(dataset.id, now)
+        return number
+
+    def update_draft(self, user: User, dataset_id: str, number: str,
+                     body: dict[str, Any]) -> dict[str, Any]:
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            draft = self.ctx.open_draft(tx, dataset, number)
+            fields: dict[str, Any] = {"updated": self.ctx.now()}
+            if "status" in body:
+                if body["status"] != "CLOSED":
+                    raise InvalidParams(f"cannot set draft status {body['status']!r}",
+                                        "a draft can only be CLOSED; commit it to commit it")
+                fields["status"] = "CLOSED"
+                tx.clear_changes(dataset.id, draft.number)
+            for key in ("title", "description"):
+                if key in body:
+                    fields[key] = str(body[key] or "")
+            tx.update_draft(dataset.id, draft.number, **fields)
+        return {"draftNumber": draft.number, **({"status": "CLOSED"} if "status" in body else {})}
+
+    # commits -----------------------------------------------------------------------------
+    def list_commits(self, user: User, dataset_id: str, revision: str | None, offset: int,
+                     limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            if revision is None:
+                head = tx.ref("branches", dataset.id, dataset.default_branch)
+                revision = head.commit_id if head else ROOT_COMMIT
+            commit_id = resolve_revision(tx, dataset.id, revision)
+            head_commit = tx.commit(dataset.id, commit_id) if commit_id else None
+            if head_commit is None:
+                return [], 0
+            commits = tx.ancestors(dataset.id, head_commit.id, offset, limit)
+        return [commit_info(c) for c in commits], head_commit.depth
+
+    def commit(self, user: User, dataset_id: str, body: dict[str, Any]) -> str:
+        """Turn an OPEN draft into a commit; its branch moves by compare-and-swap only."""
+        title = body.get("title")
+        if not isinstance(title, str) or not title:
+            raise ParamsMissing("title is required", "give the commit a message")
+        tag = body.get("tag") or None
+        if tag is not None:
+            check_ref_name("tag", tag)
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            draft = self.ctx.open_draft(tx, dataset, body.get("draftNumber"))
+            if tag is not None and tx.ref("tags", dataset.id, tag) is not None:
+                raise NameConflict(f"tag {tag!r} already exists", "choose another tag name")
+            state = flush(self.ctx, tx, dataset, draft)
+            parent = tx.commit(dataset.id, draft.parent_commit)
+            now = self.ctx.now()
+            commit = Commit(
+                uuid.uuid4().hex, draft.parent_commit, self.ctx.objects(tx).put(state), title,
+                str(body.get("description") or ""), user.name, now,
+                (parent.depth if parent else 0) + 1,
+            )
+            if not tx.move_branch(dataset.id, draft.branch, draft.parent_commit, commit.id):
+                raise Forbidden(
+                    f"branch {draft.branch!r} moved since draft {draft.number} was created",
+                    "the draft is stale: pull the new head, re-apply the changes and commit again",
+                )
+            tx.add_commit(dataset.id, commit)
+            tx.update_draft(dataset.id, draft.number, status="COMMITTED", updated=now)
+            if tag is not None:
+                tx.add_ref("tags", dataset.id, tag, commit.id)
+            tx.touch_dataset(dataset.id, now)
+        return commit.id
+
+    # tags --------------------------------------------------------------------------------
+    def list_tags(self, user: User, dataset_id: str, name: str | None, offset: int,
+                  limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            refs, total = tx.list_refs("tags", dataset.id, name, offset, limit)
+            return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
+
+    def create_tag(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        name = check_ref_name("tag", body.get("name"))
+        revision = body.get("commit")
+        if not isinstance(revision, str):
+            raise ParamsMissing("commit is required", "give the revision to tag")
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            commit_id = resolve_revision(tx, dataset.id, revision)
+            if commit_id is None:
+                raise ResourceNotExist(f"revision {revision!r} does not exist")
+            if commit_id == ROOT_COMMIT:
+                raise Forbidden("cannot tag the root commit", "commit something first")
+            if tx.ref("tags", dataset.id, name) is not None:
+                raise NameConflict(f"tag {name!r} already exists")
+            tx.add_ref("tags", dataset.id, name, commit_id)
+
+    def delete_tag(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        name = body.get("name")
+        with self.ctx.meta.write() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            if not isinstance(name, str) or not tx.delete_ref("tags", dataset.id, name):
+                raise ResourceNotExist(f"tag {name!r} does not exist")

@@ -1,0 +1,168 @@
+"""The thin HTTP layer: a `Call` per request, synchronous handlers run in a thread pool.
+
+Routes are `(method, path, handler)` where `handler(call) -> JSON-able`; this module turns them
+into Starlette routes that authenticate, read the JSON body within limits and render the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gasvc.errors import GasError, InvalidParams, ParamsMissing, RequestTooLarge
+from gasvc.server.records import User
+
+log = logging.getLogger("gasvc.server")
+MAX_PAGE = 1000
+DEFAULT_PAGE = 128
+
+
+@dataclass
+class Call:
+    """Everything a handler may read of one request."""
+
+    user: User
+    path: dict[str, str]
+    query: QueryParams
+    body: dict[str, Any]
+    base_url: str
+
+    @property
+    def dataset_id(self) -> str:
+        return self.path["dataset_id"]
+
+    def paging(self) -> tuple[int, int]:
+        offset = self.int_query("offset", 0)
+        limit = self.int_query("limit", DEFAULT_PAGE)
+        if offset < 0 or not 0 <= limit <= MAX_PAGE:
+            raise InvalidParams(f"invalid paging offset={offset} limit={limit}",
+                                f"offset ≥ 0 and 0 ≤ limit ≤ {MAX_PAGE}")
+        return offset, limit
+
+    def int_query(self, name: str, default: int) -> int:
+        value = self.query.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidParams(f"{name} must be an integer, not {value!r}") from None
+
+    def need_query(self, name: str) -> str:
+        value = self.query.get(name)
+        if value is None:
+            raise ParamsMissing(f"query parameter {name} is required")
+        return value
+
+    def need_body(self, name: str) -> Any:
+        if self.body.get(name) is None:
+            raise ParamsMissing(f"{name} is required in the request body")
+        return self.body[name]
+
+    def status(self) -> dict[str, Any]:
+        """Status info (spec 1.10): from the body for writes, else from the query."""
+        source: Any = self.body if self.body else self.query
+        return {"draftNumber": source.get("draftNumber"), "commit": source.get("commit")}
+
+
+def page(field: str, items: list[Any], total: int, offset: int) -> dict[str, Any]:
+    return {field: items, "offset": offset, "recordSize": len(items), "totalCount": total}
+
+
+Handler = Callable[[Call], Any]
+Authenticator = Callable[[str | None], User]
+
+
+def api_route(method: str, path: str, handler: Handler, authenticate: Authenticator,
+              max_json: int) -> Route:
+    async def endpoint(request: Request) -> Response:
+        user = await run_in_threadpool(authenticate, request.headers.get("X-Token"))
+        body = await read_json(request, max_json) if method != "GET" else {}
+        call = Call(user, dict(request.path_params), request.query_params, body,
+                    base_url(request))
+        result = await run_in_threadpool(handler, call)
+        return JSONResponse({} if result is None else result)
+
+    return Route(path, endpoint, methods=[method])
+
+
+def base_url(request: Request) -> str:
+    public: str | None = request.app.state.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise RequestTooLarge(f"request body is larger than {limit} bytes")
+    if not data.strip():
+        return {}
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise InvalidParams("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidParams("the request body must be a JSON object")
+    return body
+
+
+def error_response(error: GasError) -> JSONResponse:
+    content = {"code": error.code, "message": error.message}
+    if error.hint:
+        content["hint"] = error.hint
+    return JSONResponse(content, status_code=error.status)
+
+
+async def on_gas_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GasError)
+    return error_response(exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = "ResourceNotExist" if exc.status_code == 404 else "InvalidParamsValue"
+    return JSONResponse({"code": code, "message": f"{request.method} {request.url.path}: "
+                         f"{exc.detail}"}, status_code=exc.status_code)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    return JSONResponse({"code": "InternalServerError",
+                         "message": f"internal error ({type(exc).__name__}); this is a bug"},
+                        status_code=500)
+
+
+class RequestIdMiddleware:
+    """Answer every request with an `X-Request-Id` (the client's, or a new one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id") or uuid.uuid4().hex.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

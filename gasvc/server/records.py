@@ -1,0 +1,66 @@
+"""Plain records the metadata store returns and the engine works with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    owner_id: str
+    name: str
+    type: int
+    alias: str
+    is_public: bool
+    config_name: str
+    default_branch: str
+    updated: int
+
+
+@dataclass(frozen=True)
+class Commit:
+    id: str
+    parent_id: str
+    root: str
+    title: str
+    description: str
+    committer: str
+    date: int
+    depth: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    number: int
+    branch: str
+    parent_commit: str
+    title: str
+    description: str
+    status: str
+    author: str
+    created: int
+    updated: int
+    state: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+    commit_id: str
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    name: str
+    type: str
+    file_path: str
+    body: str
+

@@ -1,0 +1,32 @@
+"""Server settings: made explicitly by the CLI (or a test) and passed to `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+API_PREFIX = "/gatewayv2/tensorbay-open-api/v1"
+STORAGE_PREFIX = "/gatewayv2/gasvc-storage/v1"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8321
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    #: Base URL clients reach the server at; by default the one each request came in on.
+    public_url: str | None = None
+    max_json_bytes: int = 64 * 1024 * 1024
+    max_upload_bytes: int = 16 * 1024 * 1024 * 1024
+    #: Lifetime of signed download URLs and upload policies, in seconds.
+    url_ttl: int = 3600
+
+    @property
+    def meta_path(self) -> Path:
+        return self.data_dir / "meta.sqlite"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"

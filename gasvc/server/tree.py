@@ -1,0 +1,189 @@
+"""Sorted maps stored as content-addressed chunks: the snapshots behind every commit.
+
+A tree is a *manifest* ``[[first_key, leaf_id, count], ...]`` over *leaves* ``[[key, value], ...]``.
+A leaf ends after a key whose hash hits the boundary rule, so chunk boundaries depend on the keys
+alone: the same key set always gives the same leaves (history independence), unchanged leaves are
+shared between versions, and applying k changes rewrites O(k) leaves plus the manifest. Diffing
+two trees skips every leaf id they share.
+
+I/O is a parameter: ``get(id) -> object`` and ``put(object) -> id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Entry = tuple[str, Any]
+Getter = Callable[[str], Any]
+Putter = Callable[[Any], str]
+#: A leaf ends after a key whose hash is 0 modulo this: leaves average this many entries.
+AVERAGE_LEAF = 256
+
+
+@dataclass(frozen=True)
+class TreeRef:
+    """What a version records of a tree: its manifest id (None when empty) and entry count."""
+
+    manifest: str | None
+    count: int
+
+
+EMPTY = TreeRef(None, 0)
+
+
+def is_boundary(key: str) -> bool:
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % AVERAGE_LEAF == 0
+
+
+def _manifest(ref: TreeRef, get: Getter) -> list[list[Any]]:
+    return list(get(ref.manifest)) if ref.manifest else []
+
+
+def _chunks(entries: list[Entry]) -> Iterator[list[Entry]]:
+    start = 0
+    for index, (key, _) in enumerate(entries):
+        if is_boundary(key):
+            yield entries[start : index + 1]
+            start = index + 1
+    if start < len(entries):
+        yield entries[start:]
+
+
+def _store_leaves(entries: list[Entry], put: Putter) -> list[list[Any]]:
+    return [
+        [chunk[0][0], put([list(e) for e in chunk]), len(chunk)] for chunk in _chunks(entries)
+    ]
+
+
+def build(entries: Iterable[Entry], put: Putter) -> TreeRef:
+    """A tree of sorted, unique entries, streamed: memory holds one leaf at a time."""
+    rows: list[list[Any]] = []
+    leaf: list[Entry] = []
+    for entry in entries:
+        leaf.append(entry)
+        if is_boundary(entry[0]):
+            rows.extend(_store_leaves(leaf, put))
+            leaf = []
+    rows.extend(_store_leaves(leaf, put))
+    return _finish(rows, put)
+
+
+def _finish(rows: list[list[Any]], put: Putter) -> TreeRef:
+    if not rows:
+        return EMPTY
+    return TreeRef(put(rows), sum(int(row[2]) for row in rows))
+
+
+def _merge(old: list[Entry], changes: list[tuple[str, Any | None]]) -> list[Entry]:
+    """Apply sorted changes (value None deletes) to sorted entries."""
+    merged = dict(old)
+    for key, value in changes:
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return sorted(merged.items())
+
+
+def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,
+          put: Putter) -> TreeRef:
+    """The tree with `changes` (sorted by key; value None = delete) applied."""
+    rows = _manifest(ref, get)
+    groups: dict[int, list[tuple[str, Any | None]]] = {}
+    firsts = [row[0] for row in rows]
+    for key, value in changes:
+        groups.setdefault(max(bisect_right(firsts, key) - 1, 0), []).append((key, value))
+    if not rows:
+        return build(((k, v) for k, v in groups.get(0, []) if v is not None), put)
+    out: list[list[Any]] = []
+    done = 0
+    for index in sorted(groups):
+        if index < done:
+            continue
+        out.extend(rows[done:index])
+        run = _merge(_leaf(rows[index], get), groups[index])
+        last = index
+        while run and not is_boundary(run[-1][0]) and last + 1 < len(rows):
+            last += 1
+            run = run + _merge(_leaf(rows[last], get), groups.get(last, []))
+        out.extend(_store_leaves(run, put))
+        done = last + 1
+    out.extend(rows[done:])
+    return _finish(out, put)
+
+
+def _leaf(row: list[Any], get: Getter) -> list[Entry]:
+    return [(key, value) for key, value in get(row[1])]
+
+
+def lookup(ref: TreeRef, key: str, get: Getter) -> Any | None:
+    rows = _manifest(ref, get)
+    index = bisect_right([row[0] for row in rows], key) - 1
+    if index < 0:
+        return None
+    return dict(_leaf(rows[index], get)).get(key)
+
+
+def iterate(ref: TreeRef, get: Getter, offset: int = 0) -> Iterator[Entry]:
+    """Entries in key order from position `offset`, reading only the leaves needed."""
+    skipped = 0
+    for row in _manifest(ref, get):
+        count = int(row[2])
+        if skipped + count <= offset:
+            skipped += count
+            continue
+        leaf = _leaf(row, get)
+        yield from leaf[max(offset - skipped, 0) :]
+        skipped += count
+
+
+def page(ref: TreeRef, get: Getter, offset: int, limit: int) -> list[Entry]:
+    result: list[Entry] = []
+    if limit <= 0:
+        return result
+    for entry in iterate(ref, get, offset):
+        result.append(entry)
+        if len(result) >= limit:
+            break
+    return result
+
+
+def diff(old: TreeRef, new: TreeRef, get: Getter) -> Iterator[tuple[str, Any, Any]]:
+    """(key, old value or None, new value or None) for every key that differs, in key order."""
+    a, b = _manifest(old, get), _manifest(new, get)
+    i = j = 0
+    while i < len(a) or j < len(b):
+        if i < len(a) and j < len(b) and a[i][1] == b[j][1]:
+            i, j = i + 1, j + 1
+            continue
+        run_a: list[Entry] = []
+        run_b: list[Entry] = []
+        if i < len(a):
+            run_a, i = _leaf(a[i], get), i + 1
+        if j < len(b):
+            run_b, j = _leaf(b[j], get), j + 1
+        while not _resynced(run_a, run_b, i == len(a), j == len(b)):
+            if j == len(b) or (i < len(a) and run_a and run_b and run_a[-1][0] < run_b[-1][0]):
+                run_a, i = run_a + _leaf(a[i], get), i + 1
+            else:
+                run_b, j = run_b + _leaf(b[j], get), j + 1
+        yield from _diff_runs(run_a, run_b)
+
+
+def _resynced(run_a: list[Entry], run_b: list[Entry], a_done: bool, b_done: bool) -> bool:
+    if a_done and b_done:
+        return True
+    return bool(run_a and run_b and run_a[-1][0] == run_b[-1][0])
+
+
+def _diff_runs(run_a: list[Entry], run_b: list[Entry]) -> Iterator[tuple[str, Any, Any]]:
+    old, new = dict(run_a), dict(run_b)
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before != after:
+            yield key, before, after
