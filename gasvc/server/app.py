@@ -18,23 +18,25 @@ from gasvc.server.http import (
     on_unexpected,
 )
 from gasvc.server.meta import SqliteMetaStore
-from gasvc.server.routes import core
+from gasvc.server.routes import content, core, storage
 from gasvc.server.settings import API_PREFIX, ServerSettings
 
 
 def open_engine(settings: ServerSettings) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Engine(SqliteMetaStore(settings.meta_path), DirectoryBlobStore(settings.blob_dir))
+    return Engine(SqliteMetaStore(settings.meta_path), DirectoryBlobStore(settings.blob_dir),
+                  settings.url_ttl)
 
 
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starlette:
     engine = engine or open_engine(settings)
     auth, limit = engine.datasets.authenticate, settings.max_json_bytes
-    table = core.routes(engine)
+    table = core.routes(engine) + content.routes(engine)
     routes: list[BaseRoute] = [
         api_route(method, API_PREFIX + path, handler, auth, limit)
         for method, path, handler in table
     ]
+    routes += storage.routes(engine, settings)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +64,11 @@ class SqliteMetaStore:
                 raise
             conn.execute("COMMIT")
 
-    def write(self) -> Any:
+    def write(self) -> AbstractContextManager[MetaTx]:
         """A serialised read-write transaction (context manager yielding a `MetaTx`)."""
         return self._transaction("BEGIN IMMEDIATE")
 
-    def read(self) -> Any:
+    def read(self) -> AbstractContextManager[MetaTx]:
         """A read transaction on one consistent snapshot."""
         return self._transaction("BEGIN")
 
@@ -326,7 +326,7 @@ class MetaTx:
     def list_drafts(
         self, dataset_id: str, status: str | None, branch: str | None, offset: int, limit: int
     ) -> Page:
-        where, args = "", []
+        where, args = "", list[Any]()
         if status is not None:
             where, args = where + " AND status = ?", [*args, status]
         if branch is not None:
@@ -374,8 +374,7 @@ class MetaTx:
             " AND segment = ? ORDER BY key",
             (dataset_id, number, segment),
         )
-        for key, value in cur:
-            yield key, value
+        yield from cur
 
     def changed_segments(self, dataset_id: str, number: int) -> list[str]:
         rows = self._all(

@@ -1,0 +1,129 @@
+"""Version-level content: segments, catalog, notes, sensors, upload policies (spec 2.4–2.10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gasvc.errors import InvalidParams, NameConflict, ParamsMissing, ResourceNotExist
+from gasvc.model.names import check_segment_name
+from gasvc.server.engine import signing
+from gasvc.server.engine.context import Context
+from gasvc.server.engine.scopes import reading, writing
+from gasvc.server.records import User
+
+SENSOR_TYPES = ("LIDAR", "RADAR", "CAMERA", "FISHEYE_CAMERA")
+
+
+def new_segment() -> dict[str, Any]:
+    return {"description": "", "manifest": None, "count": 0, "sensors": {}}
+
+
+class Content:
+    def __init__(self, ctx: Context, url_ttl: int) -> None:
+        self.ctx = ctx
+        self.url_ttl = url_ttl
+
+    # segments ----------------------------------------------------------------------------
+    def list_segments(self, user: User, dataset_id: str, status: dict[str, Any], offset: int,
+                      limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            segments = self.ctx.version(tx, dataset, status).state["segments"]
+        names = sorted(segments)
+        return [
+            {"name": name, "description": segments[name].get("description", "")}
+            for name in names[offset : offset + limit]
+        ], len(names)
+
+    def create_segment(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        name = check_segment_name(body.get("name"))
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            if name in w.state["segments"]:
+                raise NameConflict(f"segment {name!r} already exists")
+            segment = new_segment()
+            segment["description"] = str(body.get("description") or "")
+            w.state["segments"][name] = segment
+
+    def delete_segment(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        name = body.get("segmentName")
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            if not isinstance(name, str) or name not in w.state["segments"]:
+                raise ResourceNotExist(f"segment {name!r} does not exist")
+            del w.state["segments"][name]
+            w.tx.clear_changes(w.dataset.id, w.draft.number, name)
+
+    # catalog and notes -------------------------------------------------------------------
+    def get_catalog(self, user: User, dataset_id: str, status: dict[str, Any]) -> dict[str, Any]:
+        with reading(self.ctx, user, dataset_id, status) as r:
+            digest = r.version.state.get("catalog")
+            return {"catalog": r.objects.get(digest) if digest else {}}
+
+    def put_catalog(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        catalog = body.get("catalog")
+        if not isinstance(catalog, dict) or not catalog:
+            raise InvalidParams("the catalog is empty", "upload a catalog with label types")
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            w.state["catalog"] = w.objects.put(catalog)
+
+    def get_notes(self, user: User, dataset_id: str, status: dict[str, Any]) -> dict[str, Any]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            notes: dict[str, Any] = self.ctx.version(tx, dataset, status).state["notes"]
+            return notes
+
+    def update_notes(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            notes = w.state["notes"]
+            if "isContinuous" in body:
+                notes["isContinuous"] = bool(body["isContinuous"])
+            if "binPointCloudFields" in body:
+                fields = body["binPointCloudFields"]
+                if fields is not None and not (
+                    isinstance(fields, list) and all(isinstance(f, str) for f in fields)
+                ):
+                    raise InvalidParams("binPointCloudFields must be a list of names or null")
+                notes["binPointCloudFields"] = fields
+
+    # sensors -----------------------------------------------------------------------------
+    def list_sensors(self, user: User, dataset_id: str, status: dict[str, Any],
+                     segment: str) -> dict[str, Any]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            sensors = self.ctx.version(tx, dataset, status).segment(segment).get("sensors", {})
+        return {"sensors": [sensors[name] for name in sorted(sensors)]}
+
+    def upload_sensor(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        sensor = {k: v for k, v in body.items() if k not in ("draftNumber", "segmentName")}
+        name, kind = sensor.get("name"), sensor.get("type")
+        if not isinstance(name, str) or not name:
+            raise ParamsMissing("a sensor needs a name")
+        if kind not in SENSOR_TYPES:
+            raise InvalidParams(f"invalid sensor type {kind!r}", f"use one of {SENSOR_TYPES}")
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            segment = self._segment(w.state, body.get("segmentName"))
+            segment.setdefault("sensors", {})[name] = sensor
+
+    def delete_sensor(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            segment = self._segment(w.state, body.get("segmentName"))
+            name = body.get("sensorName")
+            if name not in segment.get("sensors", {}):
+                raise ResourceNotExist(f"sensor {name!r} does not exist")
+            del segment["sensors"][name]
+
+    @staticmethod
+    def _segment(state: dict[str, Any], name: Any) -> dict[str, Any]:
+        segment: dict[str, Any] | None = state["segments"].get(name)
+        if segment is None:
+            raise ResourceNotExist(f"segment {name!r} does not exist", "create the segment first")
+        return segment
+
+    # uploads -----------------------------------------------------------------------------
+    def policy(self, user: User, dataset_id: str, status: dict[str, Any], base: str,
+               expired: int) -> dict[str, Any]:
+        with self.ctx.meta.read() as tx:
+            dataset = self.ctx.writable(tx, user, dataset_id)
+            if status.get("draftNumber") is not None:
+                self.ctx.open_draft(tx, dataset, status["draftNumber"])
+        ttl = max(60, min(expired or self.url_ttl, self.url_ttl))
+        return signing.policy(self.ctx.secret, base, dataset.id, user.id, self.ctx.now() + ttl)

@@ -1,0 +1,231 @@
+"""Data items: callbacks, labels, listings, URLs, deletion; frames of fusion segments.
+
+A normal segment's tree maps remotePath → ``[checksum, fileSize, timestamp, labelId]``; a fusion
+segment's tree maps frameId → ``[[sensorName, remotePath, checksum, fileSize, timestamp,
+labelId], …]`` sorted by sensor. Labels are content-addressed objects.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
+from gasvc.model.names import check_checksum, check_remote_path
+from gasvc.server import tree
+from gasvc.server.engine import signing
+from gasvc.server.engine.context import Context, Objects
+from gasvc.server.engine.overlay import current_item, stage
+from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
+from gasvc.server.records import User
+
+MASK_TYPES = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
+MAX_OBJECTS = 1000
+_FRAME_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}|[0-9a-fA-F-]{32,36}")
+
+
+def mask_path(remote_path: str) -> str:
+    return posixpath.splitext(remote_path)[0] + ".png"
+
+
+class Data:
+    def __init__(self, ctx: Context, url_ttl: int) -> None:
+        self.ctx = ctx
+        self.url_ttl = url_ttl
+
+    # writes ------------------------------------------------------------------------------
+    def callback(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        objects = _objects(body)
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            segment_name = _segment_name(w.state, body)
+            for obj in objects:
+                self._register(w, segment_name, obj)
+
+    def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any]) -> None:
+        path = check_remote_path(obj.get("remotePath"))
+        checksum, size = self._blob(obj)
+        timestamp = obj.get("timestamp")
+        if timestamp is not None and not isinstance(timestamp, (int, float)):
+            raise InvalidParams(f"timestamp of {path!r} must be a number")
+        label = self._label(w.objects, obj.get("label"))
+        if w.dataset.type == 0:
+            stage(w.tx, w.dataset, w.draft, segment_name, path, [checksum, size, timestamp, label])
+            return
+        frame_id, sensor = obj.get("frameId"), obj.get("sensorName")
+        if not isinstance(frame_id, str) or not _FRAME_ID.fullmatch(frame_id):
+            raise InvalidParams(f"invalid frameId {frame_id!r}", "a frame id is a ULID")
+        if sensor not in w.state["segments"][segment_name].get("sensors", {}):
+            raise ResourceNotExist(f"sensor {sensor!r} does not exist in {segment_name!r}",
+                                   "upload the sensor before its data")
+        frame = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name,
+                             frame_id) or []
+        entries = {entry[0]: entry for entry in frame}
+        entries[sensor] = [sensor, path, checksum, size, timestamp, label]
+        stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
+              [entries[name] for name in sorted(entries)])
+
+    def _blob(self, obj: dict[str, Any]) -> tuple[str, int]:
+        checksum = check_checksum(obj.get("checksum"))
+        size = obj.get("fileSize")
+        if not isinstance(size, int) or size < 0:
+            raise InvalidParams(f"invalid fileSize {size!r} for {checksum}")
+        stored = self.ctx.blobs.size(checksum)
+        if stored is None:
+            raise InvalidParams(f"no uploaded file has checksum {checksum}",
+                                "upload the file to storage before its callback")
+        if stored != size:
+            raise InvalidParams(f"file {checksum} has {stored} bytes, not {size}")
+        return checksum, size
+
+    def _label(self, objects: Objects, label: Any) -> str | None:
+        if not label:
+            return None
+        if not isinstance(label, dict):
+            raise InvalidParams("a label must be a JSON object keyed by label type")
+        for kind in MASK_TYPES:
+            if kind in label:
+                mask = label[kind]
+                if not isinstance(mask, dict):
+                    raise InvalidParams(f"{kind} must be an object with checksum and fileSize")
+                self._blob(mask)
+        return objects.put(label)
+
+    def upload_labels(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        objects = _objects(body)
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            segment_name = _segment_name(w.state, body)
+            for obj in objects:
+                path = obj.get("remotePath")
+                value = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state,
+                                     segment_name, str(path))
+                if value is None or w.dataset.type != 0:
+                    raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
+                label = self._label(w.objects, obj.get("label"))
+                stage(w.tx, w.dataset, w.draft, segment_name, str(path), [*value[:3], label])
+
+    def upload_label(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
+        self.upload_labels(user, dataset_id, {
+            **body, "objects": [{"remotePath": body.get("remotePath"), "label": body.get("label")}]
+        })
+
+    def delete(self, user: User, dataset_id: str, body: dict[str, Any], key_field: str) -> None:
+        """Delete data items (`remotePath`, a path or a list) or frames (`frameId`)."""
+        keys = body.get(key_field)
+        keys = keys if isinstance(keys, list) else [keys]
+        with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
+            segment_name = _segment_name(w.state, body)
+            for key in keys:
+                if not isinstance(key, str) or current_item(
+                    self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name, key
+                ) is None:
+                    raise ResourceNotExist(f"{key!r} does not exist in {segment_name!r}")
+                stage(w.tx, w.dataset, w.draft, segment_name, key, None)
+
+    # reads -------------------------------------------------------------------------------
+    def _entries(self, r: VersionRead, segment: str, offset: int, limit: int,
+                 remote_path: str | None) -> tuple[list[tuple[str, Any]], int]:
+        ref = r.version.tree(segment)
+        if remote_path is None:
+            return tree.page(ref, r.objects.get, offset, limit), ref.count
+        value = tree.lookup(ref, remote_path, r.objects.get)
+        return ([(remote_path, value)] if value is not None else []), int(value is not None)
+
+    def list_paths(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
+                   offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        with reading(self.ctx, user, dataset_id, status) as r:
+            entries, total = self._entries(r, segment, offset, limit, None)
+            if r.version.dataset.type == 0:
+                return [{"remotePath": key} for key, _ in entries], total
+            return [{"remotePath": e[1]} for _, frame in entries for e in frame], total
+
+    def details(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
+                offset: int, limit: int, remote_path: str | None, base: str
+                ) -> tuple[list[dict[str, Any]], int]:
+        with reading(self.ctx, user, dataset_id, status) as r:
+            entries, total = self._entries(r, segment, offset, limit, remote_path)
+            expires = self.ctx.now() + self.url_ttl
+            if r.version.dataset.type == 0:
+                return [self._item(r.objects, base, expires, key, *value[:4])
+                        for key, value in entries], total
+            return [{"frameId": key, "frame": [
+                {"sensorName": e[0], **self._item(r.objects, base, expires, *e[1:6])}
+                for e in frame]} for key, frame in entries], total
+
+    def _item(self, objects: Objects, base: str, expires: int, path: str, checksum: str,
+              size: int, timestamp: Any, label_id: str | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "remotePath": path, "url": self._url(base, checksum, expires),
+            "label": self._read_label(objects, base, expires, path, label_id), "fileSize": size,
+            "checksum": checksum,
+        }
+        if timestamp is not None:
+            item["timestamp"] = timestamp
+        return item
+
+    def _url(self, base: str, checksum: str, expires: int) -> str:
+        return signing.download_url(self.ctx.secret, base, checksum, expires)
+
+    def _read_label(self, objects: Objects, base: str, expires: int, path: str,
+                    label_id: str | None) -> dict[str, Any]:
+        if label_id is None:
+            return {}
+        label = dict(objects.get(label_id))
+        for kind in MASK_TYPES:
+            if kind in label:
+                mask = label[kind]
+                read = {"remotePath": mask_path(path), "url": self._url(base, mask["checksum"],
+                                                                       expires)}
+                if "info" in mask or kind == "PANOPTIC_MASK":
+                    read["info"] = mask.get("info", [])
+                label[kind] = read
+        return label
+
+    def urls(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
+             offset: int, limit: int, remote_path: str | None, base: str
+             ) -> tuple[list[dict[str, Any]], int]:
+        with reading(self.ctx, user, dataset_id, status) as r:
+            entries, total = self._entries(r, segment, offset, limit, remote_path)
+            expires = self.ctx.now() + self.url_ttl
+            if r.version.dataset.type == 0:
+                return [{"remotePath": key, "url": self._url(base, value[0], expires)}
+                        for key, value in entries], total
+            return [{"frameId": key, "urls": [
+                {"sensorName": e[0], "url": self._url(base, e[2], expires)} for e in frame
+            ]} for key, frame in entries], total
+
+    def mask_urls(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
+                  mask_type: str, offset: int, limit: int, remote_path: str | None, base: str
+                  ) -> tuple[list[dict[str, Any]], int]:
+        if mask_type not in MASK_TYPES:
+            raise InvalidParams(f"invalid maskType {mask_type!r}", f"use one of {MASK_TYPES}")
+        with reading(self.ctx, user, dataset_id, status) as r:
+            entries, total = self._entries(r, segment, offset, limit, remote_path)
+            expires = self.ctx.now() + self.url_ttl
+            items: list[dict[str, Any]] = []
+            for _, value in entries:
+                label = r.objects.get(value[3]) if value[3] else {}
+                mask = label.get(mask_type)
+                items.append({"url": self._url(base, mask["checksum"], expires)} if mask else {})
+            return items, total
+
+
+def _objects(body: dict[str, Any]) -> list[dict[str, Any]]:
+    objects = body.get("objects")
+    if not isinstance(objects, list):
+        raise ParamsMissing("objects is required (a list)")
+    if len(objects) > MAX_OBJECTS:
+        raise InvalidParams(f"at most {MAX_OBJECTS} objects per request",
+                            "send them in smaller batches")
+    if not all(isinstance(obj, dict) for obj in objects):
+        raise InvalidParams("every object must be a JSON object")
+    return objects
+
+
+def _segment_name(state: dict[str, Any], body: dict[str, Any]) -> str:
+    name = body.get("segmentName")
+    if not isinstance(name, str):
+        raise ParamsMissing("segmentName is required")
+    if name not in state["segments"]:
+        raise ResourceNotExist(f"segment {name!r} does not exist", "create the segment first")
+    return name

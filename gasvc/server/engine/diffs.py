@@ -1,0 +1,199 @@
+"""Diffs between two versions (spec 2.12, 3.15): GetDiff, ListSegmentDiffs, GetSegmentDiff,
+ListDataDiffs. Unchanged segments and items are not listed.
+
+Segments compare by tree id; changed segments by `tree.diff`, which skips shared leaves, so two
+versions that differ in k items cost O(k) leaves. Data diffs of a segment pair are cached (LRU)
+for paging.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from gasvc.errors import InvalidParams, ResourceNotExist
+from gasvc.model.names import ROOT_COMMIT
+from gasvc.server import tree
+from gasvc.server.engine.context import Context, Objects, empty_state
+from gasvc.server.engine.overlay import flush_if_pending
+from gasvc.server.meta import MetaTx
+from gasvc.server.records import Dataset, User
+from gasvc.server.tree import TreeRef
+
+DataDiff = dict[str, Any]
+#: The data-diff cache holds at most this many items over all cached segment pairs.
+CACHE_ITEMS = 200_000
+
+
+def _ref(segment: dict[str, Any] | None) -> TreeRef:
+    if segment is None:
+        return tree.EMPTY
+    return TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
+
+
+def _part(old: Any, new: Any) -> str:
+    if old == new:
+        return ""
+    return "add" if old is None else "delete" if new is None else "modify"
+
+
+def data_diff(key: str, old: Any, new: Any, fusion: bool) -> DataDiff:
+    """One ListDataDiffs item from the old and new tree values of a key."""
+    action = _part(old, new)
+    if fusion:
+        return {"remotePath": key, "frameId": key, "action": action,
+                "file": {"action": action}, "label": {"action": ""}}
+    old_file, new_file = (old[:3] if old else None), (new[:3] if new else None)
+    old_label, new_label = (old[3] if old else None), (new[3] if new else None)
+    return {"remotePath": key, "action": action, "file": {"action": _part(old_file, new_file)},
+            "label": {"action": _part(old_label, new_label)}}
+
+
+def _stats(diffs: list[DataDiff]) -> dict[str, int]:
+    actions = [d["action"] for d in diffs]
+    return {"total": len(actions), "additions": actions.count("add"),
+            "deletions": actions.count("delete"), "modifications": actions.count("modify")}
+
+
+class Diffs:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._cache: OrderedDict[tuple[Any, ...], list[DataDiff]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._cached_items = 0
+
+    # versions ----------------------------------------------------------------------------
+    def _states(self, tx: MetaTx, dataset: Dataset, basehead: str
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+        base, sep, head = basehead.partition("...")
+        if not sep:
+            base, head = "", basehead
+        head_state, parent = self._state(tx, dataset, head)
+        if not base:
+            return self.ctx.commit_state(tx, dataset, parent), head_state
+        return self._state(tx, dataset, base)[0], head_state
+
+    def _state(self, tx: MetaTx, dataset: Dataset, spec: str) -> tuple[dict[str, Any], str]:
+        """(state, parent commit id) of `commit-<rev>` or `draft-<n>`."""
+        from gasvc.server.engine.versions import resolve_revision
+
+        kind, _, value = spec.partition("-")
+        if kind == "draft" and value.isdigit():
+            version = self.ctx.version(tx, dataset, {"draftNumber": value})
+            assert version.draft is not None
+            return version.state, version.draft.parent_commit
+        if kind == "commit" and value:
+            commit_id = resolve_revision(tx, dataset.id, value)
+            if commit_id is None:
+                raise ResourceNotExist(f"revision {value!r} does not exist")
+            if commit_id == ROOT_COMMIT:
+                return empty_state(), ROOT_COMMIT
+            commit = tx.commit(dataset.id, commit_id)
+            assert commit is not None
+            return self.ctx.commit_state(tx, dataset, commit_id), commit.parent_id
+        raise InvalidParams(f"invalid basehead {spec!r}",
+                            "use commit-<revision>, draft-<number> or <base>...<head>")
+
+    def _open(self, user: User, dataset_id: str, basehead: str) -> Any:
+        for spec in basehead.split("..."):
+            kind, _, value = spec.partition("-")
+            if kind == "draft" and value.isdigit():
+                flush_if_pending(self.ctx, dataset_id, int(value))
+        return self.ctx.meta.read()
+
+    # segment level -----------------------------------------------------------------------
+    def _segment_diffs(self, objects: Objects, dataset: Dataset, old: dict[str, Any],
+                       new: dict[str, Any]) -> list[dict[str, Any]]:
+        found = []
+        for name in sorted(old["segments"].keys() | new["segments"].keys()):
+            item = self._segment_diff(objects, dataset, name, old, new)
+            if item["action"]:
+                found.append(item)
+        return found
+
+    def _segment_diff(self, objects: Objects, dataset: Dataset, name: str,
+                      old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        before, after = old["segments"].get(name), new["segments"].get(name)
+        diffs = self._data_diffs(objects, dataset, before, after)
+        sensors = _part((before or {}).get("sensors") or None, (after or {}).get("sensors") or None)
+        if before is None or after is None:
+            action = "add" if before is None else "delete"
+        else:
+            changed = diffs or sensors or before.get("description") != after.get("description")
+            action = "modify" if changed else ""
+        stats = _stats(diffs)
+        return {"name": name, "action": action, "data": {"action": action and
+                                                          ("modify" if diffs else ""),
+                                                          "stats": stats},
+                "sensor": {"action": sensors}, "sensors": {"action": sensors}}
+
+    def _data_diffs(self, objects: Objects, dataset: Dataset, before: dict[str, Any] | None,
+                    after: dict[str, Any] | None) -> list[DataDiff]:
+        old, new = _ref(before), _ref(after)
+        key = (dataset.type, old.manifest, new.manifest)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        diffs = [data_diff(k, a, b, dataset.type == 1)
+                 for k, a, b in tree.diff(old, new, objects.get)]
+        with self._lock:
+            self._cache[key] = diffs
+            self._cached_items += len(diffs)
+            while self._cached_items > CACHE_ITEMS and len(self._cache) > 1:
+                self._cached_items -= len(self._cache.popitem(last=False)[1])
+        return diffs
+
+    # endpoints ---------------------------------------------------------------------------
+    def get_diff(self, user: User, dataset_id: str, basehead: str) -> dict[str, Any]:
+        with self._open(user, dataset_id, basehead) as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            old, new = self._states(tx, dataset, basehead)
+            segments = self._segment_diffs(self.ctx.objects(tx), dataset, old, new)
+        seg_actions = [s["action"] for s in segments]
+        totals = {k: sum(s["data"]["stats"][k] for s in segments)
+                  for k in ("total", "additions", "deletions", "modifications")}
+        catalog = _part(old.get("catalog"), new.get("catalog"))
+        notes = _part(old["notes"], new["notes"]) and "modify"
+        changed = bool(segments) or bool(catalog) or bool(notes)
+        return {
+            "action": "modify" if changed else "unmodify",
+            "segments": {"stats": {"total": len(segments), "additions": seg_actions.count("add"),
+                                   "deletions": seg_actions.count("delete"),
+                                   "modifications": seg_actions.count("modify")}},
+            "notes": {"action": notes}, "catalog": {"action": catalog},
+            "data": {"stats": totals},
+        }
+
+    def list_segment_diffs(self, user: User, dataset_id: str, basehead: str, offset: int,
+                           limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self._open(user, dataset_id, basehead) as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            old, new = self._states(tx, dataset, basehead)
+            segments = self._segment_diffs(self.ctx.objects(tx), dataset, old, new)
+        return segments[offset : offset + limit], len(segments)
+
+    def get_segment_diff(self, user: User, dataset_id: str, basehead: str, name: str
+                         ) -> dict[str, Any]:
+        with self._open(user, dataset_id, basehead) as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            old, new = self._states(tx, dataset, basehead)
+            if name not in old["segments"] and name not in new["segments"]:
+                raise ResourceNotExist(f"segment {name!r} is in neither version")
+            item = self._segment_diff(self.ctx.objects(tx), dataset, name, old, new)
+        item["action"] = item["action"] or "unmodify"
+        item["data"]["action"] = item["data"]["action"] or item["action"]
+        return item
+
+    def list_data_diffs(self, user: User, dataset_id: str, basehead: str, name: str,
+                        offset: int, limit: int) -> tuple[list[DataDiff], int]:
+        with self._open(user, dataset_id, basehead) as tx:
+            dataset = self.ctx.readable(tx, user, dataset_id)
+            old, new = self._states(tx, dataset, basehead)
+            before, after = old["segments"].get(name), new["segments"].get(name)
+            if before is None and after is None:
+                raise ResourceNotExist(f"segment {name!r} is in neither version")
+            diffs = self._data_diffs(self.ctx.objects(tx), dataset, before, after)
+        return diffs[offset : offset + limit], len(diffs)
