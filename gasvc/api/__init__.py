@@ -1,0 +1,1 @@
+"""The Open API v1 client."""

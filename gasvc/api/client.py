@@ -1,0 +1,195 @@
+"""An Open API v1 client: one method per endpoint, paging, retries, errors → `GasError`.
+
+Retries (urllib3 `Retry`): connection errors and statuses 429, 502, 503, 504 — a busy, restarting
+or proxied server — are retried with exponential back-off, for idempotent methods only (GET, PUT,
+DELETE, HEAD); POST (create draft, commit) is never replayed, so it cannot run twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from gasvc.errors import BY_CODE, GasError, Unauthorized
+
+API_PATH = "gatewayv2/tensorbay-open-api/v1/"
+PAGE = 128
+RETRY = Retry(
+    total=4, connect=4, read=2, backoff_factor=0.3, status_forcelist=(429, 502, 503, 504),
+    allowed_methods=frozenset({"GET", "PUT", "DELETE", "HEAD"}), raise_on_status=False,
+)
+HINTS = {
+    "Unauthorized": "check the access key: `gas auth URL ACCESSKEY`",
+    "AccessDenied": "the dataset belongs to someone else; ask its owner",
+}
+
+
+class ServerUnreachable(GasError):
+    code, status = "ServerUnreachable", 503
+
+
+class ApiClient:
+    """Talks to one server as one user. `verify` is True, False or a CA bundle path."""
+
+    def __init__(self, url: str, key: str, verify: bool | str = True, timeout: float = 60,
+                 pool: int = 16) -> None:
+        self.site = url if url.endswith("/") else url + "/"
+        self.root = self.site + API_PATH
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.verify = verify
+        self.session.headers.update({"X-Token": key, "X-Source": "GASVC"})
+        adapter = HTTPAdapter(max_retries=RETRY, pool_connections=pool, pool_maxsize=pool)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    # plumbing ----------------------------------------------------------------------------
+    def url(self, section: str, dataset_id: str = "") -> str:
+        if dataset_id:
+            return f"{self.root}datasets/{dataset_id}" + (f"/{section}" if section else "")
+        return self.root + (section or "datasets")
+
+    def request(self, method: str, section: str, dataset_id: str = "", *,
+                params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        url = self.url(section, dataset_id)
+        try:
+            response = self.session.request(method, url, params=params, json=json,
+                                            timeout=self.timeout)
+        except requests.ConnectionError as error:
+            raise ServerUnreachable(f"cannot reach the server at {self.site}",
+                                    "is it running? check the URL and the network") from error
+        return _decode(response)
+
+    def pages(self, section: str, field: str, dataset_id: str = "",
+              params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every item of a paged list, fetched one page at a time."""
+        offset = 0
+        while True:
+            body = self.request("GET", section, dataset_id,
+                                params={**(params or {}), "offset": offset, "limit": PAGE})
+            yield from body[field]
+            offset += len(body[field])
+            if not body[field] or offset >= body["totalCount"]:
+                return
+
+    # users and datasets ------------------------------------------------------------------
+    def get_user(self) -> dict[str, Any]:
+        user: dict[str, Any] = self.request("GET", "users")
+        return user
+
+    def create_dataset(self, name: str, alias: str = "", public: bool = False) -> str:
+        body = {"name": name, "type": 0, "alias": alias, "isPublic": public}
+        return str(self.request("POST", "", json=body)["id"])
+
+    def find_dataset(self, name: str) -> dict[str, Any] | None:
+        found = self.request("GET", "datasets", params={"name": name, "offset": 0, "limit": 1})
+        items = [d for d in found["datasets"] if d["name"] == name]
+        return items[0] if items else None
+
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        dataset: dict[str, Any] = self.request("GET", "", dataset_id)
+        return dataset
+
+    # versions ----------------------------------------------------------------------------
+    def create_draft(self, dataset_id: str, branch: str, title: str, description: str = ""
+                     ) -> int:
+        body = {"branchName": branch, "title": title, "description": description}
+        return int(self.request("POST", "drafts", dataset_id, json=body)["draftNumber"])
+
+    def commit(self, dataset_id: str, draft: int, title: str, description: str = "",
+               tag: str | None = None) -> str:
+        body: dict[str, Any] = {"draftNumber": draft, "title": title, "description": description}
+        if tag:
+            body["tag"] = tag
+        return str(self.request("POST", "commits", dataset_id, json=body)["commitId"])
+
+    def commits(self, dataset_id: str, revision: str) -> Iterator[dict[str, Any]]:
+        return self.pages("commits", "commits", dataset_id, {"commit": revision})
+
+    # content -----------------------------------------------------------------------------
+    def create_segment(self, dataset_id: str, draft: int, name: str) -> None:
+        self.request("POST", "segments", dataset_id, json={"name": name, "draftNumber": draft})
+
+    def upload_blob(self, dataset_id: str, draft: int, segment: str, data: bytes | BinaryIO
+                    ) -> tuple[str, int]:
+        """Upload bytes under a fresh policy; returns (checksum, size)."""
+        content = data if isinstance(data, bytes) else data.read()
+        checksum = hashlib.sha1(content).hexdigest()
+        policy = self.request("GET", "policies", dataset_id, params={
+            "expired": 240, "segmentName": segment, "draftNumber": draft})
+        fields = {k: v for k, v in policy["result"].items()
+                  if k != "multipleUploadLimit" and v is not None}
+        fields["key"] = policy["extra"]["objectPrefix"] + checksum
+        try:
+            response = self.session.post(policy["extra"]["host"], data=fields,
+                                         files={"file": (checksum, content)},
+                                         timeout=self.timeout)
+        except requests.ConnectionError as error:
+            raise ServerUnreachable(f"cannot reach the storage at {policy['extra']['host']}",
+                                    "check the server's --public-url") from error
+        _decode(response)
+        return checksum, len(content)
+
+    def callback(self, dataset_id: str, draft: int, segment: str,
+                 objects: list[dict[str, Any]]) -> None:
+        self.request("PUT", "multi/callback", dataset_id, json={
+            "segmentName": segment, "objects": objects, "draftNumber": draft})
+
+    def upload_labels(self, dataset_id: str, draft: int, segment: str,
+                      objects: list[dict[str, Any]]) -> None:
+        self.request("PUT", "multi/data/labels", dataset_id, json={
+            "segmentName": segment, "objects": objects, "draftNumber": draft})
+
+    def delete_data(self, dataset_id: str, draft: int, segment: str, remote_path: str) -> None:
+        self.request("DELETE", "data", dataset_id, json={
+            "segmentName": segment, "remotePath": remote_path, "draftNumber": draft})
+
+    def data_details(self, dataset_id: str, segment: str, commit: str
+                     ) -> Iterator[dict[str, Any]]:
+        return self.pages("data/details", "dataDetails", dataset_id,
+                          {"segmentName": segment, "commit": commit})
+
+    def download(self, url: str, checksum: str, target: Path) -> None:
+        """Stream a file to `target`, verified by its SHA-1 before it is renamed into place."""
+        digest, partial = hashlib.sha1(), target.with_name(target.name + ".part")
+        with self.session.get(url, stream=True, timeout=self.timeout) as response:
+            _decode(response, body=False)
+            with partial.open("wb") as handle:
+                for chunk in response.iter_content(1024 * 1024):
+                    digest.update(chunk)
+                    handle.write(chunk)
+        if digest.hexdigest() != checksum:
+            partial.unlink()
+            raise GasError(f"downloaded {target.name} does not match its checksum",
+                           "run the command again")
+        partial.replace(target)
+
+    # diffs -------------------------------------------------------------------------------
+    def segment_diffs(self, dataset_id: str, basehead: str) -> Iterator[dict[str, Any]]:
+        return self.pages(f"diffs/{basehead}/segments", "segments", dataset_id)
+
+    def data_diffs(self, dataset_id: str, basehead: str, segment: str
+                   ) -> Iterator[dict[str, Any]]:
+        return self.pages(f"diffs/{basehead}/segments/{segment}/data", "data", dataset_id)
+
+
+def _decode(response: requests.Response, body: bool = True) -> Any:
+    """The JSON of a 200/201 answer, or the `GasError` its error body names."""
+    if response.status_code in (200, 201, 206):
+        return response.json() if body else None
+    try:
+        error = response.json()
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "", f"HTTP {response.status_code} from {response.url}"
+    cls = BY_CODE.get(code, GasError)
+    if response.status_code == 401:
+        cls = Unauthorized
+    hint = HINTS.get(code, "") or (error.get("hint", "") if code else "")
+    raise cls(message, hint)

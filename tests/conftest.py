@@ -1,0 +1,64 @@
+"""Shared fixtures: a TLS certificate, real server processes, users, and the reference SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+from certs import write_self_signed
+from serverproc import ServerProcess
+from tbvenv import ensure_tensorbay_python
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(cert, key) for 127.0.0.1 and localhost; the cert doubles as the CA bundle."""
+    return write_self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, tls_cert: tuple[Path, Path]
+) -> Iterator[ServerProcess]:
+    """An HTTPS server with a fresh data dir, shared by the tests of one module."""
+    with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A plain-HTTP server with a fresh data dir, shared by the tests of one module."""
+    with ServerProcess(tmp_path_factory.mktemp("http") / "data") as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def alice(server: ServerProcess) -> str:
+    """Access key of user "alice" on `server`."""
+    return server.add_user("alice")
+
+
+@pytest.fixture(scope="module")
+def bob(server: ServerProcess) -> str:
+    """Access key of user "bob" on `server`."""
+    return server.add_user("bob")
+
+
+@pytest.fixture(scope="session")
+def tensorbay_python() -> Path:
+    """Interpreter of a cached venv with tensorbay 1.24.2 (built on first use, ~2 min)."""
+    return ensure_tensorbay_python()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the logs of every server a failed test used to its report."""
+    report = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, ServerProcess):
+                report.sections.append((f"server log ({value.url})", value.logs()))
+    return report
