@@ -6,9 +6,11 @@ place only when their SHA-1 is the announced one: a blob that exists is always c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +19,8 @@ from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
 
 CHUNK = 1024 * 1024
+#: Temporary files older than this are leftovers of a killed upload and are removed at start.
+STALE_TMP_SECONDS = 24 * 3600
 
 
 class BlobStore(Protocol):
@@ -39,6 +43,15 @@ class DirectoryBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         (root / "tmp").mkdir(parents=True, exist_ok=True)
+        self._remove_stale_tmp()
+
+    def _remove_stale_tmp(self) -> None:
+        """Drop temporary files a killed server left; fresh ones may be another instance's."""
+        cutoff = time.time() - STALE_TMP_SECONDS
+        for leftover in (self.root / "tmp").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def path(self, checksum: str) -> Path:
         check_checksum(checksum)
@@ -88,7 +101,17 @@ class DirectoryBlobStore:
                 )
             target.parent.mkdir(exist_ok=True)
             os.replace(tmp_name, target)
+            _fsync_dir(target.parent)
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
         return size
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable: fsync the directory that holds the new name."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -101,7 +101,8 @@ class MetaTx:
         return str(row[0]) if row else None
 
     def set_setting(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+        self._db.execute("INSERT INTO settings VALUES (?, ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     # users --------------------------------------------------------------------------------
     def add_user(self, user: User, now: int) -> None:
@@ -352,7 +353,8 @@ class MetaTx:
         self, dataset_id: str, number: int, segment: str, key: str, value: str | None
     ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO draft_changes VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO draft_changes VALUES (?, ?, ?, ?, ?) ON CONFLICT"
+            " (dataset_id, number, segment, key) DO UPDATE SET value = excluded.value",
             (dataset_id, number, segment, key, value),
         )
 
@@ -401,7 +403,7 @@ class MetaTx:
         return bytes(row[0]) if row else None
 
     def put_object(self, digest: str, data: bytes) -> None:
-        self._db.execute("INSERT OR IGNORE INTO objects VALUES (?, ?)", (digest, data))
+        self._db.execute("INSERT INTO objects VALUES (?, ?) ON CONFLICT DO NOTHING", (digest, data))
 
     def has_object(self, digest: str) -> bool:
         return self._one("SELECT 1 FROM objects WHERE hash = ?", digest) is not None
@@ -416,7 +418,8 @@ class MetaTx:
 
     def set_version_stat(self, dataset_id: str, root: str, kind: str, value: str) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO version_stats VALUES (?, ?, ?, ?)",
+            "INSERT INTO version_stats VALUES (?, ?, ?, ?) ON CONFLICT (dataset_id, root, kind)"
+            " DO UPDATE SET value = excluded.value",
             (dataset_id, root, kind, value),
         )
 
