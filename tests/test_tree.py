@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from gasvc.model import tree
 from gasvc.model.canon import canonical_json, sha1_hex
-from gasvc.server import tree
 
 
 class MemoryObjects:

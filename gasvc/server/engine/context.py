@@ -14,10 +14,10 @@ from typing import Any
 from gasvc.errors import AccessDenied, Forbidden, InvalidParams, ParamsMissing, ResourceNotExist
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.names import ROOT_COMMIT
+from gasvc.model.tree import TreeRef
 from gasvc.server.blobs import BlobStore
 from gasvc.server.meta import MetaTx, SqliteMetaStore
 from gasvc.server.records import Dataset, Draft, User
-from gasvc.server.tree import TreeRef
 
 DEFAULT_NOTES: dict[str, Any] = {"isContinuous": False, "binPointCloudFields": None}
 

@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
+from gasvc.model import tree
 from gasvc.model.names import check_checksum, check_remote_path
-from gasvc.server import tree
 from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.overlay import current_item, stage

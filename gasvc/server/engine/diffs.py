@@ -13,13 +13,13 @@ from collections import OrderedDict
 from typing import Any
 
 from gasvc.errors import InvalidParams, ResourceNotExist
+from gasvc.model import tree
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.server import tree
+from gasvc.model.tree import TreeRef
 from gasvc.server.engine.context import Context, Objects, empty_state
 from gasvc.server.engine.overlay import flush_if_pending
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import Dataset, User
-from gasvc.server.tree import TreeRef
 
 DataDiff = dict[str, Any]
 #: The data-diff cache holds at most this many items over all cached segment pairs.

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gasvc.server import tree
+from gasvc.model import tree
+from gasvc.model.tree import TreeRef
 from gasvc.server.engine.context import Context
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import Dataset, Draft
-from gasvc.server.tree import TreeRef
 
 
 def flush(ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft) -> dict[str, Any]:

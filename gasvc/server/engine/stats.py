@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gasvc.errors import ParamsMissing
+from gasvc.model import tree
 from gasvc.model.canon import content_id
-from gasvc.server import tree
+from gasvc.model.tree import TreeRef
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.scopes import VersionRead, reading
 from gasvc.server.records import User
-from gasvc.server.tree import TreeRef
 
 Histogram = dict[str, dict[Any, int]]
 

@@ -1,0 +1,74 @@
+"""`metadata.jsonl`: the labels of one segment, one line per labelled item, sorted by path.
+
+Each line is `{"file_name": "images/0001.jpg", "label": {...}}` (the Hugging Face imagefolder
+convention), written canonically so that diffs stay minimal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gasvc.errors import GasError, InvalidParams
+from gasvc.model.canon import canonical_json
+from gasvc.model.names import check_remote_path
+
+METADATA = "metadata.jsonl"
+
+
+class MetadataError(GasError):
+    """A `metadata.jsonl` line that cannot be read."""
+
+    code, status = "InvalidParamsValue", 400
+
+
+@dataclass(frozen=True)
+class LabelLine:
+    line: int
+    path: str
+    label: dict[str, Any]
+
+
+def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
+    """Labels by path; every bad line raises with its number and what is wrong."""
+    labels: dict[str, LabelLine] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        item = _line(raw, f"{where}:{number}")
+        if item.path in labels:
+            raise MetadataError(
+                f"{where}:{number}: {item.path!r} already has a label on line "
+                f"{labels[item.path].line}", "keep one line per file")
+        labels[item.path] = LabelLine(number, item.path, item.label)
+    return labels
+
+
+def _line(raw: str, where: str) -> LabelLine:
+    hint = 'each line is {"file_name": "path/in/segment.jpg", "label": {...}}'
+    try:
+        item = json.loads(raw)
+    except ValueError as error:
+        raise MetadataError(f"{where}: not valid JSON ({error.msg})", hint) from None
+    if not isinstance(item, dict) or "file_name" not in item:
+        raise MetadataError(f"{where}: no file_name", hint)
+    label = item.get("label", {})
+    if not isinstance(label, dict):
+        raise MetadataError(f"{where}: label must be a JSON object", hint)
+    try:
+        path = check_remote_path(item["file_name"])
+    except InvalidParams as error:
+        raise MetadataError(f"{where}: {error.message}", error.hint) from None
+    return LabelLine(0, path, label)
+
+
+def render(labels: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    """Canonical `metadata.jsonl` text for (path, label) pairs; empty labels are left out."""
+    lines = [
+        canonical_json({"file_name": path, "label": label}).decode()
+        for path, label in sorted(labels)
+        if label
+    ]
+    return "".join(line + "\n" for line in lines)
