@@ -51,10 +51,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from gasvc.cli import demo, server
+    from gasvc.cli import demo, server, work
 
     main.add_command(server.server)
     main.add_command(demo.demo)
+    for command in work.COMMANDS:
+        main.add_command(command)
 
 
 _register()

@@ -50,7 +50,7 @@ def _line(raw: str, where: str) -> LabelLine:
     hint = 'each line is {"file_name": "path/in/segment.jpg", "label": {...}}'
     try:
         item = json.loads(raw)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise MetadataError(f"{where}: not valid JSON ({error.msg})", hint) from None
     if not isinstance(item, dict) or "file_name" not in item:
         raise MetadataError(f"{where}: no file_name", hint)

@@ -1,0 +1,105 @@
+"""Turning library results into text: long and porcelain status, log lines, JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any
+
+from gasvc.workspace.state import CommitRecord
+from gasvc.workspace.status import Status
+
+NAMES = {"A": "new file", "M": "modified", "D": "deleted", "L": "label changed"}
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def status_porcelain(status: Status) -> list[str]:
+    """git's porcelain v1: two columns (staged, unstaged), then the path."""
+    columns: dict[str, list[str]] = {}
+    for change in status.staged:
+        columns.setdefault(change.path, [" ", " "])[0] = change.code
+    for change in status.unstaged:
+        columns.setdefault(change.path, [" ", " "])[1] = change.code
+    lines = [f"{x}{y} {path}" for path, (x, y) in sorted(columns.items())]
+    return lines + [f"?? {path}" for path in status.untracked]
+
+
+def status_long(status: Status) -> list[str]:
+    lines = [_branch_line(status)]
+    if status.remote_head is not None:
+        lines.append(_tracking_line(status))
+    sections = [
+        ("Changes to be committed:", '  (use "gas restore --staged <path>..." to unstage)',
+         [f"\t{NAMES[c.code]}:   {c.path}" for c in status.staged]),
+        ("Changes not staged for commit:",
+         '  (use "gas add <path>..." to stage, "gas restore <path>..." to discard)',
+         [f"\t{NAMES[c.code]}:   {c.path}" for c in status.unstaged]),
+        ("Untracked files:", '  (use "gas add <path>..." to include in what will be committed)',
+         [f"\t{path}" for path in status.untracked]),
+    ]
+    for title, hint, items in sections:
+        if items:
+            lines += ["", title, hint, *items]
+    if status.outside:
+        lines += ["", "Ignored (not inside a segment folder):",
+                  *[f"\t{path}" for path in status.outside]]
+    if status.clean:
+        lines += ["", "nothing to commit, working tree clean"]
+    return lines
+
+
+def _branch_line(status: Status) -> str:
+    if status.branch is None:
+        return f"HEAD detached at {(status.head or '')[:7]}"
+    if status.head is None:
+        return f"On branch {status.branch} (no commits yet)"
+    return f"On branch {status.branch}"
+
+
+def _tracking_line(status: Status) -> str:
+    if status.ahead and status.behind:
+        return (f"Your branch and the remote have diverged: {status.ahead} and {status.behind}"
+                " commits each (use \"gas pull\")")
+    if status.ahead:
+        return (f"Your branch is ahead of the remote by {status.ahead} commit"
+                f"{'s' if status.ahead > 1 else ''} (use \"gas push\")")
+    if status.behind:
+        return (f"Your branch is behind the remote by {status.behind} commit"
+                f"{'s' if status.behind > 1 else ''} (use \"gas pull\")")
+    return "Your branch is up to date with the remote."
+
+
+def status_json(status: Status) -> dict[str, Any]:
+    return asdict(status)
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def log_lines(commits: Iterable[tuple[CommitRecord, list[str]]], oneline: bool) -> list[str]:
+    lines: list[str] = []
+    for commit, decorations in commits:
+        deco = f" ({', '.join(decorations)})" if decorations else ""
+        if oneline:
+            lines.append(f"{commit.shown_id[:7]}{deco} {commit.title}")
+            continue
+        pushed = "" if commit.server_id else " [not pushed]"
+        lines += [f"commit {commit.shown_id}{deco}{pushed}", f"Author: {commit.author}",
+                  f"Date:   {_date(commit.date)}", "", f"    {commit.title}"]
+        if commit.description:
+            lines += ["", *[f"    {line}" for line in commit.description.splitlines()]]
+        lines.append("")
+    return lines
+
+
+def commit_json(commit: CommitRecord, decorations: list[str]) -> dict[str, Any]:
+    return {"id": commit.shown_id, "localId": commit.id, "serverId": commit.server_id,
+            "parent": commit.parent, "title": commit.title, "description": commit.description,
+            "author": commit.author, "date": commit.date, "refs": decorations,
+            "pushed": commit.server_id is not None}

@@ -1,0 +1,131 @@
+"""`gas init | status | add | rm | restore | commit | log`: the offline half of the workflow."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from gasvc.cli import render
+from gasvc.cli.context import author_name, pathspecs, workspace
+from gasvc.workspace import history, stage
+from gasvc.workspace.commit import NothingToCommit, commit
+from gasvc.workspace.status import status
+from gasvc.workspace.workspace import init as init_workspace
+
+
+@click.command()
+@click.option("--no-remote", is_flag=True, help="Work offline; set a remote later.")
+@click.argument("dataset", required=False)
+def init(dataset: str | None, no_remote: bool) -> None:
+    """Make the current folder a workspace of DATASET (default: the folder name).
+
+    \b
+    Example:
+      gas init --no-remote
+    """
+    layout = init_workspace(Path.cwd())
+    click.echo(f"Initialized empty gas workspace in {layout.gas}")
+
+
+@click.command("status")
+@click.option("--porcelain", is_flag=True, help="git's v1 two-letter codes, one path a line.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status_cmd(porcelain: bool, as_json: bool) -> None:
+    """Show staged, unstaged and untracked changes.
+
+    \b
+    Example:
+      gas status --porcelain
+    """
+    with workspace() as ws:
+        result = status(ws.layout, ws.state)
+    if as_json:
+        click.echo(render.as_json(render.status_json(result)))
+    else:
+        lines = render.status_porcelain(result) if porcelain else render.status_long(result)
+        click.echo("\n".join(lines))
+
+
+@click.command("add")
+@click.option("-A", "--all", "everything", is_flag=True, help="Stage every change.")
+@click.argument("paths", nargs=-1)
+def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
+    """Stage files, their labels (metadata.jsonl) and catalog.json.
+
+    \b
+    Example:
+      gas add train/images/0001.jpg train/metadata.jsonl
+      gas add -A
+    """
+    with workspace() as ws:
+        specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, paths)
+        if not specs:
+            raise click.UsageError("nothing specified, nothing added (give paths or -A)")
+        stage.add(ws.layout, ws.state, specs)
+
+
+@click.command("rm")
+@click.option("--cached", is_flag=True, help="Only unstage; keep the files.")
+@click.option("-f", "--force", is_flag=True, help="Delete files even with unstaged changes.")
+@click.argument("paths", nargs=-1, required=True)
+def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
+    """Remove files (and their labels) from the index, and from disk unless --cached.
+
+    \b
+    Example:
+      gas rm train/images/0001.jpg
+    """
+    with workspace() as ws:
+        result = stage.remove(ws.layout, ws.state, pathspecs(ws.layout, paths), cached, force)
+    click.echo(f"removed {result.removed} file{'s' if result.removed != 1 else ''}")
+
+
+@click.command("commit")
+@click.option("-m", "--message", required=True, help="The commit message.")
+@click.option("-a", "--all", "all_tracked", is_flag=True,
+              help="Stage changes of tracked files first.")
+def commit_cmd(message: str, all_tracked: bool) -> None:
+    """Record the staged changes as a local commit (offline).
+
+    \b
+    Example:
+      gas commit -m "Relabel dogs"
+    """
+    with workspace() as ws:
+        try:
+            result = commit(ws.layout, ws.state, message, author_name(), int(time.time()),
+                            all_tracked)
+        except NothingToCommit as error:
+            click.echo(error.message)
+            sys.exit(1)
+    where = result.branch or "detached HEAD"
+    click.echo(f"[{where} {result.commit.id[:7]}] {result.commit.title}")
+    click.echo(f" {result.changes} change{'s' if result.changes != 1 else ''}")
+
+
+@click.command("log")
+@click.option("-n", "--max-count", type=int, help="Show at most N commits.")
+@click.option("--oneline", is_flag=True, help="One line per commit.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.argument("revision", required=False)
+def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json: bool) -> None:
+    """Show commits, newest first; pushed ones under the server's commit ids.
+
+    \b
+    Example:
+      gas log --oneline -n 5
+    """
+    with workspace() as ws:
+        commits = history.log(ws.state, revision, max_count)
+    if as_json:
+        click.echo(render.as_json([render.commit_json(c, d) for c, d in commits]))
+    elif commits:
+        click.echo("\n".join(render.log_lines(commits, oneline)).rstrip("\n"))
+    else:
+        click.echo("no commits yet")
+
+
+COMMANDS = [init, status_cmd, add_cmd, rm_cmd, commit_cmd, log_cmd]

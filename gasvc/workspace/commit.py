@@ -1,0 +1,172 @@
+"""`gas commit`: the index becomes a new local commit, offline.
+
+A commit's state has the server's shape — `{catalog, notes, segments: {name: {manifest, count,
+…}}}` with items `[checksum, size, timestamp, labelId]` in chunked trees (model/tree.py) — so
+committing k changes writes O(k) tree leaves, whatever the dataset's size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gasvc.errors import GasError
+from gasvc.model import tree
+from gasvc.model.canon import content_id
+from gasvc.model.catalog import validate_label
+from gasvc.model.metadata import METADATA, parse
+from gasvc.model.names import ROOT_COMMIT
+from gasvc.model.tree import TreeRef
+from gasvc.workspace.layout import Layout
+from gasvc.workspace.refs import current_branch, head_commit, set_head
+from gasvc.workspace.stage import EVERYTHING, add
+from gasvc.workspace.state import CommitRecord, Entry, State
+from gasvc.workspace.status import staged_changes
+
+EMPTY_STATE: dict[str, Any] = {
+    "catalog": None, "notes": {"isContinuous": False, "binPointCloudFields": None},
+    "segments": {},
+}
+
+
+class NothingToCommit(GasError):
+    code, status = "NothingToCommit", 400
+
+
+class InvalidLabels(GasError):
+    code, status = "InvalidParamsValue", 400
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    commit: CommitRecord
+    branch: str | None
+    changes: int
+
+
+def split_message(message: str) -> tuple[str, str]:
+    title, _, rest = message.strip().partition("\n")
+    return title.strip(), rest.strip()
+
+
+def commit_state(state: State, commit_id: str | None) -> dict[str, Any]:
+    """The materialized state of a commit (ROOT or None: empty)."""
+    if not commit_id or commit_id == ROOT_COMMIT:
+        return EMPTY_STATE
+    commit = state.commit(commit_id)
+    if commit is None or commit.state is None:
+        raise GasError(f"commit {commit_id[:7]} is not available locally", "run `gas fetch`")
+    value: dict[str, Any] = state.get_object(commit.state)
+    return value
+
+
+def segment_tree(segment: dict[str, Any] | None) -> TreeRef:
+    if not segment:
+        return tree.EMPTY
+    return TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
+
+
+def apply_changes(state: State, base: dict[str, Any], segments: dict[str, bool],
+                  changes: Iterable[tuple[str, str, list[Any] | None]], catalog: str | None
+                  ) -> dict[str, Any]:
+    """A new version state: `base` with segments present/absent and item changes applied."""
+    segments_now: dict[str, dict[str, Any]] = {
+        k: dict(v) for k, v in base["segments"].items()}
+    new: dict[str, Any] = {"catalog": catalog, "notes": dict(base["notes"]),
+                           "segments": segments_now}
+    for name, present in segments.items():
+        if not present:
+            segments_now.pop(name, None)
+        elif name not in segments_now:
+            segments_now[name] = {"description": "", "manifest": None, "count": 0,
+                                     "sensors": {}}
+    grouped: dict[str, list[tuple[str, list[Any] | None]]] = defaultdict(list)
+    for segment, path, value in changes:
+        grouped[segment].append((path, value))
+    for segment, items in grouped.items():
+        info = segments_now.get(segment)
+        if info is None:
+            continue
+        ref = tree.apply(segment_tree(info), sorted(items, key=lambda i: i[0]),
+                         state.get_object, state.put_object)
+        info["manifest"], info["count"] = ref.manifest, ref.count
+    return new
+
+
+def item_value(entry: Entry) -> list[Any] | None:
+    return None if entry.sum is None else [entry.sum, entry.size, None, entry.label]
+
+
+def commit(layout: Layout, state: State, message: str, author: str, now: int,
+           all_tracked: bool = False) -> CommitResult:
+    if not message.strip():
+        raise GasError("the commit message is empty", "give one with -m MESSAGE")
+    if all_tracked:
+        add(layout, state, [EVERYTHING], tracked_only=True)
+    changes = staged_changes(state)
+    if not changes:
+        raise NothingToCommit("nothing to commit, working tree has no staged changes",
+                              "stage changes with `gas add`, or use `gas commit -a`")
+    _validate(layout, state)
+    title, description = split_message(message)
+    parent = head_commit(state)
+    branch = current_branch(state)
+    with state.transaction():
+        base = commit_state(state, parent)
+        staged_segments = {name: staged for name, (in_head, staged) in state.segments().items()
+                           if in_head != staged}
+        new = apply_changes(state, base, staged_segments,
+                            ((e.segment, e.path, item_value(e)) for e in state.staged_changes()),
+                            state.get("staged_catalog") or None)
+        root = state.put_object(new)
+        record = CommitRecord(
+            content_id({"parent": parent, "state": root, "title": title,
+                        "description": description, "author": author, "date": now}),
+            parent or ROOT_COMMIT, title, description, author, now, root, None)
+        state.add_commit(record)
+        if branch is not None:
+            state.set_ref(f"heads/{branch}", record.id)
+        else:
+            set_head(state, None, record.id)
+        state.settle_head()
+    return CommitResult(record, branch, len(changes))
+
+
+def _validate(layout: Layout, state: State) -> None:
+    """Every staged label that changed must fit the staged catalog."""
+    catalog_id = state.get("staged_catalog")
+    catalog = state.get_object(catalog_id) if catalog_id else {}
+    if not catalog:
+        return
+    problems: list[str] = []
+    bad: dict[str, set[str]] = defaultdict(set)
+    for entry in state.staged_changes():
+        if entry.label and entry.label != entry.head_label:
+            reasons = validate_label(state.get_object(entry.label), catalog)
+            if reasons:
+                bad[entry.segment].add(entry.path)
+                problems += [f"{entry.segment}/{entry.path}: {r}" for r in reasons]
+    if problems:
+        problems = _with_lines(layout, bad, problems)
+        raise InvalidLabels("labels do not fit catalog.json:\n  " + "\n  ".join(problems),
+                            "fix these labels in metadata.jsonl (or the catalog), then `gas add`")
+
+
+def _with_lines(layout: Layout, bad: dict[str, set[str]], problems: list[str]) -> list[str]:
+    """Prefix each problem with its `metadata.jsonl` line, when the file still has it."""
+    lines: dict[str, str] = {}
+    for segment, paths in bad.items():
+        try:
+            labels = parse(layout.metadata(segment).read_text(encoding="utf-8"))
+        except (OSError, GasError):
+            continue
+        for path in paths:
+            if path in labels:
+                lines[f"{segment}/{path}"] = f"{segment}/{METADATA}:{labels[path].line}"
+    out = []
+    for problem in problems:
+        key = problem.split(": ", 1)[0]
+        out.append(f"{lines[key]}: {problem}" if key in lines else problem)
+    return out

@@ -1,0 +1,257 @@
+"""The workspace's state database, `.gas/state.sqlite`: one SQLite file, every write atomic.
+
+- `entries`: the index. Per item (segment, path): the HEAD commit's values (`head_*`), the staged
+  values (`sum`, `size`, `label`; NULL sum = not staged), and the stat of the working file when it
+  last matched the staged bytes (git's trick: an unchanged stat means unchanged content).
+- `segments`: per segment, whether it is in HEAD and staged, and the stat of its `metadata.jsonl`
+  when its labels last matched the index.
+- `objects`: content-addressed JSON (labels, catalogs, tree nodes, version states).
+- `commits` (local and fetched), `refs` (`heads/…`, `remotes/…`, `tags/…`), `meta` (config, HEAD).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gasvc.model.canon import canonical_json, sha1_hex
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    segment TEXT NOT NULL, path TEXT NOT NULL,
+    head_sum TEXT, head_size INTEGER, head_label TEXT,
+    sum TEXT, size INTEGER, label TEXT,
+    mtime_ns INTEGER NOT NULL DEFAULT 0, ino INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (segment, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segments (
+    name TEXT PRIMARY KEY, in_head INTEGER NOT NULL, staged INTEGER NOT NULL,
+    meta_mtime_ns INTEGER NOT NULL DEFAULT 0, meta_size INTEGER NOT NULL DEFAULT -1,
+    meta_ino INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS commits (
+    id TEXT PRIMARY KEY, parent TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
+    author TEXT NOT NULL, date INTEGER NOT NULL, state TEXT, server_id TEXT);
+CREATE INDEX IF NOT EXISTS commits_server ON commits (server_id);
+CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, commit_id TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    segment: str
+    path: str
+    head_sum: str | None
+    head_size: int | None
+    head_label: str | None
+    sum: str | None
+    size: int | None
+    label: str | None
+    mtime_ns: int
+    ino: int
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    id: str
+    parent: str
+    title: str
+    description: str
+    author: str
+    date: int
+    state: str | None
+    server_id: str | None
+
+    @property
+    def shown_id(self) -> str:
+        """The id users see: the server's once pushed."""
+        return self.server_id or self.id
+
+
+class State:
+    """The open state database; use `transaction()` for every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # meta --------------------------------------------------------------------------------
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                            " SET value = excluded.value", (key, value))
+
+    # objects -----------------------------------------------------------------------------
+    def put_object(self, value: Any) -> str:
+        data = canonical_json(value)
+        digest = sha1_hex(data)
+        self.db.execute("INSERT INTO objects VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        (digest, data))
+        return digest
+
+    def get_object(self, digest: str) -> Any:
+        row = self.db.execute("SELECT data FROM objects WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise KeyError(digest)
+        return json.loads(row[0])
+
+    # entries -----------------------------------------------------------------------------
+    def entries(self, segment: str | None = None) -> Iterator[Entry]:
+        """Index rows in (segment, path) order, streamed."""
+        sql = "SELECT * FROM entries" + (" WHERE segment = ?" if segment is not None else "")
+        cursor = self.db.execute(sql + " ORDER BY segment, path",
+                                 (segment,) if segment is not None else ())
+        for row in cursor:
+            yield Entry(*row)
+
+    def entry(self, segment: str, path: str) -> Entry | None:
+        row = self.db.execute("SELECT * FROM entries WHERE segment = ? AND path = ?",
+                              (segment, path)).fetchone()
+        return Entry(*row) if row else None
+
+    def stage(self, segment: str, path: str, checksum: str | None, size: int | None,
+              label: str | None, mtime_ns: int = 0, ino: int = 0) -> None:
+        """Set the staged values of an item (checksum None: staged as deleted)."""
+        self.db.execute(
+            "INSERT INTO entries (segment, path, sum, size, label, mtime_ns, ino)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (segment, path) DO UPDATE SET"
+            " sum = excluded.sum, size = excluded.size, label = excluded.label,"
+            " mtime_ns = excluded.mtime_ns, ino = excluded.ino",
+            (segment, path, checksum, size, label, mtime_ns, ino))
+
+    def set_label(self, segment: str, path: str, label: str | None) -> None:
+        self.db.execute("UPDATE entries SET label = ? WHERE segment = ? AND path = ?",
+                        (label, segment, path))
+
+    def refresh_stat(self, segment: str, path: str, mtime_ns: int, ino: int) -> None:
+        self.db.execute("UPDATE entries SET mtime_ns = ?, ino = ? WHERE segment = ? AND path = ?",
+                        (mtime_ns, ino, segment, path))
+
+    def set_entry(self, segment: str, path: str, value: tuple[str, int, str | None] | None,
+                  mtime_ns: int = 0, ino: int = 0) -> None:
+        """Make HEAD and staged both `value` (or remove the item)."""
+        if value is None:
+            self.db.execute("DELETE FROM entries WHERE segment = ? AND path = ?",
+                            (segment, path))
+            return
+        checksum, size, label = value
+        self.db.execute(
+            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+            " (segment, path) DO UPDATE SET head_sum = excluded.head_sum, head_size ="
+            " excluded.head_size, head_label = excluded.head_label, sum = excluded.sum, size ="
+            " excluded.size, label = excluded.label, mtime_ns = excluded.mtime_ns,"
+            " ino = excluded.ino",
+            (segment, path, checksum, size, label, checksum, size, label, mtime_ns, ino))
+
+    def staged_changes(self) -> Iterator[Entry]:
+        """Rows whose staged values differ from HEAD's, in order."""
+        cursor = self.db.execute(
+            "SELECT * FROM entries WHERE head_sum IS NOT sum OR head_size IS NOT size"
+            " OR head_label IS NOT label ORDER BY segment, path")
+        for row in cursor:
+            yield Entry(*row)
+
+    def settle_head(self) -> None:
+        """After a commit: HEAD := staged; rows absent from both disappear."""
+        self.db.execute("DELETE FROM entries WHERE sum IS NULL")
+        self.db.execute("UPDATE entries SET head_sum = sum, head_size = size, head_label ="
+                        " label WHERE head_sum IS NOT sum OR head_size IS NOT size OR"
+                        " head_label IS NOT label")
+        self.db.execute("DELETE FROM segments WHERE staged = 0")
+        self.db.execute("UPDATE segments SET in_head = staged")
+        self.set("head_catalog", self.get("staged_catalog", ""))
+
+    # segments ----------------------------------------------------------------------------
+    def segments(self) -> dict[str, tuple[bool, bool]]:
+        rows = self.db.execute("SELECT name, in_head, staged FROM segments ORDER BY name")
+        return {str(name): (bool(head), bool(staged)) for name, head, staged in rows}
+
+    def stage_segment(self, name: str, staged: bool) -> None:
+        self.db.execute(
+            "INSERT INTO segments (name, in_head, staged) VALUES (?, 0, ?) ON CONFLICT (name)"
+            " DO UPDATE SET staged = excluded.staged", (name, int(staged)))
+
+    def set_segment(self, name: str, present: bool) -> None:
+        """Make HEAD and staged agree on a segment (checkout, clone)."""
+        if present:
+            self.db.execute("INSERT INTO segments (name, in_head, staged) VALUES (?, 1, 1)"
+                            " ON CONFLICT (name) DO UPDATE SET in_head = 1, staged = 1", (name,))
+        else:
+            self.db.execute("DELETE FROM segments WHERE name = ?", (name,))
+
+    def metadata_stat(self, name: str) -> tuple[int, int, int]:
+        row = self.db.execute("SELECT meta_mtime_ns, meta_size, meta_ino FROM segments"
+                              " WHERE name = ?", (name,)).fetchone()
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, -1, 0)
+
+    def set_metadata_stat(self, name: str, stat: tuple[int, int, int]) -> None:
+        self.db.execute("UPDATE segments SET meta_mtime_ns = ?, meta_size = ?, meta_ino = ?"
+                        " WHERE name = ?", (*stat, name))
+
+    # commits and refs --------------------------------------------------------------------
+    def add_commit(self, commit: CommitRecord) -> None:
+        self.db.execute(
+            "INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " state = COALESCE(excluded.state, commits.state),"
+            " server_id = COALESCE(excluded.server_id, commits.server_id)",
+            (commit.id, commit.parent, commit.title, commit.description, commit.author,
+             commit.date, commit.state, commit.server_id))
+
+    def commit(self, commit_id: str) -> CommitRecord | None:
+        row = self.db.execute("SELECT * FROM commits WHERE id = ? OR server_id = ? LIMIT 1",
+                              (commit_id, commit_id)).fetchone()
+        return CommitRecord(*row) if row else None
+
+    def commits_with_prefix(self, prefix: str) -> list[CommitRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM commits WHERE (id >= ?1 AND id < ?1 || 'g') OR (server_id >= ?1 AND"
+            " server_id < ?1 || 'g') LIMIT 3", (prefix,)).fetchall()
+        return [CommitRecord(*row) for row in rows]
+
+    def set_server_id(self, commit_id: str, server_id: str) -> None:
+        self.db.execute("UPDATE commits SET server_id = ? WHERE id = ?", (server_id, commit_id))
+
+    def set_commit_state(self, commit_id: str, state: str) -> None:
+        self.db.execute("UPDATE commits SET state = ? WHERE id = ?", (state, commit_id))
+
+    def ref(self, name: str) -> str | None:
+        row = self.db.execute("SELECT commit_id FROM refs WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_ref(self, name: str, commit_id: str | None) -> None:
+        if commit_id is None:
+            self.db.execute("DELETE FROM refs WHERE name = ?", (name,))
+        else:
+            self.db.execute("INSERT INTO refs VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET"
+                            " commit_id = excluded.commit_id", (name, commit_id))
+
+    def refs(self, prefix: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT name, commit_id FROM refs WHERE name >= ? AND name < ?"
+                               " ORDER BY name", (prefix, prefix + "\uffff"))
+        return {str(name)[len(prefix):]: str(commit) for name, commit in rows}

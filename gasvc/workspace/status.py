@@ -1,0 +1,154 @@
+"""`gas status`: staged changes (HEAD → index), unstaged ones (index → working tree), untracked
+files, and where the branch stands against the last fetched remote head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gasvc.model.canon import content_id
+from gasvc.model.metadata import LabelLine
+from gasvc.workspace.compare import (
+    all_segments,
+    compare_files,
+    label_id,
+    read_catalog,
+    read_labels,
+)
+from gasvc.workspace.layout import CATALOG, Layout
+from gasvc.workspace.scan import segment_names, top_level_strays
+from gasvc.workspace.state import Entry, State
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # "segment/remotePath", "segment/" for a whole segment, or "catalog.json"
+    code: str  # "A" added, "M" modified, "D" deleted, "L" label only
+
+
+@dataclass
+class Status:
+    branch: str | None
+    head: str | None
+    remote_head: str | None = None
+    ahead: int = 0
+    behind: int = 0
+    staged: list[Change] = field(default_factory=list)
+    unstaged: list[Change] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.staged or self.unstaged or self.untracked)
+
+
+def _code(old: tuple[object, object, object], new: tuple[object, object, object]) -> str:
+    if old[0] is None:
+        return "A"
+    if new[0] is None:
+        return "D"
+    return "L" if old[:2] == new[:2] else "M"
+
+
+def staged_changes(state: State) -> list[Change]:
+    changes: list[Change] = []
+    for name, (in_head, staged) in state.segments().items():
+        if in_head != staged:
+            changes.append(Change(name + "/", "A" if staged else "D"))
+    for entry in state.staged_changes():
+        old = (entry.head_sum, entry.head_size, entry.head_label)
+        new = (entry.sum, entry.size, entry.label)
+        changes.append(Change(f"{entry.segment}/{entry.path}", _code(old, new)))
+    head_catalog, catalog = state.get("head_catalog", ""), state.get("staged_catalog", "")
+    if head_catalog != catalog:
+        changes.append(Change(CATALOG, "A" if not head_catalog else "D" if not catalog else "M"))
+    return sorted(changes, key=lambda c: c.path)
+
+
+def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
+    """(unstaged changes, untracked paths); refreshes the index's stat cache as it goes."""
+    unstaged: list[Change] = []
+    untracked: list[str] = []
+    refresh: list[tuple[str, str, int, int]] = []
+    settled: list[tuple[str, tuple[int, int, int]]] = []
+    on_disk = set(segment_names(layout.root))
+    staged_segments = state.segments()
+    for segment in all_segments(layout, state):
+        if segment not in on_disk and staged_segments.get(segment, (False, False))[1]:
+            unstaged.append(Change(segment + "/", "D"))
+        elif segment in on_disk and not staged_segments.get(segment, (False, False))[1]:
+            untracked.append(segment + "/")
+        labels = read_labels(layout, state, segment)
+        label_changes = _label_changes(state, segment, labels.labels)
+        for item in compare_files(layout, state, segment, refresh):
+            if item.kind == "untracked":
+                untracked.append(item.key)
+            elif item.kind == "deleted":
+                unstaged.append(Change(item.key, "D"))
+            elif item.kind == "modified":
+                unstaged.append(Change(item.key, "M"))
+            elif item.key in label_changes:
+                unstaged.append(Change(item.key, "L"))
+        if labels.labels is not None and not label_changes:
+            settled.append((segment, labels.stat))
+    catalog = _catalog_change(layout, state)
+    if catalog == "??":
+        untracked.append(CATALOG)
+    elif catalog:
+        unstaged.append(Change(CATALOG, catalog))
+    _save_refresh(state, refresh, settled)
+    return sorted(unstaged, key=lambda c: c.path), sorted(untracked)
+
+
+def _catalog_change(layout: Layout, state: State) -> str:
+    """"" when `catalog.json` matches the index, "??" when untracked, else M or D."""
+    catalog = read_catalog(layout)
+    staged = state.get("staged_catalog", "")
+    if (content_id(catalog) if catalog is not None else "") == staged:
+        return ""
+    if not staged:
+        return "??"
+    return "D" if catalog is None else "M"
+
+
+def _label_changes(state: State, segment: str, labels: dict[str, LabelLine] | None
+                   ) -> set[str]:
+    """Keys of tracked items whose working label differs from the staged one."""
+    if labels is None:
+        return set()
+    changed = set()
+    for entry in state.entries(segment):
+        if entry.sum is None:
+            continue
+        line = labels.get(entry.path)
+        worktree = label_id(line.label) if line is not None else None
+        if worktree != entry.label:
+            changed.add(f"{segment}/{entry.path}")
+    return changed
+
+
+def _save_refresh(state: State, refresh: list[tuple[str, str, int, int]],
+                  settled: list[tuple[str, tuple[int, int, int]]]) -> None:
+    if not refresh and not settled:
+        return
+    with state.transaction():
+        for segment, path, mtime_ns, ino in refresh:
+            state.refresh_stat(segment, path, mtime_ns, ino)
+        for segment, stat in settled:
+            state.set_metadata_stat(segment, stat)
+
+
+def entry_value(entry: Entry) -> tuple[str | None, int | None, str | None]:
+    return entry.sum, entry.size, entry.label
+
+
+def status(layout: Layout, state: State) -> Status:
+    from gasvc.workspace.refs import head_info
+
+    branch, head, remote_head, ahead, behind = head_info(state)
+    result = Status(branch, head, remote_head, ahead, behind)
+    result.staged = staged_changes(state)
+    result.unstaged, result.untracked = worktree_changes(layout, state)
+    result.outside = top_level_strays(layout.root)
+    return result
