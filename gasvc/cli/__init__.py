@@ -51,11 +51,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from gasvc.cli import demo, server, work
+    from gasvc.cli import branching, demo, server, work
 
     main.add_command(server.server)
     main.add_command(demo.demo)
-    for command in work.COMMANDS:
+    for command in work.COMMANDS + branching.COMMANDS:
         main.add_command(command)
 
 

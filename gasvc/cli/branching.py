@@ -1,0 +1,125 @@
+"""`gas branch | checkout | switch | restore`."""
+
+from __future__ import annotations
+
+import click
+
+from gasvc.cli import render
+from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.workspace import branches, stage
+from gasvc.workspace.checkout import BlobSource, LocalObjects, restore_worktree
+
+
+def blob_source(ws: Opened) -> BlobSource:
+    """Local objects first, then the remote (when the sync layer provides one)."""
+    try:
+        from gasvc.cli.sync import remote_blobs
+    except ImportError:
+        return LocalObjects(ws.layout)
+    return LocalObjects(ws.layout, remote_blobs(ws))
+
+
+def materializer(ws: Opened) -> branches.Materializer | None:
+    try:
+        from gasvc.cli.sync import materializer as make
+    except ImportError:
+        return None
+    return make(ws)
+
+
+@click.command("branch")
+@click.option("-d", "--delete", "delete", is_flag=True, help="Delete branch NAME.")
+@click.option("-a", "--all", "include_remote", is_flag=True, help="Also list remote branches.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.argument("name", required=False)
+@click.argument("start", required=False)
+def branch_cmd(name: str | None, start: str | None, delete: bool, include_remote: bool,
+               as_json: bool) -> None:
+    """List branches, create NAME at START (default HEAD), or delete NAME with -d.
+
+    \b
+    Example:
+      gas branch experiment
+      gas branch -d experiment
+    """
+    with workspace() as ws:
+        if name is None:
+            found = branches.list_branches(ws.state, include_remote)
+            if as_json:
+                click.echo(render.as_json([b.__dict__ for b in found]))
+            for b in [] if as_json else found:
+                mark = "*" if b.current else " "
+                click.echo(f"{mark} {b.name:<20} {(b.commit or '')[:7]} {b.title}".rstrip())
+        elif delete:
+            branches.delete_branch(ws.state, name)
+            click.echo(f"Deleted branch {name}")
+        else:
+            commit = branches.create_branch(ws.state, name, start)
+            click.echo(f"Created branch {name} at {commit.shown_id[:7]}")
+
+
+def _checkout(revision: str, force: bool, new_branch: str | None) -> None:
+    with workspace() as ws:
+        result = branches.checkout(ws.layout, ws.state, revision, blob_source(ws),
+                                   materializer(ws), force, new_branch)
+    moved = result.moved
+    click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)
+    if result.branch is not None:
+        click.echo(f"Switched to branch '{result.branch}'")
+    elif result.commit is not None:
+        click.echo(f"HEAD is now at {result.commit.shown_id[:7]} {result.commit.title}")
+
+
+@click.command("checkout")
+@click.option("-b", "new_branch", help="Create branch NEW_BRANCH at REVISION and switch to it.")
+@click.option("-f", "--force", is_flag=True, help="Discard local changes in the way.")
+@click.argument("revision", required=False, default="")
+def checkout_cmd(revision: str, new_branch: str | None, force: bool) -> None:
+    """Switch to a branch, or to a commit or tag (detached HEAD).
+
+    \b
+    Example:
+      gas checkout v1.0
+      gas checkout -b experiment
+    """
+    if not revision and new_branch is None:
+        raise click.UsageError("give a REVISION, or -b NEW_BRANCH")
+    _checkout(revision or "HEAD", force, new_branch)
+
+
+@click.command("switch")
+@click.option("-c", "--create", "create", is_flag=True, help="Create the branch first.")
+@click.option("-f", "--force", is_flag=True, help="Discard local changes in the way.")
+@click.argument("branch")
+def switch_cmd(branch: str, create: bool, force: bool) -> None:
+    """Switch to BRANCH.
+
+    \b
+    Example:
+      gas switch main
+    """
+    _checkout("HEAD" if create else branch, force, branch if create else None)
+
+
+@click.command("restore")
+@click.option("--staged", is_flag=True, help="Unstage: the index takes HEAD's version again.")
+@click.argument("paths", nargs=-1, required=True)
+def restore_cmd(paths: tuple[str, ...], staged: bool) -> None:
+    """Discard changes of files and labels in the working tree (or unstage with --staged).
+
+    \b
+    Example:
+      gas restore train/images/0001.jpg
+      gas restore --staged train/metadata.jsonl
+    """
+    with workspace() as ws:
+        specs = pathspecs(ws.layout, paths)
+        if staged:
+            stage.unstage(ws.state, specs)
+            return
+        restore_worktree(ws.layout, ws.state,
+                         lambda seg, path: any(s.covers(seg, path) for s in specs),
+                         blob_source(ws))
+
+
+COMMANDS = [branch_cmd, checkout_cmd, switch_cmd, restore_cmd]

@@ -1,0 +1,261 @@
+"""Moving the working tree and index from one version state to another (checkout, switch,
+pull, clone): only items that differ are touched, file bytes come from `.gas/objects/` or the
+server through a `BlobSource`.
+
+Safety: a change that is not committed and would be overwritten stops the move (unless forced).
+An interrupted move records its target, so re-running the same command completes it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from gasvc.errors import GasError
+from gasvc.model import tree
+from gasvc.workspace.commit import segment_tree
+from gasvc.workspace.compare import trusted_mtime
+from gasvc.workspace.layout import CATALOG, Layout, write_atomic
+from gasvc.workspace.metafile import replace_labels, write_labels
+from gasvc.workspace.objects import has_object
+from gasvc.workspace.state import State
+from gasvc.workspace.status import staged_changes, worktree_changes
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One file to materialize: its place in the version and where it goes on disk."""
+
+    segment: str
+    path: str
+    checksum: str
+    size: int
+    target: Path
+
+
+class BlobSource(Protocol):
+    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
+        """Write each item's bytes to its target (atomically), verified by checksum."""
+
+
+class LocalObjects:
+    """Bytes from `.gas/objects/`; anything missing is passed on to `fallback`."""
+
+    def __init__(self, layout: Layout, fallback: BlobSource | None = None) -> None:
+        self.layout, self.fallback = layout, fallback
+
+    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
+        missing = []
+        for item in items:
+            source = self.layout.object_path(item.checksum)
+            if has_object(self.layout, item.checksum):
+                write_atomic(item.target, source.read_bytes())
+                if progress:
+                    progress(1, item.size)
+            else:
+                missing.append(item)
+        if missing and self.fallback is None:
+            raise GasError(f"{len(missing)} files are neither local nor on a server",
+                           "set a remote with `gas remote set`, then run the command again")
+        if missing and self.fallback is not None:
+            self.fallback.fetch(missing, progress)
+
+
+class WouldOverwrite(GasError):
+    code, status = "WouldOverwrite", 409
+
+
+@dataclass
+class MoveResult:
+    written: int = 0
+    deleted: int = 0
+    relabelled: int = 0
+    changed_paths: list[str] = field(default_factory=list)
+
+
+def item_changes(state: State, old: dict[str, Any], new: dict[str, Any]
+                 ) -> Iterator[tuple[str, str, Any, Any]]:
+    """(segment, path, old value, new value) for every item that differs."""
+    for name in sorted(old["segments"].keys() | new["segments"].keys()):
+        a, b = old["segments"].get(name), new["segments"].get(name)
+        for path, before, after in tree.diff(segment_tree(a), segment_tree(b), state.get_object):
+            yield name, path, before, after
+
+
+def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
+         target_id: str, source: BlobSource, force: bool = False, progress: Any = None
+         ) -> MoveResult:
+    """Make the working tree and the index show `new` instead of `old`."""
+    changes = list(item_changes(state, old, new))
+    resuming = state.get("pending_move") == target_id
+    if force:
+        changes += _discarded(layout, state, changes, new)
+    elif not resuming:
+        _refuse_overwrites(layout, state, changes, old, new)
+    with state.transaction():
+        state.set("pending_move", target_id)
+    result = MoveResult(changed_paths=[f"{s}/{p}" for s, p, _, _ in changes])
+    _write_files(layout, source, changes, result, progress)
+    relabel = sorted({s for s, _, a, b in changes if (a or [None] * 4)[3] != (b or [None] * 4)[3]})
+    for segment in relabel:
+        _rewrite_labels(layout, state, new, segment)
+        result.relabelled += 1
+    _sync_segments(layout, old, new)
+    _write_catalog(layout, state, new.get("catalog"))
+    _settle_index(layout, state, changes, new)
+    return result
+
+
+FORCED = ["", -1, None, ""]
+
+
+def _discarded(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
+               new: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """Uncommitted changes a forced move throws away: rewritten from `new` (or unindexed)."""
+    unstaged, _ = worktree_changes(layout, state)
+    moving = {f"{s}/{p}" for s, p, _, _ in changes}
+    extra = []
+    for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
+        segment, _, path = change.partition("/")
+        if not path or change in moving:
+            continue
+        info = new["segments"].get(segment)
+        after = tree.lookup(segment_tree(info), path, state.get_object) if info else None
+        extra.append((segment, path, FORCED if after is not None else None, after))
+    return extra
+
+
+def _refuse_overwrites(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
+                       old: dict[str, Any], new: dict[str, Any]) -> None:
+    unstaged, untracked = worktree_changes(layout, state)
+    dirty = {c.path for c in staged_changes(state)} | {c.path for c in unstaged}
+    touched = {f"{s}/{p}" for s, p, _, _ in changes}
+    touched |= {f"{s}/" for s in old["segments"].keys() ^ new["segments"].keys()}
+    if old.get("catalog") != new.get("catalog"):
+        touched.add(CATALOG)
+    conflicts = sorted((dirty | set(untracked)) & touched)
+    if conflicts:
+        shown = "\n  ".join(conflicts[:20]) + ("\n  …" if len(conflicts) > 20 else "")
+        raise WouldOverwrite(f"your local changes to these files would be overwritten:\n  {shown}",
+                             "commit them, restore them, or use --force to discard them")
+
+
+def _write_files(layout: Layout, source: BlobSource, changes: list[tuple[str, str, Any, Any]],
+                 result: MoveResult, progress: Any) -> None:
+    fetches = []
+    for segment, path, before, after in changes:
+        target = layout.file(segment, path)
+        if after is None and before is None:
+            continue
+        if after is None:
+            target.unlink(missing_ok=True)
+            _prune_empty_dirs(target.parent, layout.segment_dir(segment))
+            result.deleted += 1
+        elif before is None or before[0] != after[0] or not target.is_file():
+            fetches.append(Fetch(segment, path, after[0], after[1], target))
+    source.fetch(fetches, progress)
+    result.written = len(fetches)
+
+
+def _prune_empty_dirs(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _rewrite_labels(layout: Layout, state: State, new: dict[str, Any], segment: str) -> None:
+    info = new["segments"].get(segment)
+    labels = {}
+    for path, value in tree.iterate(segment_tree(info), state.get_object):
+        if value[3]:
+            labels[path] = state.get_object(value[3])
+    if info is not None:
+        layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
+        replace_labels(layout, segment, labels)
+
+
+def _sync_segments(layout: Layout, old: dict[str, Any], new: dict[str, Any]) -> None:
+    for name in new["segments"]:
+        layout.segment_dir(name).mkdir(parents=True, exist_ok=True)
+    for name in old["segments"].keys() - new["segments"].keys():
+        layout.metadata(name).unlink(missing_ok=True)
+        _prune_empty_dirs(layout.segment_dir(name), layout.root)
+
+
+def _write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
+    if catalog:
+        write_atomic(layout.catalog, _pretty(state.get_object(catalog)))
+    else:
+        layout.catalog.unlink(missing_ok=True)
+
+
+def _pretty(value: Any) -> bytes:
+    import json
+
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
+                  new: dict[str, Any]) -> None:
+    with state.transaction():
+        for segment, path, _, after in changes:
+            if after is None:
+                state.set_entry(segment, path, None)
+                continue
+            st = os.stat(layout.file(segment, path))
+            state.set_entry(segment, path, (after[0], after[1], after[3]),
+                            trusted_mtime(st.st_mtime_ns), st.st_ino)
+        for name in state.segments():
+            if name not in new["segments"]:
+                state.set_segment(name, False)
+        for name in new["segments"]:
+            state.set_segment(name, True)
+            state.set_metadata_stat(name, (0, -1, 0))
+        state.set("head_catalog", new.get("catalog") or "")
+        state.set("staged_catalog", new.get("catalog") or "")
+        state.set("pending_move", None)
+
+
+def temp_target(target: Path) -> tuple[int, str]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+
+
+def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSource
+                     ) -> MoveResult:
+    """`gas restore PATH`: working files and labels take their staged values again.
+
+    `covers(segment, path) -> bool` selects the items.
+    """
+    unstaged, _ = worktree_changes(layout, state)
+    result = MoveResult()
+    fetches: list[Fetch] = []
+    labels: dict[str, dict[str, Any]] = {}
+    for change in unstaged:
+        segment, _, path = change.path.partition("/")
+        if not path or not covers(segment, path):
+            continue
+        entry = state.entry(segment, path)
+        if entry is None or entry.sum is None:
+            continue
+        if change.code in ("M", "D"):
+            fetches.append(Fetch(segment, path, entry.sum, entry.size or 0,
+                                 layout.file(segment, path)))
+        labels.setdefault(segment, {})[path] = (
+            state.get_object(entry.label) if entry.label else {})
+        result.changed_paths.append(change.path)
+    source.fetch(fetches)
+    result.written = len(fetches)
+    with state.transaction():
+        for fetch in fetches:
+            st = os.stat(fetch.target)
+            state.refresh_stat(fetch.segment, fetch.path, trusted_mtime(st.st_mtime_ns),
+                               st.st_ino)
+    for segment, updates in labels.items():
+        write_labels(layout, segment, {p: label or None for p, label in updates.items()})
+        result.relabelled += len(updates)
+    return result
