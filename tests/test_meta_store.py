@@ -1,0 +1,348 @@
+"""The metadata store contract, run against the in-memory and the on-disk SQLite store alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gasvc.model.names import ROOT_COMMIT
+from gasvc.server.meta import MetaTx, SqliteMetaStore
+from gasvc.server.meta.fuzzy import like_pattern
+from gasvc.server.records import Commit, Dataset, Draft, StorageConfig, User
+
+ALICE = User("u-alice", "alice", "alice@example.com")
+BOB = User("u-bob", "bob", "")
+NOW = 1_700_000_000
+
+
+@pytest.fixture(params=["memory", "disk"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> SqliteMetaStore:
+    return SqliteMetaStore(":memory:" if request.param == "memory" else tmp_path / "meta.sqlite")
+
+
+@pytest.fixture
+def tx(store: SqliteMetaStore) -> Iterator[MetaTx]:
+    """One write transaction with alice and bob, committed when the test ends."""
+    with store.write() as tx:
+        tx.add_user(ALICE, NOW)
+        tx.add_user(BOB, NOW)
+        yield tx
+
+
+def dataset(owner: User, name: str, *, public: bool = False) -> Dataset:
+    return Dataset(f"d-{owner.name}-{name}", owner.id, name, 0, "", public, "", "main", NOW)
+
+
+def commit(number: int, parent: str) -> Commit:
+    return Commit(f"{number:032x}", parent, f"root{number}", f"c{number}", "", "alice",
+                  NOW + number, number)
+
+
+def draft(number: int, branch: str = "main", status: str = "OPEN") -> Draft:
+    return Draft(number, branch, ROOT_COMMIT, f"d{number}", "", status, "alice", NOW, NOW, "{}")
+
+
+def names(page: tuple[list[Dataset], int]) -> list[tuple[str, str]]:
+    return [(d.owner_id, d.name) for d in page[0]]
+
+
+# users, keys, settings, storage configs ------------------------------------------------
+def test_users_and_keys(tx: MetaTx) -> None:
+    tx.add_key(ALICE.id, "hash-1", NOW)
+    tx.add_key(ALICE.id, "hash-2", NOW)
+    assert tx.user_by_key("hash-1") == ALICE
+    assert tx.user_by_key("hash-2") == ALICE
+    assert tx.user_by_key("hash-3") is None
+    assert tx.user_by_name("bob") == BOB
+    assert tx.user_by_name("carol") is None
+
+
+def test_settings(tx: MetaTx) -> None:
+    assert tx.setting("url_secret") is None
+    tx.set_setting("url_secret", "a")
+    tx.set_setting("url_secret", "b")
+    assert tx.setting("url_secret") == "b"
+
+
+def test_storage_configs(tx: MetaTx) -> None:
+    for name in ("s3-b", "s3-a", "oss"):
+        tx.add_config(ALICE.id, StorageConfig(name, "s3", "/bucket", "{}"))
+    assert [c.name for c in tx.list_configs(ALICE.id, None, 0, 10)[0]] == ["oss", "s3-a", "s3-b"]
+    assert tx.list_configs(BOB.id, None, 0, 10) == ([], 0)
+    found, total = tx.list_configs(ALICE.id, "s3", 0, 1)
+    assert ([c.name for c in found], total) == (["s3-a"], 2)
+    assert tx.config(ALICE.id, "oss") == StorageConfig("oss", "s3", "/bucket", "{}")
+    assert tx.delete_config(ALICE.id, "oss")
+    assert not tx.delete_config(ALICE.id, "oss")
+    assert tx.config(ALICE.id, "oss") is None
+
+
+# datasets ------------------------------------------------------------------------------
+def test_dataset_crud(tx: MetaTx) -> None:
+    ds = dataset(ALICE, "cats")
+    tx.add_dataset(ds, NOW)
+    assert tx.dataset(ds.id) == ds
+    assert tx.dataset_by_name(ALICE.id, "cats") == ds
+    assert tx.dataset_by_name(BOB.id, "cats") is None
+    tx.update_dataset(ds.id, NOW + 5, name="dogs", alias="Dogs", is_public=1)
+    assert tx.dataset(ds.id) == Dataset(ds.id, ALICE.id, "dogs", 0, "Dogs", True, "", "main",
+                                        NOW + 5)
+    tx.touch_dataset(ds.id, NOW + 9)
+    updated = tx.dataset(ds.id)
+    assert updated is not None and updated.updated == NOW + 9
+    tx.add_ref("branches", ds.id, "main", ROOT_COMMIT)
+    tx.add_draft(ds.id, draft(1))
+    tx.delete_dataset(ds.id)
+    assert tx.dataset(ds.id) is None
+    assert tx.ref("branches", ds.id, "main") is None
+    assert tx.draft(ds.id, 1) is None
+
+
+def test_list_datasets_own_and_public_exact_name_first(tx: MetaTx) -> None:
+    for owner, name, public in [
+        (ALICE, "mycats", False), (ALICE, "cats_2", False), (ALICE, "cats", False),
+        (BOB, "bobcats", True), (BOB, "cats", True), (BOB, "secretcats", False),
+        (BOB, "dogs", True),
+    ]:
+        tx.add_dataset(dataset(owner, name, public=public), NOW)
+    expected = [(ALICE.id, "cats"), (BOB.id, "cats"), (ALICE.id, "cats_2"),
+                (ALICE.id, "mycats"), (BOB.id, "bobcats")]
+    assert names(tx.list_datasets(ALICE.id, "cats", 0, 10)) == expected
+    assert tx.list_datasets(ALICE.id, "cats", 0, 10)[1] == 5
+    assert names(tx.list_datasets(ALICE.id, "cats", 1, 2)) == expected[1:3]
+    assert tx.list_datasets(ALICE.id, "cats", 1, 2)[1] == 5
+    # without a filter: every visible dataset, own first, then by name
+    everything = names(tx.list_datasets(ALICE.id, None, 0, 10))
+    assert everything == [(ALICE.id, "cats"), (ALICE.id, "cats_2"), (ALICE.id, "mycats"),
+                          (BOB.id, "bobcats"), (BOB.id, "cats"), (BOB.id, "dogs")]
+    # bob sees his own private dataset but none of alice's
+    assert names(tx.list_datasets(BOB.id, "cats", 0, 10)) == [
+        (BOB.id, "cats"), (BOB.id, "bobcats"), (BOB.id, "secretcats")]
+
+
+def test_draft_numbers_count_per_dataset(tx: MetaTx) -> None:
+    one, two = dataset(ALICE, "one"), dataset(ALICE, "two")
+    tx.add_dataset(one, NOW)
+    tx.add_dataset(two, NOW)
+    assert [tx.next_draft_number(one.id) for _ in range(3)] == [1, 2, 3]
+    assert tx.next_draft_number(two.id) == 1
+
+
+# fuzzy names (spec 1.9) ----------------------------------------------------------------
+SEED_NAMES = ["graviti_1", "great_graviti_1", "graviti%1"]
+SEED_EXAMPLES = [
+    ("graviti", {"graviti_1", "great_graviti_1", "graviti%1"}),
+    ("graviti\\_%", {"graviti_1"}),  # the seed also lists great_graviti_1: its own error (1.9)
+    ("graviti\\_", set()),
+    ("graviti%", {"graviti_1", "graviti%1"}),
+    ("graviti\\%%", {"graviti%1"}),
+    ("graviti\\%", set()),
+    ("graviti\\%1", {"graviti%1"}),
+    ("%graviti", set()),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), SEED_EXAMPLES)
+def test_fuzzy_seed_examples_through_the_store(
+    tx: MetaTx, query: str, expected: set[str]
+) -> None:
+    for name in SEED_NAMES:
+        tx.add_dataset(dataset(ALICE, name), NOW)
+        tx.add_ref("tags", "d", name, ROOT_COMMIT)
+        tx.add_config(ALICE.id, StorageConfig(name, "s3", "", "{}"))
+    found, total = tx.list_datasets(ALICE.id, query, 0, 10)
+    assert {d.name for d in found} == expected and total == len(expected)
+    refs, total = tx.list_refs("tags", "d", query, 0, 10)
+    assert {r.name for r in refs} == expected and total == len(expected)
+    configs, total = tx.list_configs(ALICE.id, query, 0, 10)
+    assert {c.name for c in configs} == expected and total == len(expected)
+
+
+@pytest.mark.parametrize(("query", "pattern", "exact"), [
+    ("graviti", "%graviti%", "graviti"),
+    ("graviti%", "graviti%", "graviti%"),
+    ("graviti\\_", "graviti\\_", "graviti_"),
+    ("graviti\\%%", "graviti\\%%", "graviti%%"),
+    ("back\\slash", "%back\\\\slash%", "back\\slash"),
+])
+def test_like_pattern(query: str, pattern: str, exact: str) -> None:
+    assert like_pattern(query) == (pattern, exact)
+
+
+def test_fuzzy_is_case_sensitive_and_treats_backslash_literally(tx: MetaTx) -> None:
+    for name in ("Cats", "a\\b"):
+        tx.add_dataset(dataset(ALICE, name), NOW)
+    assert names(tx.list_datasets(ALICE.id, "cats", 0, 10)) == []
+    assert names(tx.list_datasets(ALICE.id, "a\\b", 0, 10)) == [(ALICE.id, "a\\b")]
+
+
+# branches and tags ---------------------------------------------------------------------
+def test_refs_list_in_name_order_exact_first(tx: MetaTx) -> None:
+    for name in ("main", "dev2", "feature/x", "dev"):
+        tx.add_ref("branches", "d", name, ROOT_COMMIT)
+    for name in ("v10", "v1.1", "v1"):
+        tx.add_ref("tags", "d", name, "c" * 32)
+    branches, total = tx.list_refs("branches", "d", None, 0, 10)
+    assert [r.name for r in branches] == ["dev", "dev2", "feature/x", "main"] and total == 4
+    assert [r.name for r in tx.list_refs("branches", "d", "dev", 0, 10)[0]] == ["dev", "dev2"]
+    assert [r.name for r in tx.list_refs("tags", "d", "v1", 0, 10)[0]] == ["v1", "v1.1", "v10"]
+    page, total = tx.list_refs("tags", "d", "v1", 1, 1)
+    assert [r.name for r in page] == ["v1.1"] and total == 3
+    assert tx.list_refs("tags", "other", None, 0, 10) == ([], 0)
+    assert tx.refs_to("tags", "d", "c" * 32) == ["v1", "v1.1", "v10"]
+    assert tx.refs_to("branches", "d", "c" * 32) == []
+
+
+def test_ref_get_and_delete(tx: MetaTx) -> None:
+    tx.add_ref("tags", "d", "v1", "c" * 32)
+    tag = tx.ref("tags", "d", "v1")
+    assert tag is not None and tag.commit_id == "c" * 32
+    assert tx.ref("branches", "d", "v1") is None
+    assert tx.delete_ref("tags", "d", "v1")
+    assert not tx.delete_ref("tags", "d", "v1")
+    assert tx.ref("tags", "d", "v1") is None
+
+
+def test_move_branch_is_compare_and_swap(tx: MetaTx) -> None:
+    first, second = "1" * 32, "2" * 32
+    tx.add_ref("branches", "d", "main", ROOT_COMMIT)
+    assert tx.move_branch("d", "main", ROOT_COMMIT, first)
+    assert not tx.move_branch("d", "main", ROOT_COMMIT, second)  # stale expected head
+    head = tx.ref("branches", "d", "main")
+    assert head is not None and head.commit_id == first
+    assert tx.move_branch("d", "main", first, second)
+    assert not tx.move_branch("d", "nope", ROOT_COMMIT, first)
+
+
+# commits -------------------------------------------------------------------------------
+def test_commits_and_ancestors_newest_first(tx: MetaTx) -> None:
+    chain = [commit(1, ROOT_COMMIT)]
+    for number in range(2, 6):
+        chain.append(commit(number, chain[-1].id))
+    for c in chain:
+        tx.add_commit("d", c)
+    tx.add_commit("other", commit(9, ROOT_COMMIT))
+    newest = chain[-1].id
+    assert tx.commit("d", chain[2].id) == chain[2]
+    assert tx.commit("other", chain[2].id) is None
+    assert tx.ancestors("d", newest, 0, 2) == [chain[4], chain[3]]
+    assert tx.ancestors("d", newest, 2, 2) == [chain[2], chain[1]]
+    assert tx.ancestors("d", newest, 4, 10) == [chain[0]]
+    assert tx.ancestors("d", newest, 5, 10) == []
+    assert tx.ancestors("d", chain[1].id, 0, 10) == [chain[1], chain[0]]
+    assert tx.ancestors("d", "f" * 32, 0, 10) == []
+
+
+def test_commits_with_prefix(tx: MetaTx) -> None:
+    a = Commit("abc" + "0" * 29, ROOT_COMMIT, "r", "t", "", "alice", NOW, 1)
+    b = Commit("abd" + "0" * 29, ROOT_COMMIT, "r", "t", "", "alice", NOW, 1)
+    tx.add_commit("d", a)
+    tx.add_commit("d", b)
+    assert tx.commits_with_prefix("d", "abc") == [a]
+    assert tx.commits_with_prefix("d", "ab") == [a, b]
+    assert tx.commits_with_prefix("d", "abe") == []
+
+
+# drafts and their changes ---------------------------------------------------------------
+def test_drafts_list_by_status_and_branch(tx: MetaTx) -> None:
+    tx.add_draft("d", draft(1))
+    tx.add_draft("d", draft(2, "dev"))
+    tx.add_draft("d", draft(3, status="CLOSED"))
+    tx.add_draft("d", draft(4))
+    tx.add_draft("other", draft(1))
+    assert tx.draft("d", 2) == draft(2, "dev")
+    assert tx.draft("d", 9) is None
+
+    def numbers(status: str | None, branch: str | None, offset: int = 0, limit: int = 10
+                ) -> tuple[list[int], int]:
+        found, total = tx.list_drafts("d", status, branch, offset, limit)
+        return [d.number for d in found], total
+
+    assert numbers(None, None) == ([1, 2, 3, 4], 4)
+    assert numbers("OPEN", None) == ([1, 2, 4], 3)
+    assert numbers("OPEN", "main") == ([1, 4], 2)
+    assert numbers(None, "dev") == ([2], 1)
+    assert numbers("CLOSED", "dev") == ([], 0)
+    assert numbers("OPEN", None, 1, 1) == ([2], 3)
+    tx.update_draft("d", 1, status="COMMITTED", title="new", updated=NOW + 1, state='{"x":1}')
+    changed = tx.draft("d", 1)
+    assert changed is not None
+    assert (changed.status, changed.title, changed.updated, changed.state) == (
+        "COMMITTED", "new", NOW + 1, '{"x":1}')
+    assert numbers("COMMITTED", None) == ([1], 1)
+
+
+def test_draft_changes(tx: MetaTx) -> None:
+    tx.put_change("d", 1, "seg", "b.jpg", '["b"]')
+    tx.put_change("d", 1, "seg", "a.jpg", '["a"]')
+    tx.put_change("d", 1, "seg", "c.jpg", None)
+    tx.put_change("d", 1, "other", "x.jpg", '["x"]')
+    tx.put_change("d", 2, "seg", "z.jpg", '["z"]')
+    tx.put_change("d", 1, "seg", "b.jpg", '["b2"]')  # replaces
+    assert tx.change("d", 1, "seg", "b.jpg") == (True, '["b2"]')
+    assert tx.change("d", 1, "seg", "c.jpg") == (True, None)  # a deletion
+    assert tx.change("d", 1, "seg", "z.jpg") == (False, None)
+    assert [tuple(row) for row in tx.changes("d", 1, "seg")] == [
+        ("a.jpg", '["a"]'), ("b.jpg", '["b2"]'), ("c.jpg", None)]
+    assert sorted(tx.changed_segments("d", 1)) == ["other", "seg"]
+    tx.clear_changes("d", 1, "seg")
+    assert tx.changed_segments("d", 1) == ["other"]
+    tx.clear_changes("d", 1)
+    assert tx.changed_segments("d", 1) == []
+    assert [tuple(row) for row in tx.changes("d", 2, "seg")] == [("z.jpg", '["z"]')]
+
+
+# objects, version stats ------------------------------------------------------------------
+def test_objects(tx: MetaTx) -> None:
+    assert tx.get_object("h1") is None and not tx.has_object("h1")
+    tx.put_object("h1", b"\x00data")
+    tx.put_object("h1", b"ignored: ids are content hashes")
+    assert tx.get_object("h1") == b"\x00data" and tx.has_object("h1")
+
+
+def test_version_stats(tx: MetaTx) -> None:
+    assert tx.version_stat("d", "root", "labels") is None
+    tx.set_version_stat("d", "root", "labels", "{}")
+    tx.set_version_stat("d", "root", "labels", '{"a":1}')
+    assert tx.version_stat("d", "root", "labels") == '{"a":1}'
+    assert tx.version_stat("other", "root", "labels") is None
+
+
+# transactions ------------------------------------------------------------------------------
+def test_rolled_back_transaction_leaves_nothing(store: SqliteMetaStore) -> None:
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.add_user(ALICE, NOW)
+        tx.add_dataset(dataset(ALICE, "cats"), NOW)
+        tx.add_ref("branches", "d", "main", ROOT_COMMIT)
+        tx.put_object("h1", b"x")
+        tx.put_change("d", 1, "seg", "a", "1")
+        raise RuntimeError("abort")
+    with store.read() as tx:
+        assert tx.user_by_name("alice") is None
+        assert tx.dataset_by_name(ALICE.id, "cats") is None
+        assert tx.ref("branches", "d", "main") is None
+        assert not tx.has_object("h1")
+        assert tx.changed_segments("d", 1) == []
+    with store.write() as tx:  # the store is usable after a rollback
+        tx.add_user(ALICE, NOW)
+    with store.read() as tx:
+        assert tx.user_by_name("alice") == ALICE
+
+
+def test_committed_transaction_is_visible_to_later_ones(store: SqliteMetaStore) -> None:
+    with store.write() as tx:
+        tx.add_user(ALICE, NOW)
+    with store.read() as tx:
+        assert tx.user_by_name("alice") == ALICE
+
+
+def test_on_disk_store_persists_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "meta.sqlite"
+    with SqliteMetaStore(path).write() as tx:
+        tx.add_user(ALICE, NOW)
+        tx.put_object("h1", b"x")
+    with SqliteMetaStore(path).read() as tx:
+        assert tx.user_by_name("alice") == ALICE
+        assert tx.get_object("h1") == b"x"
