@@ -18,7 +18,7 @@ from gasvc.server.http import (
     on_unexpected,
 )
 from gasvc.server.meta import SqliteMetaStore
-from gasvc.server.routes import content, core, storage
+from gasvc.server.routes import batch, content, core, storage
 from gasvc.server.settings import API_PREFIX, ServerSettings
 
 
@@ -36,7 +36,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
         api_route(method, API_PREFIX + path, handler, auth, limit)
         for method, path, handler in table
     ]
-    routes += storage.routes(engine, settings)
+    routes += storage.routes(engine, settings) + batch.routes(engine, settings)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],

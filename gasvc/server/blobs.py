@@ -7,13 +7,16 @@ place only when their SHA-1 is the announced one: a blob that exists is always c
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import os
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, BinaryIO, Protocol
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
@@ -21,6 +24,23 @@ from gasvc.model.names import check_checksum
 CHUNK = 1024 * 1024
 #: Temporary files older than this are leftovers of a killed upload and are removed at start.
 STALE_TMP_SECONDS = 24 * 3600
+
+
+class BlobWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> int:
+        """Check the bytes written against the announced checksum; returns the size."""
+
+
+class BlobBatch(Protocol):
+    """Many blobs received together, made durable and visible by one `commit()`."""
+
+    def add(self, checksum: str, max_bytes: int) -> BlobWriter: ...
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 class BlobStore(Protocol):
@@ -35,6 +55,8 @@ class BlobStore(Protocol):
     async def receive(
         self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int
     ) -> int: ...
+
+    def batch(self) -> BlobBatch: ...
 
 
 class DirectoryBlobStore:
@@ -106,6 +128,101 @@ class DirectoryBlobStore:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
         return size
+
+
+    def batch(self) -> DirectoryBatch:
+        return DirectoryBatch(self)
+
+
+class _Writer:
+    """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob)."""
+
+    def __init__(self, batch: DirectoryBatch, checksum: str, max_bytes: int) -> None:
+        self.batch, self.checksum, self.max_bytes = batch, checksum, max_bytes
+        self.digest, self.size = hashlib.sha1(), 0
+        self.target = batch.store.path(checksum)
+        self.tmp: str | None = None
+        self.handle: BinaryIO | None = None
+        if not self.target.is_file():
+            fd, self.tmp = tempfile.mkstemp(dir=batch.store.root / "tmp")
+            self.handle = os.fdopen(fd, "wb")
+        batch.writers.append(self)
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            raise RequestTooLarge(f"{self.checksum} is larger than {self.max_bytes} bytes")
+        self.digest.update(data)
+        if self.handle is not None:
+            self.handle.write(data)
+
+    def discard(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+        if self.tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tmp)
+
+    def finish(self) -> int:
+        if self.handle is not None:
+            self.handle.close()
+        if self.digest.hexdigest() != self.checksum:
+            raise ChecksumMismatch(
+                f"uploaded bytes have SHA-1 {self.digest.hexdigest()}, not {self.checksum}",
+                "upload the file again; it may have changed while it was read",
+            )
+        if self.tmp is not None:
+            self.batch.ready.append(self)
+        return self.size
+
+
+class DirectoryBatch:
+    """Temporary files, synced once and then renamed into place by `commit()`."""
+
+    def __init__(self, store: DirectoryBlobStore) -> None:
+        self.store = store
+        self.writers: list[_Writer] = []
+        self.ready: list[_Writer] = []
+
+    def add(self, checksum: str, max_bytes: int) -> _Writer:
+        return _Writer(self, checksum, max_bytes)
+
+    def commit(self) -> None:
+        """Make every verified blob durable, then visible: sync, rename, sync the renames."""
+        if not self.ready:
+            return
+        sync_filesystem(self.store.root)
+        for writer in self.ready:
+            assert writer.tmp is not None
+            writer.target.parent.mkdir(exist_ok=True)
+            os.replace(writer.tmp, writer.target)
+            writer.tmp = None
+        sync_filesystem(self.store.root)
+        self.ready.clear()
+
+    def abort(self) -> None:
+        for writer in self.writers:
+            writer.discard()
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush the file system holding `path` in one call (syncfs where there is one)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _LIBC is None or _LIBC.syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
+def _load_libc() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc() if sys.platform.startswith("linux") else None
 
 
 def _fsync_dir(path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from gasvc.server.records import User
 
 log = logging.getLogger("gasvc.server")
 MAX_PAGE = 1000
+SDK_SOURCES = ("PYTHON-SDK", "PYTHON-CLI")
 DEFAULT_PAGE = 128
 
 
@@ -38,10 +40,17 @@ class Call:
     query: QueryParams
     body: dict[str, Any]
     base_url: str
+    source: str = ""
 
     @property
     def dataset_id(self) -> str:
         return self.path["dataset_id"]
+
+    @property
+    def exact_names(self) -> bool:
+        """The tensorbay SDK and CLI send `name=` only to look one object up by its exact name
+        and take the first item; a fuzzy match there would bind to another object (spec 1.9)."""
+        return self.source.startswith(SDK_SOURCES)
 
     def paging(self) -> tuple[int, int]:
         offset = self.int_query("offset", 0)
@@ -91,7 +100,7 @@ def api_route(method: str, path: str, handler: Handler, authenticate: Authentica
         user = await run_in_threadpool(authenticate, request.headers.get("X-Token"))
         body = await read_json(request, max_json) if method != "GET" else {}
         call = Call(user, dict(request.path_params), request.query_params, body,
-                    base_url(request))
+                    base_url(request), request.headers.get("X-Source", ""))
         result = await run_in_threadpool(handler, call)
         return JSONResponse({} if result is None else result)
 
@@ -112,12 +121,25 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     if not data.strip():
         return {}
     try:
-        body = json.loads(data)
-    except ValueError:
-        raise InvalidParams("the request body is not valid JSON") from None
+        # NaN/Infinity would be stored and then break every JSON answer that contains them
+        body = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        raise InvalidParams("the request body is not valid JSON",
+                            "send standard JSON: finite numbers, not nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidParams("the request body must be a JSON object")
     return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def error_response(error: GasError) -> JSONResponse:

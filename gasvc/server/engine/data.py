@@ -16,7 +16,7 @@ from gasvc.model import tree
 from gasvc.model.names import check_checksum, check_remote_path
 from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context, Objects
-from gasvc.server.engine.overlay import current_item, stage
+from gasvc.server.engine.overlay import current_item, flush, stage
 from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
 from gasvc.server.records import User
 
@@ -44,11 +44,12 @@ class Data:
 
     def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any]) -> None:
         path = check_remote_path(obj.get("remotePath"))
-        checksum, size = self._blob(obj)
+        checksum, size = self._blob(w, obj)
         timestamp = obj.get("timestamp")
-        if timestamp is not None and not isinstance(timestamp, (int, float)):
+        if timestamp is not None and (not isinstance(timestamp, (int, float))
+                                      or isinstance(timestamp, bool)):
             raise InvalidParams(f"timestamp of {path!r} must be a number")
-        label = self._label(w.objects, obj.get("label"))
+        label = self._label(w, obj.get("label"))
         if w.dataset.type == 0:
             stage(w.tx, w.dataset, w.draft, segment_name, path, [checksum, size, timestamp, label])
             return
@@ -65,20 +66,21 @@ class Data:
         stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
               [entries[name] for name in sorted(entries)])
 
-    def _blob(self, obj: dict[str, Any]) -> tuple[str, int]:
+    def _blob(self, w: DraftWrite, obj: dict[str, Any]) -> tuple[str, int]:
+        """The checksum and size of a file uploaded into this dataset."""
         checksum = check_checksum(obj.get("checksum"))
         size = obj.get("fileSize")
-        if not isinstance(size, int) or size < 0:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise InvalidParams(f"invalid fileSize {size!r} for {checksum}")
         stored = self.ctx.blobs.size(checksum)
-        if stored is None:
+        if stored is None or not w.tx.has_blob(w.dataset.id, checksum):
             raise InvalidParams(f"no uploaded file has checksum {checksum}",
                                 "upload the file to storage before its callback")
         if stored != size:
             raise InvalidParams(f"file {checksum} has {stored} bytes, not {size}")
         return checksum, size
 
-    def _label(self, objects: Objects, label: Any) -> str | None:
+    def _label(self, w: DraftWrite, label: Any) -> str | None:
         if not label:
             return None
         if not isinstance(label, dict):
@@ -88,21 +90,48 @@ class Data:
                 mask = label[kind]
                 if not isinstance(mask, dict):
                     raise InvalidParams(f"{kind} must be an object with checksum and fileSize")
-                self._blob(mask)
-        return objects.put(label)
+                self._blob(w, mask)
+        return w.objects.put(label)
+
+    def grant_blob(self, dataset_id: str, checksum: str) -> None:
+        """Record that `checksum` was uploaded into the dataset, so it may reference it."""
+        with self.ctx.meta.write() as tx:
+            tx.grant_blob(dataset_id, checksum)
 
     def upload_labels(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         objects = _objects(body)
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment_name = _segment_name(w.state, body)
+            if w.dataset.type != 0:
+                self._upload_frame_labels(w, segment_name, objects)
+                return
             for obj in objects:
                 path = obj.get("remotePath")
                 value = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state,
                                      segment_name, str(path))
-                if value is None or w.dataset.type != 0:
+                if value is None:
                     raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
-                label = self._label(w.objects, obj.get("label"))
+                label = self._label(w, obj.get("label"))
                 stage(w.tx, w.dataset, w.draft, segment_name, str(path), [*value[:3], label])
+
+    def _upload_frame_labels(self, w: DraftWrite, segment_name: str,
+                             objects: list[dict[str, Any]]) -> None:
+        """Fusion: relabel data by remotePath, found by one scan of the (flushed) frames."""
+        w.state = flush(self.ctx, w.tx, w.dataset, w.draft)
+        segment = w.state["segments"][segment_name]
+        ref = tree.TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
+        where = {entry[1]: (frame_id, entry[0])
+                 for frame_id, frame in tree.iterate(ref, w.objects.get) for entry in frame}
+        for obj in objects:
+            path = obj.get("remotePath")
+            if path not in where:
+                raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
+            frame_id, sensor = where[path]
+            label = self._label(w, obj.get("label"))
+            frame = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name,
+                                 frame_id) or []
+            stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
+                  [[*entry[:5], label] if entry[0] == sensor else entry for entry in frame])
 
     def upload_label(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         self.upload_labels(user, dataset_id, {

@@ -58,10 +58,10 @@ class Datasets:
                 "mobile": None, "description": "", "team": None}
 
     # storage configs -----------------------------------------------------------------------
-    def list_configs(self, user: User, name: str | None, offset: int, limit: int
-                     ) -> tuple[list[dict[str, Any]], int]:
+    def list_configs(self, user: User, name: str | None, offset: int, limit: int,
+                     exact: bool = False) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
-            configs, total = tx.list_configs(user.id, name, offset, limit)
+            configs, total = tx.list_configs(user.id, name, offset, limit, exact)
         return [
             {"name": c.name, "type": c.type, "filePath": c.file_path, "isGravitiStorage": False}
             for c in configs
@@ -106,10 +106,10 @@ class Datasets:
             tx.add_ref("branches", dataset.id, "main", ROOT_COMMIT)
         return dataset.id
 
-    def list(self, user: User, name: str | None, offset: int, limit: int
+    def list(self, user: User, name: str | None, offset: int, limit: int, exact: bool = False
              ) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
-            datasets, total = tx.list_datasets(user.id, name, offset, limit)
+            datasets, total = tx.list_datasets(user.id, name, offset, limit, exact)
             return [self._summary(tx, d) for d in datasets], total
 
     def get(self, user: User, dataset_id: str) -> dict[str, Any]:

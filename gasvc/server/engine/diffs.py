@@ -123,8 +123,9 @@ class Diffs:
             changed = diffs or sensors or before.get("description") != after.get("description")
             action = "modify" if changed else ""
         stats = _stats(diffs)
-        return {"name": name, "action": action, "data": {"action": action and
-                                                          ("modify" if diffs else ""),
+        # the data of an added (deleted) segment is all added (deleted), as in spec 2.12.3
+        data_action = (action if action in ("add", "delete") else "modify") if diffs else ""
+        return {"name": name, "action": action, "data": {"action": data_action,
                                                           "stats": stats},
                 "sensor": {"action": sensors}, "sensors": {"action": sensors}}
 

@@ -12,6 +12,10 @@ from gasvc.errors import AccessDenied
 from gasvc.server.settings import STORAGE_PREFIX
 
 MULTIPLE_UPLOAD_LIMIT = 100
+#: Checksums per batch request, and objects per callback or label request.
+BATCH_LIMIT = 1000
+#: The largest `limit` of a paged listing.
+PAGE_LIMIT = 1000
 
 
 def sign(secret: bytes, *parts: str) -> str:
@@ -32,21 +36,29 @@ def check_download(secret: bytes, checksum: str, expires: str, signature: str, n
         raise AccessDenied("the download URL has expired", "ask the API for a fresh URL")
 
 
-def upload_token(secret: bytes, dataset_id: str, user_id: str, expires: int) -> str:
+def upload_token(secret: bytes, dataset_id: str, user_id: str, expires: int,
+                 kind: str = "put") -> str:
+    """A token for storage calls: kind "put" (upload policies) or "read" (batch downloads)."""
     claims = json.dumps({"d": dataset_id, "u": user_id, "e": expires}, separators=(",", ":"))
     payload = base64.urlsafe_b64encode(claims.encode()).decode()
-    return f"{payload}.{sign(secret, 'put', payload)}"
+    return f"{payload}.{sign(secret, kind, payload)}"
 
 
-def check_upload_token(secret: bytes, token: str, now: int) -> dict[str, Any]:
-    """The claims of a valid, unexpired upload token: dataset id `d`, user id `u`."""
+def check_upload_token(secret: bytes, token: str, now: int, kinds: tuple[str, ...] = ("put",)
+                       ) -> dict[str, Any]:
+    """The claims of a valid, unexpired token of one of `kinds`: dataset `d`, user `u`."""
     payload, _, signature = token.partition(".")
-    if not hmac.compare_digest(sign(secret, "put", payload), signature):
-        raise AccessDenied("the upload policy's signature is not valid",
+    if not any(hmac.compare_digest(sign(secret, kind, payload), signature) for kind in kinds):
+        raise AccessDenied("the storage token's signature is not valid",
                            "ask the API for a new policy")
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload))
-    if int(claims["e"]) < now:
-        raise AccessDenied("the upload policy has expired", "ask the API for a new policy")
+    try:
+        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload))
+        expires = int(claims["e"])
+    except (ValueError, KeyError, TypeError):
+        raise AccessDenied("the storage token is malformed", "ask the API for a new policy"
+                           ) from None
+    if expires < now:
+        raise AccessDenied("the storage token has expired", "ask the API for a new policy")
     return claims
 
 
@@ -62,6 +74,23 @@ def policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
             "backendType": "fps",
             "host": f"{base}{STORAGE_PREFIX}/upload",
             "objectPrefix": f"{dataset_id}/",
+            **batch_extra(base),
         },
+        "expireAt": expires,
+    }
+
+
+def batch_extra(base: str) -> dict[str, Any]:
+    """How clients find gasvc's batch extension (absent from other servers' answers)."""
+    return {"batchHost": f"{base}{STORAGE_PREFIX}/batch", "batchLimit": BATCH_LIMIT,
+            "pageLimit": PAGE_LIMIT}
+
+
+def read_policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
+                ) -> dict[str, Any]:
+    """The batch extension's download token for one dataset, shaped like a GetPolicy answer."""
+    return {
+        "result": {"token": upload_token(secret, dataset_id, user_id, expires, "read")},
+        "extra": batch_extra(base),
         "expireAt": expires,
     }

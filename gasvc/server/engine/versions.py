@@ -55,10 +55,10 @@ class Versions:
 
     # branches ----------------------------------------------------------------------------
     def list_branches(self, user: User, dataset_id: str, name: str | None, offset: int,
-                      limit: int) -> tuple[list[dict[str, Any]], int]:
+                      limit: int, exact: bool = False) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            refs, total = tx.list_refs("branches", dataset.id, name, offset, limit)
+            refs, total = tx.list_refs("branches", dataset.id, name, offset, limit, exact)
             return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
 
     def _ref_info(self, tx: MetaTx, dataset: Dataset, name: str, commit_id: str
@@ -199,10 +199,10 @@ class Versions:
 
     # tags --------------------------------------------------------------------------------
     def list_tags(self, user: User, dataset_id: str, name: str | None, offset: int,
-                  limit: int) -> tuple[list[dict[str, Any]], int]:
+                  limit: int, exact: bool = False) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            refs, total = tx.list_refs("tags", dataset.id, name, offset, limit)
+            refs, total = tx.list_refs("tags", dataset.id, name, offset, limit, exact)
             return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
 
     def create_tag(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:

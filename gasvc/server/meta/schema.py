@@ -45,6 +45,13 @@ MIGRATIONS: list[str] = [
         dataset_id TEXT NOT NULL, root TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
         PRIMARY KEY (dataset_id, root, kind));
     """,
+    # which blobs each dataset may reference: the ones uploaded into it (no reading others'
+    # private files by naming their SHA-1 in a callback)
+    """
+    CREATE TABLE dataset_blobs (
+        dataset_id TEXT NOT NULL, checksum TEXT NOT NULL,
+        PRIMARY KEY (dataset_id, checksum)) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -127,8 +127,9 @@ class MetaTx:
         return User(*row) if row else None
 
     # storage configs ----------------------------------------------------------------------
-    def list_configs(self, user_id: str, name: str | None, offset: int, limit: int) -> Page:
-        where, args, order = _name_filter(name)
+    def list_configs(self, user_id: str, name: str | None, offset: int, limit: int,
+                     exact: bool = False) -> Page:
+        where, args, order = _name_filter(name, exact)
         base = f"FROM storage_configs WHERE user_id = ?{where}"
         rows = self._all(
             f"SELECT name, type, file_path, body {base} ORDER BY {order}name LIMIT ? OFFSET ?",
@@ -179,9 +180,10 @@ class MetaTx:
         )
         return _dataset(row) if row else None
 
-    def list_datasets(self, user_id: str, name: str | None, offset: int, limit: int) -> Page:
+    def list_datasets(self, user_id: str, name: str | None, offset: int, limit: int,
+                      exact: bool = False) -> Page:
         """The user's datasets and other users' public ones; the exact name first, own first."""
-        where, args, order = _name_filter(name)
+        where, args, order = _name_filter(name, exact)
         base = f"FROM datasets WHERE (owner_id = ? OR is_public = 1){where}"
         rows = self._all(
             f"SELECT {self._DATASET} {base} ORDER BY {order}(owner_id = ?) DESC, name, id"
@@ -203,7 +205,8 @@ class MetaTx:
         self._db.execute("UPDATE datasets SET updated = ? WHERE id = ?", (now, dataset_id))
 
     def delete_dataset(self, dataset_id: str) -> None:
-        for table in ("commits", "branches", "tags", "drafts", "draft_changes", "version_stats"):
+        for table in ("commits", "branches", "tags", "drafts", "draft_changes", "version_stats",
+                      "dataset_blobs"):
             self._db.execute(f"DELETE FROM {table} WHERE dataset_id = ?", (dataset_id,))
         self._db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
 
@@ -225,10 +228,11 @@ class MetaTx:
         return Ref(*row) if row else None
 
     def list_refs(
-        self, table: str, dataset_id: str, name: str | None, offset: int, limit: int
+        self, table: str, dataset_id: str, name: str | None, offset: int, limit: int,
+        exact: bool = False,
     ) -> Page:
         assert table in _REF_TABLES
-        where, args, order = _name_filter(name)
+        where, args, order = _name_filter(name, exact)
         base = f"FROM {table} WHERE dataset_id = ?{where}"
         rows = self._all(
             f"SELECT name, commit_id {base} ORDER BY {order}name LIMIT ? OFFSET ?",
@@ -408,6 +412,26 @@ class MetaTx:
     def has_object(self, digest: str) -> bool:
         return self._one("SELECT 1 FROM objects WHERE hash = ?", digest) is not None
 
+    # blob grants ---------------------------------------------------------------------------
+    def grant_blob(self, dataset_id: str, checksum: str) -> None:
+        self._db.execute("INSERT INTO dataset_blobs VALUES (?, ?) ON CONFLICT DO NOTHING",
+                         (dataset_id, checksum))
+
+    def has_blob(self, dataset_id: str, checksum: str) -> bool:
+        return self._one("SELECT 1 FROM dataset_blobs WHERE dataset_id = ? AND checksum = ?",
+                         dataset_id, checksum) is not None
+
+    def missing_blobs(self, dataset_id: str, checksums: list[str]) -> list[str]:
+        """The checksums not granted to the dataset, in the order given."""
+        granted = set()
+        for start in range(0, len(checksums), 500):
+            chunk = checksums[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(f"SELECT checksum FROM dataset_blobs WHERE dataset_id = ?"
+                             f" AND checksum IN ({marks})", dataset_id, *chunk)
+            granted |= {str(r[0]) for r in rows}
+        return [c for c in checksums if c not in granted]
+
     # cached figures of immutable versions ---------------------------------------------------
     def version_stat(self, dataset_id: str, root: str, kind: str) -> str | None:
         row = self._one(
@@ -430,9 +454,14 @@ def _dataset(row: sqlite3.Row) -> Dataset:
     return Dataset(*values)
 
 
-def _name_filter(name: str | None) -> tuple[str, list[Any], str]:
-    """(WHERE fragment, its args + the exact name, ORDER BY prefix putting the exact name first)."""
+def _name_filter(name: str | None, exact: bool = False) -> tuple[str, list[Any], str]:
+    """(WHERE fragment, its args + the exact name, ORDER BY prefix putting the exact name first).
+
+    `exact` matches the name only: for clients that look objects up by name (spec 1.9).
+    """
     if name is None:
         return "", [], ""
-    pattern, exact = like_pattern(name)
-    return " AND name LIKE ? ESCAPE '\\'", [pattern, exact], "(name = ?) DESC, "
+    if exact:
+        return " AND name = ?", [name, name], "(name = ?) DESC, "
+    pattern, exact_name = like_pattern(name)
+    return " AND name LIKE ? ESCAPE '\\'", [pattern, exact_name], "(name = ?) DESC, "

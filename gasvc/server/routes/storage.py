@@ -39,6 +39,7 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
             if not isinstance(file, UploadFile):
                 raise ParamsMissing("the upload form needs a file part")
             size = await ctx.blobs.receive(checksum, _chunks(file), settings.max_upload_bytes)
+        await run_in_threadpool(engine.data.grant_blob, claims["d"], checksum)
         return JSONResponse({"key": key, "fileSize": size})
 
     async def download(request: Request) -> Response:

@@ -1,0 +1,125 @@
+"""gasvc's batch storage extension, beside the Open API (advertised as `extra.batchHost`).
+
+- `POST {batchHost}/missing` `{"checksums": [...]}` → `{"missing": [...]}`: which blobs the
+  server lacks, so a client uploads only those.
+- `POST {batchHost}/upload`, a framed stream (model/frames.py) of many files: each is hashed while
+  it streams in, and the whole batch is synced once and renamed into place when all verified.
+- `POST {batchHost}/download` `{"checksums": [...]}` → a framed stream of those blobs.
+
+Authorised like uploads, by a signed token in `X-Storage-Token`: the upload policy's token
+(GetPolicy) for all three, or the read token of `GET {api}/datasets/{id}/storage-extension`
+for `missing` and `download`. Blobs are content-addressed across datasets: as with callbacks,
+knowing a checksum is what lets a client name a blob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gasvc.errors import InvalidParams, ParamsMissing
+from gasvc.model.frames import MISSING, Frame, FrameError, FrameParser, header
+from gasvc.model.names import check_checksum
+from gasvc.server.blobs import BlobStore, BlobWriter
+from gasvc.server.engine import Engine, signing
+from gasvc.server.engine.signing import BATCH_LIMIT
+from gasvc.server.http import read_json
+from gasvc.server.settings import STORAGE_PREFIX, ServerSettings
+
+TOKEN_HEADER = "X-Storage-Token"
+#: Checksums one `missing` call may ask about.
+MISSING_LIMIT = 10 * BATCH_LIMIT
+#: Download answers are sent in chunks of about this size.
+OUT_CHUNK = 1024 * 1024
+
+
+def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
+    ctx = engine.ctx
+
+    def authorize(request: Request, kinds: tuple[str, ...]) -> None:
+        token = request.headers.get(TOKEN_HEADER)
+        if not token:
+            raise ParamsMissing(f"the {TOKEN_HEADER} header is required",
+                                "send the token of an upload policy or a read policy")
+        signing.check_upload_token(ctx.secret, token, ctx.now(), kinds)
+
+    async def missing(request: Request) -> Response:
+        authorize(request, ("put", "read"))
+        checksums = _checksums(await read_json(request, settings.max_json_bytes), MISSING_LIMIT)
+        absent = await run_in_threadpool(
+            lambda: [c for c in dict.fromkeys(checksums) if not ctx.blobs.has(c)])
+        return JSONResponse({"missing": absent})
+
+    async def upload(request: Request) -> Response:
+        authorize(request, ("put",))
+        batch = ctx.blobs.batch()
+        try:
+            count, total = await _receive(request, batch.add, settings.max_upload_bytes)
+            await run_in_threadpool(batch.commit)
+        finally:
+            batch.abort()
+        return JSONResponse({"stored": count, "fileSize": total})
+
+    async def download(request: Request) -> Response:
+        authorize(request, ("put", "read"))
+        checksums = _checksums(await read_json(request, settings.max_json_bytes), BATCH_LIMIT)
+        return StreamingResponse(_stream(ctx.blobs, checksums),
+                                 media_type="application/octet-stream")
+
+    prefix = STORAGE_PREFIX + "/batch"
+    return [
+        Route(prefix + "/missing", missing, methods=["POST"]),
+        Route(prefix + "/upload", upload, methods=["POST"]),
+        Route(prefix + "/download", download, methods=["POST"]),
+    ]
+
+
+async def _receive(request: Request, add: Any, max_bytes: int) -> tuple[int, int]:
+    """Read a framed upload stream into blob writers; returns (files, bytes)."""
+    parser, count, total = FrameParser(), 0, 0
+    writer: BlobWriter | None = None
+    async for chunk in request.stream():
+        for event in parser.feed(chunk):
+            if isinstance(event, Frame):
+                if event.size < 0 or parser.frames > BATCH_LIMIT:
+                    raise FrameError(f"a batch holds at most {BATCH_LIMIT} files of size ≥ 0")
+                writer = add(event.checksum, max_bytes)
+            elif event is None:
+                assert writer is not None
+                total += writer.finish()
+                count += 1
+            else:
+                assert writer is not None
+                writer.write(event)
+    parser.close()
+    return count, total
+
+
+def _checksums(body: dict[str, Any], limit: int) -> list[str]:
+    checksums = body.get("checksums")
+    if not isinstance(checksums, list):
+        raise ParamsMissing("checksums is required (a list of SHA-1s)")
+    if len(checksums) > limit:
+        raise InvalidParams(f"at most {limit} checksums per request", "send smaller batches")
+    return [check_checksum(c) for c in checksums]
+
+
+def _stream(blobs: BlobStore, checksums: list[str]) -> Iterator[bytes]:
+    """Frames of the blobs, gathered into chunks of about `OUT_CHUNK` bytes."""
+    out = bytearray()
+    for checksum in checksums:
+        size = blobs.size(checksum)
+        out += header(checksum, MISSING if size is None else size)
+        if size is not None:
+            for part in blobs.read(checksum):
+                out += part
+                if len(out) >= OUT_CHUNK:
+                    yield bytes(out)
+                    out.clear()
+    if out:
+        yield bytes(out)
