@@ -38,10 +38,14 @@ class PathSpec:
     labels: bool = False
 
     def covers(self, segment: str, path: str) -> bool:
-        if self.catalog or (self.segment is not None and segment != self.segment):
+        """Whether the spec names this item's file (and with it, its label)."""
+        if self.catalog or self.labels or (self.segment is not None and segment != self.segment):
             return False
-        return self.labels or not self.prefix or path == self.prefix or path.startswith(
-            self.prefix + "/")
+        return not self.prefix or path == self.prefix or path.startswith(self.prefix + "/")
+
+    def covers_labels(self, segment: str) -> bool:
+        """Whether the spec is the segment's `metadata.jsonl`: every label of the segment."""
+        return self.labels and segment == self.segment
 
 
 EVERYTHING = PathSpec()
@@ -82,20 +86,25 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
         for segment in _segments(layout, state, specs):
             labels = read_labels(layout, state, segment, force=True).labels or {}
             _check_label_targets(layout, segment, labels)
+            label_specs = [i for i, spec in enumerate(specs) if spec.covers_labels(segment)]
+            for i in label_specs:
+                matched[i] = True
             for item in compare_files(layout, state, segment, []):
                 hits = [i for i, spec in enumerate(specs) if spec.covers(segment, item.path)]
-                if not hits or item.kind == "gone":
-                    continue
                 for i in hits:
                     matched[i] = True
-                if tracked_only and item.kind == "untracked":
+                if item.kind == "gone" or (tracked_only and item.kind == "untracked"):
                     continue
-                wrote_objects |= _stage_item(layout, state, item, labels, result)
+                if hits:
+                    wrote_objects |= _stage_item(layout, state, item, labels, result)
+                elif label_specs and item.entry is not None and item.entry.sum is not None:
+                    _stage_label(state, item, labels, result)
             _stage_segment(layout, state, segment, specs, matched)
         for i, spec in enumerate(specs):
-            if spec.catalog:
+            tracked_catalog = bool(state.get("staged_catalog"))
+            if spec.catalog or (spec == EVERYTHING and (tracked_catalog or not tracked_only)):
                 catalog = read_catalog(layout)
-                matched[i] = catalog is not None or bool(state.get("staged_catalog"))
+                matched[i] |= catalog is not None or bool(state.get("staged_catalog"))
                 state.set("staged_catalog", state.put_object(catalog) if catalog else "")
         if wrote_objects:
             durable()
@@ -133,6 +142,16 @@ def _stage_item(layout: Layout, state: State, item: ItemState,
                 trusted_mtime(item.file.mtime_ns), item.file.ino)
     result.staged += 1
     return True
+
+
+def _stage_label(state: State, item: ItemState, labels: dict[str, LabelLine],
+                 result: StageResult) -> None:
+    line = labels.get(item.path)
+    label = state.put_object(line.label) if line is not None and line.label else None
+    assert item.entry is not None
+    if item.entry.label != label:
+        state.set_label(item.segment, item.path, label)
+        result.staged += 1
 
 
 def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathSpec],
