@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.layout import CATALOG, RESERVED
@@ -18,8 +18,7 @@ from gasvc.workspace.layout import CATALOG, RESERVED
 READ_CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class FileStat:
+class FileStat(NamedTuple):
     path: str
     size: int
     mtime_ns: int

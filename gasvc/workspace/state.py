@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gasvc.model.canon import canonical_json, sha1_hex
 
@@ -42,8 +42,9 @@ CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, commit_id TEXT NOT NULL)
 """
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """An index row (a named tuple: status builds one per tracked file)."""
+
     segment: str
     path: str
     head_sum: str | None
@@ -127,8 +128,7 @@ class State:
         sql = "SELECT * FROM entries" + (" WHERE segment = ?" if segment is not None else "")
         cursor = self.db.execute(sql + " ORDER BY segment, path",
                                  (segment,) if segment is not None else ())
-        for row in cursor:
-            yield Entry(*row)
+        yield from map(Entry._make, cursor)
 
     def entry(self, segment: str, path: str) -> Entry | None:
         row = self.db.execute("SELECT * FROM entries WHERE segment = ? AND path = ?",
@@ -169,13 +169,26 @@ class State:
             " ino = excluded.ino",
             (segment, path, checksum, size, label, checksum, size, label, mtime_ns, ino))
 
+    def load_entries(self, segment: str, rows: list[tuple[str, str, int, str | None]]) -> None:
+        """Make HEAD and staged `(path, checksum, size, label)` (clone); a row whose checksum
+        is unchanged keeps its stat cache, any other loses it."""
+        self.db.executemany(
+            "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?4, ?5, 0, 0) ON CONFLICT"
+            " (segment, path) DO UPDATE SET head_sum = ?3, head_size = ?4, head_label = ?5,"
+            " mtime_ns = CASE WHEN sum IS ?3 THEN mtime_ns ELSE 0 END,"
+            " ino = CASE WHEN sum IS ?3 THEN ino ELSE 0 END, sum = ?3, size = ?4, label = ?5",
+            [(segment, *row) for row in rows])
+
+    def forget_recent_stats(self, cutoff_ns: int) -> None:
+        """Drop stat caches taken of files modified after `cutoff_ns` (racy: see compare.py)."""
+        self.db.execute("UPDATE entries SET mtime_ns = 0 WHERE mtime_ns > ?", (cutoff_ns,))
+
     def staged_changes(self) -> Iterator[Entry]:
         """Rows whose staged values differ from HEAD's, in order."""
         cursor = self.db.execute(
             "SELECT * FROM entries WHERE head_sum IS NOT sum OR head_size IS NOT size"
             " OR head_label IS NOT label ORDER BY segment, path")
-        for row in cursor:
-            yield Entry(*row)
+        yield from map(Entry._make, cursor)
 
     def settle_head(self) -> None:
         """After a commit: HEAD := staged; rows absent from both disappear."""

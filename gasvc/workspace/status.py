@@ -14,6 +14,7 @@ from gasvc.workspace.compare import (
     label_id,
     read_catalog,
     read_labels,
+    trusted_mtime,
 )
 from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.scan import segment_names, top_level_strays
@@ -81,7 +82,7 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
             untracked.append(segment + "/")
         labels = read_labels(layout, state, segment)
         label_changes = _label_changes(state, segment, labels.labels)
-        for item in compare_files(layout, state, segment, refresh):
+        for item in compare_files(layout, state, segment, refresh, bool(label_changes)):
             if item.kind == "untracked":
                 untracked.append(item.key)
             elif item.kind == "deleted":
@@ -91,7 +92,8 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
             elif item.key in label_changes:
                 unstaged.append(Change(item.key, "L"))
         if labels.labels is not None and not label_changes:
-            settled.append((segment, labels.stat))
+            mtime, size, ino = labels.stat
+            settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size, ino)))
     catalog = _catalog_change(layout, state)
     if catalog == "??":
         untracked.append(CATALOG)
