@@ -40,9 +40,11 @@ class ServerProcess:
         tls: tuple[Path, Path] | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = data_dir
         self.tls = tls
+        self.extra_args = extra_args
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.stdout_log = data_dir.parent / f"{data_dir.name}.stdout.log"
@@ -88,6 +90,7 @@ class ServerProcess:
         ]
         if self.tls:
             command += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
+        command += self.extra_args
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with open(self.stdout_log, "ab") as out, open(self.stderr_log, "ab") as err:
             self._proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)

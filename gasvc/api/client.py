@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from gasvc.errors import BY_CODE, GasError, Unauthorized
+from gasvc.errors import BY_CODE, GasError, ResourceNotExist, Unauthorized
 
 API_PATH = "gatewayv2/tensorbay-open-api/v1/"
 PAGE = 128
@@ -34,6 +34,10 @@ class ServerUnreachable(GasError):
     code, status = "ServerUnreachable", 503
 
 
+class UntrustedServer(GasError):
+    code, status = "UntrustedServer", 495
+
+
 class ApiClient:
     """Talks to one server as one user. `verify` is True, False or a CA bundle path."""
 
@@ -42,6 +46,8 @@ class ApiClient:
         self.site = url if url.endswith("/") else url + "/"
         self.root = self.site + API_PATH
         self.timeout = timeout
+        #: Items per page of listings: the SDK's 128, raised for servers that allow more.
+        self.page_size = PAGE
         self.session = requests.Session()
         self.session.verify = verify
         self.session.headers.update({"X-Token": key, "X-Source": "GASVC"})
@@ -61,6 +67,11 @@ class ApiClient:
         try:
             response = self.session.request(method, url, params=params, json=json,
                                             timeout=self.timeout)
+        except requests.exceptions.SSLError as error:
+            raise UntrustedServer(
+                f"cannot verify the TLS certificate of {self.site}",
+                "give its CA with `gas auth URL KEY --ca-bundle CA.pem` (or GAS_CA_BUNDLE), "
+                "or skip the check with --insecure (GAS_INSECURE=1)") from error
         except requests.ConnectionError as error:
             raise ServerUnreachable(f"cannot reach the server at {self.site}",
                                     "is it running? check the URL and the network") from error
@@ -69,11 +80,18 @@ class ApiClient:
     def pages(self, section: str, field: str, dataset_id: str = "",
               params: dict[str, Any] | None = None) -> Iterator[Any]:
         """Every item of a paged list, fetched one page at a time."""
+        for items in self.page_lists(section, field, dataset_id, params):
+            yield from items
+
+    def page_lists(self, section: str, field: str, dataset_id: str = "",
+                   params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """The pages of a paged list, `page_size` items each."""
         offset = 0
         while True:
-            body = self.request("GET", section, dataset_id,
-                                params={**(params or {}), "offset": offset, "limit": PAGE})
-            yield from body[field]
+            body = self.request("GET", section, dataset_id, params={
+                **(params or {}), "offset": offset, "limit": self.page_size})
+            if body[field]:
+                yield list(body[field])
             offset += len(body[field])
             if not body[field] or offset >= body["totalCount"]:
                 return
@@ -88,13 +106,21 @@ class ApiClient:
         return str(self.request("POST", "", json=body)["id"])
 
     def find_dataset(self, name: str) -> dict[str, Any] | None:
-        found = self.request("GET", "datasets", params={"name": name, "offset": 0, "limit": 1})
-        items = [d for d in found["datasets"] if d["name"] == name]
-        return items[0] if items else None
+        """The dataset named exactly `name` (the server's `name=` filter is a fuzzy match)."""
+        for dataset in self.pages("datasets", "datasets", params={"name": name}):
+            if dataset["name"] == name:
+                return dict(dataset)
+        return None
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any]:
         dataset: dict[str, Any] = self.request("GET", "", dataset_id)
         return dataset
+
+    def list_datasets(self) -> Iterator[dict[str, Any]]:
+        return self.pages("datasets", "datasets")
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        self.request("DELETE", "", dataset_id)
 
     # versions ----------------------------------------------------------------------------
     def create_draft(self, dataset_id: str, branch: str, title: str, description: str = ""
@@ -111,6 +137,21 @@ class ApiClient:
 
     def commits(self, dataset_id: str, revision: str) -> Iterator[dict[str, Any]]:
         return self.pages("commits", "commits", dataset_id, {"commit": revision})
+
+    def list_drafts(self, dataset_id: str, status: str = "OPEN") -> Iterator[dict[str, Any]]:
+        return self.pages("drafts", "drafts", dataset_id, {"status": status})
+
+    def update_draft(self, dataset_id: str, draft: int, body: dict[str, Any]) -> None:
+        self.request("PATCH", f"drafts/{draft}", dataset_id, json=body)
+
+    def list_tags(self, dataset_id: str) -> Iterator[dict[str, Any]]:
+        return self.pages("tags", "tags", dataset_id)
+
+    def create_tag(self, dataset_id: str, name: str, commit: str) -> None:
+        self.request("POST", "tags", dataset_id, json={"name": name, "commit": commit})
+
+    def delete_tag(self, dataset_id: str, name: str) -> None:
+        self.request("DELETE", "tags", dataset_id, json={"name": name})
 
     # content -----------------------------------------------------------------------------
     def create_segment(self, dataset_id: str, draft: int, name: str) -> None:
@@ -177,6 +218,93 @@ class ApiClient:
     def data_diffs(self, dataset_id: str, basehead: str, segment: str
                    ) -> Iterator[dict[str, Any]]:
         return self.pages(f"diffs/{basehead}/segments/{segment}/data", "data", dataset_id)
+
+    def get_diff(self, dataset_id: str, basehead: str) -> dict[str, Any]:
+        """GetDiff (spec 2.12.3): the dataset-level summary, with the catalog's action."""
+        summary: dict[str, Any] = self.request("GET", f"diffs/{basehead}", dataset_id)
+        return summary
+
+    def data_detail(self, dataset_id: str, segment: str, remote_path: str, commit: str
+                    ) -> dict[str, Any] | None:
+        """One item's details (checksum, fileSize, label) at a commit; None when absent."""
+        try:
+            body = self.request("GET", "data/details", dataset_id, params={
+                "segmentName": segment, "remotePath": remote_path, "commit": commit})
+        except ResourceNotExist:
+            return None
+        found = body["dataDetails"]
+        return dict(found[0]) if found else None
+
+    def catalog(self, dataset_id: str, commit: str) -> dict[str, Any]:
+        """GetLabelCatalog at a commit: `{}` when the version has none."""
+        body = self.request("GET", "labels/catalogs", dataset_id, params={"commit": commit})
+        return dict(body.get("catalog") or {})
+
+    # sync: clone, fetch, push, pull -------------------------------------------------------
+    def list_branches(self, dataset_id: str) -> Iterator[dict[str, Any]]:
+        return self.pages("branches", "branches", dataset_id)
+
+    def get_branch(self, dataset_id: str, name: str) -> dict[str, Any] | None:
+        for branch in self.pages("branches", "branches", dataset_id, {"name": name}):
+            if branch["name"] == name:
+                return dict(branch)
+        return None
+
+    def create_branch(self, dataset_id: str, name: str, commit: str) -> None:
+        self.request("POST", "branches", dataset_id, json={"name": name, "commit": commit})
+
+    def list_segments(self, dataset_id: str, commit: str) -> Iterator[dict[str, Any]]:
+        return self.pages("segments", "segments", dataset_id, {"commit": commit})
+
+    def delete_segment(self, dataset_id: str, draft: int, name: str) -> None:
+        self.request("DELETE", "segments", dataset_id,
+                     json={"segmentName": name, "draftNumber": draft})
+
+    def put_catalog(self, dataset_id: str, draft: int, catalog: dict[str, Any]) -> None:
+        self.request("PUT", "labels/catalogs", dataset_id,
+                     json={"catalog": catalog, "draftNumber": draft})
+
+    def notes(self, dataset_id: str, commit: str) -> dict[str, Any]:
+        notes: dict[str, Any] = self.request("GET", "notes", dataset_id,
+                                             params={"commit": commit})
+        return notes
+
+    def details_pages(self, dataset_id: str, segment: str, commit: str
+                      ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """ListDataDetails page by page: (items, the segment's total count)."""
+        offset = 0
+        while True:
+            body = self.request("GET", "data/details", dataset_id, params={
+                "segmentName": segment, "commit": commit, "offset": offset,
+                "limit": self.page_size})
+            items, total = list(body["dataDetails"]), int(body["totalCount"])
+            if items:
+                yield items, total
+            offset += len(items)
+            if not items or offset >= total:
+                return
+
+    def delete_paths(self, dataset_id: str, draft: int, segment: str, paths: list[str]) -> None:
+        """DeleteData of several remote paths in one request."""
+        self.request("DELETE", "data", dataset_id, json={
+            "segmentName": segment, "remotePath": paths, "draftNumber": draft})
+
+    def policy(self, dataset_id: str, draft: int, segment: str, expired: int = 3600
+               ) -> dict[str, Any]:
+        """GetPolicy: how and where to upload files of a segment into a draft."""
+        policy: dict[str, Any] = self.request("GET", "policies", dataset_id, params={
+            "expired": expired, "segmentName": segment, "draftNumber": draft})
+        return policy
+
+    def storage_extension(self, dataset_id: str) -> dict[str, Any] | None:
+        """gasvc's read policy for batch downloads; None from servers without the extension."""
+        try:
+            policy: dict[str, Any] = self.request("GET", "storage-extension", dataset_id)
+        except (ServerUnreachable, UntrustedServer, Unauthorized):
+            raise
+        except GasError:  # an unknown route: the standard per-file flow it is
+            return None
+        return policy if "batchHost" in policy.get("extra", {}) else None
 
 
 def _decode(response: requests.Response, body: bool = True) -> Any:

@@ -44,18 +44,31 @@ class GasGroup(click.Group):
 @click.group(cls=GasGroup)
 @click.version_option(__version__, prog_name="gas")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option("-p", "--profile", help="Use this ~/.gasconfig profile (default: default).")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
-    """gas: git for versioned ML datasets on the TensorBay Open API."""
+def main(ctx: click.Context, debug: bool, profile: str | None) -> None:
+    """gas: git for versioned ML datasets on the TensorBay Open API.
+
+    \b
+    Example:
+      gas auth https://gas.example.com/ Accesskey-0123456789abcdef0123456789abcdef
+      gas clone cats && cd cats && gas status
+    """
     ctx.meta["debug"] = debug
+    if profile:
+        ctx.meta["profile"] = profile
 
 
 def _register() -> None:
-    from gasvc.cli import branching, demo, server, work
+    from gasvc.cli import branching, demo, diffing, drafts, server, setup, sync, work
 
     main.add_command(server.server)
     main.add_command(demo.demo)
     for command in work.COMMANDS + branching.COMMANDS:
+        main.add_command(command)
+    for command in setup.COMMANDS + drafts.COMMANDS:
+        main.add_command(command)
+    for command in diffing.COMMANDS + sync.COMMANDS:
         main.add_command(command)
 
 

@@ -6,25 +6,15 @@ import click
 
 from gasvc.cli import render
 from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.cli.revision import resolve_revision_arg
+from gasvc.cli.sync import materializer, remote_blobs
 from gasvc.workspace import branches, stage
 from gasvc.workspace.checkout import BlobSource, LocalObjects, restore_worktree
 
 
 def blob_source(ws: Opened) -> BlobSource:
-    """Local objects first, then the remote (when the sync layer provides one)."""
-    try:
-        from gasvc.cli.sync import remote_blobs
-    except ImportError:
-        return LocalObjects(ws.layout)
+    """Local objects first, then the server."""
     return LocalObjects(ws.layout, remote_blobs(ws))
-
-
-def materializer(ws: Opened) -> branches.Materializer | None:
-    try:
-        from gasvc.cli.sync import materializer as make
-    except ImportError:
-        return None
-    return make(ws)
 
 
 @click.command("branch")
@@ -54,12 +44,14 @@ def branch_cmd(name: str | None, start: str | None, delete: bool, include_remote
             branches.delete_branch(ws.state, name)
             click.echo(f"Deleted branch {name}")
         else:
+            start = resolve_revision_arg(ws.state, start) if start else None
             commit = branches.create_branch(ws.state, name, start)
             click.echo(f"Created branch {name} at {commit.shown_id[:7]}")
 
 
 def _checkout(revision: str, force: bool, new_branch: str | None) -> None:
     with workspace() as ws:
+        revision = resolve_revision_arg(ws.state, revision)
         result = branches.checkout(ws.layout, ws.state, revision, blob_source(ws),
                                    materializer(ws), force, new_branch)
     moved = result.moved

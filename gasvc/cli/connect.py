@@ -1,62 +1,251 @@
-"""Which server and key the CLI uses: `GAS_URL` / `GAS_ACCESS_KEY`, else the `~/.gasconfig`
-profile (the tensorbay CLI's INI format), else the workspace's remote URL with the profile key.
+"""Which server, access key and TLS settings the CLI uses, and the `~/.gasconfig` that keeps them.
+
+Precedence, first found wins:
+
+- URL: `GAS_URL`; the workspace's remote URL; the profile's URL.
+- key: `GAS_ACCESS_KEY`; the profile's key. The profile is the one named by `-p/--profile` (or
+  `GAS_PROFILE`); without one, the profile whose URL is the URL in use, else `default`.
+- TLS: `GAS_INSECURE=1` (no verification); `GAS_CA_BUNDLE` / `REQUESTS_CA_BUNDLE` (a CA bundle);
+  the profile's `insecure` / `ca_bundle` line; the system's CAs.
+
+`~/.gasconfig` (path overridable by `GAS_CONFIG`) is the tensorbay CLI's INI file (spec 6.1). A
+profile's value is a newline, the access key, then optionally the URL; gasvc keeps TLS settings
+as further `name = value` lines, which the tensorbay CLI ignores (it reads two lines only):
+
+    [profiles]
+    default =
+        Accesskey-0123456789abcdef0123456789abcdef
+        https://gas.example.internal/
+        ca_bundle = /etc/ssl/private-ca.pem
+
+Other profiles and sections are kept as they are, and no section is added: the tensorbay CLI
+rewrites a file whose sections are not just `[config]` and `[profiles]`.
 """
 
 from __future__ import annotations
 
 import configparser
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+import urllib3
+
 from gasvc.api.client import ApiClient
-from gasvc.errors import GasError
+from gasvc.errors import ConfigError, GasError, Unauthorized
+from gasvc.workspace.datasets import dataset_id, require_remote
+from gasvc.workspace.layout import write_atomic
+from gasvc.workspace.state import State
+from gasvc.workspace.workspace import Remote
 
 DEFAULT_PROFILE = "default"
+SECTION = "profiles"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    key: str
+    url: str = ""
+    insecure: bool = False
+    ca_bundle: str = ""
+
+    @property
+    def verify(self) -> bool | str:
+        """What `requests` takes as `verify=`."""
+        return False if self.insecure else (self.ca_bundle or True)
 
 
 @dataclass(frozen=True)
 class Credentials:
     url: str
     key: str
+    verify: bool | str = True
+    profile: str = ""
+
+
+class NoCredentials(GasError):
+    code, status = "NoCredentials", 401
 
 
 def config_path() -> Path:
     return Path(os.environ.get("GAS_CONFIG") or Path.home() / ".gasconfig")
 
 
-def read_profile(profile: str = DEFAULT_PROFILE) -> Credentials | None:
-    """The profile's key and URL: its value is a newline, the key, and optionally the URL."""
-    parser = configparser.ConfigParser()
-    parser.read(config_path())
-    if not parser.has_option("profiles", profile):
-        return None
-    lines = [line.strip() for line in parser.get("profiles", profile).splitlines()
-             if line.strip()]
+def normalize_url(url: str) -> str:
+    """The site URL with one trailing slash; only http:// and https:// are accepted."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+        raise ConfigError(f"invalid server URL {url!r}",
+                          "write it as https://HOST[:PORT]/ (or http:// for a plain server)")
+    return url.rstrip("/") + "/"
+
+
+# the file -------------------------------------------------------------------------------
+def _parser(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as error:
+        raise ConfigError(f"cannot read {path}: {error.message}",
+                          "fix the file by hand, or delete it and run `gas auth` again") from None
+    return parser
+
+
+def parse_profile(name: str, value: str) -> Profile | None:
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
     if not lines:
         return None
-    return Credentials(lines[1] if len(lines) > 1 else "", lines[0])
+    url = lines[1] if len(lines) > 1 and "=" not in lines[1] else ""
+    settings = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+    options = {k.strip(): v.strip() for k, v in settings.items()}
+    insecure = options.get("insecure", "").lower() in ("1", "true", "yes")
+    return Profile(name, lines[0], url, insecure, options.get("ca_bundle", ""))
 
 
-def credentials(remote_url: str | None = None, profile: str = DEFAULT_PROFILE) -> Credentials:
-    saved = read_profile(profile)
-    url = os.environ.get("GAS_URL") or remote_url or (saved.url if saved else "")
+def format_profile(profile: Profile) -> str:
+    lines = ["", profile.key, *([profile.url] if profile.url else [])]
+    if profile.url and profile.insecure:
+        lines.append("insecure = true")
+    if profile.url and profile.ca_bundle:
+        lines.append(f"ca_bundle = {profile.ca_bundle}")
+    return "\n".join(lines)
+
+
+def read_profiles(path: Path | None = None) -> dict[str, Profile]:
+    parser = _parser(path or config_path())
+    if not parser.has_section(SECTION):
+        return {}
+    found = (parse_profile(name, value) for name, value in parser.items(SECTION))
+    return {profile.name: profile for profile in found if profile is not None}
+
+
+def read_profile(name: str = DEFAULT_PROFILE) -> Profile | None:
+    return read_profiles().get(name.lower())
+
+
+def _write(parser: configparser.ConfigParser, path: Path) -> None:
+    text = io.StringIO()
+    parser.write(text)
+    write_atomic(path, text.getvalue().encode())
+    path.chmod(0o600)
+
+
+def save_profile(profile: Profile) -> Path:
+    """Add or replace one profile, keeping every other profile and section."""
+    path = config_path()
+    parser = _parser(path)
+    if not parser.has_section(SECTION):
+        parser.add_section(SECTION)
+    parser.set(SECTION, profile.name, format_profile(profile))
+    _write(parser, path)
+    return path
+
+
+def remove_profile(name: str) -> bool:
+    path = config_path()
+    parser = _parser(path)
+    if not parser.has_section(SECTION) or not parser.remove_option(SECTION, name):
+        return False
+    _write(parser, path)
+    return True
+
+
+# choosing -------------------------------------------------------------------------------
+def chosen_profile() -> str | None:
+    """The profile named by `gas -p NAME` or `GAS_PROFILE`, if any."""
+    context = click.get_current_context(silent=True)
+    name = context.meta.get("profile") if context is not None else None
+    return str(name or os.environ.get("GAS_PROFILE") or "") or None
+
+
+def pick_profile(profiles: dict[str, Profile], url: str | None, name: str | None
+                 ) -> Profile | None:
+    if name is not None:
+        if name.lower() not in profiles:
+            raise NoCredentials(f"profile {name!r} does not exist in {config_path()}",
+                                f"create it with `gas -p {name} auth URL ACCESSKEY`")
+        return profiles[name.lower()]
+    wanted = (url or "").rstrip("/")
+    for profile in profiles.values() if wanted else ():
+        if profile.url.rstrip("/") == wanted:
+            return profile
+    return profiles.get(DEFAULT_PROFILE)
+
+
+def credentials(remote_url: str | None = None, profile: str | None = None) -> Credentials:
+    env_url = os.environ.get("GAS_URL")
+    url = env_url or remote_url or None
+    saved = pick_profile(read_profiles(), url, profile or chosen_profile())
+    url = url or (saved.url if saved else "")
     key = os.environ.get("GAS_ACCESS_KEY") or (saved.key if saved else "")
     if not key:
-        raise GasError("no access key configured",
-                       "run `gas auth URL ACCESSKEY`, or set GAS_ACCESS_KEY")
+        raise NoCredentials("no access key configured",
+                            "run `gas auth URL ACCESSKEY`, or set GAS_ACCESS_KEY")
     if not url:
-        raise GasError("no server URL configured", "run `gas auth URL ACCESSKEY`, or set GAS_URL")
-    return Credentials(url, key)
+        raise NoCredentials("no server URL configured",
+                            "run `gas auth URL ACCESSKEY`, or set GAS_URL")
+    verify = tls_verify(saved.verify if saved else True)
+    return Credentials(normalize_url(url), key, verify, saved.name if saved else "")
 
 
-def tls_verify() -> bool | str:
+def tls_verify(saved: bool | str = True) -> bool | str:
     """`GAS_INSECURE=1` turns verification off; `GAS_CA_BUNDLE` names a CA bundle."""
-    if os.environ.get("GAS_INSECURE") in ("1", "true", "yes"):
+    if os.environ.get("GAS_INSECURE", "").lower() in ("1", "true", "yes"):
         return False
-    return os.environ.get("GAS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE") or True
+    return (os.environ.get("GAS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE")
+            or saved)
 
 
-def client(remote_url: str | None = None, profile: str = DEFAULT_PROFILE) -> ApiClient:
+def make_client(url: str, key: str, verify: bool | str) -> ApiClient:
+    if verify is False:
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    return ApiClient(url, key, verify=verify)
+
+
+def client(remote_url: str | None = None, profile: str | None = None) -> ApiClient:
     found = credentials(remote_url, profile)
-    return ApiClient(found.url, found.key, verify=tls_verify())
+    return make_client(found.url, found.key, found.verify)
+
+
+# logging in and workspaces --------------------------------------------------------------
+@dataclass(frozen=True)
+class Login:
+    profile: Profile
+    user: str
+    path: Path
+
+
+def login(profile: Profile) -> Login:
+    """Check the profile's key with GetUser, then save it in `~/.gasconfig`."""
+    api = make_client(profile.url, profile.key, tls_verify(profile.verify))
+    try:
+        user = api.get_user()
+    except Unauthorized:
+        raise Unauthorized(f"{mask(profile.key)} is not a valid access key on {profile.url}",
+                           "check the key (a server admin makes one with "
+                           "`gas server add-user NAME`)") from None
+    return Login(profile, str(user.get("nickname") or user.get("name") or "?"),
+                 save_profile(profile))
+
+
+def mask(key: str) -> str:
+    """An access key shown without its secret part: `Accesskey-0123…cdef`."""
+    return key[:14] + "…" + key[-4:] if len(key) > 20 else "…" + key[-2:]
+
+
+@dataclass(frozen=True)
+class Connected:
+    """A workspace's remote with a client for it and the dataset's server id."""
+
+    remote: Remote
+    client: ApiClient
+    dataset_id: str
+
+
+def connect_workspace(state: State) -> Connected:
+    remote = require_remote(state)
+    api = client(remote.url)
+    return Connected(remote, api, dataset_id(state, api))

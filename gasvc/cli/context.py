@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from gasvc.errors import InvalidParams
+from gasvc.errors import ConfigError, InvalidParams
 from gasvc.workspace.layout import Layout, find_workspace
 from gasvc.workspace.stage import PathSpec, parse_pathspec
 from gasvc.workspace.state import State
@@ -49,3 +51,24 @@ def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
 
 def author_name() -> str:
     return os.environ.get("GAS_AUTHOR") or getpass.getuser()
+
+
+def commit_time() -> int:
+    """When a new commit is made, in epoch seconds: now, or `GAS_COMMIT_DATE` when set.
+
+    `GAS_COMMIT_DATE` (epoch seconds, or ISO 8601 like `2024-01-02T03:04:05Z`) makes commit
+    ids reproducible, like git's GIT_COMMITTER_DATE; the golden-output tests use it.
+    """
+    fixed = os.environ.get("GAS_COMMIT_DATE", "").strip()
+    if not fixed:
+        return int(time.time())
+    if fixed.isdigit():
+        return int(fixed)
+    try:
+        moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"GAS_COMMIT_DATE={fixed!r} is not a date",
+                          "give epoch seconds or ISO 8601, e.g. 2024-01-02T03:04:05Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())

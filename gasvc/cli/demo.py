@@ -7,7 +7,12 @@ import click
 
 @click.command()
 def demo() -> None:
-    """Start an embedded server in a temporary folder and drive a short story through it."""
+    """Start an embedded server in a temporary folder and drive a short story through it.
+
+    \b
+    Example:
+      gas demo
+    """
     from gasvc.demo import run_demo
 
     for line in run_demo():

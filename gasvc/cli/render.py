@@ -103,3 +103,47 @@ def commit_json(commit: CommitRecord, decorations: list[str]) -> dict[str, Any]:
             "parent": commit.parent, "title": commit.title, "description": commit.description,
             "author": commit.author, "date": commit.date, "refs": decorations,
             "pushed": commit.server_id is not None}
+
+
+# sync ---------------------------------------------------------------------------------------
+def ref_update(name: str, old: str | None, new: str | None) -> str:
+    if old is None:
+        return f" * [new]     {name} -> {(new or '')[:7]}"
+    if new is None:
+        return f" - [deleted] {name} (was {old[:7]})"
+    return f"   {old[:7]}..{new[:7]}  {name}"
+
+
+def pull_summary(result: Any) -> str:
+    """One line for a `PullResult` (gasvc/workspace/pull.py)."""
+    head = result.head.shown_id[:7] if result.head else ""
+    moved = result.moved
+    files = f": {moved.written} files written, {moved.deleted} deleted" if moved else ""
+    if result.action == "no-remote":
+        return f"branch {result.branch} is not on the server yet (use \"gas push\")"
+    if result.action == "up-to-date":
+        return "Already up to date."
+    if result.action == "fast-forward":
+        return f"Fast-forward {result.branch} to {head}{files}"
+    return (f"Replayed {result.replayed} local commit{'s' if result.replayed != 1 else ''} on "
+            f"the server's {result.branch}, now at {head}{files}")
+
+
+def push_lines(result: Any) -> list[str]:
+    """Lines for a `PushResult` (gasvc/workspace/push.py)."""
+    if not result.pushed:
+        return ["Everything up-to-date"]
+    lines = [f"created branch {result.branch} on the server"] if result.created_branch else []
+    for pushed in result.pushed:
+        sent = pushed.sent
+        what = (f"{sent.changes} change{'s' if sent.changes != 1 else ''}, "
+                f"{sent.uploaded} file{'s' if sent.uploaded != 1 else ''} uploaded")
+        if pushed.server_id is None:
+            lines.append(f"{pushed.commit.id[:7]} -> draft #{pushed.draft} (open) "
+                         f"{pushed.commit.title} ({what})")
+        else:
+            lines.append(f"{pushed.commit.id[:7]} -> {pushed.server_id[:7]} "
+                         f"{pushed.commit.title} ({what})")
+    if result.draft is not None:
+        lines.append(f"draft #{result.draft} is open for review; `gas push` again commits it")
+    return lines

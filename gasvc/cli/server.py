@@ -53,8 +53,10 @@ def add_user(name: str, data_dir: Path, email: str) -> None:
 @click.option("--keyfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="TLS private key (PEM).")
 @click.option("--public-url", help="URL clients reach this server at (behind a proxy).")
+@click.option("--no-batch-extension", "no_batch", is_flag=True,
+              help="Serve only the standard per-file upload and download flow.")
 def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: Path | None,
-          public_url: str | None) -> None:
+          public_url: str | None, no_batch: bool) -> None:
     """Serve the Open API at http(s)://HOST:PORT/gatewayv2/tensorbay-open-api/v1/.
 
     \b
@@ -68,7 +70,8 @@ def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: 
     if (certfile is None) != (keyfile is None):
         raise ConfigError("--certfile and --keyfile go together", "give both to serve HTTPS")
     settings = ServerSettings(data_dir=data_dir, host=host, port=port, certfile=certfile,
-                              keyfile=keyfile, public_url=public_url)
+                              keyfile=keyfile, public_url=public_url,
+                              batch_extension=not no_batch)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
     scheme = "https" if certfile else "http"

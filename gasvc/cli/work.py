@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
 
-from gasvc.cli import render
-from gasvc.cli.context import author_name, pathspecs, workspace
+from gasvc.cli import render, setup
+from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
 from gasvc.workspace import history, stage
 from gasvc.workspace.commit import NothingToCommit, commit
 from gasvc.workspace.status import status
-from gasvc.workspace.workspace import init as init_workspace
 
 
 @click.command()
@@ -22,12 +20,16 @@ from gasvc.workspace.workspace import init as init_workspace
 def init(dataset: str | None, no_remote: bool) -> None:
     """Make the current folder a workspace of DATASET (default: the folder name).
 
+    The dataset is created on the server (see `gas auth`) if it does not exist yet; with
+    --no-remote nothing is asked of any server.
+
     \b
     Example:
+      gas init cats
       gas init --no-remote
     """
-    layout = init_workspace(Path.cwd())
-    click.echo(f"Initialized empty gas workspace in {layout.gas}")
+    result = setup.init_workspace(Path.cwd(), dataset, no_remote)
+    click.echo("\n".join(setup.init_lines(result)))
 
 
 @click.command("status")
@@ -96,7 +98,7 @@ def commit_cmd(message: str, all_tracked: bool) -> None:
     """
     with workspace() as ws:
         try:
-            result = commit(ws.layout, ws.state, message, author_name(), int(time.time()),
+            result = commit(ws.layout, ws.state, message, author_name(), commit_time(),
                             all_tracked)
         except NothingToCommit as error:
             click.echo(error.message)

@@ -25,7 +25,7 @@ from gasvc.server.settings import API_PREFIX, ServerSettings
 def open_engine(settings: ServerSettings) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Engine(SqliteMetaStore(settings.meta_path), DirectoryBlobStore(settings.blob_dir),
-                  settings.url_ttl)
+                  settings.url_ttl, settings.batch_extension)
 
 
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starlette:
@@ -36,7 +36,9 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
         api_route(method, API_PREFIX + path, handler, auth, limit)
         for method, path, handler in table
     ]
-    routes += storage.routes(engine, settings) + batch.routes(engine, settings)
+    routes += storage.routes(engine, settings)
+    if settings.batch_extension:
+        routes += batch.routes(engine, settings)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],

@@ -22,6 +22,8 @@ class ServerSettings:
     max_upload_bytes: int = 16 * 1024 * 1024 * 1024
     #: Lifetime of signed download URLs and upload policies, in seconds.
     url_ttl: int = 3600
+    #: Offer gasvc's batch storage extension (off: serve the standard per-file flow only).
+    batch_extension: bool = True
 
     @property
     def meta_path(self) -> Path:

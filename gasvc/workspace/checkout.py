@@ -105,7 +105,7 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
         _rewrite_labels(layout, state, new, segment)
         result.relabelled += 1
     _sync_segments(layout, old, new)
-    _write_catalog(layout, state, new.get("catalog"))
+    write_catalog(layout, state, new.get("catalog"))
     _settle_index(layout, state, changes, new)
     return result
 
@@ -186,7 +186,7 @@ def _sync_segments(layout: Layout, old: dict[str, Any], new: dict[str, Any]) -> 
         _prune_empty_dirs(layout.segment_dir(name), layout.root)
 
 
-def _write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
+def write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
     if catalog:
         write_atomic(layout.catalog, _pretty(state.get_object(catalog)))
     else:

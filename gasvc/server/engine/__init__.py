@@ -17,11 +17,11 @@ DEFAULT_URL_TTL = 3600
 
 class Engine:
     def __init__(self, meta: SqliteMetaStore, blobs: BlobStore,
-                 url_ttl: int = DEFAULT_URL_TTL) -> None:
+                 url_ttl: int = DEFAULT_URL_TTL, batch_extension: bool = True) -> None:
         self.ctx = Context(meta, blobs)
         self.datasets = Datasets(self.ctx)
         self.versions = Versions(self.ctx)
-        self.content = Content(self.ctx, url_ttl)
+        self.content = Content(self.ctx, url_ttl, batch_extension)
         self.data = Data(self.ctx, url_ttl)
         self.stats = Stats(self.ctx)
         self.diffs = Diffs(self.ctx)

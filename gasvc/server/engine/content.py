@@ -19,9 +19,10 @@ def new_segment() -> dict[str, Any]:
 
 
 class Content:
-    def __init__(self, ctx: Context, url_ttl: int) -> None:
+    def __init__(self, ctx: Context, url_ttl: int, batch_extension: bool = True) -> None:
         self.ctx = ctx
         self.url_ttl = url_ttl
+        self.batch_extension = batch_extension
 
     # segments ----------------------------------------------------------------------------
     def list_segments(self, user: User, dataset_id: str, status: dict[str, Any], offset: int,
@@ -126,10 +127,16 @@ class Content:
             if status.get("draftNumber") is not None:
                 self.ctx.open_draft(tx, dataset, status["draftNumber"])
         ttl = max(60, min(expired or self.url_ttl, self.url_ttl))
-        return signing.policy(self.ctx.secret, base, dataset.id, user.id, self.ctx.now() + ttl)
+        answer = signing.policy(self.ctx.secret, base, dataset.id, user.id, self.ctx.now() + ttl)
+        if not self.batch_extension:
+            answer["extra"] = {k: v for k, v in answer["extra"].items()
+                               if k not in signing.batch_extra(base)}
+        return answer
 
     def read_policy(self, user: User, dataset_id: str, base: str) -> dict[str, Any]:
         """gasvc's extension: a token for batch downloads of a readable dataset."""
+        if not self.batch_extension:
+            raise ResourceNotExist("this server does not offer the batch extension")
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
         expires = self.ctx.now() + self.url_ttl

@@ -95,8 +95,17 @@ class Data:
 
     def grant_blob(self, dataset_id: str, checksum: str) -> None:
         """Record that `checksum` was uploaded into the dataset, so it may reference it."""
+        self.grant_blobs(dataset_id, [checksum])
+
+    def grant_blobs(self, dataset_id: str, checksums: list[str]) -> None:
         with self.ctx.meta.write() as tx:
-            tx.grant_blob(dataset_id, checksum)
+            for checksum in checksums:
+                tx.grant_blob(dataset_id, checksum)
+
+    def missing_blobs(self, dataset_id: str, checksums: list[str]) -> list[str]:
+        """The checksums the dataset may not reference yet (never uploaded into it)."""
+        with self.ctx.meta.read() as tx:
+            return tx.missing_blobs(dataset_id, checksums)
 
     def upload_labels(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         objects = _objects(body)

@@ -8,8 +8,9 @@
 
 Authorised like uploads, by a signed token in `X-Storage-Token`: the upload policy's token
 (GetPolicy) for all three, or the read token of `GET {api}/datasets/{id}/storage-extension`
-for `missing` and `download`. Blobs are content-addressed across datasets: as with callbacks,
-knowing a checksum is what lets a client name a blob.
+for `missing` and `download`. A dataset may name only blobs uploaded into it (its grants):
+`missing` lists the checksums not granted yet (the client proves it has the bytes by uploading
+them; known blobs are verified and not stored twice), and `download` serves granted ones only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gasvc.errors import InvalidParams, ParamsMissing
+from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
 from gasvc.model.frames import MISSING, Frame, FrameError, FrameParser, header
 from gasvc.model.names import check_checksum
 from gasvc.server.blobs import BlobStore, BlobWriter
@@ -41,33 +42,40 @@ OUT_CHUNK = 1024 * 1024
 def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
     ctx = engine.ctx
 
-    def authorize(request: Request, kinds: tuple[str, ...]) -> None:
+    def authorize(request: Request, kinds: tuple[str, ...]) -> str:
+        """The dataset id the request's token was issued for."""
         token = request.headers.get(TOKEN_HEADER)
         if not token:
             raise ParamsMissing(f"the {TOKEN_HEADER} header is required",
                                 "send the token of an upload policy or a read policy")
-        signing.check_upload_token(ctx.secret, token, ctx.now(), kinds)
+        return str(signing.check_upload_token(ctx.secret, token, ctx.now(), kinds)["d"])
 
     async def missing(request: Request) -> Response:
-        authorize(request, ("put", "read"))
+        dataset_id = authorize(request, ("put", "read"))
         checksums = _checksums(await read_json(request, settings.max_json_bytes), MISSING_LIMIT)
-        absent = await run_in_threadpool(
-            lambda: [c for c in dict.fromkeys(checksums) if not ctx.blobs.has(c)])
+        absent = await run_in_threadpool(engine.data.missing_blobs, dataset_id,
+                                         list(dict.fromkeys(checksums)))
         return JSONResponse({"missing": absent})
 
     async def upload(request: Request) -> Response:
-        authorize(request, ("put",))
+        dataset_id = authorize(request, ("put",))
         batch = ctx.blobs.batch()
         try:
-            count, total = await _receive(request, batch.add, settings.max_upload_bytes)
+            received = await _receive(request, batch.add, settings.max_upload_bytes)
             await run_in_threadpool(batch.commit)
         finally:
             batch.abort()
-        return JSONResponse({"stored": count, "fileSize": total})
+        await run_in_threadpool(engine.data.grant_blobs, dataset_id, list(received))
+        return JSONResponse({"stored": len(received), "fileSize": sum(received.values())})
 
     async def download(request: Request) -> Response:
-        authorize(request, ("put", "read"))
+        dataset_id = authorize(request, ("put", "read"))
         checksums = _checksums(await read_json(request, settings.max_json_bytes), BATCH_LIMIT)
+        foreign = await run_in_threadpool(engine.data.missing_blobs, dataset_id,
+                                          list(dict.fromkeys(checksums)))
+        if foreign:
+            raise ResourceNotExist(f"{len(foreign)} of the files asked for are not in this "
+                                   f"dataset, e.g. {foreign[0]}")
         return StreamingResponse(_stream(ctx.blobs, checksums),
                                  media_type="application/octet-stream")
 
@@ -79,25 +87,24 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
     ]
 
 
-async def _receive(request: Request, add: Any, max_bytes: int) -> tuple[int, int]:
-    """Read a framed upload stream into blob writers; returns (files, bytes)."""
-    parser, count, total = FrameParser(), 0, 0
+async def _receive(request: Request, add: Any, max_bytes: int) -> dict[str, int]:
+    """Read a framed upload stream into blob writers; returns {checksum: size}."""
+    parser, received, checksum = FrameParser(), dict[str, int](), ""
     writer: BlobWriter | None = None
     async for chunk in request.stream():
         for event in parser.feed(chunk):
             if isinstance(event, Frame):
                 if event.size < 0 or parser.frames > BATCH_LIMIT:
                     raise FrameError(f"a batch holds at most {BATCH_LIMIT} files of size ≥ 0")
-                writer = add(event.checksum, max_bytes)
+                writer, checksum = add(event.checksum, max_bytes), event.checksum
             elif event is None:
                 assert writer is not None
-                total += writer.finish()
-                count += 1
+                received[checksum] = writer.finish()
             else:
                 assert writer is not None
                 writer.write(event)
     parser.close()
-    return count, total
+    return received
 
 
 def _checksums(body: dict[str, Any], limit: int) -> list[str]:

@@ -1,0 +1,298 @@
+"""Moving file contents, verified by SHA-1: gasvc's batch extension, or the standard per-file flow.
+
+- Batch (servers whose policies carry `extra.batchHost`): `missing` asks which checksums the
+  server lacks; `upload` sends many files as one framed stream (model/frames.py); `download`
+  gets many blobs by checksum as one framed stream.
+- Standard: one multipart POST per file under a GetPolicy answer; one GET per file by the signed
+  URL of its data details.
+
+Downloads land in a temporary folder and are renamed into place only once their SHA-1 matches.
+Batch calls are idempotent, so they are retried on connection errors (the adapter's retries
+skip POSTs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+from gasvc.api.client import ApiClient, ServerUnreachable
+from gasvc.api.client import _decode as decode
+from gasvc.errors import GasError
+from gasvc.model.frames import MISSING, Frame, FrameParser, header
+
+TOKEN_HEADER = "X-Storage-Token"
+#: A batch carries at most this many bytes (a bigger file travels alone).
+BATCH_BYTES = 32 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+#: A policy is fetched again when it has less than this many seconds left.
+REFRESH_MARGIN = 300
+BATCH_TRIES = 3
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Upload:
+    checksum: str
+    size: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class Download:
+    checksum: str
+    size: int
+    target: Path
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Written:
+    item: Download
+    mtime_ns: int
+    ino: int
+
+
+class TransferError(GasError):
+    code, status = "TransferFailed", 502
+
+
+def batches(items: Iterable[T], count: int, size: Callable[[T], int],
+            nbytes: int = BATCH_BYTES) -> Iterator[list[T]]:
+    """Groups of at most `count` items and about `nbytes` bytes, lazily."""
+    group: list[T] = []
+    total = 0
+    for item in items:
+        if group and (len(group) >= count or total + size(item) > nbytes):
+            yield group
+            group, total = [], 0
+        group.append(item)
+        total += size(item)
+    if group:
+        yield group
+
+
+class Policy:
+    """A policy answer (token + extra), fetched again shortly before it expires; thread-safe."""
+
+    def __init__(self, fetch: Callable[[], dict[str, Any]],
+                 first: dict[str, Any] | None = None) -> None:
+        self._fetch, self._lock = fetch, threading.Lock()
+        self._value = first
+
+    def get(self) -> dict[str, Any]:
+        with self._lock:
+            expires = int((self._value or {}).get("expireAt") or 0)
+            if self._value is None or (expires and expires - time.time() < REFRESH_MARGIN):
+                self._value = self._fetch()
+            return self._value
+
+
+class BatchStorage:
+    """The batch extension, authorised by the token of `policy`."""
+
+    def __init__(self, client: ApiClient, policy: Policy) -> None:
+        self.client, self.policy = client, policy
+
+    @property
+    def limit(self) -> int:
+        return int(self.policy.get()["extra"].get("batchLimit", 1000))
+
+    def _post(self, action: str, stream: bool = False, **kwargs: Any) -> requests.Response:
+        policy = self.policy.get()
+        url = f"{policy['extra']['batchHost']}/{action}"
+        headers = {TOKEN_HEADER: policy["result"]["token"]}
+        for attempt in range(BATCH_TRIES):
+            body = kwargs.get("data")
+            sent = {**kwargs, "data": body()} if callable(body) else kwargs
+            try:
+                response = self.client.session.post(url, headers=headers, stream=stream,
+                                                    timeout=self.client.timeout, **sent)
+            except requests.ConnectionError as error:
+                if attempt + 1 == BATCH_TRIES:
+                    raise ServerUnreachable(f"cannot reach the storage at {url}",
+                                            "check the network, then run the command again"
+                                            ) from error
+                time.sleep(0.5 * 2 ** attempt)
+                continue
+            decode(response, body=False)
+            return response
+        raise AssertionError("unreachable")
+
+    def missing(self, checksums: list[str]) -> set[str]:
+        if not checksums:
+            return set()
+        response = self._post("missing", json={"checksums": checksums})
+        return set(response.json()["missing"])
+
+    def upload(self, items: list[Upload]) -> None:
+        self._post("upload", data=lambda: _frames(items)).close()
+
+    def download(self, items: list[Download], tmp_dir: Path) -> list[Written]:
+        wanted: dict[str, list[Download]] = {}
+        for item in items:
+            wanted.setdefault(item.checksum, []).append(item)
+        with self._post("download", stream=True, json={"checksums": list(wanted)}) as response:
+            written = _receive(response.iter_content(READ_CHUNK), wanted, tmp_dir)
+        if wanted:
+            raise TransferError(f"the server's answer lacks {len(wanted)} files",
+                                "run the command again")
+        return written
+
+
+def _frames(items: list[Upload]) -> Iterator[bytes]:
+    """The framed stream of `items`, in chunks of about `READ_CHUNK` bytes."""
+    out = bytearray()
+    for item in items:
+        out += header(item.checksum, item.size)
+        sent = 0
+        with item.path.open("rb") as handle:
+            while sent < item.size and (chunk := handle.read(READ_CHUNK)):
+                chunk = chunk[: item.size - sent]
+                sent += len(chunk)
+                out += chunk
+                if len(out) >= READ_CHUNK:
+                    yield bytes(out)
+                    out.clear()
+        if sent != item.size:
+            raise TransferError(f"{item.path} changed while it was sent",
+                                "run the command again")
+    if out:
+        yield bytes(out)
+
+
+def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir: Path
+             ) -> list[Written]:
+    """Write the files of a framed stream into place; `wanted` loses what arrived."""
+    parser, sink, written = FrameParser(), None, []
+    try:
+        for chunk in chunks:
+            for event in parser.feed(chunk):
+                if isinstance(event, Frame):
+                    sink = _start(event, wanted, tmp_dir)
+                elif event is None:
+                    assert sink is not None
+                    written += sink.finish(wanted.pop(sink.checksum))
+                    sink = None
+                else:
+                    assert sink is not None
+                    sink.write(event)
+        parser.close()
+    finally:
+        if sink is not None:
+            sink.discard()
+    return written
+
+
+def _start(frame: Frame, wanted: dict[str, list[Download]], tmp_dir: Path) -> Sink:
+    if frame.size == MISSING:
+        raise TransferError(f"the server has no file with checksum {frame.checksum}",
+                            "the dataset on the server is damaged; tell its administrator")
+    if frame.checksum not in wanted:
+        raise TransferError(f"the server sent {frame.checksum}, which was not asked for")
+    return Sink(frame.checksum, tmp_dir)
+
+
+class Sink:
+    """One downloaded file: hashed into a temporary file, then renamed to its targets."""
+
+    def __init__(self, checksum: str, tmp_dir: Path) -> None:
+        self.checksum, self.digest = checksum, hashlib.sha1()
+        self.tmp = tmp_dir / f"{threading.get_ident()}-{checksum}"
+        self.handle = self.tmp.open("wb")
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.handle.write(data)
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+    def finish(self, targets: list[Download]) -> list[Written]:
+        self.handle.close()
+        if self.digest.hexdigest() != self.checksum:
+            self.tmp.unlink(missing_ok=True)
+            raise TransferError(f"downloaded bytes of {targets[0].target.name} do not match "
+                                "their checksum", "run the command again")
+        first = targets[0].target
+        _place(self.tmp, first)
+        for other in targets[1:]:
+            other.target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(first, other.target)
+        return [_written(item) for item in targets]
+
+
+def _place(tmp: Path, target: Path) -> None:
+    try:
+        os.replace(tmp, target)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+
+
+def _written(item: Download) -> Written:
+    st = os.stat(item.target)
+    return Written(item, st.st_mtime_ns, st.st_ino)
+
+
+# the standard flow ------------------------------------------------------------------------
+def download_url(client: ApiClient, item: Download, tmp_dir: Path) -> Written:
+    """GET one file by its signed URL, verified, into place."""
+    try:
+        response = client.session.get(item.url, stream=True, timeout=client.timeout)
+    except requests.ConnectionError as error:
+        raise ServerUnreachable(f"cannot download {item.target.name}",
+                                "check the network, then run the command again") from error
+    with response:
+        decode(response, body=False)
+        sink = Sink(item.checksum, tmp_dir)
+        try:
+            for chunk in response.iter_content(READ_CHUNK):
+                sink.write(chunk)
+        except BaseException:
+            sink.discard()
+            raise
+        return sink.finish([item])[0]
+
+
+class FormUploads:
+    """One multipart POST per file under GetPolicy answers (cached per segment)."""
+
+    def __init__(self, client: ApiClient, dataset_id: str, draft: int) -> None:
+        self.client, self.dataset_id, self.draft = client, dataset_id, draft
+        self._policies: dict[str, Policy] = {}
+        self._lock = threading.Lock()
+
+    def _policy(self, segment: str) -> dict[str, Any]:
+        with self._lock:
+            if segment not in self._policies:
+                self._policies[segment] = Policy(lambda: self.client.policy(
+                    self.dataset_id, self.draft, segment))
+            policy = self._policies[segment]
+        return policy.get()
+
+    def upload(self, segment: str, item: Upload) -> None:
+        policy = self._policy(segment)
+        fields = {k: v for k, v in policy["result"].items()
+                  if k != "multipleUploadLimit" and v is not None}
+        fields["key"] = policy["extra"]["objectPrefix"] + item.checksum
+        host = policy["extra"]["host"]
+        try:
+            with item.path.open("rb") as handle:
+                response = self.client.session.post(
+                    host, data=fields, files={"file": (item.checksum, handle)},
+                    timeout=self.client.timeout)
+        except requests.ConnectionError as error:
+            raise ServerUnreachable(f"cannot reach the storage at {host}",
+                                    "check the server's --public-url") from error
+        decode(response)

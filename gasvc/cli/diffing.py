@@ -1,0 +1,136 @@
+"""`gas diff` and `gas show`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gasvc.cli import render, render_diff
+from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.cli.revision import resolve_revision_arg
+from gasvc.workspace import diff as diffing
+from gasvc.workspace.diff_remote import DiffServer
+from gasvc.workspace.diff_result import DiffRequest, DiffResult
+from gasvc.workspace.workspace import get_remote
+
+
+class PathsAfterDashes(click.Command):
+    """Arguments after `--` are paths (in `ctx.meta["paths"]`), the ones before revisions."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            args, ctx.meta["paths"] = args[:cut], tuple(args[cut + 1:])
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- PATH...]"]
+
+
+def format_options(command: Any) -> Any:
+    for option in reversed([
+        click.option("--stat", "fmt", flag_value="stat",
+                     help="Counts per segment: files added, modified, deleted; labels."),
+        click.option("--name-status", "fmt", flag_value="name-status",
+                     help="Only the status letter and path of each change."),
+        click.option("--json", "fmt", flag_value="json", help="Machine-readable output."),
+    ]):
+        command = option(command)
+    return command
+
+
+def connector(ws: Opened) -> diffing.Connect | None:
+    """Opens the remote only when a diff has to ask the server."""
+    remote = get_remote(ws.state)
+    if remote is None:
+        return None
+
+    def connect() -> tuple[DiffServer, str]:
+        from gasvc.cli.connect import client
+        from gasvc.workspace.datasets import dataset_id
+
+        api = client(remote.url or None)
+        return api, dataset_id(ws.state, api)
+
+    return connect
+
+
+def revision_args(ws: Opened, revisions: tuple[str, ...]) -> tuple[str, ...]:
+    """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions."""
+    return tuple(resolve_revision_arg(ws.state, r) if r.startswith("tb:") else r
+                 for r in revisions)
+
+
+def materializer(ws: Opened) -> diffing.Materialize | None:
+    from gasvc.cli.sync import materializer as make
+
+    return make(ws)
+
+
+def render_result(result: DiffResult, fmt: str | None) -> list[str]:
+    if fmt == "stat":
+        return render_diff.stat_lines(result)
+    if fmt == "name-status":
+        return render_diff.name_status_lines(result)
+    return render_diff.diff_lines(result)
+
+
+@click.command("diff", cls=PathsAfterDashes)
+@click.option("--staged", "--cached", "staged", is_flag=True,
+              help="Compare the index with HEAD (or with REV).")
+@format_options
+@click.argument("revisions", nargs=-1, metavar="[REV [REV]]")
+@click.pass_context
+def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: str | None
+             ) -> None:
+    """Show changes: working tree vs index, --staged index vs HEAD, REV vs working tree,
+    or between two revisions (REV REV, or REV..REV). Paths after `--` limit the diff.
+
+    Per item: A added, M file modified, D deleted, L label only; file checksums and sizes,
+    label changes field by field (`BOX2D[1].category: car → truck`). Revisions only on the
+    server are compared by the server, without downloading them.
+
+    \b
+    Example:
+      gas diff
+      gas diff --staged --stat
+      gas diff v1 main -- train/images
+    """
+    with workspace() as ws:
+        specs = tuple(pathspecs(ws.layout, ctx.meta.get("paths", ())))
+        request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"))
+        result = diffing.diff(ws.layout, ws.state, request, connector(ws), materializer(ws))
+    if fmt == "json":
+        click.echo(render.as_json(render_diff.diff_json(result)))
+    elif not result.empty:
+        click.echo("\n".join(render_result(result, fmt)))
+
+
+@click.command("show", cls=PathsAfterDashes)
+@format_options
+@click.argument("revision", required=False, metavar="[REV]")
+@click.pass_context
+def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
+    """Show a commit (default HEAD): its id, author, date and message, and its changes
+    against its parent. Pushed commits show under their server ids.
+
+    \b
+    Example:
+      gas show
+      gas show HEAD~1 --stat
+    """
+    with workspace() as ws:
+        specs = tuple(pathspecs(ws.layout, ctx.meta.get("paths", ())))
+        request = DiffRequest(specs=specs, details=fmt in (None, "json"))
+        rev = revision_args(ws, (revision,))[0] if revision else None
+        shown = diffing.show(ws.state, rev, request, connector(ws), materializer(ws))
+    if fmt == "json":
+        click.echo(render.as_json({"commit": render.commit_json(shown.commit, shown.decorations),
+                                   "diff": render_diff.diff_json(shown.diff)}))
+        return
+    header = render.log_lines([(shown.commit, shown.decorations)], oneline=False)
+    click.echo("\n".join(header + render_result(shown.diff, fmt)).rstrip("\n"))
+
+
+COMMANDS = [diff_cmd, show_cmd]

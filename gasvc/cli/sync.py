@@ -1,0 +1,147 @@
+"""`gas clone | fetch | pull | push`, and the server-backed helpers checkout and restore use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gasvc.cli import connect, render
+from gasvc.cli.context import Opened, workspace
+from gasvc.cli.progress import Bar
+from gasvc.model.tbrn import is_tbrn, parse_tbrn
+from gasvc.workspace.branches import Materializer
+from gasvc.workspace.checkout import BlobSource, Fetch, LocalObjects
+from gasvc.workspace.clone import clone
+from gasvc.workspace.connection import DEFAULT_JOBS, Connection
+from gasvc.workspace.datasets import dataset_id
+from gasvc.workspace.fetch import fetch
+from gasvc.workspace.progress import SILENT, Progress
+from gasvc.workspace.pull import pull
+from gasvc.workspace.push import push
+from gasvc.workspace.remote_blobs import RemoteBlobs
+from gasvc.workspace.remote_state import materialize
+from gasvc.workspace.state import CommitRecord
+from gasvc.workspace.workspace import need_remote
+
+JOBS = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS,
+                    show_default=True, help="Transfers running at once.")
+QUIET = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+
+
+def connection(ws: Opened, jobs: int = DEFAULT_JOBS, progress: Progress = SILENT
+               ) -> Connection:
+    remote = need_remote(ws.state)
+    client = connect.client(remote.url or None)
+    return Connection(client, dataset_id(ws.state, client), ws.layout, jobs, progress)
+
+
+class _LazyRemote:
+    """The server as a `BlobSource`, connected only when a file is actually missing locally."""
+
+    def __init__(self, ws: Opened) -> None:
+        self.ws = ws
+
+    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
+        if items:
+            RemoteBlobs(connection(self.ws), self.ws.state).fetch(items, progress)
+
+
+def remote_blobs(ws: Opened) -> BlobSource:
+    return _LazyRemote(ws)
+
+
+def materializer(ws: Opened) -> Materializer:
+    def make(commit: CommitRecord) -> str:
+        return materialize(connection(ws), ws.state, commit)
+    return make
+
+
+@click.command("clone")
+@click.argument("dataset")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("-b", "--branch", help="Branch, tag or commit to clone (default: the default "
+              "branch).")
+@JOBS
+@QUIET
+def clone_cmd(dataset: str, directory: Path | None, branch: str | None, jobs: int,
+              quiet: bool) -> None:
+    """Copy a dataset from the server into a new workspace.
+
+    \b
+    Example:
+      gas clone mnist
+      gas clone tb:mnist@v1.0 mnist-v1
+    """
+    name, revision = dataset, branch
+    if is_tbrn(dataset):
+        parsed = parse_tbrn(dataset)
+        name, revision = parsed.dataset, revision or parsed.revision
+    root = (directory or Path(name)).absolute()
+    with Bar(quiet) as bar:
+        result = clone(connect.client(), name, revision, root, jobs, bar)
+    where = f"branch {result.branch}" if result.branch else f"commit {(result.commit or '')[:7]}"
+    again = " (resumed)" if result.resumed else ""
+    click.echo(f"Cloned {name} ({where}) into {root}{again}: {result.files} files, "
+               f"{result.downloaded} downloaded")
+
+
+@click.command("fetch")
+def fetch_cmd() -> None:
+    """Get the server's branches, tags and commit history (no files).
+
+    \b
+    Example:
+      gas fetch && gas log origin/main
+    """
+    with workspace() as ws:
+        result = fetch(connection(ws), ws.state)
+    for update in result.branches:
+        click.echo(render.ref_update("origin/" + update.name, update.old, update.new))
+    for update in result.tags:
+        click.echo(render.ref_update("tag " + update.name, update.old, update.new))
+
+
+@click.command("pull")
+@click.option("-f", "--force", is_flag=True, help="Discard local changes in the way.")
+@click.option("--ours", "prefer", flag_value="ours", help="Settle conflicts with your version.")
+@click.option("--theirs", "prefer", flag_value="theirs",
+              help="Settle conflicts with the server's version.")
+@JOBS
+@QUIET
+def pull_cmd(force: bool, prefer: str | None, jobs: int, quiet: bool) -> None:
+    """Fetch, then bring the current branch up to the server's (fast-forward, or replay local
+    commits on top of the server's).
+
+    \b
+    Example:
+      gas pull
+      gas pull --theirs
+    """
+    with workspace() as ws, Bar(quiet) as bar:
+        conn = connection(ws, jobs, bar)
+        source = LocalObjects(ws.layout, RemoteBlobs(conn, ws.state))
+        result = pull(conn, ws.state, source, force, prefer)
+    click.echo(render.pull_summary(result))
+
+
+@click.command("push")
+@click.option("--draft", "leave_draft", is_flag=True,
+              help="Leave the last commit as an open draft on the server (to review).")
+@JOBS
+@QUIET
+def push_cmd(leave_draft: bool, jobs: int, quiet: bool) -> None:
+    """Send the current branch's new commits to the server.
+
+    \b
+    Example:
+      gas push
+      gas push --draft
+    """
+    with workspace() as ws, Bar(quiet) as bar:
+        result = push(connection(ws, jobs, bar), ws.state, leave_draft)
+    click.echo("\n".join(render.push_lines(result)))
+
+
+COMMANDS = [clone_cmd, fetch_cmd, pull_cmd, push_cmd]

@@ -1,0 +1,57 @@
+"""A workspace talking to its dataset on a server: the client, the dataset id, how many transfers
+run at once, where progress goes, and whether the server has gasvc's batch extension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gasvc.api.client import ApiClient
+from gasvc.api.transfer import BatchStorage, Policy
+from gasvc.workspace.layout import Layout
+from gasvc.workspace.progress import SILENT, Progress
+
+DEFAULT_JOBS = 8
+#: Objects per callback or label request on servers without the extension (the SDK's batch).
+STANDARD_BATCH = 50
+
+
+@dataclass
+class Connection:
+    client: ApiClient
+    dataset_id: str
+    layout: Layout
+    jobs: int = DEFAULT_JOBS
+    progress: Progress = SILENT
+    _reader: BatchStorage | None = field(default=None, init=False)
+    _probed: bool = field(default=False, init=False)
+
+    @property
+    def tmp_dir(self) -> Path:
+        path = self.layout.gas / "tmp"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def reader(self) -> BatchStorage | None:
+        """Batch downloads, when the server has the extension (probed once; it also tells the
+        largest page, which listings then use)."""
+        if not self._probed:
+            self._probed = True
+            found = self.client.storage_extension(self.dataset_id)
+            if found is not None:
+                self.client.page_size = int(found["extra"].get("pageLimit", self.client.page_size))
+                self._reader = BatchStorage(self.client, Policy(
+                    lambda: self.client.storage_extension(self.dataset_id) or found, found))
+        return self._reader
+
+    def writer(self, draft: int, segment: str) -> BatchStorage | None:
+        """Batch uploads into `draft`, when the GetPolicy answer advertises the extension."""
+        policy = Policy(lambda: self.client.policy(self.dataset_id, draft, segment))
+        if "batchHost" not in policy.get().get("extra", {}):
+            return None
+        return BatchStorage(self.client, policy)
+
+    def batch_limit(self, batch: BatchStorage | None) -> int:
+        """Objects per callback, label or delete request."""
+        return batch.limit if batch is not None else STANDARD_BATCH

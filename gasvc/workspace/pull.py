@@ -1,0 +1,81 @@
+"""`gas pull`: fetch, then bring the current branch up to the server's.
+
+- Fast-forward (no local unpushed commits): the remote head's state is materialized from the
+  local base by the server's diffs, then the working tree moves (checkout.move: only changed
+  items, refusing to overwrite uncommitted work).
+- Diverged: the unpushed local commits are replayed on the remote head item by item (merge.py).
+  A conflict stops the pull before anything in the workspace changed; the conflicting items are
+  reported with both sides' versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gasvc.errors import GasError
+from gasvc.workspace.checkout import BlobSource, MoveResult, move
+from gasvc.workspace.commit import commit_state
+from gasvc.workspace.connection import Connection
+from gasvc.workspace.fetch import FetchResult, fetch
+from gasvc.workspace.merge import replay
+from gasvc.workspace.refs import ancestry, current_branch, head_commit, key
+from gasvc.workspace.remote_state import materialize
+from gasvc.workspace.state import CommitRecord, State
+
+
+@dataclass(frozen=True)
+class PullResult:
+    branch: str
+    fetched: FetchResult
+    action: str  # "up-to-date", "no-remote", "fast-forward", "replayed"
+    head: CommitRecord | None
+    moved: MoveResult | None = None
+    replayed: int = 0
+
+
+def pull(conn: Connection, state: State, source: BlobSource, force: bool = False,
+         prefer: str | None = None) -> PullResult:
+    """`prefer` ("ours" or "theirs") settles conflicting items by taking that side."""
+    branch = current_branch(state)
+    if branch is None:
+        raise GasError("HEAD is detached, so there is no branch to pull into",
+                       "switch to a branch first")
+    fetched = fetch(conn, state)
+    remote_id = state.ref(f"remotes/{branch}")
+    remote = state.commit(remote_id) if remote_id else None
+    local_id = head_commit(state)
+    local = state.commit(local_id) if local_id else None
+    if remote is None:
+        return PullResult(branch, fetched, "no-remote", local)
+    mine = _ancestry_keys(state, local_id)
+    if key(remote) in mine:
+        return PullResult(branch, fetched, "up-to-date", local)
+    theirs = _ancestry_keys(state, remote.id)
+    unpushed = [c for c in ancestry(state, local_id) if key(c) not in theirs][::-1]
+    materialize(conn, state, remote)
+    remote = state.commit(remote.id)
+    assert remote is not None
+    if not unpushed:
+        moved = _move(conn, state, local, remote, source, force)
+        return PullResult(branch, fetched, "fast-forward", remote, moved)
+    made = replay(state, remote, unpushed, prefer)
+    target = made[-1] if made else remote
+    moved = _move(conn, state, local, target, source, force)
+    return PullResult(branch, fetched, "replayed", target, moved, len(made))
+
+
+def _ancestry_keys(state: State, commit_id: str | None) -> set[str]:
+    return {key(c) for c in ancestry(state, commit_id)}
+
+
+def _move(conn: Connection, state: State, local: CommitRecord | None, target: CommitRecord,
+          source: BlobSource, force: bool) -> MoveResult:
+    """Working tree and index from `local`'s state to `target`'s, then the branch follows."""
+    branch = current_branch(state)
+    old = commit_state(state, local.id if local else None)
+    new = commit_state(state, target.id)
+    conn.progress.phase("updating files")
+    moved = move(conn.layout, state, old, new, target.id, source, force, conn.progress)
+    with state.transaction():
+        state.set_ref(f"heads/{branch}", target.id)
+    return moved

@@ -1,0 +1,201 @@
+"""`gas push`: the current branch's unpushed local commits, oldest first, each as one server
+commit: CreateDraft → send the commit's changes (upload.py) → CommitDataset → record the server
+id and move `remotes/<branch>`.
+
+The server moves a branch by compare-and-swap only. A draft not based on the commit the local
+parent was pushed as, or a commit refused because the branch moved (403 Forbidden), means
+someone else pushed first: the draft is closed, nothing changes locally, and the user is told to
+pull. An interrupted push resumes: the draft of each local commit is recorded before anything is
+sent into it (`push.<commit id>` in meta) and reused while OPEN; if it was committed after all,
+the server commit it became is adopted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from gasvc.errors import Forbidden, GasError
+from gasvc.model.names import ROOT_COMMIT
+from gasvc.workspace.commit import commit_state
+from gasvc.workspace.connection import Connection
+from gasvc.workspace.drafts import DraftInfo, get_draft, record_draft
+from gasvc.workspace.drafts import _info as draft_info
+from gasvc.workspace.refs import ancestry, current_branch, head_commit, key
+from gasvc.workspace.state import CommitRecord, State
+from gasvc.workspace.upload import SendStats, send_version
+
+
+class NeedPull(GasError):
+    code, status = "Forbidden", 403
+
+
+PULL_HINT = "run `gas pull`, then push again"
+
+
+@dataclass(frozen=True)
+class Pushed:
+    commit: CommitRecord
+    server_id: str | None  # None: left as an open draft
+    draft: int
+    sent: SendStats
+
+
+@dataclass
+class PushResult:
+    branch: str
+    pushed: list[Pushed] = field(default_factory=list)
+    created_branch: bool = False
+
+    @property
+    def draft(self) -> int | None:
+        """The draft left open by `push --draft`."""
+        last = self.pushed[-1] if self.pushed else None
+        return last.draft if last is not None and last.server_id is None else None
+
+
+def unpushed(state: State, head: str | None) -> list[CommitRecord]:
+    """Local commits not on the server yet, oldest first."""
+    found = []
+    for commit in ancestry(state, head):
+        if commit.server_id is not None:
+            break
+        found.append(commit)
+    return found[::-1]
+
+
+def push(conn: Connection, state: State, leave_draft: bool = False) -> PushResult:
+    branch = current_branch(state)
+    if branch is None:
+        raise GasError("HEAD is detached, so there is no branch to push",
+                       "switch to a branch (`gas switch -c NAME` keeps these commits)")
+    result = PushResult(branch)
+    todo = unpushed(state, head_commit(state))
+    if not todo:
+        return result
+    result.created_branch = _prepare_branch(conn, state, branch, todo[0])
+    for index, commit in enumerate(todo):
+        leave_open = leave_draft and index == len(todo) - 1
+        result.pushed.append(_push_commit(conn, state, branch, commit, leave_open))
+    return result
+
+
+def _parent_key(state: State, commit: CommitRecord) -> str:
+    parent = state.commit(commit.parent) if commit.parent != ROOT_COMMIT else None
+    return key(parent) if parent is not None else ROOT_COMMIT
+
+
+def _prepare_branch(conn: Connection, state: State, branch: str, first: CommitRecord) -> bool:
+    """Check the server's branch is where the push starts from; create it if it is missing."""
+    base = _parent_key(state, first)
+    found = conn.client.get_branch(conn.dataset_id, branch)
+    if found is None:
+        if base == ROOT_COMMIT:
+            raise GasError(f"branch {branch!r} has no commit on the server to start from",
+                           "push the branch it was made from first")
+        conn.client.create_branch(conn.dataset_id, branch, base)
+        return True
+    if found["commitId"] != base and state.get(f"push.{first.id}") is None:
+        raise NeedPull(f"the server's branch {branch!r} has commits you do not have", PULL_HINT)
+    return False
+
+
+def _push_commit(conn: Connection, state: State, branch: str, commit: CommitRecord,
+                 leave_open: bool) -> Pushed:
+    parent = _parent_key(state, commit)
+    draft = _draft(conn, state, branch, commit, parent)
+    if isinstance(draft, str):
+        _record(state, branch, commit, draft)
+        return Pushed(commit, draft, 0, SendStats())
+    conn.progress.phase(f"pushing {commit.id[:7]}")
+    sent = send_version(conn, state, draft, commit_state(state, commit.parent),
+                        commit_state(state, commit.id))
+    if leave_open:
+        record_draft(state, draft, commit.id)
+        return Pushed(commit, None, draft, sent)
+    try:
+        server_id = conn.client.commit(conn.dataset_id, draft, commit.title, commit.description)
+    except Forbidden:
+        server_id = _after_refusal(conn, state, branch, commit, parent, draft)
+    _record(state, branch, commit, server_id)
+    return Pushed(commit, server_id, draft, sent)
+
+
+def _draft(conn: Connection, state: State, branch: str, commit: CommitRecord, parent: str
+           ) -> int | str:
+    """The open draft to send `commit` into, or the server id it was already committed as."""
+    saved = json.loads(state.get(f"push.{commit.id}") or "null")
+    if saved is not None:
+        info = _find_draft(conn, branch, int(saved["draft"]))
+        if info.status == "OPEN" and info.base == parent:
+            return info.number
+        if info.status == "COMMITTED":
+            adopted = _adopt(conn, branch, commit, parent)
+            if adopted is not None:
+                return adopted
+    number = conn.client.create_draft(conn.dataset_id, branch, commit.title, commit.description)
+    with state.transaction():
+        state.set(f"push.{commit.id}", json.dumps({"draft": number, "parent": parent}))
+    if _find_draft(conn, branch, number).base != parent:
+        _give_up(conn, state, commit, number)
+    return number
+
+
+def _find_draft(conn: Connection, branch: str, number: int) -> DraftInfo:
+    """A draft of the branch: among the (few) open ones, else among all."""
+    for raw in conn.client.pages("drafts", "drafts", conn.dataset_id,
+                                 {"status": "OPEN", "branchName": branch}):
+        if int(raw["number"]) == number:
+            return draft_info(raw)
+    return get_draft(conn.client, conn.dataset_id, number)
+
+
+def _adopt(conn: Connection, branch: str, commit: CommitRecord, parent: str) -> str | None:
+    """The server commit a draft of `commit` became: on the branch, with its parent and title."""
+    head = conn.client.get_branch(conn.dataset_id, branch)
+    if head is None:
+        return None
+    for raw in conn.client.commits(conn.dataset_id, str(head["commitId"])):
+        if raw.get("parentCommitId") == parent and raw.get("title") == commit.title:
+            return str(raw["commitId"])
+        if raw.get("commitId") == parent:
+            return None
+    return None
+
+
+def _after_refusal(conn: Connection, state: State, branch: str, commit: CommitRecord,
+                   parent: str, draft: int) -> str:
+    """CommitDataset was refused: committed already (a retried push), or the branch moved."""
+    if _find_draft(conn, branch, draft).status == "COMMITTED":
+        adopted = _adopt(conn, branch, commit, parent)
+        if adopted is not None:
+            return adopted
+    _give_up(conn, state, commit, draft)
+
+
+def _give_up(conn: Connection, state: State, commit: CommitRecord, draft: int) -> NoReturn:
+    """Someone else pushed first: close our draft, forget it, and tell the user to pull."""
+    with contextlib.suppress(GasError):
+        conn.client.update_draft(conn.dataset_id, draft, {"status": "CLOSED"})
+    with state.transaction():
+        state.set(f"push.{commit.id}", None)
+    raise NeedPull("the server's branch moved since this push started: someone else pushed "
+                   "first", PULL_HINT)
+
+
+def _record(state: State, branch: str, commit: CommitRecord, server_id: str) -> None:
+    with state.transaction():
+        state.set_server_id(commit.id, server_id)
+        state.set_ref(f"remotes/{branch}", commit.id)
+        state.set(f"push.{commit.id}", None)
+
+
+def describe(result: PushResult) -> dict[str, Any]:
+    """A JSON-able summary."""
+    return {"branch": result.branch, "createdBranch": result.created_branch,
+            "draft": result.draft,
+            "commits": [{"localId": p.commit.id, "serverId": p.server_id, "title": p.commit.title,
+                         "changes": p.sent.changes, "uploaded": p.sent.uploaded,
+                         "bytes": p.sent.nbytes} for p in result.pushed]}

@@ -1,0 +1,175 @@
+"""Version states of server commits, built locally from what the server lists.
+
+In full (`list_version`: every segment's items, page by page, streamed into `tree.build`), or
+from a local base by the server's diffs (`diff_version`: ListSegmentDiffs and ListDataDiffs, then
+the details of just the changed items), so moving k items costs O(k) requests and tree leaves.
+The trees come out exactly like the server's: same items `[checksum, size, timestamp, labelId]`,
+same chunking, so the same ids.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gasvc.api.pool import run_all
+from gasvc.model import tree
+from gasvc.model.canon import content_id
+from gasvc.model.names import check_checksum, check_remote_path, check_segment_name
+from gasvc.model.tree import TreeRef
+from gasvc.workspace.commit import commit_state, segment_tree
+from gasvc.workspace.connection import Connection
+from gasvc.workspace.refs import ancestry, head_commit, key
+from gasvc.workspace.state import CommitRecord, State
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    path: str
+    value: list[Any]  # [checksum, size, timestamp, labelId]
+    label: dict[str, Any]
+    url: str
+
+    @property
+    def checksum(self) -> str:
+        return str(self.value[0])
+
+    @property
+    def size(self) -> int:
+        return int(self.value[1])
+
+
+class ListingSink(Protocol):
+    """Told of each page of a full listing (clone downloads files as pages arrive)."""
+
+    def page(self, segment: str, items: list[RemoteItem], total: int) -> None: ...
+
+    def segment_done(self, segment: str) -> None: ...
+
+
+def item_of(raw: dict[str, Any]) -> RemoteItem:
+    """A data details item, its names checked before anything builds a path from them."""
+    label = raw.get("label") or {}
+    value = [check_checksum(raw.get("checksum")), int(raw["fileSize"]), raw.get("timestamp"),
+             content_id(label) if label else None]
+    return RemoteItem(check_remote_path(raw.get("remotePath")), value, label,
+                      str(raw.get("url") or ""))
+
+
+def _save_labels(state: State, items: list[RemoteItem]) -> None:
+    with state.transaction():
+        for item in items:
+            if item.label:
+                state.put_object(item.label)
+
+
+def segment_items(conn: Connection, state: State, segment: str, commit: str,
+                  sink: ListingSink | None = None) -> Iterator[tuple[str, list[Any]]]:
+    """Every item of a segment at a commit, in key order, page by page."""
+    for page, total in conn.client.details_pages(conn.dataset_id, segment, commit):
+        items = [item_of(raw) for raw in page]
+        _save_labels(state, items)
+        if sink is not None:
+            sink.page(segment, items, total)
+        for item in items:
+            yield item.path, item.value
+
+
+def _segment(raw: dict[str, Any], ref: TreeRef, before: dict[str, Any] | None
+             ) -> dict[str, Any]:
+    info = dict(before) if before else {"sensors": {}}
+    info.update(description=str(raw.get("description") or ""), manifest=ref.manifest,
+                count=ref.count)
+    return info
+
+
+def _version(conn: Connection, state: State, commit: str, segments: dict[str, Any]
+             ) -> dict[str, Any]:
+    catalog = conn.client.catalog(conn.dataset_id, commit)
+    return {"catalog": state.put_object(catalog) if catalog else None,
+            "notes": conn.client.notes(conn.dataset_id, commit), "segments": segments}
+
+
+def list_version(conn: Connection, state: State, commit: str,
+                 sink: ListingSink | None = None) -> dict[str, Any]:
+    """The whole state of server commit `commit`, from full listings."""
+    segments: dict[str, Any] = {}
+    for raw in conn.client.list_segments(conn.dataset_id, commit):
+        name = check_segment_name(raw.get("name"))
+        ref = tree.build(segment_items(conn, state, name, commit, sink), state.put_object)
+        segments[name] = _segment(raw, ref, None)
+        if sink is not None:
+            sink.segment_done(name)
+    return _version(conn, state, commit, segments)
+
+
+def diff_version(conn: Connection, state: State, base_key: str, base: dict[str, Any],
+                 target: str) -> dict[str, Any]:
+    """The state of server commit `target` from the local state `base` of server commit
+    `base_key`, by the server's diffs between them."""
+    basehead = f"commit-{base_key}...commit-{target}"
+    changed = {str(d["name"]): d for d in conn.client.segment_diffs(conn.dataset_id, basehead)}
+    segments: dict[str, Any] = {}
+    for raw in conn.client.list_segments(conn.dataset_id, target):
+        name = check_segment_name(raw.get("name"))
+        before = base["segments"].get(name)
+        data_action = (changed.get(name) or {}).get("data", {}).get("action")
+        if before is None:
+            ref = tree.build(segment_items(conn, state, name, target), state.put_object)
+        elif data_action:
+            ref = _apply_diffs(conn, state, name, basehead, segment_tree(before), target)
+        else:
+            ref = segment_tree(before)
+        segments[name] = _segment(raw, ref, before)
+    return _version(conn, state, target, segments)
+
+
+def _apply_diffs(conn: Connection, state: State, segment: str, basehead: str, ref: TreeRef,
+                 target: str) -> TreeRef:
+    actions = {str(d["remotePath"]): str(d["action"])
+               for d in conn.client.data_diffs(conn.dataset_id, basehead, segment)}
+    wanted = [path for path, action in actions.items() if action != "delete"]
+    pages = math.ceil((ref.count + len(wanted)) / conn.client.page_size)
+    if len(wanted) > pages:  # listing the whole segment takes fewer requests
+        return tree.build(segment_items(conn, state, segment, target), state.put_object)
+    found: list[RemoteItem] = []
+
+    def detail(path: str) -> RemoteItem | None:
+        raw = conn.client.data_detail(conn.dataset_id, segment, path, target)
+        return item_of(raw) if raw is not None else None
+
+    run_all(detail, wanted, lambda item: found.append(item) if item else None, conn.jobs)
+    _save_labels(state, found)
+    changes: dict[str, list[Any] | None] = {p: None for p, a in actions.items() if a == "delete"}
+    changes.update((item.path, item.value) for item in found)
+    return tree.apply(ref, sorted(changes.items()), state.get_object, state.put_object)
+
+
+# materializing fetched commits -----------------------------------------------------------------
+def _base_for(state: State, commit: CommitRecord) -> CommitRecord | None:
+    """The closest commit with a local state and a server id: an ancestor, else HEAD."""
+    for candidate in ancestry(state, commit.parent, limit=10_000):
+        if candidate.state is not None and candidate.server_id is not None:
+            return candidate
+    head = head_commit(state)
+    found = state.commit(head) if head else None
+    if found is not None and found.state is not None and found.server_id is not None:
+        return found
+    return None
+
+
+def materialize(conn: Connection, state: State, commit: CommitRecord) -> str:
+    """Make a fetched server commit's state available locally; returns the state's id."""
+    if commit.state is not None:
+        return commit.state
+    base = _base_for(state, commit)
+    if base is not None:
+        new = diff_version(conn, state, key(base), commit_state(state, base.id), key(commit))
+    else:
+        new = list_version(conn, state, key(commit))
+    with state.transaction():
+        root = state.put_object(new)
+        state.set_commit_state(commit.id, root)
+    return root

@@ -1,0 +1,186 @@
+"""Sending one commit's changes into an open draft: segments, catalog, files, labels, deletions.
+
+The changes are `tree.diff` of the commit's trees against its parent's, so the work is
+proportional to what changed, not to the dataset. They stream into a bounded pool in groups:
+files (ask which bytes the server lacks → upload only those → callbacks with labels), label-only
+changes (multi/data/labels), deletions. Everything sent is idempotent within a draft (an item
+staged twice is staged once; a segment created twice or an item deleted twice counts as done),
+so a push interrupted and run again into the same draft ends in the same state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gasvc.api.pool import Pool
+from gasvc.api.transfer import BatchStorage, FormUploads, Upload, batches
+from gasvc.errors import GasError, NameConflict, ResourceNotExist
+from gasvc.model import tree
+from gasvc.workspace.commit import segment_tree
+from gasvc.workspace.connection import Connection
+from gasvc.workspace.objects import has_object
+from gasvc.workspace.scan import hash_file
+from gasvc.workspace.state import State
+
+
+@dataclass
+class SendStats:
+    changes: int = 0
+    uploaded: int = 0
+    nbytes: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One request's worth of work: kind "files", "labels" or "delete" in one segment."""
+
+    kind: str
+    segment: str
+    objects: list[dict[str, Any]]
+    uploads: list[Upload]
+
+
+class LostContent(GasError):
+    code, status = "LostContent", 400
+
+
+def send_version(conn: Connection, state: State, draft: int, old: dict[str, Any],
+                 new: dict[str, Any]) -> SendStats:
+    """Make draft `draft` (based on `old`'s commit on the server) hold `new`."""
+    sender = _Sender(conn, state, draft)
+    _segments(conn, draft, old["segments"], new["segments"])
+    if new.get("catalog") and new.get("catalog") != old.get("catalog"):
+        conn.client.put_catalog(conn.dataset_id, draft, state.get_object(new["catalog"]))
+    with sender.pool:
+        for name in sorted(new["segments"]):
+            before, after = segment_tree(old["segments"].get(name)), segment_tree(
+                new["segments"][name])
+            if before != after:
+                sender.segment(name, tree.diff(before, after, state.get_object))
+    return sender.stats
+
+
+def _segments(conn: Connection, draft: int, old: dict[str, Any], new: dict[str, Any]) -> None:
+    for name in sorted(new.keys() - old.keys()):
+        with contextlib.suppress(NameConflict):  # made by an interrupted push into this draft
+            conn.client.create_segment(conn.dataset_id, draft, name)
+    for name in sorted(old.keys() - new.keys()):
+        with contextlib.suppress(ResourceNotExist):
+            conn.client.delete_segment(conn.dataset_id, draft, name)
+
+
+class _Sender:
+    def __init__(self, conn: Connection, state: State, draft: int) -> None:
+        self.conn, self.state, self.draft = conn, state, draft
+        self.stats = SendStats()
+        self.pool: Pool[Job, tuple[Job, int, int]] = Pool(self._run, self._done, conn.jobs)
+        self._batch: BatchStorage | None = None
+        self._forms: FormUploads | None = None
+
+    def _storage(self, segment: str) -> None:
+        """Probe once per draft whether the server takes batches."""
+        if self._batch is None and self._forms is None:
+            self._batch = self.conn.writer(self.draft, segment)
+            if self._batch is None:
+                self._forms = FormUploads(self.conn.client, self.conn.dataset_id, self.draft)
+
+    def segment(self, name: str, changes: Iterator[tuple[str, Any, Any]]) -> None:
+        self._storage(name)
+        limit = self.conn.batch_limit(self._batch)
+        groups: dict[str, list[tuple[str, Any, Any]]] = {"files": [], "labels": [],
+                                                         "delete": []}
+        for path, before, after in changes:
+            kind = _kind(before, after)
+            groups[kind].append((path, before, after))
+            self.stats.changes += 1
+            if len(groups[kind]) >= limit:
+                self.pool.submit(self._job(kind, name, groups[kind]))
+                groups[kind] = []
+        for kind, items in groups.items():
+            if items:
+                self.pool.submit(self._job(kind, name, items))
+
+    def _job(self, kind: str, segment: str, items: list[tuple[str, Any, Any]]) -> Job:
+        """Made on this thread: it reads labels from the state database."""
+        if kind == "delete":
+            return Job(kind, segment, [{"remotePath": path} for path, _, _ in items], [])
+        objects, uploads = [], []
+        for path, _, after in items:
+            obj: dict[str, Any] = {"remotePath": path}
+            if kind == "files":
+                obj.update(checksum=after[0], fileSize=after[1])
+                if after[2] is not None:
+                    obj["timestamp"] = after[2]
+                uploads.append(Upload(after[0], after[1], self._source(segment, path, after[0])))
+            label = self.state.get_object(after[3]) if after[3] else {}
+            if label or kind == "labels":
+                obj["label"] = label
+            objects.append(obj)
+        self.conn.progress.add_total(len(items), sum(u.size for u in uploads))
+        return Job(kind, segment, objects, uploads)
+
+    def _source(self, segment: str, path: str, checksum: str) -> Path:
+        """Committed bytes: the object store's copy, or the working file if still the same."""
+        layout = self.conn.layout
+        if has_object(layout, checksum):
+            return layout.object_path(checksum)
+        working = layout.file(segment, path)
+        if working.is_file() and hash_file(working)[0] == checksum:
+            return working
+        raise LostContent(f"the committed content of {segment}/{path} is neither in .gas/objects"
+                          " nor in the working file", "restore the file as it was committed, "
+                          "or commit its current content, then push again")
+
+    def _run(self, job: Job) -> tuple[Job, int, int]:
+        client, ds = self.conn.client, self.conn.dataset_id
+        if job.kind == "delete":
+            _delete(self.conn, self.draft, job.segment, [o["remotePath"] for o in job.objects])
+            return job, 0, 0
+        if job.kind == "labels":
+            client.upload_labels(ds, self.draft, job.segment, job.objects)
+            return job, 0, 0
+        sent, nbytes = self._upload(job)
+        client.callback(ds, self.draft, job.segment, job.objects)
+        return job, sent, nbytes
+
+    def _upload(self, job: Job) -> tuple[int, int]:
+        unique = list({u.checksum: u for u in job.uploads}.values())
+        if self._batch is not None:
+            lacking = self._batch.missing([u.checksum for u in unique])
+            todo = [u for u in unique if u.checksum in lacking]
+            for group in batches(todo, self._batch.limit, lambda u: u.size):
+                self._batch.upload(group)
+        else:
+            assert self._forms is not None
+            todo = unique
+            for item in todo:
+                self._forms.upload(job.segment, item)
+        return len(todo), sum(u.size for u in todo)
+
+    def _done(self, result: tuple[Job, int, int]) -> None:
+        job, sent, nbytes = result
+        self.stats.uploaded += sent
+        self.stats.nbytes += nbytes
+        self.conn.progress(len(job.objects), sum(u.size for u in job.uploads))
+
+
+def _kind(before: Any, after: Any) -> str:
+    if after is None:
+        return "delete"
+    if before is None or before[:2] != after[:2]:
+        return "files"
+    return "labels"
+
+
+def _delete(conn: Connection, draft: int, segment: str, paths: list[str]) -> None:
+    """Delete items; one already gone (an earlier, interrupted push) counts as deleted."""
+    try:
+        conn.client.delete_paths(conn.dataset_id, draft, segment, paths)
+    except ResourceNotExist:
+        for path in paths:
+            with contextlib.suppress(ResourceNotExist):
+                conn.client.delete_paths(conn.dataset_id, draft, segment, [path])

@@ -1,0 +1,306 @@
+"""`gas diff A B` and `gas show` between server commits that were never materialized locally.
+
+The same two versions are made twice: on the server through the Open API client, and in a local
+workspace by `gas add` / `gas commit`. A second workspace knows the server commits by their
+metadata only (state NULL, as `gas fetch` leaves them), so its diff must come from the server
+(ListSegmentDiffs, ListDataDiffs, GetDiff, and details of the changed items only) — and must say
+exactly what the local diff of the local commits says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from serverproc import ServerProcess
+
+from gasvc.api.client import ApiClient
+from gasvc.cli import main
+from gasvc.cli.render_diff import diff_json
+from gasvc.model.names import ROOT_COMMIT
+from gasvc.workspace import diff as diffing
+from gasvc.workspace.diff_result import DiffRequest, NotMaterialized
+from gasvc.workspace.layout import Layout
+from gasvc.workspace.stage import parse_pathspec
+from gasvc.workspace.state import CommitRecord, State
+from gasvc.workspace.workspace import init, set_remote
+
+Version = dict[str, dict[str, tuple[bytes, dict[str, Any]]]]
+BOX_A = {"box2d": {"xmin": 1, "ymin": 1, "xmax": 5, "ymax": 5}, "category": "car"}
+BOX_B = {"box2d": {"xmin": 6, "ymin": 6, "xmax": 9, "ymax": 9}, "category": "car"}
+CATALOG_1 = {"BOX2D": {"categories": [{"name": "car"}, {"name": "truck"}]},
+             "CLASSIFICATION": {"categories": [{"name": "cat"}, {"name": "dog"}]}}
+CATALOG_2 = {"BOX2D": {"categories": [{"name": "car"}, {"name": "truck"}]},
+             "CLASSIFICATION": {"categories": [{"name": "cat"}, {"name": "dog"},
+                                               {"name": "bird"}]}}
+V1: Version = {"train": {
+    "images/1.jpg": (b"one", {"BOX2D": [BOX_A, BOX_B]}),
+    "images/2.jpg": (b"two", {"CLASSIFICATION": {"category": "dog"}}),
+    "images/3.jpg": (b"three", {"CLASSIFICATION": {"category": "cat"}}),
+    "images/5.jpg": (b"five", {}),
+}}
+V2: Version = {
+    "train": {
+        "images/1.jpg": (b"ONE", {"BOX2D": [{**BOX_A, "category": "truck"}, BOX_B]}),
+        "images/2.jpg": (b"two", {"CLASSIFICATION": {"category": "cat"}}),
+        "images/4.jpg": (b"four", {"CLASSIFICATION": {"category": "bird"}}),
+        "images/5.jpg": (b"five", {}),
+    },
+    "val": {"a.jpg": (b"validation", {"CLASSIFICATION": {"category": "dog"}})},
+}
+
+
+# the versions on the server ---------------------------------------------------------------
+def upload(api: ApiClient, dataset: str, draft: int, old: Version, new: Version) -> None:
+    for segment, items in new.items():
+        if segment not in old:
+            api.create_segment(dataset, draft, segment)
+        objects = []
+        for path, (content, label) in items.items():
+            if old.get(segment, {}).get(path) == (content, label):
+                continue
+            checksum, size = api.upload_blob(dataset, draft, segment, content)
+            objects.append({"remotePath": path, "checksum": checksum, "fileSize": size,
+                            **({"label": label} if label else {})})
+        if objects:
+            api.callback(dataset, draft, segment, objects)
+    for segment, items in old.items():
+        for path in items.keys() - new.get(segment, {}).keys():
+            api.delete_data(dataset, draft, segment, path)
+
+
+def server_commits(api: ApiClient, name: str) -> tuple[str, str, str]:
+    """(dataset id, first commit, second commit)."""
+    dataset = api.create_dataset(name)
+    draft = api.create_draft(dataset, "main", "v1")
+    upload(api, dataset, draft, {}, V1)
+    api.request("PUT", "labels/catalogs", dataset, json={"catalog": CATALOG_1,
+                                                         "draftNumber": draft})
+    first = api.commit(dataset, draft, "Import")
+    draft = api.create_draft(dataset, "main", "v2")
+    upload(api, dataset, draft, V1, V2)
+    api.request("PUT", "labels/catalogs", dataset, json={"catalog": CATALOG_2,
+                                                         "draftNumber": draft})
+    second = api.commit(dataset, draft, "Relabel and extend", "With a validation set.")
+    return dataset, first, second
+
+
+def fetched_workspace(root: Path, url: str, name: str, dataset_id: str, first: str,
+                      second: str) -> Layout:
+    """A workspace that knows the two server commits by their metadata only."""
+    layout = init(root)
+    state = State(layout.state_db)
+    try:
+        set_remote(state, url, name, dataset_id)
+        with state.transaction():
+            state.add_commit(CommitRecord(first, ROOT_COMMIT, "Import", "", "alice", 1_700_000_000,
+                                          None, first))
+            state.add_commit(CommitRecord(second, first, "Relabel and extend",
+                                          "With a validation set.", "alice", 1_700_000_100,
+                                          None, second))
+            state.set_ref("remotes/main", second)
+    finally:
+        state.close()
+    return layout
+
+
+# the same versions made locally -----------------------------------------------------------
+def write_version(root: Path, version: Version, catalog: dict[str, Any]) -> None:
+    for segment, items in version.items():
+        for path, (content, _) in items.items():
+            target = root / segment / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        lines = [json.dumps({"file_name": p, "label": label}) + "\n"
+                 for p, (_, label) in sorted(items.items()) if label]
+        (root / segment / "metadata.jsonl").write_text("".join(lines))
+    (root / "catalog.json").write_text(json.dumps(catalog))
+
+
+def gas(root: Path, *args: str, env: dict[str, str | None] | None = None,
+        code: int = 0) -> str:
+    cwd = Path.cwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(main, list(args), env={
+            "GAS_AUTHOR": "alice", "GAS_COMMIT_DATE": "1700000000", "GAS_URL": None,
+            "GAS_CONFIG": "/nonexistent/gasconfig", **(env or {})})
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def local_workspace(root: Path) -> Layout:
+    root.mkdir()
+    gas(root, "init", "--no-remote")
+    write_version(root, V1, CATALOG_1)
+    gas(root, "add", "-A")
+    gas(root, "add", "catalog.json")
+    gas(root, "commit", "-m", "Import")
+    (root / "train/images/3.jpg").unlink()
+    write_version(root, V2, CATALOG_2)
+    gas(root, "add", "-A")
+    gas(root, "add", "catalog.json")
+    gas(root, "commit", "-m", "Relabel and extend")
+    return Layout(root)
+
+
+# fixtures ---------------------------------------------------------------------------------
+class Counting:
+    """An ApiClient that counts the diff calls made through it."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api, self.calls = api, Counter[str]()
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls[name] += 1
+        return getattr(self.api, name)
+
+
+@pytest.fixture(scope="module")
+def server(http_server: ServerProcess) -> ServerProcess:
+    """Plain HTTP: `requests` lets REQUESTS_CA_BUNDLE override a client's own CA bundle."""
+    return http_server
+
+
+@pytest.fixture(scope="module")
+def alice(server: ServerProcess) -> str:
+    return server.add_user("alice")
+
+
+@pytest.fixture(scope="module")
+def api(server: ServerProcess, alice: str) -> ApiClient:
+    return ApiClient(server.url, alice)
+
+
+@pytest.fixture(scope="module")
+def remote(api: ApiClient) -> tuple[str, str, str]:
+    return server_commits(api, "diffs1")
+
+
+@pytest.fixture
+def fetched(tmp_path: Path, server: ServerProcess, remote: tuple[str, str, str]) -> Layout:
+    return fetched_workspace(tmp_path / "fetched", server.url, "diffs1", *remote)
+
+
+@pytest.fixture
+def env(server: ServerProcess, alice: str) -> dict[str, str | None]:
+    return {"GAS_ACCESS_KEY": alice}
+
+
+def run_diff(layout: Layout, request: DiffRequest, api: Any, dataset: str
+             ) -> diffing.DiffResult:
+    state = State(layout.state_db)
+    try:
+        return diffing.diff(layout, state, request, lambda: (api, dataset))
+    finally:
+        state.close()
+
+
+def comparable(result: diffing.DiffResult) -> dict[str, Any]:
+    found = diff_json(result)
+    return {k: v for k, v in found.items() if k not in ("old", "new", "source")}
+
+
+# tests ------------------------------------------------------------------------------------
+def test_server_diff_equals_local_diff(tmp_path: Path, fetched: Layout, api: ApiClient,
+                                       remote: tuple[str, str, str]) -> None:
+    dataset, first, second = remote
+    counting = Counting(api)
+    on_server = run_diff(fetched, DiffRequest((first, second)), counting, dataset)
+    local = local_workspace(tmp_path / "local")
+    here = run_diff(local, DiffRequest(("HEAD~1", "HEAD")), None, "")
+    assert on_server.source == "server" and here.source == "local"
+    assert (on_server.old, on_server.new) == (first, second)
+    assert comparable(on_server) == comparable(here)
+    codes = {item.key: item.code for item in on_server.items}
+    assert codes == {"train/images/1.jpg": "M", "train/images/2.jpg": "L",
+                     "train/images/3.jpg": "D", "train/images/4.jpg": "A", "val/a.jpg": "A"}
+    # details of changed items only: both sides of M and L, one side of A and D
+    assert counting.calls["data_detail"] == 2 + 2 + 1 + 1 + 1
+    assert counting.calls["data_details"] == 0
+    state = State(fetched.state_db)
+    try:  # nothing of either version was stored locally
+        assert state.db.execute("SELECT COUNT(*) FROM objects").fetchone()[0] == 0
+        assert state.commit(second).state is None  # type: ignore[union-attr]
+    finally:
+        state.close()
+
+
+def test_server_diff_fetches_nothing_for_name_status(fetched: Layout, api: ApiClient,
+                                                     remote: tuple[str, str, str]) -> None:
+    dataset, first, second = remote
+    counting = Counting(api)
+    result = run_diff(fetched, DiffRequest((first, second), details=False), counting, dataset)
+    assert [(i.key, i.code, i.label_changed) for i in result.items] == [
+        ("train/images/1.jpg", "M", True), ("train/images/2.jpg", "L", True),
+        ("train/images/3.jpg", "D", True), ("train/images/4.jpg", "A", True),
+        ("val/a.jpg", "A", True)]
+    assert counting.calls["data_detail"] == 0 and counting.calls["catalog"] == 0
+    assert result.catalog is not None and result.catalog.code == "M"
+
+
+def test_server_diff_paths(fetched: Layout, api: ApiClient, remote: tuple[str, str, str]
+                           ) -> None:
+    dataset, first, second = remote
+    counting = Counting(api)
+    request = DiffRequest((first, second), specs=(parse_pathspec("train/images/2.jpg"),))
+    result = run_diff(fetched, request, counting, dataset)
+    assert [i.key for i in result.items] == ["train/images/2.jpg"]
+    assert result.segments == [] and result.catalog is None
+    assert [(c.path, c.old, c.new) for c in result.items[0].label] == [
+        ("CLASSIFICATION.category", "dog", "cat")]
+    assert counting.calls["data_diffs"] == 1  # val/ is not even listed
+
+
+def test_gas_diff_between_server_commits(tmp_path: Path, fetched: Layout,
+                                         remote: tuple[str, str, str],
+                                         env: dict[str, str | None]) -> None:
+    _, first, second = remote
+    local = local_workspace(tmp_path / "local")
+    for options in ([], ["--stat"], ["--name-status"]):
+        assert gas(fetched.root, "diff", first, second, *options, env=env) == gas(
+            local.root, "diff", "HEAD~1", "HEAD", *options)
+    assert "BOX2D[0].category: car → truck" in gas(fetched.root, "diff", first[:8], "origin/main",
+                                                   env=env)
+    body = json.loads(gas(fetched.root, "diff", first, second, "--json", env=env))
+    assert body["source"] == "server"
+
+
+def test_gas_show_server_commit(tmp_path: Path, fetched: Layout, remote: tuple[str, str, str],
+                                env: dict[str, str | None]) -> None:
+    _, first, second = remote
+    shown = gas(fetched.root, "show", "origin/main", env=env)
+    assert shown.startswith(f"commit {second} (origin/main)\nAuthor: alice\n")
+    assert "A  val/a.jpg" in shown and "M  catalog.json" in shown
+    first_shown = gas(fetched.root, "show", first, "--name-status", env=env)
+    assert first_shown.endswith("A\tcatalog.json\nA\ttrain/\nA\ttrain/images/1.jpg\n"
+                                "A\ttrain/images/2.jpg\nA\ttrain/images/3.jpg\n"
+                                "A\ttrain/images/5.jpg\n")
+
+
+def test_dataset_found_by_name(tmp_path: Path, server: ServerProcess,
+                               remote: tuple[str, str, str], env: dict[str, str | None]) -> None:
+    _, first, second = remote
+    layout = fetched_workspace(tmp_path / "ws", server.url, "diffs1", "", first, second)
+    assert "D\ttrain/images/3.jpg" in gas(layout.root, "diff", first, second, "--name-status",
+                                          env=env)
+
+
+def test_without_remote_says_what_to_do(tmp_path: Path, remote: tuple[str, str, str]) -> None:
+    _, first, second = remote
+    layout = fetched_workspace(tmp_path / "ws", "", "", "", first, second)
+    state = State(layout.state_db)
+    try:
+        with pytest.raises(NotMaterialized, match="not available locally"):
+            diffing.diff(layout, state, DiffRequest((first, second)))
+    finally:
+        state.close()
+    output = gas(layout.root, "diff", first, second, code=1)
+    assert "remote" in output and "hint:" in output  # whether or not it could materialize

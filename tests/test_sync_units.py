@@ -1,0 +1,80 @@
+"""Pure parts of sync: the framed stream parser and the per-item merge of a replayed change."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from gasvc.model.frames import END, Frame, FrameError, FrameParser, header
+from gasvc.workspace.merge import merge_item
+
+
+def sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def parse(stream: bytes, cut: int) -> list[object]:
+    """Events of `stream` fed in pieces of `cut` bytes, content chunks joined per frame."""
+    parser, events, content = FrameParser(), [], b""
+    for start in range(0, len(stream), cut):
+        for event in parser.feed(stream[start : start + cut]):
+            if isinstance(event, bytes):
+                content += event
+            else:
+                if event is END:
+                    events.append(content)
+                    content = b""
+                events.append(event)
+    parser.close()
+    return events
+
+
+FILES = [b"hello", b"", b"x" * 5000]
+STREAM = b"".join(header(sha1(f), len(f)) + f for f in FILES) + header(sha1(b"gone"), -1)
+
+
+@pytest.mark.parametrize("cut", [1, 2, 7, 64, 4096, len(STREAM)])
+def test_frames_parse_whatever_the_chunking(cut: int) -> None:
+    expected: list[object] = []
+    for content in FILES:
+        expected += [Frame(sha1(content), len(content)), content, END]
+    expected += [Frame(sha1(b"gone"), -1), b"", END]
+    assert parse(STREAM, cut) == expected
+
+
+@pytest.mark.parametrize("bad", [
+    STREAM[:-3],  # cut inside a header
+    header(sha1(b"abc"), 3) + b"ab",  # cut inside content
+    b'{"checksum": "../../etc/passwd", "size": 1}\nx',
+    b'{"checksum": "' + sha1(b"a").encode() + b'", "size": -2}\n',
+    b"x" * 5000,  # a header without end
+])
+def test_bad_streams_are_refused(bad: bytes) -> None:
+    with pytest.raises(FrameError):
+        parse(bad, 100)
+
+
+# items are [checksum, size, timestamp, labelId]
+BASE = ["f0", 1, None, "l0"]
+
+
+@pytest.mark.parametrize(("target", "after", "merged", "conflict"), [
+    (BASE, ["f1", 1, None, "l0"], ["f1", 1, None, "l0"], False),  # only we changed
+    (["f2", 2, None, "l0"], BASE, ["f2", 2, None, "l0"], False),  # only they changed
+    (["f0", 1, None, "l2"], ["f1", 1, None, "l0"], ["f1", 1, None, "l2"], False),  # file / label
+    (["f2", 2, None, "l0"], ["f1", 1, None, "l0"], None, True),  # both changed the file
+    (["f1", 1, None, "l0"], ["f1", 1, None, "l0"], ["f1", 1, None, "l0"], False),  # the same
+    (["f0", 1, None, "l2"], ["f0", 1, None, "l1"], None, True),  # both changed the label
+    (["f0", 1, None, "l2"], None, None, True),  # we deleted, they relabelled
+    (None, ["f1", 1, None, "l0"], None, True),  # they deleted, we changed
+    (None, None, None, False),  # both deleted
+])
+def test_merge_item(target: object, after: object, merged: object, conflict: bool) -> None:
+    assert merge_item(target, BASE, after) == (merged, conflict)
+
+
+def test_merge_item_settles_conflicts_with_a_side() -> None:
+    ours, theirs = ["f1", 1, None, "l0"], ["f2", 2, None, "l0"]
+    assert merge_item(theirs, BASE, ours, "ours") == (ours, False)
+    assert merge_item(theirs, BASE, ours, "theirs") == (theirs, False)
