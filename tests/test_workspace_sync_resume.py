@@ -128,6 +128,16 @@ def test_interrupted_clone_resumes(gas: Gas, http_server: ServerProcess, big: Pa
     assert not list((cut / ".gas" / "tmp").glob("*-*"))
 
 
+def test_clone_killed_before_it_started_runs_again(gas: Gas, big: Path, tmp_path: Path) -> None:
+    """A clone killed right after making `.gas/` (nothing recorded yet) is started afresh."""
+    from gasvc.workspace.workspace import init
+
+    init(tmp_path / "early")
+    out = gas(tmp_path, "clone", "big", "early").stdout
+    assert "(resumed)" not in out
+    assert snapshot(tmp_path / "early") == snapshot(big)
+
+
 def test_push_of_a_few_changes_sends_proportional_work(gas: Gas, http_server: ServerProcess,
                                                        big: Path, tmp_path: Path) -> None:
     gas(tmp_path, "clone", "big", "edit")

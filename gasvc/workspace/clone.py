@@ -89,6 +89,8 @@ def _open_target(root: Path, dataset_id: str) -> tuple[Layout, State, dict[str, 
         pending = json.loads(state.get(PENDING) or "null")
         if pending and pending.get("dataset_id") == dataset_id:
             return layout, state, {**pending, "resumed": True}
+        if _untouched(root, state):  # a clone killed before it recorded what it clones
+            return layout, state, None
         state.close()
         raise GasError(f"{root} is already a gas workspace", "clone into another folder")
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -96,6 +98,13 @@ def _open_target(root: Path, dataset_id: str) -> tuple[Layout, State, dict[str, 
                        "clone into a new folder: `gas clone DATASET DIR`")
     init(root)
     return layout, State(layout.state_db), None
+
+
+def _untouched(root: Path, state: State) -> bool:
+    """A workspace with nothing in it but its own `.gas/`: no remote, commit or file."""
+    return (state.get("remote.url") is None and not state.refs("heads/")
+            and next(state.entries(), None) is None
+            and [p.name for p in root.iterdir()] == [".gas"])
 
 
 def _start(conn: Connection, state: State, revision: str, name: str) -> dict[str, Any]:
