@@ -48,7 +48,7 @@ class ApiClient:
         self.timeout = timeout
         #: Items per page of listings: the SDK's 128, raised for servers that allow more.
         self.page_size = PAGE
-        self.session = requests.Session()
+        self.session = _Session()
         self.session.verify = verify
         self.session.headers.update({"X-Token": key, "X-Source": "GASVC"})
         adapter = HTTPAdapter(max_retries=RETRY, pool_connections=pool, pool_maxsize=pool)
@@ -305,6 +305,20 @@ class ApiClient:
         except GasError:  # an unknown route: the standard per-file flow it is
             return None
         return policy if "batchHost" in policy.get("extra", {}) else None
+
+
+class _Session(requests.Session):
+    """A session whose explicit `verify` (False or a CA bundle) beats REQUESTS_CA_BUNDLE.
+
+    Plain requests lets the environment variable override a session's `verify`.
+    """
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> Any:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True:
+            settings["verify"] = self.verify
+        return settings
 
 
 def _decode(response: requests.Response, body: bool = True) -> Any:

@@ -1,0 +1,25 @@
+"""The Open API client against a real HTTPS server: TLS settings and error mapping."""
+
+from __future__ import annotations
+
+import certifi
+import pytest
+from serverproc import ServerProcess
+
+from gasvc.api.client import ApiClient
+from gasvc.errors import ResourceNotExist, Unauthorized
+
+
+def test_explicit_ca_bundle_beats_requests_ca_bundle(server: ServerProcess, alice: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # a bundle without our CA
+    client = ApiClient(server.url, alice, verify=str(server.verify))
+    assert client.get_user()["nickname"] == "alice"
+
+
+def test_errors_map_to_gas_errors_with_hints(server: ServerProcess, alice: str) -> None:
+    with pytest.raises(Unauthorized) as bad_key:
+        ApiClient(server.url, "Accesskey-" + "0" * 32, verify=str(server.verify)).get_user()
+    assert "gas auth" in bad_key.value.hint
+    with pytest.raises(ResourceNotExist):
+        ApiClient(server.url, alice, verify=str(server.verify)).get_dataset("nope")
