@@ -1,13 +1,16 @@
-"""The README's main job: an embedded server in a temporary folder and a short story through it.
+"""The README's main job: an embedded server in a temporary folder and a dataset's life through
+the `gas` command, as a user would type it.
 
-It starts `gas server` as a real process, creates a user, then versions a tiny labelled dataset
-over the Open API: upload, commit and tag, change a label and delete a file, commit again, read
-the history and the diff, download and verify a file. Each step yields one line to print.
+It starts `gas server` as a real process, creates a user and logs in, then makes a workspace of
+labelled images: status, add, commit, push, tag; edits a file and a label, diffs and pushes again;
+clones the dataset elsewhere and reads the history and the diff between versions from the server.
+Each step yields the command and its output.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -19,12 +22,16 @@ from pathlib import Path
 from gasvc.api.client import ApiClient, ServerUnreachable
 from gasvc.errors import GasError
 
-FILES = {
-    "images/cat.jpg": (b"pretend-jpeg-of-a-cat", {"CLASSIFICATION": {"category": "cat"}}),
-    "images/dog.jpg": (b"pretend-jpeg-of-a-dog", {"CLASSIFICATION": {"category": "dog"}}),
-    "images/car.jpg": (b"pretend-jpeg-of-a-car", {"BOX2D": [
-        {"box2d": {"xmin": 1, "ymin": 2, "xmax": 30, "ymax": 40}, "category": "car"}]}),
+IMAGES = {"cat.jpg": b"pretend-jpeg-of-a-cat", "dog.jpg": b"pretend-jpeg-of-a-dog",
+          "car.jpg": b"pretend-jpeg-of-a-car"}
+LABELS = {
+    "cat.jpg": {"CLASSIFICATION": {"category": "cat"}},
+    "dog.jpg": {"CLASSIFICATION": {"category": "dog"}},
+    "car.jpg": {"BOX2D": [{"box2d": {"xmin": 1, "ymin": 2, "xmax": 30, "ymax": 40},
+                           "category": "car"}]},
 }
+CATALOG = {"CLASSIFICATION": {"categories": [{"name": n} for n in ("cat", "dog", "wolf")]},
+           "BOX2D": {"categories": [{"name": "car"}, {"name": "truck"}]}}
 
 
 def free_port() -> int:
@@ -33,15 +40,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _gas(*args: str) -> list[str]:
+def _gas_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "gasvc", *args]
 
 
-def _wait_ready(client: ApiClient, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
+def _wait_ready(url: str, key: str, process: subprocess.Popen[bytes]) -> None:
+    client, deadline = ApiClient(url, key), time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise GasError("the embedded server exited at start", "run with --debug")
+            raise GasError("the embedded server exited at start", "run `gas server start` by hand")
         try:
             client.get_user()
             return
@@ -50,59 +57,81 @@ def _wait_ready(client: ApiClient, process: subprocess.Popen[bytes]) -> None:
     raise GasError("the embedded server did not start within 20 s")
 
 
+class Shell:
+    """Runs `gas` commands in folders of the demo, with its own config file and clock."""
+
+    def __init__(self, home: Path) -> None:
+        self.env = {**os.environ, "GAS_CONFIG": str(home / ".gasconfig"), "GAS_AUTHOR": "demo"}
+        for name in ("GAS_URL", "GAS_ACCESS_KEY", "GAS_PROFILE"):
+            self.env.pop(name, None)
+
+    def run(self, cwd: Path, *args: str) -> Iterator[str]:
+        result = subprocess.run(_gas_argv(*args), cwd=cwd, env=self.env, capture_output=True,
+                                text=True, timeout=120)
+        yield f"\n$ gas {' '.join(args)}"
+        yield from (line for line in (result.stdout + result.stderr).splitlines() if line)
+        if result.returncode not in (0, 1):
+            raise GasError(f"`gas {' '.join(args)}` failed in the demo")
+
+
 def run_demo() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="gas-demo-") as tmp:
-        data = Path(tmp) / "server"
-        key = subprocess.run(_gas("server", "add-user", "demo", "--data-dir", str(data)),
+        root = Path(tmp)
+        data = root / "server"
+        key = subprocess.run(_gas_argv("server", "add-user", "demo", "--data-dir", str(data)),
                              check=True, capture_output=True, text=True).stdout.strip()
-        yield f"created user 'demo' with key {key[:14]}… in {data}"
+        yield f"created user 'demo' in {data}"
         port = free_port()
-        log = (Path(tmp) / "server.log").open("wb")
-        process = subprocess.Popen(
-            _gas("server", "start", "--data-dir", str(data), "--port", str(port)),
-            stdout=log, stderr=subprocess.STDOUT)
-        try:
-            client = ApiClient(f"http://127.0.0.1:{port}/", key)
-            _wait_ready(client, process)
-            yield f"server running at http://127.0.0.1:{port}/"
-            yield from _story(client, Path(tmp))
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-            log.close()
-        yield "server stopped; demo done"
+        with (root / "server.log").open("wb") as log:
+            process = subprocess.Popen(
+                _gas_argv("server", "start", "--data-dir", str(data), "--port", str(port)),
+                stdout=log, stderr=subprocess.STDOUT)
+            try:
+                url = f"http://127.0.0.1:{port}/"
+                _wait_ready(url, key, process)
+                yield f"server running at {url}"
+                yield from _story(Shell(root), root, url, key)
+            finally:
+                process.terminate()
+                process.wait(timeout=15)
+        yield "\nserver stopped; demo done"
 
 
-def _story(client: ApiClient, tmp: Path) -> Iterator[str]:
-    dataset = client.create_dataset("pets")
-    draft = client.create_draft(dataset, "main", "first import")
-    client.create_segment(dataset, draft, "train")
-    objects = []
-    for path, (content, label) in FILES.items():
-        checksum, size = client.upload_blob(dataset, draft, "train", content)
-        objects.append({"remotePath": path, "checksum": checksum, "fileSize": size,
-                        "label": label})
-    client.callback(dataset, draft, "train", objects)
-    first = client.commit(dataset, draft, "Import three images", tag="v1")
-    yield f"committed {first[:7]} 'Import three images' with {len(objects)} files, tagged v1"
+def _story(sh: Shell, root: Path, url: str, key: str) -> Iterator[str]:
+    work = root / "pets"
+    _make_files(work)
+    yield from sh.run(root, "auth", url, key)
+    yield from sh.run(work, "init", "pets")
+    yield from sh.run(work, "status", "--porcelain")
+    yield from sh.run(work, "add", "-A")
+    yield from sh.run(work, "commit", "-m", "Import three images")
+    yield from sh.run(work, "push")
+    yield from sh.run(work, "tag", "v1")
+    car = {"box2d": {"xmin": 1, "ymin": 2, "xmax": 30, "ymax": 40}, "category": "truck"}
+    _write_labels(work, {**LABELS, "dog.jpg": {"CLASSIFICATION": {"category": "wolf"}},
+                         "car.jpg": {"BOX2D": [car]}})
+    (work / "train" / "cat.jpg").write_bytes(b"a sharper picture of the cat")
+    yield from sh.run(work, "status")
+    yield from sh.run(work, "diff")
+    yield from sh.run(work, "commit", "-a", "-m", "Relabel the dog and the car, retake the cat")
+    yield from sh.run(work, "push")
+    yield from sh.run(root, "clone", "pets", "pets-copy", "--quiet")
+    copy = root / "pets-copy"
+    yield from sh.run(copy, "log", "--oneline")
+    yield from sh.run(copy, "diff", "--stat", "v1", "main")
+    yield from sh.run(copy, "diff", "v1", "main")
+    yield from sh.run(copy, "status")
 
-    draft = client.create_draft(dataset, "main", "relabel")
-    client.upload_labels(dataset, draft, "train", [
-        {"remotePath": "images/dog.jpg", "label": {"CLASSIFICATION": {"category": "wolf"}}}])
-    client.delete_data(dataset, draft, "train", "images/car.jpg")
-    second = client.commit(dataset, draft, "Relabel the dog, drop the car")
-    yield f"committed {second[:7]} 'Relabel the dog, drop the car'"
 
-    for commit in client.commits(dataset, "main"):
-        yield f"log: {commit['commitId'][:7]} {commit['title']}"
-    for segment in client.segment_diffs(dataset, f"commit-{first}...commit-{second}"):
-        for item in client.data_diffs(dataset, f"commit-{first}...commit-{second}",
-                                      segment["name"]):
-            yield (f"diff v1..main: {segment['name']}/{item['remotePath']}: {item['action']}"
-                   f" (file {item['file']['action'] or 'same'},"
-                   f" label {item['label']['action'] or 'same'})")
-    for item in client.data_details(dataset, "train", second):
-        target = tmp / item["remotePath"].replace("/", "_")
-        client.download(item["url"], hashlib.sha1(FILES[item["remotePath"]][0]).hexdigest(),
-                        target)
-        yield f"downloaded {item['remotePath']} ({target.stat().st_size} bytes, checksum ok)"
+def _make_files(work: Path) -> None:
+    (work / "train").mkdir(parents=True)
+    for name, content in IMAGES.items():
+        (work / "train" / name).write_bytes(content)
+    _write_labels(work, LABELS)
+    (work / "catalog.json").write_text(json.dumps(CATALOG, indent=2) + "\n")
+
+
+def _write_labels(work: Path, labels: dict[str, object]) -> None:
+    lines = [json.dumps({"file_name": name, "label": label}, sort_keys=True)
+             for name, label in sorted(labels.items())]
+    (work / "train" / "metadata.jsonl").write_text("\n".join(lines) + "\n")
