@@ -121,7 +121,10 @@ def test_debug_shows_the_traceback(gas: Gas, tmp_path: Path) -> None:
 # docs -----------------------------------------------------------------------------------
 def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, f"`gas {' '.join((*path, name))}` does not load"
         if isinstance(command, click.Group):
             yield from _commands(command, (*path, name))
         else:

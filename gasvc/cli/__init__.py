@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from typing import Any
@@ -15,7 +16,22 @@ EXIT_BUG = 3
 
 
 class GasGroup(click.Group):
-    """Renders every error in one place: `GasError` as message + hint, others as a bug."""
+    """Renders every error in one place: `GasError` as message + hint, others as a bug.
+
+    Subcommands load lazily from `COMMANDS`.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(
+            importlib.import_module(f"gasvc.cli.{module}"), attribute)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -59,17 +75,16 @@ def main(ctx: click.Context, debug: bool, profile: str | None) -> None:
         ctx.meta["profile"] = profile
 
 
-def _register() -> None:
-    from gasvc.cli import branching, demo, diffing, drafts, server, setup, sync, work
-
-    main.add_command(server.server)
-    main.add_command(demo.demo)
-    for command in work.COMMANDS + branching.COMMANDS:
-        main.add_command(command)
-    for command in setup.COMMANDS + drafts.COMMANDS:
-        main.add_command(command)
-    for command in diffing.COMMANDS + sync.COMMANDS:
-        main.add_command(command)
-
-
-_register()
+#: Commands by name → "module:attribute", imported only when run, so that `gas status` does not
+#: pay for the HTTP client, progress bars or the server at start-up.
+COMMANDS = {
+    "init": "work:init", "status": "work:status_cmd", "add": "work:add_cmd",
+    "rm": "work:rm_cmd", "commit": "work:commit_cmd", "log": "work:log_cmd",
+    "branch": "branching:branch_cmd", "checkout": "branching:checkout_cmd",
+    "switch": "branching:switch_cmd", "restore": "branching:restore_cmd",
+    "auth": "setup:auth", "dataset": "setup:dataset", "remote": "setup:remote",
+    "draft": "drafts:draft", "tag": "drafts:tag", "diff": "diffing:diff_cmd",
+    "show": "diffing:show_cmd", "clone": "sync:clone_cmd", "fetch": "sync:fetch_cmd",
+    "pull": "sync:pull_cmd", "push": "sync:push_cmd", "server": "server:server",
+    "demo": "demo:demo",
+}

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from gasvc.cli import render, setup
+from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
+from gasvc.cli.revision import resolve_revision_arg
 from gasvc.workspace import history, stage
 from gasvc.workspace.commit import NothingToCommit, commit
 from gasvc.workspace.status import status
@@ -28,6 +29,8 @@ def init(dataset: str | None, no_remote: bool) -> None:
       gas init cats
       gas init --no-remote
     """
+    from gasvc.cli import setup  # the HTTP client loads only for commands that need it
+
     result = setup.init_workspace(Path.cwd(), dataset, no_remote)
     click.echo("\n".join(setup.init_lines(result)))
 
@@ -121,6 +124,8 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json:
       gas log --oneline -n 5
     """
     with workspace() as ws:
+        if revision is not None:
+            revision = resolve_revision_arg(ws.state, revision)
         commits = history.log(ws.state, revision, max_count)
     if as_json:
         click.echo(render.as_json([render.commit_json(c, d) for c, d in commits]))
