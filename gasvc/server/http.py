@@ -91,6 +91,15 @@ def page(field: str, items: list[Any], total: int, offset: int) -> dict[str, Any
 
 
 Handler = Callable[[Call], Any]
+
+
+def paged(field: str, fetch: Callable[[Call, int, int], tuple[list[Any], int]]) -> Handler:
+    """A handler answering one page of `fetch(call, offset, limit) -> (items, total)`."""
+    def handler(call: Call) -> Any:
+        offset, limit = call.paging()
+        items, total = fetch(call, offset, limit)
+        return page(field, items, total, offset)
+    return handler
 Authenticator = Callable[[str | None], User]
 
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gasvc.server.engine import Engine
-from gasvc.server.http import Call, page
+from gasvc.server.http import Call, paged
 
 D = "/datasets/{dataset_id}"
 
 
 def routes(engine: Engine) -> list[tuple[str, str, Any]]:
     ct, da, st, df = engine.content, engine.data, engine.stats, engine.diffs
-
-    def paged(field: str, fetch: Any) -> Any:
-        def handler(call: Call) -> Any:
-            offset, limit = call.paging()
-            items, total = fetch(call, offset, limit)
-            return page(field, items, total, offset)
-        return handler
 
     def listing(field: str, method: Any, *extra: str) -> Any:
         """A data listing: segment + status + paging or a single `remotePath`."""

@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gasvc.server.engine import Engine
-from gasvc.server.http import Call, page
+from gasvc.server.http import paged
 
 D = "/datasets/{dataset_id}"
 
 
 def routes(engine: Engine) -> list[tuple[str, str, Any]]:
     ds, vc = engine.datasets, engine.versions
-
-    def paged(field: str, fetch: Any) -> Any:
-        def handler(call: Call) -> Any:
-            offset, limit = call.paging()
-            items, total = fetch(call, offset, limit)
-            return page(field, items, total, offset)
-        return handler
 
     return [
         ("GET", "/users", lambda c: ds.user_info(c.user)),
