@@ -96,3 +96,24 @@ def test_paging_and_lookup() -> None:
     assert [k for p in pages for k, _ in p] == keys
     assert tree.lookup(ref, keys[1234], objects.get) == [1234]
     assert tree.lookup(ref, "nope", objects.get) is None
+
+
+def test_random_diffs_match_dict_diffs() -> None:
+    objects = MemoryObjects()
+    rnd = random.Random(11)
+    for _ in range(40):
+        keys = [f"k{rnd.randrange(4000):05d}" for _ in range(rnd.choice([0, 50, 3000]))]
+        old = {k: [1] for k in keys}
+        new = dict(old)
+        for _ in range(rnd.choice([1, 30, 2000])):
+            key = f"k{rnd.randrange(4000):05d}"
+            if rnd.random() < 0.4:
+                new.pop(key, None)
+            else:
+                new[key] = [rnd.randrange(3)]
+        a = tree.build(sorted(old.items()), objects.put)
+        b = tree.build(sorted(new.items()), objects.put)
+        expected = [(k, old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys())
+                    if old.get(k) != new.get(k)]
+        assert list(tree.diff(a, b, objects.get)) == expected
+        assert list(tree.iterate(b, objects.get, 17)) == sorted(new.items())[17:]

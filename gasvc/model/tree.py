@@ -12,9 +12,12 @@ I/O is a parameter: ``get(id) -> object`` and ``put(object) -> id``.
 from __future__ import annotations
 
 import hashlib
+import threading
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 Entry = tuple[str, Any]
@@ -110,7 +113,7 @@ def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,
         last = index
         while run and not is_boundary(run[-1][0]) and last + 1 < len(rows):
             last += 1
-            run = run + _merge(_leaf(rows[last], get), groups.get(last, []))
+            run.extend(_merge(_leaf(rows[last], get), groups.get(last, [])))
         out.extend(_store_leaves(run, put))
         done = last + 1
     out.extend(rows[done:])
@@ -131,15 +134,32 @@ def lookup(ref: TreeRef, key: str, get: Getter) -> Any | None:
 
 def iterate(ref: TreeRef, get: Getter, offset: int = 0) -> Iterator[Entry]:
     """Entries in key order from position `offset`, reading only the leaves needed."""
-    skipped = 0
-    for row in _manifest(ref, get):
-        count = int(row[2])
-        if skipped + count <= offset:
-            skipped += count
-            continue
-        leaf = _leaf(row, get)
-        yield from leaf[max(offset - skipped, 0) :]
-        skipped += count
+    rows = _manifest(ref, get)
+    starts = _starts(ref, rows)
+    index = max(bisect_right(starts, offset) - 1, 0)
+    for number in range(index, len(rows)):
+        leaf = _leaf(rows[number], get)
+        yield from leaf[max(offset - starts[number], 0):] if number == index else leaf
+
+
+_STARTS: OrderedDict[str, list[int]] = OrderedDict()
+_STARTS_LOCK = threading.Lock()
+
+
+def _starts(ref: TreeRef, rows: list[list[Any]]) -> list[int]:
+    """The position of each leaf's first entry (cached per manifest: manifests are immutable)."""
+    key = ref.manifest or ""
+    with _STARTS_LOCK:
+        found = _STARTS.get(key)
+        if found is not None:
+            _STARTS.move_to_end(key)
+            return found
+    starts = list(accumulate((int(row[2]) for row in rows[:-1]), initial=0)) if rows else []
+    with _STARTS_LOCK:
+        _STARTS[key] = starts
+        if len(_STARTS) > 256:
+            _STARTS.popitem(last=False)
+    return starts
 
 
 def page(ref: TreeRef, get: Getter, offset: int, limit: int) -> list[Entry]:
@@ -154,31 +174,35 @@ def page(ref: TreeRef, get: Getter, offset: int, limit: int) -> list[Entry]:
 
 
 def diff(old: TreeRef, new: TreeRef, get: Getter) -> Iterator[tuple[str, Any, Any]]:
-    """(key, old value or None, new value or None) for every key that differs, in key order."""
+    """(key, old value or None, new value or None) for every key that differs, in key order.
+
+    Leaves both sides share are skipped; differing stretches are compared up to the next key
+    that ends a leaf on both sides; once one side is used up, the rest of the other streams out.
+    """
     a, b = _manifest(old, get), _manifest(new, get)
     i = j = 0
-    while i < len(a) or j < len(b):
-        if i < len(a) and j < len(b) and a[i][1] == b[j][1]:
+    while i < len(a) and j < len(b):
+        if a[i][1] == b[j][1]:
             i, j = i + 1, j + 1
             continue
-        run_a: list[Entry] = []
-        run_b: list[Entry] = []
-        if i < len(a):
-            run_a, i = _leaf(a[i], get), i + 1
-        if j < len(b):
-            run_b, j = _leaf(b[j], get), j + 1
-        while not _resynced(run_a, run_b, i == len(a), j == len(b)):
-            if j == len(b) or (i < len(a) and run_a and run_b and run_a[-1][0] < run_b[-1][0]):
-                run_a, i = run_a + _leaf(a[i], get), i + 1
+        run_a, run_b = _leaf(a[i], get), _leaf(b[j], get)
+        i, j = i + 1, j + 1
+        while run_a[-1][0] != run_b[-1][0]:
+            if run_a[-1][0] < run_b[-1][0]:
+                if i == len(a):
+                    break
+                run_a.extend(_leaf(a[i], get))
+                i += 1
             else:
-                run_b, j = run_b + _leaf(b[j], get), j + 1
+                if j == len(b):
+                    break
+                run_b.extend(_leaf(b[j], get))
+                j += 1
         yield from _diff_runs(run_a, run_b)
-
-
-def _resynced(run_a: list[Entry], run_b: list[Entry], a_done: bool, b_done: bool) -> bool:
-    if a_done and b_done:
-        return True
-    return bool(run_a and run_b and run_a[-1][0] == run_b[-1][0])
+    for row in a[i:]:
+        yield from ((key, value, None) for key, value in _leaf(row, get))
+    for row in b[j:]:
+        yield from ((key, None, value) for key, value in _leaf(row, get))
 
 
 def _diff_runs(run_a: list[Entry], run_b: list[Entry]) -> Iterator[tuple[str, Any, Any]]:

@@ -2,8 +2,9 @@
 ListDataDiffs. Unchanged segments and items are not listed.
 
 Segments compare by tree id; changed segments by `tree.diff`, which skips shared leaves, so two
-versions that differ in k items cost O(k) leaves. Data diffs of a segment pair are cached (LRU)
-for paging.
+versions that differ in k items cost O(k) leaves. A segment added or deleted whole is counted from
+its tree and paged straight from it. The changes of a segment pair are cached (LRU, as compact
+tuples, bounded in items) for paging.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from gasvc.server.meta import MetaTx
 from gasvc.server.records import Dataset, User
 
 DataDiff = dict[str, Any]
-#: The data-diff cache holds at most this many items over all cached segment pairs.
-CACHE_ITEMS = 200_000
+#: (key, action, file action, label action) of one changed item.
+Change = tuple[str, str, str, str]
+#: The change cache holds at most this many items over all cached segment pairs.
+CACHE_ITEMS = 500_000
 
 
 def _ref(segment: dict[str, Any] | None) -> TreeRef:
@@ -38,28 +41,42 @@ def _part(old: Any, new: Any) -> str:
     return "add" if old is None else "delete" if new is None else "modify"
 
 
-def data_diff(key: str, old: Any, new: Any, fusion: bool) -> DataDiff:
-    """One ListDataDiffs item from the old and new tree values of a key."""
+def change(key: str, old: Any, new: Any, fusion: bool) -> Change:
+    """What changed in one item, from its old and new tree values."""
     action = _part(old, new)
     if fusion:
-        return {"remotePath": key, "frameId": key, "action": action,
-                "file": {"action": action}, "label": {"action": ""}}
+        return key, action, action, ""
     old_file, new_file = (old[:3] if old else None), (new[:3] if new else None)
     old_label, new_label = (old[3] if old else None), (new[3] if new else None)
-    return {"remotePath": key, "action": action, "file": {"action": _part(old_file, new_file)},
-            "label": {"action": _part(old_label, new_label)}}
+    return key, action, _part(old_file, new_file), _part(old_label, new_label)
 
 
-def _stats(diffs: list[DataDiff]) -> dict[str, int]:
-    actions = [d["action"] for d in diffs]
+def data_diff(item: Change, fusion: bool) -> DataDiff:
+    """One ListDataDiffs item."""
+    key, action, file_action, label_action = item
+    found: DataDiff = {"remotePath": key, "action": action, "file": {"action": file_action},
+                       "label": {"action": label_action}}
+    if fusion:
+        found["frameId"] = key
+    return found
+
+
+def _stats(changes: list[Change]) -> dict[str, int]:
+    actions = [c[1] for c in changes]
     return {"total": len(actions), "additions": actions.count("add"),
             "deletions": actions.count("delete"), "modifications": actions.count("modify")}
+
+
+def _whole(action: str, count: int) -> dict[str, int]:
+    """Stats of a segment added or deleted whole."""
+    return {"total": count, "additions": count if action == "add" else 0,
+            "deletions": count if action == "delete" else 0, "modifications": 0}
 
 
 class Diffs:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._cache: OrderedDict[tuple[Any, ...], list[DataDiff]] = OrderedDict()
+        self._cache: OrderedDict[tuple[Any, ...], list[Change]] = OrderedDict()
         self._lock = threading.Lock()
         self._cached_items = 0
 
@@ -115,22 +132,22 @@ class Diffs:
     def _segment_diff(self, objects: Objects, dataset: Dataset, name: str,
                       old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         before, after = old["segments"].get(name), new["segments"].get(name)
-        diffs = self._data_diffs(objects, dataset, before, after)
         sensors = _part((before or {}).get("sensors") or None, (after or {}).get("sensors") or None)
         if before is None or after is None:
             action = "add" if before is None else "delete"
+            count = _ref(after if before is None else before).count
+            stats, data_action = _whole(action, count), action if count else ""
         else:
-            changed = diffs or sensors or before.get("description") != after.get("description")
+            changes = self._changes(objects, dataset, before, after)
+            changed = changes or sensors or before.get("description") != after.get("description")
             action = "modify" if changed else ""
-        stats = _stats(diffs)
-        # the data of an added (deleted) segment is all added (deleted), as in spec 2.12.3
-        data_action = (action if action in ("add", "delete") else "modify") if diffs else ""
+            stats, data_action = _stats(changes), "modify" if changes else ""
         return {"name": name, "action": action, "data": {"action": data_action,
                                                           "stats": stats},
                 "sensor": {"action": sensors}, "sensors": {"action": sensors}}
 
-    def _data_diffs(self, objects: Objects, dataset: Dataset, before: dict[str, Any] | None,
-                    after: dict[str, Any] | None) -> list[DataDiff]:
+    def _changes(self, objects: Objects, dataset: Dataset, before: dict[str, Any],
+                 after: dict[str, Any]) -> list[Change]:
         old, new = _ref(before), _ref(after)
         key = (dataset.type, old.manifest, new.manifest)
         with self._lock:
@@ -138,14 +155,24 @@ class Diffs:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        diffs = [data_diff(k, a, b, dataset.type == 1)
-                 for k, a, b in tree.diff(old, new, objects.get)]
-        with self._lock:
-            self._cache[key] = diffs
-            self._cached_items += len(diffs)
-            while self._cached_items > CACHE_ITEMS and len(self._cache) > 1:
-                self._cached_items -= len(self._cache.popitem(last=False)[1])
-        return diffs
+        changes = [change(k, a, b, dataset.type == 1)
+                   for k, a, b in tree.diff(old, new, objects.get)]
+        if len(changes) <= CACHE_ITEMS:
+            with self._lock:
+                self._cache[key] = changes
+                self._cached_items += len(changes)
+                while self._cached_items > CACHE_ITEMS:
+                    self._cached_items -= len(self._cache.popitem(last=False)[1])
+        return changes
+
+    def _page_whole(self, objects: Objects, dataset: Dataset, segment: dict[str, Any],
+                    action: str, offset: int, limit: int) -> list[DataDiff]:
+        """A page of the data diff of a segment added or deleted whole, read from its tree."""
+        entries = tree.page(_ref(segment), objects.get, offset, limit)
+        if dataset.type == 1:
+            return [data_diff((key, action, action, ""), True) for key, _ in entries]
+        return [data_diff((key, action, action, action if value[3] else ""), False)
+                for key, value in entries]
 
     # endpoints ---------------------------------------------------------------------------
     def get_diff(self, user: User, dataset_id: str, basehead: str) -> dict[str, Any]:
@@ -194,7 +221,15 @@ class Diffs:
             dataset = self.ctx.readable(tx, user, dataset_id)
             old, new = self._states(tx, dataset, basehead)
             before, after = old["segments"].get(name), new["segments"].get(name)
+            objects = self.ctx.objects(tx)
             if before is None and after is None:
                 raise ResourceNotExist(f"segment {name!r} is in neither version")
-            diffs = self._data_diffs(self.ctx.objects(tx), dataset, before, after)
-        return diffs[offset : offset + limit], len(diffs)
+            if before is None or after is None:
+                whole = after if before is None else before
+                action = "add" if before is None else "delete"
+                assert whole is not None
+                return (self._page_whole(objects, dataset, whole, action, offset, limit),
+                        _ref(whole).count)
+            changes = self._changes(objects, dataset, before, after)
+        fusion = dataset.type == 1
+        return [data_diff(c, fusion) for c in changes[offset : offset + limit]], len(changes)
