@@ -55,7 +55,8 @@ def _checkout(revision: str, force: bool, new_branch: str | None) -> None:
         result = branches.checkout(ws.layout, ws.state, revision, blob_source(ws),
                                    materializer(ws), force, new_branch)
     moved = result.moved
-    click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)
+    if moved.written or moved.deleted:
+        click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)
     if result.branch is not None:
         click.echo(f"Switched to branch '{result.branch}'")
     elif result.commit is not None:

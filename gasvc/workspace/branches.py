@@ -47,7 +47,7 @@ def list_branches(state: State, include_remote: bool = False) -> list[BranchInfo
     if include_remote:
         for name, commit_id in state.refs("remotes/").items():
             commit = state.commit(commit_id)
-            found.append(BranchInfo(f"origin/{name}", commit_id,
+            found.append(BranchInfo(f"origin/{name}", key(commit) if commit else commit_id,
                                     commit.title if commit else "", False, True))
     return sorted(found, key=lambda b: (b.remote, b.name))
 
