@@ -102,10 +102,10 @@ def test_clean_status_reads_no_file(ws: tuple[Layout, State],
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 5_000_000_000))
     status(layout, state)
 
-    def no_reads(path: Path) -> tuple[str, int]:
+    def no_reads(path: str) -> tuple[str, int]:
         raise AssertionError(f"status read {path}")
 
-    monkeypatch.setattr(compare, "hash_file", no_reads)
+    monkeypatch.setattr(compare, "hash_path", no_reads)
     assert status(layout, state).clean
 
 
@@ -116,9 +116,9 @@ def test_touched_files_are_rehashed_once_then_trusted(ws: tuple[Layout, State],
     old = 1_600_000_000_000_000_000
     for path in layout.root.rglob("*.jpg"):
         os.utime(path, ns=(old, old))
-    reads: list[Path] = []
-    real = compare.hash_file
-    monkeypatch.setattr(compare, "hash_file", lambda p: reads.append(p) or real(p))
+    reads: list[str] = []
+    real = compare.hash_path
+    monkeypatch.setattr(compare, "hash_path", lambda p: reads.append(p) or real(p))
     assert status(layout, state).clean and len(reads) == 3
     reads.clear()
     assert status(layout, state).clean and reads == []
@@ -243,3 +243,21 @@ def test_cli_story_offline(tmp_path: Path) -> None:
     outside = gas(tmp_path.parent, "status")
     assert outside.returncode != 0 and "not inside a gas workspace" in outside.stderr
     assert "Traceback" not in outside.stderr
+
+
+def test_parallel_status_matches_sequential(ws: tuple[Layout, State],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from gasvc.workspace import parallel
+
+    layout, state = ws
+    write(layout.root, {f"s{i}/f{j}.jpg": f"{i}-{j}" for i in range(4) for j in range(30)})
+    stage.add(layout, state, [stage.EVERYTHING])
+    commit(layout, state, "all", "tester", 1_700_000_000)
+    write(layout.root, {"s0/f1.jpg": "changed", "s2/new.jpg": "N",
+                        "s3/metadata.jsonl": labels(("f2.jpg", CAT))})
+    (layout.root / "s1/f3.jpg").unlink()
+    monkeypatch.setattr(parallel, "MIN_ROWS", 10**9)
+    sequential = porcelain(status(layout, state))
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    assert porcelain(status(layout, state)) == sequential == {
+        " M s0/f1.jpg", " D s1/f3.jpg", "?? s2/new.jpg", " L s3/f2.jpg"}

@@ -9,7 +9,6 @@ import click
 
 from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
-from gasvc.cli.revision import resolve_revision_arg
 from gasvc.workspace import history, stage
 from gasvc.workspace.commit import NothingToCommit, commit
 from gasvc.workspace.status import status
@@ -125,6 +124,8 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json:
     """
     with workspace() as ws:
         if revision is not None:
+            from gasvc.cli.revision import resolve_revision_arg  # loads the HTTP client
+
             revision = resolve_revision_arg(ws.state, revision)
         commits = history.log(ws.state, revision, max_count)
     if as_json:

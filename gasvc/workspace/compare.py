@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -15,13 +16,16 @@ from gasvc.errors import GasError
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine, parse
 from gasvc.workspace.layout import Layout
-from gasvc.workspace.scan import FileStat, hash_file, segment_names, stat_key, walk_segment
+from gasvc.workspace.scan import FileStat, hash_path, segment_names, stat_key, walk_segment
 from gasvc.workspace.state import Entry, State
 
 #: The recorded stat of a `metadata.jsonl` that does not exist.
 ABSENT = (-1, -1, 0)
-#: A stat taken this close to the file's mtime cannot prove the file unchanged (racy git).
-RACY_NS = 2_000_000_000
+#: A file read this soon after its mtime may change again within the same timestamp tick, so
+#: its stat cannot prove it unchanged later ("racy git"). Whole-second timestamps (coarse file
+#: systems) get the wider window.
+RACY_NS = 100_000_000
+COARSE_RACY_NS = 2_000_000_000
 
 
 class ItemState(NamedTuple):
@@ -32,7 +36,9 @@ class ItemState(NamedTuple):
     entry: Entry | None
     file: FileStat | None
     checksum: str | None
-    kind: str  # "clean", "modified", "deleted", "untracked", "gone" (absent everywhere)
+    #: "clean", "modified", "deleted", "untracked", "gone" (absent everywhere), or, until
+    #: hashed, "suspect" (stat changed, size did not)
+    kind: str
 
     @property
     def key(self) -> str:
@@ -41,7 +47,8 @@ class ItemState(NamedTuple):
 
 def trusted_mtime(mtime_ns: int) -> int:
     """The mtime to record for a file just verified: 0 if too recent to trust later."""
-    return 0 if time.time_ns() - mtime_ns < RACY_NS else mtime_ns
+    window = COARSE_RACY_NS if mtime_ns % 1_000_000_000 == 0 else RACY_NS
+    return 0 if time.time_ns() - mtime_ns < window else mtime_ns
 
 
 def all_segments(layout: Layout, state: State) -> list[str]:
@@ -51,10 +58,37 @@ def all_segments(layout: Layout, state: State) -> list[str]:
 def compare_files(layout: Layout, state: State, segment: str,
                   refresh: list[tuple[str, str, int, int]], report_clean: bool = True
                   ) -> Iterator[ItemState]:
-    """Merge-join the segment's files with its index rows; appends stat refreshes to `refresh`.
+    """Merge-join the segment's files with its index rows, in path order; appends stat
+    refreshes to `refresh`.
 
     This is the hot loop of `gas status`: an unchanged file costs one stat and one comparison.
+    Files whose stat changed but not their size are hashed in parallel, a window at a time.
     """
+    window: list[ItemState] = []
+    for item in _join(layout, state, segment, report_clean):
+        window.append(item)
+        if len(window) >= HASH_WINDOW:
+            yield from _settle(layout, window, refresh, report_clean)
+            window = []
+    yield from _settle(layout, window, refresh, report_clean)
+
+
+#: Items whose hashes are computed together (bounds memory; keeps the pool busy).
+HASH_WINDOW = 512
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2))
+    return _POOL
+
+
+def _join(layout: Layout, state: State, segment: str, report_clean: bool
+          ) -> Iterator[ItemState]:
+    """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
+    Unchanged files are skipped unless `report_clean`."""
     files = walk_segment(layout.root, segment)
     entries = state.entries(segment)
     file, entry = next(files, None), next(entries, None)
@@ -68,27 +102,43 @@ def compare_files(layout: Layout, state: State, segment: str,
             yield ItemState(segment, entry.path, entry, None, None, kind)
             entry = next(entries, None)
         else:
-            if (report_clean or entry.sum is None or file.size != entry.size
-                    or file.mtime_ns != entry.mtime_ns or file.ino != entry.ino):
-                item = _compare(layout, segment, entry, file, refresh)
-                if report_clean or item.kind != "clean":
-                    yield item
+            if (report_clean or file.mtime_ns != entry.mtime_ns or file.size != entry.size
+                    or file.ino != entry.ino or entry.sum is None):
+                yield _classify(segment, entry, file)
             file, entry = next(files, None), next(entries, None)
 
 
-def _compare(layout: Layout, segment: str, entry: Entry, file: FileStat,
-             refresh: list[tuple[str, str, int, int]]) -> ItemState:
+def _classify(segment: str, entry: Entry, file: FileStat) -> ItemState:
     if entry.sum is None:
         return ItemState(segment, file.path, entry, file, None, "untracked")
-    if (file.size, file.mtime_ns, file.ino) == (entry.size, entry.mtime_ns, entry.ino):
+    if file.mtime_ns == entry.mtime_ns and file.size == entry.size and file.ino == entry.ino:
         return ItemState(segment, file.path, entry, file, entry.sum, "clean")
     if file.size != entry.size:
         return ItemState(segment, file.path, entry, file, None, "modified")
-    checksum, _ = hash_file(layout.file(segment, file.path))
-    if checksum == entry.sum:
-        refresh.append((segment, file.path, trusted_mtime(file.mtime_ns), file.ino))
-        return ItemState(segment, file.path, entry, file, checksum, "clean")
-    return ItemState(segment, file.path, entry, file, checksum, "modified")
+    return ItemState(segment, file.path, entry, file, None, "suspect")
+
+
+def _settle(layout: Layout, window: list[ItemState], refresh: list[tuple[str, str, int, int]],
+            report_clean: bool) -> Iterator[ItemState]:
+    suspects = [item for item in window if item.kind == "suspect"]
+    if not suspects:
+        yield from window
+        return
+    root = str(layout.root)
+    sums = dict(zip((id(item) for item in suspects), _pool().map(
+        hash_path, (os.path.join(root, i.segment, i.path) for i in suspects)), strict=True))
+    for item in window:
+        if item.kind == "suspect":
+            assert item.entry is not None and item.file is not None
+            checksum = sums[id(item)][0]
+            if checksum == item.entry.sum:
+                refresh.append((item.segment, item.path, trusted_mtime(item.file.mtime_ns),
+                                item.file.ino))
+                item = item._replace(checksum=checksum, kind="clean")
+            else:
+                item = item._replace(checksum=checksum, kind="modified")
+        if report_clean or item.kind != "clean":
+            yield item
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,13 @@ def _walk(folder: Path, prefix: str, top: bool) -> Iterator[FileStat]:
 
 def hash_file(path: Path) -> tuple[str, int]:
     """(SHA-1, size) of a file, read in chunks."""
+    return hash_path(str(path))
+
+
+def hash_path(path: str) -> tuple[str, int]:
+    """(SHA-1, size) of the file at a path string (no `Path` objects on hot loops)."""
     digest, size = hashlib.sha1(), 0
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         while chunk := handle.read(READ_CHUNK):
             digest.update(chunk)
             size += len(chunk)

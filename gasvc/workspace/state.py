@@ -153,6 +153,18 @@ class State:
         self.db.execute("UPDATE entries SET mtime_ns = ?, ino = ? WHERE segment = ? AND path = ?",
                         (mtime_ns, ino, segment, path))
 
+    def count_entries(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def segment_sizes(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT segment, COUNT(*) FROM entries GROUP BY segment")
+        return {str(segment): int(count) for segment, count in rows}
+
+    def refresh_stats(self, rows: list[tuple[str, str, int, int]]) -> None:
+        """Record (segment, path, mtime_ns, inode) of files re-verified unchanged."""
+        self.db.executemany("UPDATE entries SET mtime_ns = ?3, ino = ?4 WHERE segment = ?1"
+                            " AND path = ?2", rows)
+
     def set_entry(self, segment: str, path: str, value: tuple[str, int, str | None] | None,
                   mtime_ns: int = 0, ino: int = 0) -> None:
         """Make HEAD and staged both `value` (or remove the item)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine
+from gasvc.workspace import parallel
 from gasvc.workspace.compare import (
     all_segments,
     compare_files,
@@ -67,40 +68,62 @@ def staged_changes(state: State) -> list[Change]:
     return sorted(changes, key=lambda c: c.path)
 
 
+@dataclass
+class SegmentChanges:
+    """What one segment's working files and labels show against the index."""
+
+    unstaged: list[Change] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
+    settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
+
+    def add(self, other: SegmentChanges) -> None:
+        self.unstaged += other.unstaged
+        self.untracked += other.untracked
+        self.refresh += other.refresh
+        self.settled += other.settled
+
+
 def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
     """(unstaged changes, untracked paths); refreshes the index's stat cache as it goes."""
-    unstaged: list[Change] = []
-    untracked: list[str] = []
-    refresh: list[tuple[str, str, int, int]] = []
-    settled: list[tuple[str, tuple[int, int, int]]] = []
+    found = SegmentChanges()
     on_disk = set(segment_names(layout.root))
-    staged_segments = state.segments()
+    staged_segments = {name: staged for name, (_, staged) in state.segments().items()}
     for segment in all_segments(layout, state):
-        if segment not in on_disk and staged_segments.get(segment, (False, False))[1]:
-            unstaged.append(Change(segment + "/", "D"))
-        elif segment in on_disk and not staged_segments.get(segment, (False, False))[1]:
-            untracked.append(segment + "/")
-        labels = read_labels(layout, state, segment)
-        label_changes = _label_changes(state, segment, labels.labels)
-        for item in compare_files(layout, state, segment, refresh, bool(label_changes)):
-            if item.kind == "untracked":
-                untracked.append(item.key)
-            elif item.kind == "deleted":
-                unstaged.append(Change(item.key, "D"))
-            elif item.kind == "modified":
-                unstaged.append(Change(item.key, "M"))
-            elif item.key in label_changes:
-                unstaged.append(Change(item.key, "L"))
-        if labels.labels is not None and not label_changes:
-            mtime, size, ino = labels.stat
-            settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size, ino)))
+        if segment not in on_disk and staged_segments.get(segment, False):
+            found.unstaged.append(Change(segment + "/", "D"))
+        elif segment in on_disk and not staged_segments.get(segment, False):
+            found.untracked.append(segment + "/")
+    for part in parallel.map_segments(_segment_changes, layout, state,
+                                      all_segments(layout, state)):
+        found.add(part)
     catalog = _catalog_change(layout, state)
     if catalog == "??":
-        untracked.append(CATALOG)
+        found.untracked.append(CATALOG)
     elif catalog:
-        unstaged.append(Change(CATALOG, catalog))
-    _save_refresh(state, refresh, settled)
-    return sorted(unstaged, key=lambda c: c.path), sorted(untracked)
+        found.unstaged.append(Change(CATALOG, catalog))
+    _save_refresh(state, found.refresh, found.settled)
+    return sorted(found.unstaged, key=lambda c: c.path), sorted(found.untracked)
+
+
+def _segment_changes(layout: Layout, state: State, segment: str) -> SegmentChanges:
+    found = SegmentChanges()
+    labels = read_labels(layout, state, segment)
+    label_changes = _label_changes(state, segment, labels.labels)
+    for item in compare_files(layout, state, segment, found.refresh, bool(label_changes)):
+        if item.kind == "untracked":
+            found.untracked.append(item.key)
+        elif item.kind == "deleted":
+            found.unstaged.append(Change(item.key, "D"))
+        elif item.kind == "modified":
+            found.unstaged.append(Change(item.key, "M"))
+        elif item.key in label_changes:
+            found.unstaged.append(Change(item.key, "L"))
+    if labels.labels is not None and not label_changes:
+        mtime, size, ino = labels.stat
+        found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
+                                        ino)))
+    return found
 
 
 def _catalog_change(layout: Layout, state: State) -> str:
@@ -135,8 +158,7 @@ def _save_refresh(state: State, refresh: list[tuple[str, str, int, int]],
     if not refresh and not settled:
         return
     with state.transaction():
-        for segment, path, mtime_ns, ino in refresh:
-            state.refresh_stat(segment, path, mtime_ns, ino)
+        state.refresh_stats(refresh)
         for segment, stat in settled:
             state.set_metadata_stat(segment, stat)
 
