@@ -256,8 +256,15 @@ def test_parallel_status_matches_sequential(ws: tuple[Layout, State],
     write(layout.root, {"s0/f1.jpg": "changed", "s2/new.jpg": "N",
                         "s3/metadata.jsonl": labels(("f2.jpg", CAT))})
     (layout.root / "s1/f3.jpg").unlink()
+
+    def touch_all(ns: int) -> None:  # same bytes, new stat: every file must be hashed again
+        for path in layout.root.rglob("*.jpg"):
+            os.utime(path, ns=(ns, ns))
+
+    touch_all(1_600_000_000_000_000_000)
     monkeypatch.setattr(parallel, "MIN_ROWS", 10**9)
-    sequential = porcelain(status(layout, state))
-    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    sequential = porcelain(status(layout, state))  # hashes in this process's thread pool
+    touch_all(1_500_000_000_000_000_000)
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)  # then forks: children hash in pools of their own
     assert porcelain(status(layout, state)) == sequential == {
         " M s0/f1.jpg", " D s1/f3.jpg", "?? s2/new.jpg", " L s3/f2.jpg"}

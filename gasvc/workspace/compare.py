@@ -85,6 +85,15 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _forget_pool() -> None:
+    """A forked child has none of its parent's threads: it must make its own pool."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _join(layout: Layout, state: State, segment: str, report_clean: bool
           ) -> Iterator[ItemState]:
     """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
