@@ -78,7 +78,8 @@ HASH_WINDOW = 512
 _POOL: ThreadPoolExecutor | None = None
 
 
-def _pool() -> ThreadPoolExecutor:
+def thread_pool() -> ThreadPoolExecutor:
+    """The process's pool for file I/O (hashing, copying): it overlaps reads and writes."""
     global _POOL
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2))
@@ -134,7 +135,7 @@ def _settle(layout: Layout, window: list[ItemState], refresh: list[tuple[str, st
         yield from window
         return
     root = str(layout.root)
-    sums = dict(zip((id(item) for item in suspects), _pool().map(
+    sums = dict(zip((id(item) for item in suspects), thread_pool().map(
         hash_path, (os.path.join(root, i.segment, i.path) for i in suspects)), strict=True))
     for item in window:
         if item.kind == "suspect":

@@ -6,7 +6,7 @@ Paths are workspace-relative POSIX strings: `seg`, `seg/dir`, `seg/file.jpg`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from gasvc.errors import GasError, InvalidParams
@@ -19,6 +19,7 @@ from gasvc.workspace.compare import (
     label_id,
     read_catalog,
     read_labels,
+    thread_pool,
     trusted_mtime,
 )
 from gasvc.workspace.layout import CATALOG, Layout
@@ -89,16 +90,22 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
             label_specs = [i for i, spec in enumerate(specs) if spec.covers_labels(segment)]
             for i in label_specs:
                 matched[i] = True
-            for item in compare_files(layout, state, segment, []):
-                hits = [i for i, spec in enumerate(specs) if spec.covers(segment, item.path)]
-                for i in hits:
-                    matched[i] = True
-                if item.kind == "gone" or (tracked_only and item.kind == "untracked"):
-                    continue
-                if hits:
-                    wrote_objects |= _stage_item(layout, state, item, labels, result)
-                elif label_specs and item.entry is not None and item.entry.sum is not None:
-                    _stage_label(state, item, labels, result)
+            for window in _windows(compare_files(layout, state, segment, [])):
+                files: list[ItemState] = []
+                for item in window:
+                    hits = [i for i, spec in enumerate(specs) if spec.covers(segment, item.path)]
+                    for i in hits:
+                        matched[i] = True
+                    if item.kind == "gone" or (tracked_only and item.kind == "untracked"):
+                        continue
+                    if hits:
+                        files.append(item)
+                    elif label_specs and item.entry is not None and item.entry.sum is not None:
+                        _stage_label(state, item, labels, result)
+                stored = _store_all(layout, files)
+                for item in files:
+                    wrote_objects |= _stage_item(state, item, labels, stored.get(item.path),
+                                                 result)
             _stage_segment(layout, state, segment, specs, matched)
         for i, spec in enumerate(specs):
             tracked_catalog = bool(state.get("staged_catalog"))
@@ -119,8 +126,30 @@ def _segments(layout: Layout, state: State, specs: list[PathSpec]) -> list[str]:
     return sorted(named)
 
 
-def _stage_item(layout: Layout, state: State, item: ItemState,
-                labels: dict[str, LabelLine], result: StageResult) -> bool:
+def _windows(items: Iterator[ItemState], size: int = 256) -> Iterator[list[ItemState]]:
+    window: list[ItemState] = []
+    for item in items:
+        window.append(item)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def _store_all(layout: Layout, items: list[ItemState]) -> dict[str, tuple[str, int]]:
+    """Copy new or changed files into `.gas/objects/` in parallel; (SHA-1, size) by path."""
+    todo = [item for item in items if item.kind in ("untracked", "modified")]
+
+    def store(item: ItemState) -> tuple[str, int]:
+        known = item.entry.head_sum if item.entry else None
+        return store_file(layout, layout.file(item.segment, item.path), known)
+
+    return dict(zip((item.path for item in todo), thread_pool().map(store, todo), strict=True))
+
+
+def _stage_item(state: State, item: ItemState, labels: dict[str, LabelLine],
+                stored: tuple[str, int] | None, result: StageResult) -> bool:
     line = labels.get(item.path)
     label = label_id(line.label) if line is not None else None
     if line is not None:
@@ -136,8 +165,8 @@ def _stage_item(layout: Layout, state: State, item: ItemState,
             state.set_label(item.segment, item.path, label)
             result.staged += 1
         return False
-    known = item.entry.head_sum if item.entry else None
-    checksum, size = store_file(layout, layout.file(item.segment, item.path), known)
+    assert stored is not None
+    checksum, size = stored
     state.stage(item.segment, item.path, checksum, size, label,
                 trusted_mtime(item.file.mtime_ns), item.file.ino)
     result.staged += 1
