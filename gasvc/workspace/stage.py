@@ -24,7 +24,7 @@ from gasvc.workspace.compare import (
 )
 from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.metafile import write_labels
-from gasvc.workspace.objects import durable, store_file
+from gasvc.workspace.objects import store_file
 from gasvc.workspace.scan import hash_file
 from gasvc.workspace.state import Entry, State
 
@@ -82,7 +82,6 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
         ) -> StageResult:
     """Stage the working tree's files, labels and catalog under `specs`."""
     result, matched = StageResult(), [False] * len(specs)
-    wrote_objects = False
     with state.transaction():
         for segment in _segments(layout, state, specs):
             labels = read_labels(layout, state, segment, force=True).labels or {}
@@ -104,8 +103,7 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
                         _stage_label(state, item, labels, result)
                 stored = _store_all(layout, files)
                 for item in files:
-                    wrote_objects |= _stage_item(state, item, labels, stored.get(item.path),
-                                                 result)
+                    _stage_item(state, item, labels, stored.get(item.path), result)
             _stage_segment(layout, state, segment, specs, matched)
         for i, spec in enumerate(specs):
             tracked_catalog = bool(state.get("staged_catalog"))
@@ -113,8 +111,6 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
                 catalog = read_catalog(layout)
                 matched[i] |= catalog is not None or bool(state.get("staged_catalog"))
                 state.set("staged_catalog", state.put_object(catalog) if catalog else "")
-        if wrote_objects:
-            durable()
     _check_matched(specs, matched)
     return result
 
@@ -149,7 +145,7 @@ def _store_all(layout: Layout, items: list[ItemState]) -> dict[str, tuple[str, i
 
 
 def _stage_item(state: State, item: ItemState, labels: dict[str, LabelLine],
-                stored: tuple[str, int] | None, result: StageResult) -> bool:
+                stored: tuple[str, int] | None, result: StageResult) -> None:
     line = labels.get(item.path)
     label = label_id(line.label) if line is not None else None
     if line is not None:
@@ -157,20 +153,19 @@ def _stage_item(state: State, item: ItemState, labels: dict[str, LabelLine],
     if item.kind == "deleted":
         state.stage(item.segment, item.path, None, None, None)
         result.removed += 1
-        return False
+        return
     assert item.file is not None
     if item.kind == "clean":
         assert item.entry is not None
         if item.entry.label != label:
             state.set_label(item.segment, item.path, label)
             result.staged += 1
-        return False
+        return
     assert stored is not None
     checksum, size = stored
     state.stage(item.segment, item.path, checksum, size, label,
                 trusted_mtime(item.file.mtime_ns), item.file.ino)
     result.staged += 1
-    return True
 
 
 def _stage_label(state: State, item: ItemState, labels: dict[str, LabelLine],

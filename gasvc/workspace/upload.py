@@ -55,13 +55,35 @@ def send_version(conn: Connection, state: State, draft: int, old: dict[str, Any]
     _segments(conn, draft, old["segments"], new["segments"])
     if new.get("catalog") and new.get("catalog") != old.get("catalog"):
         conn.client.put_catalog(conn.dataset_id, draft, state.get_object(new["catalog"]))
+    changed = [name for name in sorted(new["segments"])
+               if segment_tree(old["segments"].get(name)) != segment_tree(new["segments"][name])]
+    if changed:
+        sender.ask_missing_once(changed[0], _small_change_checksums(state, old, new, changed))
     with sender.pool:
-        for name in sorted(new["segments"]):
+        for name in changed:
             before, after = segment_tree(old["segments"].get(name)), segment_tree(
                 new["segments"][name])
-            if before != after:
-                sender.segment(name, tree.diff(before, after, state.get_object))
+            sender.segment(name, tree.diff(before, after, state.get_object))
     return sender.stats
+
+
+#: Up to this many new files, one request asks which bytes the server lacks for all segments.
+SMALL_PUSH = 2_000
+
+
+def _small_change_checksums(state: State, old: dict[str, Any], new: dict[str, Any],
+                            changed: list[str]) -> set[str] | None:
+    """The checksums of new file contents when there are few (None when there are many)."""
+    found: set[str] = set()
+    for name in changed:
+        before = segment_tree(old["segments"].get(name))
+        for _, old_value, new_value in tree.diff(before, segment_tree(new["segments"][name]),
+                                                 state.get_object):
+            if new_value is not None and _kind(old_value, new_value) == "files":
+                found.add(new_value[0])
+                if len(found) > SMALL_PUSH:
+                    return None
+    return found
 
 
 def _segments(conn: Connection, draft: int, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -80,6 +102,7 @@ class _Sender:
         self.pool: Pool[Job, tuple[Job, int, int]] = Pool(self._run, self._done, conn.jobs)
         self._batch: BatchStorage | None = None
         self._forms: FormUploads | None = None
+        self._lacking: set[str] | None = None
 
     def _storage(self, segment: str) -> None:
         """Probe once per draft whether the server takes batches."""
@@ -87,6 +110,14 @@ class _Sender:
             self._batch = self.conn.writer(self.draft, segment)
             if self._batch is None:
                 self._forms = FormUploads(self.conn.client, self.conn.dataset_id, self.draft)
+
+    def ask_missing_once(self, segment: str, checksums: set[str] | None) -> None:
+        """For a small push: learn in one request which of `checksums` the server lacks."""
+        if checksums is None or not checksums:
+            return
+        self._storage(segment)
+        if self._batch is not None:
+            self._lacking = set(self._batch.missing(sorted(checksums)))
 
     def segment(self, name: str, changes: Iterator[tuple[str, Any, Any]]) -> None:
         self._storage(name)
@@ -150,7 +181,8 @@ class _Sender:
     def _upload(self, job: Job) -> tuple[int, int]:
         unique = list({u.checksum: u for u in job.uploads}.values())
         if self._batch is not None:
-            lacking = self._batch.missing([u.checksum for u in unique])
+            lacking = self._lacking if self._lacking is not None else set(
+                self._batch.missing([u.checksum for u in unique]))
             todo = [u for u in unique if u.checksum in lacking]
             for group in batches(todo, self._batch.limit, lambda u: u.size):
                 self._batch.upload(group)
