@@ -23,7 +23,6 @@ from gasvc.workspace.layout import Layout
 from gasvc.workspace.refs import current_branch, head_commit, set_head
 from gasvc.workspace.stage import EVERYTHING, add
 from gasvc.workspace.state import CommitRecord, Entry, State
-from gasvc.workspace.status import staged_changes
 
 EMPTY_STATE: dict[str, Any] = {
     "catalog": None, "notes": {"isContinuous": False, "binPointCloudFields": None},
@@ -95,6 +94,13 @@ def apply_changes(state: State, base: dict[str, Any], segments: dict[str, bool],
     return new
 
 
+def count_staged(state: State) -> int:
+    """How many changes are staged: items, segments, the catalog (no per-item objects)."""
+    segments = sum(1 for in_head, staged in state.segments().values() if in_head != staged)
+    catalog = int(state.get("head_catalog", "") != state.get("staged_catalog", ""))
+    return state.count_staged_items() + segments + catalog
+
+
 def item_value(entry: Entry) -> list[Any] | None:
     return None if entry.sum is None else [entry.sum, entry.size, None, entry.label]
 
@@ -105,7 +111,7 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         raise GasError("the commit message is empty", "give one with -m MESSAGE")
     if all_tracked:
         add(layout, state, [EVERYTHING], tracked_only=True)
-    changes = staged_changes(state)
+    changes = count_staged(state)
     if not changes:
         raise NothingToCommit("nothing to commit, working tree has no staged changes",
                               "stage changes with `gas add`, or use `gas commit -a`")
@@ -131,7 +137,7 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         else:
             set_head(state, None, record.id)
         state.settle_head()
-    return CommitResult(record, branch, len(changes))
+    return CommitResult(record, branch, changes)
 
 
 def _validate(layout: Layout, state: State) -> None:

@@ -195,6 +195,12 @@ class State:
         """Drop stat caches taken of files modified after `cutoff_ns` (racy: see compare.py)."""
         self.db.execute("UPDATE entries SET mtime_ns = 0 WHERE mtime_ns > ?", (cutoff_ns,))
 
+    def count_staged_items(self) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM entries WHERE head_sum IS NOT sum OR head_size IS NOT size"
+            " OR head_label IS NOT label").fetchone()
+        return int(row[0])
+
     def staged_changes(self) -> Iterator[Entry]:
         """Rows whose staged values differ from HEAD's, in order."""
         cursor = self.db.execute(
