@@ -546,12 +546,15 @@ def print_table(report: Report) -> None:
         print(" | ".join(cells).rstrip())
 
 
+def as_json(report: Report) -> dict[str, Any]:
+    return {**asdict(report), "rows": [{**asdict(r), "figure": r.figure()} for r in report.rows]}
+
+
 def save(report: Report) -> Path:
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = RESULTS / f"server-{stamp}.json"
-    body = {**asdict(report), "rows": [{**asdict(r), "figure": r.figure()} for r in report.rows]}
-    path.write_text(json.dumps(body, indent=1) + "\n")
+    path.write_text(json.dumps(as_json(report), indent=1) + "\n")
     return path
 
 
@@ -576,9 +579,8 @@ def exit_on_sigterm(signum: int, frame: object) -> None:
     sys.exit(128 + signum)  # unwinds through `running_server`, which stops the server
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
+def run(args: argparse.Namespace) -> Report:
+    """Prepare (or reuse) the dataset and measure every server target; print as it goes."""
     report = Report(config={"items": args.items, "segments": args.segments,
                             "commit_rounds": COMMIT_ROUNDS, "warm_repeats": WARM_REPEATS,
                             "page": PAGE, "python": sys.version.split()[0],
@@ -590,6 +592,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in prepared.seconds.items():
         print(f"  {name}: {seconds:.1f} s")
     run_benchmarks(working_copy(prepared), report, not args.no_big_diff)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    report = run(args)
     print_table(report)
     print(f"\nload average at start {report.config['load_average'][0]:.2f}, at end "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other work skews the figures)")

@@ -1,0 +1,114 @@
+"""What no Python tool can beat on this machine: start-up, imports, one `stat`, one read per file.
+
+Measured on the same tree the tools work on, after it was read once (page cache warm).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import measure
+from datagen import tree_files
+from measure import Measure
+from peers import Tool
+
+STARTS = 10
+
+
+def child(python: str, code: str, env: dict[str, str], runs: int) -> Measure:
+    """`python -c code`, `runs` times."""
+    result = Measure()
+    for _ in range(runs):
+        result.add(measure.run([python, "-c", code], Path.cwd(), env))
+    return result
+
+
+def in_process(function: Callable[[], object], runs: int) -> Measure:
+    result = Measure()
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        result.seconds.append(time.perf_counter() - started)
+        result.rss_mb.append(0.0)
+    return result
+
+
+def stat_all(paths: list[str]) -> None:
+    for path in paths:
+        os.stat(path)
+
+
+def walk_and_stat(root: Path) -> None:
+    """A directory walk that stats every entry, as a status scan does."""
+    stack = [root.as_posix()]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.name in (".gas", ".git", ".dvc"):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    entry.stat(follow_symlinks=False)
+
+
+def hash_all(paths: list[str]) -> None:
+    for path in paths:
+        with open(path, "rb") as handle:
+            hashlib.sha1(handle.read()).digest()
+
+
+def write_all(root: Path, paths: list[str], size: int) -> None:
+    """Write a copy of every file and `sync` it (the floor of a clone's writes), then drop it."""
+    data = b"\0" * size
+    target = root.parent / (root.name + "-floor-copy")
+    shutil.rmtree(target, ignore_errors=True)
+    os.sync()
+    for path in paths:
+        out = target / os.path.relpath(path, root)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    os.sync()
+    shutil.rmtree(target)
+
+
+def measure_floors(python: str, gas: Tool, root: Path, size: int,
+                   runs: int) -> dict[str, Measure]:
+    paths = [str(p) for p in tree_files(root)]
+    env = gas.env
+    starts = max(STARTS, runs)
+    return {
+        "python -c pass (interpreter start)": child(python, "pass", env, starts),
+        "python -c 'import gasvc.cli'": child(python, "import gasvc.cli", env, starts),
+        "python -c 'import gasvc.cli.work' (what `gas status` loads)":
+            child(python, "import gasvc.cli.work", env, starts),
+        "gas --version (CLI start, no work)": _gas_version(gas, starts),
+        f"os.stat of {len(paths):,} files (in-process)": in_process(lambda: stat_all(paths), runs),
+        f"scandir walk + stat of {len(paths):,} files (in-process)":
+            in_process(lambda: walk_and_stat(root), runs),
+        f"read + SHA-1 of {len(paths):,} files (in-process)":
+            in_process(lambda: hash_all(paths), runs),
+        f"write {len(paths):,} files of {size:,} B + sync (in-process)":
+            in_process(lambda: write_all(root, paths, size), runs),
+    }
+
+
+def _gas_version(gas: Tool, runs: int) -> Measure:
+    result = Measure()
+    for _ in range(runs):
+        result.add(gas(Path.cwd(), "--version"))
+    return result
+
+
+def table(floors: dict[str, Measure]) -> str:
+    width = max(len(name) for name in floors)
+    lines = [f"{'floor'.ljust(width)} | median (min–max)", f"{'-' * width}-|-----------------"]
+    for name, m in floors.items():
+        lines.append(f"{name.ljust(width)} | {m.median:.4f} s ({min(m.seconds):.4f}–"
+                     f"{max(m.seconds):.4f})")
+    return "\n".join(lines)
