@@ -464,21 +464,33 @@ def run_suite(b: Bench) -> dict[str, Any]:
             "floors_table": floors.table(found) if found else ""}
 
 
+def claim(work: Path) -> Path:
+    """Refuse to empty a scratch folder that another running suite is using."""
+    lock = work.parent / f"{work.name}.pid"
+    if lock.exists():
+        try:
+            other = int(lock.read_text())
+            os.kill(other, 0)
+        except (ValueError, ProcessLookupError):
+            pass
+        else:
+            if other != os.getpid():
+                raise SystemExit(f"{work} is in use by running suite {other}; "
+                                 "wait for it or give --workdir")
+    work.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(str(os.getpid()))
+    return lock
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     work = args.workdir.resolve()
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    tools = make_tools(args, work / "home")
-    dataset, trees = make_trees(args, work)
-    bench = Bench(args, work, dataset, trees, tools, GasServer(work, tools["gas"]))
+    lock = claim(work)
     try:
-        body = run_suite(bench)
+        bench, body = measure_all(args, work)
     finally:
-        bench.server.stop()
-    if args.server:
-        body["server"] = server_bench.as_json(run_server(args))
+        lock.unlink(missing_ok=True)
     say("\n" + report.table(bench.rows))
     if body["floors_table"]:
         say("\n" + body["floors_table"])
@@ -489,9 +501,25 @@ def main(argv: list[str] | None = None) -> int:
         f"suite took {body['config']['seconds']:.0f} s")
     path = report.save(args.results, body, bench.rows)
     say(f"results: {path}")
+    return 0
+
+
+def measure_all(args: argparse.Namespace, work: Path) -> tuple[Bench, dict[str, Any]]:
+    """Set up in `work`, run every phase (and the server figures if asked), clean up."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    tools = make_tools(args, work / "home")
+    dataset, trees = make_trees(args, work)
+    bench = Bench(args, work, dataset, trees, tools, GasServer(work, tools["gas"]))
+    try:
+        body = run_suite(bench)
+    finally:
+        bench.server.stop()
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    if args.server:
+        body["server"] = server_bench.as_json(run_server(args))
+    return bench, body
 
 
 def run_server(args: argparse.Namespace) -> server_bench.Report:
