@@ -6,6 +6,7 @@ Measured on the same tree the tools work on, after it was read once (page cache 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
 import time
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import measure
-from datagen import tree_files
+from datagen import STATE_DIRS, tree_files
 from measure import Measure
 from peers import Tool
 
@@ -49,12 +50,29 @@ def walk_and_stat(root: Path) -> None:
     while stack:
         with os.scandir(stack.pop()) as entries:
             for entry in entries:
-                if entry.name in (".gas", ".git", ".dvc"):
+                if entry.name in STATE_DIRS:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 else:
                     entry.stat(follow_symlinks=False)
+
+
+def walk_and_stat_forked(root: Path, workers: int) -> None:
+    """The same walk, its top-level folders dealt out to `workers` forked processes."""
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in STATE_DIRS)
+    context = multiprocessing.get_context("fork")
+    procs = [context.Process(target=_walk_each, args=(folders[i::workers],))
+             for i in range(workers)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+
+
+def _walk_each(folders: list[Path]) -> None:
+    for folder in folders:
+        walk_and_stat(folder)
 
 
 def hash_all(paths: list[str]) -> None:
@@ -82,6 +100,7 @@ def measure_floors(python: str, gas: Tool, root: Path, size: int,
     paths = [str(p) for p in tree_files(root)]
     env = gas.env
     starts = max(STARTS, runs)
+    cores = os.cpu_count() or 1
     return {
         "python -c pass (interpreter start)": child(python, "pass", env, starts),
         "python -c 'import gasvc.cli'": child(python, "import gasvc.cli", env, starts),
@@ -91,6 +110,8 @@ def measure_floors(python: str, gas: Tool, root: Path, size: int,
         f"os.stat of {len(paths):,} files (in-process)": in_process(lambda: stat_all(paths), runs),
         f"scandir walk + stat of {len(paths):,} files (in-process)":
             in_process(lambda: walk_and_stat(root), runs),
+        f"scandir walk + stat of {len(paths):,} files, {cores} forked processes":
+            in_process(lambda: walk_and_stat_forked(root, cores), runs),
         f"read + SHA-1 of {len(paths):,} files (in-process)":
             in_process(lambda: hash_all(paths), runs),
         f"write {len(paths):,} files of {size:,} B + sync (in-process)":

@@ -419,9 +419,9 @@ def exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def source_version() -> str:
-    """The gasvc commit measured, and whether gasvc/ had uncommitted changes."""
+    """The last commit that changed gasvc/, and whether gasvc/ has uncommitted changes."""
     repo = HERE.parent
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo,
+    head = subprocess.run(["git", "log", "-1", "--format=%h", "--", "gasvc"], cwd=repo,
                           capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "gasvc"], cwd=repo,
                            capture_output=True, text=True).stdout.strip()
