@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -38,7 +37,7 @@ class GasGroup(click.Group):
             return super().invoke(ctx)
         except GasError as error:
             if ctx.meta.get("debug"):
-                traceback.print_exc()
+                _print_traceback()
             click.echo(f"error: {error.message}", err=True)
             if error.hint:
                 click.echo(f"hint: {error.hint}", err=True)
@@ -50,11 +49,17 @@ class GasGroup(click.Group):
             sys.exit(130)
         except Exception as error:  # the boundary: anything else is our bug
             if ctx.meta.get("debug"):
-                traceback.print_exc()
+                _print_traceback()
             click.echo(f"error: {type(error).__name__}: {error}", err=True)
             click.echo("hint: this is a bug in gasvc; re-run with --debug and report it",
                        err=True)
             sys.exit(EXIT_BUG)
+
+
+def _print_traceback() -> None:
+    import traceback  # only for --debug: its import costs every command ~5 ms
+
+    traceback.print_exc()
 
 
 @click.group(cls=GasGroup)

@@ -12,11 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gasvc.errors import ConfigError, InvalidParams
 from gasvc.workspace.layout import Layout, find_workspace
-from gasvc.workspace.stage import PathSpec, parse_pathspec
 from gasvc.workspace.state import State
+
+if TYPE_CHECKING:
+    from gasvc.workspace.stage import PathSpec
 
 
 @dataclass
@@ -37,6 +40,8 @@ def workspace() -> Iterator[Opened]:
 
 def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
     """Path arguments (relative to the cwd) as workspace path specs."""
+    from gasvc.workspace import stage
+
     specs = []
     for raw in paths:
         absolute = (Path.cwd() / raw).absolute()
@@ -45,7 +50,7 @@ def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
             relative = resolved.relative_to(layout.root.resolve())
         except ValueError:
             raise InvalidParams(f"{raw!r} is outside the workspace {layout.root}") from None
-        specs.append(parse_pathspec(relative.as_posix()))
+        specs.append(stage.parse_pathspec(relative.as_posix()))
     return specs
 
 

@@ -9,8 +9,6 @@ import click
 
 from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
-from gasvc.workspace import history, stage
-from gasvc.workspace.commit import NothingToCommit, commit
 from gasvc.workspace.status import status
 
 
@@ -65,6 +63,8 @@ def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
       gas add -A
     """
     with workspace() as ws:
+        from gasvc.workspace import stage
+
         specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
@@ -83,6 +83,8 @@ def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
       gas rm train/images/0001.jpg
     """
     with workspace() as ws:
+        from gasvc.workspace import stage
+
         result = stage.remove(ws.layout, ws.state, pathspecs(ws.layout, paths), cached, force)
     click.echo(f"removed {result.removed} file{'s' if result.removed != 1 else ''}")
 
@@ -98,6 +100,8 @@ def commit_cmd(message: str, all_tracked: bool) -> None:
     Example:
       gas commit -m "Relabel dogs"
     """
+    from gasvc.workspace.commit import NothingToCommit, commit
+
     with workspace() as ws:
         try:
             result = commit(ws.layout, ws.state, message, author_name(), commit_time(),
@@ -127,6 +131,8 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json:
             from gasvc.cli.revision import resolve_revision_arg  # loads the HTTP client
 
             revision = resolve_revision_arg(ws.state, revision)
+        from gasvc.workspace import history
+
         commits = history.log(ws.state, revision, max_count)
     if as_json:
         click.echo(render.as_json([render.commit_json(c, d) for c, d in commits]))

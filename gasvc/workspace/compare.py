@@ -16,7 +16,14 @@ from gasvc.errors import GasError
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine, parse
 from gasvc.workspace.layout import Layout
-from gasvc.workspace.scan import FileStat, hash_path, segment_names, stat_key, walk_segment
+from gasvc.workspace.scan import (
+    FileStat,
+    Listing,
+    hash_path,
+    segment_names,
+    stat_key,
+    walk_segment,
+)
 from gasvc.workspace.state import Entry, State
 
 #: The recorded stat of a `metadata.jsonl` that does not exist.
@@ -56,16 +63,18 @@ def all_segments(layout: Layout, state: State) -> list[str]:
 
 
 def compare_files(layout: Layout, state: State, segment: str,
-                  refresh: list[tuple[str, str, int, int]], report_clean: bool = True
+                  refresh: list[tuple[str, str, int, int]], report_clean: bool = True,
+                  prefix: str = "", listings: dict[str, Listing] | None = None
                   ) -> Iterator[ItemState]:
-    """Merge-join the segment's files with its index rows, in path order; appends stat
-    refreshes to `refresh`.
+    """Merge-join the segment's files (those under the folder `prefix`, if given) with their
+    index rows, in path order; appends stat refreshes to `refresh`, and each folder's
+    listing to `listings`.
 
     This is the hot loop of `gas status`: an unchanged file costs one stat and one comparison.
     Files whose stat changed but not their size are hashed in parallel, a window at a time.
     """
     window: list[ItemState] = []
-    for item in _join(layout, state, segment, report_clean):
+    for item in _join(layout, state, segment, report_clean, prefix, listings):
         window.append(item)
         if len(window) >= HASH_WINDOW:
             yield from _settle(layout, window, refresh, report_clean)
@@ -95,12 +104,12 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _join(layout: Layout, state: State, segment: str, report_clean: bool
-          ) -> Iterator[ItemState]:
+def _join(layout: Layout, state: State, segment: str, report_clean: bool, prefix: str,
+          listings: dict[str, Listing] | None) -> Iterator[ItemState]:
     """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
     Unchanged files are skipped unless `report_clean`."""
-    files = walk_segment(layout.root, segment)
-    entries = state.entries(segment)
+    files = walk_segment(layout.root, segment, prefix, listings)
+    entries = state.entries(segment, prefix)
     file, entry = next(files, None), next(entries, None)
     while file is not None or entry is not None:
         if entry is None or (file is not None and file.path < entry.path):

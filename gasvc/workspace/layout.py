@@ -14,7 +14,6 @@ mydataset/
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +75,8 @@ def find_workspace(start: Path) -> Layout:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file by temp → fsync → rename, so readers never see half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # not at the top: `gas status` never writes files
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

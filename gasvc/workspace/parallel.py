@@ -8,15 +8,15 @@ state database (read-only work; the parent writes the results).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.state import State
 
 T = TypeVar("T")
+U = TypeVar("U")
 #: Below this many index rows the fork is not worth it.
 MIN_ROWS = 20_000
 
@@ -26,31 +26,38 @@ _task: tuple[Callable[..., object], Layout] | None = None
 def map_segments(work: Callable[[Layout, State, str], T], layout: Layout, state: State,
                  segments: list[str]) -> list[T]:
     """`work(layout, state, segment)` for each segment, in worker processes when it pays."""
-    workers = min(len(segments), os.cpu_count() or 1)
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if workers < 2 or not can_fork or state.count_entries() < MIN_ROWS:
-        return [work(layout, state, segment) for segment in segments]
+    sizes = state.segment_sizes()
+    return map_units(work, layout, state, segments, [sizes.get(s, 0) for s in segments])
+
+
+def map_units(work: Callable[[Layout, State, U], T], layout: Layout, state: State,
+              units: list[U], weights: list[int]) -> list[T]:
+    """`work(layout, state, unit)` for each unit, in order; in worker processes when two or
+    more units have work and their weights (index rows to compare) add up to enough."""
+    busy = sum(1 for weight in weights if weight > 0)
+    workers = min(busy, os.cpu_count() or 1)
+    if workers < 2 or not hasattr(os, "fork") or sum(weights) < MIN_ROWS:
+        return [work(layout, state, unit) for unit in units]
+    import multiprocessing  # only when forking (its import costs ~10 ms of every status)
+
     global _task
     _task = (work, layout)
+    # heaviest first, so the last to finish is a light one
+    order = sorted(range(len(units)), key=lambda i: -weights[i])
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            done: list[T] = pool.map(_run, _balanced(state, segments), chunksize=1)  # type: ignore[arg-type]
-            return done
+            done = pool.map(_run, [units[i] for i in order], chunksize=1)
     finally:
         _task = None
+    by_unit = dict(zip(order, done, strict=True))
+    return [cast(T, by_unit[index]) for index in range(len(units))]
 
 
-def _balanced(state: State, segments: list[str]) -> list[str]:
-    """Largest segments first, so the last one to finish is a small one."""
-    sizes = state.segment_sizes()
-    return sorted(segments, key=lambda s: -sizes.get(s, 0))
-
-
-def _run(segment: str) -> object:
+def _run(unit: object) -> object:
     assert _task is not None
     work, layout = _task
     state = State(layout.state_db)
     try:
-        return work(layout, state, segment)
+        return work(layout, state, unit)
     finally:
         state.close()

@@ -10,6 +10,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 from typing import NamedTuple
 
 from gasvc.model.metadata import METADATA
@@ -46,30 +47,66 @@ def top_level_strays(root: Path) -> list[str]:
                       if not e.is_dir(follow_symlinks=False) and e.name != CATALOG)
 
 
-def walk_segment(root: Path, segment: str) -> Iterator[FileStat]:
-    """Every file of a segment folder, in index order; `metadata.jsonl` at its top excluded."""
-    yield from _walk(root / segment, "", top=True)
+Listing = list[tuple[str, int, int, int]]
 
 
-def _walk(folder: Path, prefix: str, top: bool) -> Iterator[FileStat]:
+def py_list_dir(path: str) -> Listing:
+    """A folder's entries in index order: (name, size, mtime_ns, inode) per regular file (a
+    symlink to one counts, with the target's stat), (name + "/", 0, 0, 0) per sub-folder
+    (not followed through symlinks); anything else is left out; a missing folder is empty.
+
+    `gasvc._listing.list_dir` does the same in native code, without the GIL."""
+    rows: Listing = []
     try:
-        with os.scandir(folder) as listing:
-            entries = [(e.name + "/" if e.is_dir(follow_symlinks=False) else e.name, e)
-                       for e in listing]
+        listing = os.scandir(path)
     except (FileNotFoundError, NotADirectoryError):
-        return
-    for key, entry in sorted(entries, key=lambda pair: pair[0]):
+        return rows
+    with listing:
+        for entry in listing:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    rows.append((entry.name + "/", 0, 0, 0))
+                    continue
+                st = entry.stat()
+            except FileNotFoundError:
+                continue
+            if S_ISREG(st.st_mode):
+                rows.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    rows.sort()
+    return rows
+
+
+try:
+    from gasvc._listing import list_dir
+except ImportError:  # not built (no C compiler at install): the same, slower
+    list_dir = py_list_dir
+
+
+def list_folder(folder: str, top: bool) -> Listing:
+    """`list_dir` of a segment folder; at a segment's top, its `metadata.jsonl` is no file."""
+    rows = list_dir(folder)
+    if top:
+        rows = [row for row in rows if row[0] != METADATA]
+    return rows
+
+
+def walk_segment(root: Path, segment: str, prefix: str = "",
+                 listings: dict[str, Listing] | None = None) -> Iterator[FileStat]:
+    """Every file of a segment folder (or of its sub-folder `prefix`, "dir/"), in index order;
+    `metadata.jsonl` at its top excluded. Each folder's listing goes into `listings`."""
+    yield from _walk(os.path.join(root, segment, prefix), prefix, listings)
+
+
+def _walk(folder: str, prefix: str, listings: dict[str, Listing] | None
+          ) -> Iterator[FileStat]:
+    rows = list_folder(folder, top=not prefix)
+    if listings is not None:
+        listings[prefix] = rows
+    for key, size, mtime_ns, ino in rows:
         if key.endswith("/"):
-            yield from _walk(Path(entry.path), prefix + key, top=False)
-            continue
-        if top and entry.name == METADATA:
-            continue
-        try:
-            st = entry.stat()
-        except FileNotFoundError:
-            continue
-        if entry.is_file():
-            yield FileStat(prefix + entry.name, st.st_size, st.st_mtime_ns, st.st_ino)
+            yield from _walk(os.path.join(folder, key), prefix + key, listings)
+        else:
+            yield FileStat(prefix + key, size, mtime_ns, ino)
 
 
 def hash_file(path: Path) -> tuple[str, int]:

@@ -6,6 +6,10 @@
 - `segments`: per segment, whether it is in HEAD and staged, and the stat of its `metadata.jsonl`
   when its labels last matched the index.
 - `objects`: content-addressed JSON (labels, catalogs, tree nodes, version states).
+- `folders`: per working folder verified clean, its listing (names and stats, marshalled) at
+  that time; while a folder lists the same, its files need no comparison (see snapshots.py).
+  Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
+  rows come, go, or start or stop being staged.
 - `commits` (local and fetched), `refs` (`heads/…`, `remotes/…`, `tags/…`), `meta` (config, HEAD).
 """
 
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,8 @@ CREATE TABLE IF NOT EXISTS entries (
     sum TEXT, size INTEGER, label TEXT,
     mtime_ns INTEGER NOT NULL DEFAULT 0, ino INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (segment, path)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_staged ON entries (segment, path)
+    WHERE head_sum IS NOT sum OR head_size IS NOT size OR head_label IS NOT label;
 CREATE TABLE IF NOT EXISTS segments (
     name TEXT PRIMARY KEY, in_head INTEGER NOT NULL, staged INTEGER NOT NULL,
     meta_mtime_ns INTEGER NOT NULL DEFAULT 0, meta_size INTEGER NOT NULL DEFAULT -1,
@@ -39,6 +45,21 @@ CREATE TABLE IF NOT EXISTS commits (
     author TEXT NOT NULL, date INTEGER NOT NULL, state TEXT, server_id TEXT);
 CREATE INDEX IF NOT EXISTS commits_server ON commits (server_id);
 CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, commit_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (
+    segment TEXT NOT NULL, prefix TEXT NOT NULL, listing BLOB NOT NULL, subfolders BLOB NOT NULL,
+    PRIMARY KEY (segment, prefix)) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS folders_on_insert AFTER INSERT ON entries
+    BEGIN DELETE FROM folders WHERE segment = NEW.segment; END;
+CREATE TRIGGER IF NOT EXISTS folders_on_delete AFTER DELETE ON entries
+    BEGIN DELETE FROM folders WHERE segment = OLD.segment; END;
+CREATE TRIGGER IF NOT EXISTS folders_on_move AFTER UPDATE OF segment, path ON entries
+    BEGIN DELETE FROM folders WHERE segment IN (OLD.segment, NEW.segment); END;
+CREATE TRIGGER IF NOT EXISTS folders_on_track AFTER UPDATE OF sum ON entries
+    WHEN (OLD.sum IS NULL) <> (NEW.sum IS NULL)
+    BEGIN DELETE FROM folders WHERE segment = OLD.segment; END;
+CREATE TRIGGER IF NOT EXISTS folders_on_update AFTER UPDATE OF sum, size, mtime_ns, ino
+    ON entries BEGIN DELETE FROM folders WHERE segment = OLD.segment
+        AND prefix = rtrim(OLD.path, replace(OLD.path, '/', '')); END;
 """
 
 
@@ -72,6 +93,16 @@ class CommitRecord:
     def shown_id(self) -> str:
         """The id users see: the server's once pushed."""
         return self.server_id or self.id
+
+
+def _rows_of(segment: str | None, prefix: str) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its values) of index rows of a segment under a folder prefix."""
+    if segment is None:
+        return "", ()
+    if not prefix:
+        return " WHERE segment = ?", (segment,)
+    # "dir/" <= path < "dir0": "0" is the character after "/"
+    return " WHERE segment = ? AND path >= ? AND path < ?", (segment, prefix, prefix[:-1] + "0")
 
 
 class State:
@@ -123,11 +154,11 @@ class State:
         return json.loads(row[0])
 
     # entries -----------------------------------------------------------------------------
-    def entries(self, segment: str | None = None) -> Iterator[Entry]:
-        """Index rows in (segment, path) order, streamed."""
-        sql = "SELECT * FROM entries" + (" WHERE segment = ?" if segment is not None else "")
-        cursor = self.db.execute(sql + " ORDER BY segment, path",
-                                 (segment,) if segment is not None else ())
+    def entries(self, segment: str | None = None, prefix: str = "") -> Iterator[Entry]:
+        """Index rows in (segment, path) order, streamed; of one segment, and of its paths
+        under the folder `prefix` ("dir/"), if given."""
+        where, args = _rows_of(segment, prefix)
+        cursor = self.db.execute(f"SELECT * FROM entries{where} ORDER BY segment, path", args)
         yield from map(Entry._make, cursor)
 
     def entry(self, segment: str, path: str) -> Entry | None:
@@ -153,8 +184,10 @@ class State:
         self.db.execute("UPDATE entries SET mtime_ns = ?, ino = ? WHERE segment = ? AND path = ?",
                         (mtime_ns, ino, segment, path))
 
-    def count_entries(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+    def count_entries(self, segment: str | None = None, prefix: str = "") -> int:
+        """Index rows: all, a segment's, or those under its folder `prefix` ("dir/")."""
+        where, args = _rows_of(segment, prefix)
+        return int(self.db.execute(f"SELECT COUNT(*) FROM entries{where}", args).fetchone()[0])
 
     def segment_sizes(self) -> dict[str, int]:
         rows = self.db.execute("SELECT segment, COUNT(*) FROM entries GROUP BY segment")
@@ -244,6 +277,22 @@ class State:
     def set_metadata_stat(self, name: str, stat: tuple[int, int, int]) -> None:
         self.db.execute("UPDATE segments SET meta_mtime_ns = ?, meta_size = ?, meta_ino = ?"
                         " WHERE name = ?", (*stat, name))
+
+    # folders ---------------------------------------------------------------------------
+    def folder_listings(self) -> dict[tuple[str, str], tuple[bytes, bytes]]:
+        """(segment, prefix) → (listing, sub-folder names), both marshalled, of each folder
+        last verified clean."""
+        rows = self.db.execute("SELECT segment, prefix, listing, subfolders FROM folders")
+        return {(segment, prefix): (listing, subfolders)
+                for segment, prefix, listing, subfolders in rows}
+
+    def data_version(self) -> int:
+        """Changes when another connection commits to the database (SQLite's data_version)."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def save_folder_listings(self, rows: Iterable[tuple[str, str, bytes, bytes]]) -> None:
+        """Record folders verified clean: run after the index writes of the same check."""
+        self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?)", rows)
 
     # commits and refs --------------------------------------------------------------------
     def add_commit(self, commit: CommitRecord) -> None:

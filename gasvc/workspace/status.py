@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine
-from gasvc.workspace import parallel
+from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     all_segments,
     compare_files,
@@ -18,7 +18,7 @@ from gasvc.workspace.compare import (
     trusted_mtime,
 )
 from gasvc.workspace.layout import CATALOG, Layout
-from gasvc.workspace.scan import segment_names, top_level_strays
+from gasvc.workspace.scan import Listing, segment_names, top_level_strays
 from gasvc.workspace.state import Entry, State
 
 
@@ -76,49 +76,64 @@ class SegmentChanges:
     untracked: list[str] = field(default_factory=list)
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
+    clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
 
     def add(self, other: SegmentChanges) -> None:
         self.unstaged += other.unstaged
         self.untracked += other.untracked
         self.refresh += other.refresh
         self.settled += other.settled
+        self.clean_folders += other.clean_folders
 
 
 def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
     """(unstaged changes, untracked paths); refreshes the index's stat cache as it goes."""
+    version = state.data_version()
     found = SegmentChanges()
     on_disk = set(segment_names(layout.root))
     staged_segments = {name: staged for name, (_, staged) in state.segments().items()}
-    for segment in all_segments(layout, state):
+    segments = all_segments(layout, state)
+    for segment in segments:
         if segment not in on_disk and staged_segments.get(segment, False):
             found.unstaged.append(Change(segment + "/", "D"))
         elif segment in on_disk and not staged_segments.get(segment, False):
             found.untracked.append(segment + "/")
-    for part in parallel.map_segments(_segment_changes, layout, state,
-                                      all_segments(layout, state)):
+    changed = folders.changed_folders(layout, state, segments)
+    units = [(segment, changed[segment]) for segment in segments]
+    weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
+               for segment, prefixes in units]
+    for part in parallel.map_units(_segment_changes, layout, state, units, weights):
         found.add(part)
     catalog = _catalog_change(layout, state)
     if catalog == "??":
         found.untracked.append(CATALOG)
     elif catalog:
         found.unstaged.append(Change(CATALOG, catalog))
-    _save_refresh(state, found.refresh, found.settled)
+    _save_checks(state, found, version)
     return sorted(found.unstaged, key=lambda c: c.path), sorted(found.untracked)
 
 
-def _segment_changes(layout: Layout, state: State, segment: str) -> SegmentChanges:
+def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
+                     ) -> SegmentChanges:
+    """Labels of the segment, and files of its `changed` folders (see folders.py)."""
+    segment, changed = unit
     found = SegmentChanges()
     labels = read_labels(layout, state, segment)
     label_changes = _label_changes(state, segment, labels.labels)
-    for item in compare_files(layout, state, segment, found.refresh, bool(label_changes)):
-        if item.kind == "untracked":
-            found.untracked.append(item.key)
-        elif item.kind == "deleted":
-            found.unstaged.append(Change(item.key, "D"))
-        elif item.kind == "modified":
-            found.unstaged.append(Change(item.key, "M"))
-        elif item.key in label_changes:
-            found.unstaged.append(Change(item.key, "L"))
+    for prefix in changed:
+        listings: dict[str, Listing] = {}
+        refreshed = len(found.refresh)
+        items = list(compare_files(layout, state, segment, found.refresh, False, prefix,
+                                   listings))
+        for item in items:
+            if item.kind == "untracked":
+                found.untracked.append(item.key)
+            elif item.kind in ("deleted", "modified"):
+                found.unstaged.append(Change(item.key, item.kind[0].upper()))
+                label_changes.discard(item.key)
+        found.clean_folders += [(segment, *row) for row in folders.clean_listings(
+            listings, items, found.refresh[refreshed:])]
+    found.unstaged += [Change(key, "L") for key in label_changes]
     if labels.labels is not None and not label_changes:
         mtime, size, ino = labels.stat
         found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
@@ -153,14 +168,17 @@ def _label_changes(state: State, segment: str, labels: dict[str, LabelLine] | No
     return changed
 
 
-def _save_refresh(state: State, refresh: list[tuple[str, str, int, int]],
-                  settled: list[tuple[str, tuple[int, int, int]]]) -> None:
-    if not refresh and not settled:
+def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
+    """Record what the check verified: file stats, label files, clean folders (the latter only
+    if no other command wrote the index meanwhile: they speak of the index as read)."""
+    if not (found.refresh or found.settled or found.clean_folders):
         return
     with state.transaction():
-        state.refresh_stats(refresh)
-        for segment, stat in settled:
+        state.refresh_stats(found.refresh)
+        for segment, stat in found.settled:
             state.set_metadata_stat(segment, stat)
+        if state.data_version() == version:
+            state.save_folder_listings(found.clean_folders)
 
 
 def entry_value(entry: Entry) -> tuple[str | None, int | None, str | None]:

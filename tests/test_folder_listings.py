@@ -1,0 +1,199 @@
+"""Recorded folder listings (workspace/folders.py): `gas status` skips comparing folders that
+list the same as when last verified clean, and never reports a stale answer because of it.
+
+Each scenario records the listings of a clean tree, changes the tree or the index, and checks
+that status (fast path) says what a status without any recorded listing says, which is also
+spelled out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from gasvc.workspace import folders, scan, stage
+from gasvc.workspace.commit import commit
+from gasvc.workspace.layout import Layout
+from gasvc.workspace.state import State
+from gasvc.workspace.status import status
+from gasvc.workspace.workspace import init
+from tests.test_workspace_local import CAT, DOG, labels, porcelain, write
+
+OLD_NS = 1_600_000_000_000_000_000  # an mtime well outside the racy window
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> tuple[Layout, State]:
+    layout = init(tmp_path / "ws")
+    state = State(layout.state_db)
+    write(layout.root, {"train/a.jpg": "A", "train/b.jpg": "B", "train/deep/x/c.jpg": "C",
+                        "train/deep/x/d.jpg": "D", "train/deep/y/e.jpg": "E",
+                        "val/f.jpg": "F", "train/metadata.jsonl": labels(("a.jpg", CAT))})
+    stage.add(layout, state, [stage.EVERYTHING])
+    commit(layout, state, "first", "tester", 1_700_000_000)
+    age(layout.root)
+    assert status(layout, state).clean  # re-verifies the aged stats, records the folders
+    yield layout, state
+    state.close()
+
+
+def age(root: Path) -> None:
+    for path in root.rglob("*.jpg"):
+        os.utime(path, ns=(OLD_NS, OLD_NS))
+
+
+def fast_and_full(layout: Layout, state: State) -> tuple[set[str], set[str]]:
+    """Status through the recorded folders (twice: the first may record more), and without."""
+    first = porcelain(status(layout, state))
+    fast = porcelain(status(layout, state))
+    assert fast == first
+    state.db.execute("DELETE FROM folders")
+    return fast, porcelain(status(layout, state))
+
+
+def recorded(layout: Layout, state: State) -> dict[str, list[str]]:
+    """The folders a status would still compare in detail."""
+    return folders.changed_folders(layout, state, ["train", "val"])
+
+
+def test_a_clean_tree_is_recorded_and_then_skipped(ws: tuple[Layout, State],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    layout, state = ws
+    assert recorded(layout, state) == {"train": [], "val": []}
+    rows = state.db.execute("SELECT segment, prefix FROM folders ORDER BY 1, 2").fetchall()
+    assert rows == [("train", ""), ("train", "deep/"), ("train", "deep/x/"),
+                    ("train", "deep/y/"), ("val", "")]
+
+    def no_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a recorded clean folder was compared file by file")
+
+    monkeypatch.setattr(scan, "walk_segment", no_walk)
+    monkeypatch.setattr("gasvc.workspace.compare.walk_segment", no_walk)
+    assert status(layout, state).clean
+
+
+def test_only_the_changed_folder_is_compared(ws: tuple[Layout, State]) -> None:
+    layout, state = ws
+    write(layout.root, {"train/deep/x/c.jpg": "C2"})
+    assert recorded(layout, state) == {"train": ["deep/x/"], "val": []}
+    assert fast_and_full(layout, state) == ({" M train/deep/x/c.jpg"},) * 2
+
+
+Change = Callable[[Layout, State], None]
+
+
+def rewrite_same_size(layout: Layout, state: State) -> None:
+    write(layout.root, {"train/deep/y/e.jpg": "Z"})
+
+
+def delete_folder(layout: Layout, state: State) -> None:
+    shutil.rmtree(layout.root / "train/deep/x")
+
+
+def new_deep_file(layout: Layout, state: State) -> None:
+    write(layout.root, {"train/deep/new/z/n.jpg": "N"})
+
+
+def unstage_tracking(layout: Layout, state: State) -> None:
+    stage.remove(layout, state, [stage.parse_pathspec("train/deep/y/e.jpg")], cached=True)
+
+
+def replace_file_by_folder(layout: Layout, state: State) -> None:
+    (layout.root / "train/b.jpg").unlink()
+    write(layout.root, {"train/b.jpg/inner.jpg": "I"})
+
+
+def relabel(layout: Layout, state: State) -> None:
+    write(layout.root, {"train/metadata.jsonl": labels(("a.jpg", DOG))})
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (rewrite_same_size, {" M train/deep/y/e.jpg"}),
+    (delete_folder, {" D train/deep/x/c.jpg", " D train/deep/x/d.jpg"}),
+    (new_deep_file, {"?? train/deep/new/z/n.jpg"}),
+    (unstage_tracking, {"D  train/deep/y/e.jpg", "?? train/deep/y/e.jpg"}),
+    (replace_file_by_folder, {" D train/b.jpg", "?? train/b.jpg/inner.jpg"}),
+    (relabel, {" L train/a.jpg"}),
+])
+def test_changes_are_seen_through_recorded_folders(ws: tuple[Layout, State], change: Change,
+                                                   expected: set[str]) -> None:
+    layout, state = ws
+    change(layout, state)
+    assert fast_and_full(layout, state) == (expected, expected)
+
+
+def test_a_deletion_unstaged_under_a_vanished_folder_shows(ws: tuple[Layout, State]) -> None:
+    """The index row comes back under a folder no listing shows: its parent must be rechecked."""
+    layout, state = ws
+    stage.remove(layout, state, [stage.parse_pathspec("train/deep/y/e.jpg")], cached=False)
+    (layout.root / "train/deep/y").rmdir()
+    assert fast_and_full(layout, state) == ({"D  train/deep/y/e.jpg"},) * 2
+    status(layout, state)  # records the folders with the deletion staged
+    stage.unstage(state, [stage.parse_pathspec("train/deep/y/e.jpg")])
+    assert fast_and_full(layout, state) == ({" D train/deep/y/e.jpg"},) * 2
+
+
+def test_a_touched_file_is_rehashed_once_and_its_folder_recorded_again(
+        ws: tuple[Layout, State]) -> None:
+    layout, state = ws
+    os.utime(layout.root / "train/deep/x/c.jpg", ns=(OLD_NS + 1, OLD_NS + 1))
+    assert recorded(layout, state)["train"] == ["deep/x/"]
+    assert status(layout, state).clean
+    assert recorded(layout, state) == {"train": [], "val": []}
+
+
+def test_a_racy_file_keeps_its_folder_unrecorded(ws: tuple[Layout, State]) -> None:
+    layout, state = ws
+    write(layout.root, {"train/deep/x/c.jpg": "Q"})  # same size, mtime now: racy
+    assert fast_and_full(layout, state) == ({" M train/deep/x/c.jpg"},) * 2
+    stage.add(layout, state, [stage.EVERYTHING])
+    status(layout, state)
+    assert "deep/x/" in recorded(layout, state)["train"]
+
+
+def make_odd_tree(root: Path) -> None:
+    write(root, {"b.jpg": "1", "a-b.jpg": "2", "a0.jpg": "3", "a/in.jpg": "4", "é.jpg": "5",
+                 "z/deeper/f.jpg": "6", "😀.jpg": "7"})
+    (root / "empty").mkdir()
+    os.symlink(root / "b.jpg", root / "link-to-file")
+    os.symlink(root / "a", root / "link-to-folder")
+    os.symlink(root / "missing", root / "broken-link")
+    os.mkfifo(root / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(root / "sock"))
+    sock.close()
+    if sys.platform == "linux":
+        (root / os.fsdecode(b"raw-\xff.jpg")).write_bytes(b"8")
+
+
+def native_listing() -> ModuleType:
+    try:
+        from gasvc import _listing
+    except ImportError:
+        if shutil.which("cc"):
+            pytest.fail("gasvc._listing is not built though a C compiler is here: reinstall"
+                        " with `pip install -e .`")
+        pytest.skip("no C compiler: gasvc._listing not built, the Python listing is used")
+    return _listing
+
+
+def test_native_listing_is_the_python_listing(tmp_path: Path) -> None:
+    native = native_listing()
+    make_odd_tree(tmp_path)
+    for folder in (tmp_path, tmp_path / "a", tmp_path / "empty", tmp_path / "nowhere",
+                   tmp_path / "b.jpg"):
+        assert native.list_dir(str(folder)) == scan.py_list_dir(str(folder))
+    rows = native.list_dir(str(tmp_path))
+    keys = [row[0] for row in rows]
+    assert keys == sorted(keys) and {"a/", "empty/", "z/", "link-to-file"} <= set(keys)
+    assert not {"link-to-folder", "link-to-folder/", "broken-link", "fifo", "sock"} & set(keys)
+    st = (tmp_path / "b.jpg").stat()
+    assert (("b.jpg", st.st_size, st.st_mtime_ns, st.st_ino) in rows
+            and ("link-to-file", st.st_size, st.st_mtime_ns, st.st_ino) in rows)
