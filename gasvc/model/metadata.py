@@ -37,7 +37,7 @@ def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        item = _line(raw, f"{where}:{number}")
+        item = parse_line(raw, f"{where}:{number}")
         if item.path in labels:
             raise MetadataError(
                 f"{where}:{number}: {item.path!r} already has a label on line "
@@ -46,7 +46,8 @@ def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
     return labels
 
 
-def _line(raw: str, where: str) -> LabelLine:
+def parse_line(raw: str, where: str) -> LabelLine:
+    """One line's path and label (its number left 0); `where` names it in errors."""
     hint = 'each line is {"file_name": "path/in/segment.jpg", "label": {...}}'
     try:
         item = json.loads(raw)

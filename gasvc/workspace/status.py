@@ -7,16 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
-from gasvc.model.metadata import LabelLine
 from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     all_segments,
     compare_files,
-    label_id,
     read_catalog,
-    read_labels,
     trusted_mtime,
 )
+from gasvc.workspace.labelids import read_label_ids
 from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.scan import Listing, segment_names, top_level_strays
 from gasvc.workspace.state import Entry, State
@@ -77,6 +75,7 @@ class SegmentChanges:
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
     clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
+    label_memos: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     def add(self, other: SegmentChanges) -> None:
         self.unstaged += other.unstaged
@@ -84,6 +83,7 @@ class SegmentChanges:
         self.refresh += other.refresh
         self.settled += other.settled
         self.clean_folders += other.clean_folders
+        self.label_memos += other.label_memos
 
 
 def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
@@ -118,8 +118,10 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
     """Labels of the segment, and files of its `changed` folders (see folders.py)."""
     segment, changed = unit
     found = SegmentChanges()
-    labels = read_labels(layout, state, segment)
-    label_changes = _label_changes(state, segment, labels.labels)
+    labels = read_label_ids(layout, state, segment)
+    if labels.memo is not None:
+        found.label_memos.append((segment, *labels.memo))
+    label_changes = _label_changes(state, segment, labels.ids)
     for prefix in changed:
         listings: dict[str, Listing] = {}
         refreshed = len(found.refresh)
@@ -134,7 +136,7 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
         found.clean_folders += [(segment, *row) for row in folders.clean_listings(
             listings, items, found.refresh[refreshed:])]
     found.unstaged += [Change(key, "L") for key in label_changes]
-    if labels.labels is not None and not label_changes:
+    if labels.ids is not None and not label_changes:
         mtime, size, ino = labels.stat
         found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
                                         ino)))
@@ -152,31 +154,27 @@ def _catalog_change(layout: Layout, state: State) -> str:
     return "D" if catalog is None else "M"
 
 
-def _label_changes(state: State, segment: str, labels: dict[str, LabelLine] | None
+def _label_changes(state: State, segment: str, ids: dict[str, str | None] | None
                    ) -> set[str]:
-    """Keys of tracked items whose working label differs from the staged one."""
-    if labels is None:
+    """Keys of tracked items whose working label (by id) differs from the staged one."""
+    if ids is None:
         return set()
-    changed = set()
-    for entry in state.entries(segment):
-        if entry.sum is None:
-            continue
-        line = labels.get(entry.path)
-        worktree = label_id(line.label) if line is not None else None
-        if worktree != entry.label:
-            changed.add(f"{segment}/{entry.path}")
-    return changed
+    return {f"{segment}/{path}" for path, staged in state.staged_labels(segment).items()
+            if ids.get(path) != staged}
 
 
 def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
-    """Record what the check verified: file stats, label files, clean folders (the latter only
-    if no other command wrote the index meanwhile: they speak of the index as read)."""
-    if not (found.refresh or found.settled or found.clean_folders):
+    """Record what the check verified: file stats, label files (and the lines read), clean
+    folders (only if no other command wrote the index meanwhile: they speak of the index as
+    read)."""
+    if not (found.refresh or found.settled or found.clean_folders or found.label_memos):
         return
     with state.transaction():
         state.refresh_stats(found.refresh)
         for segment, stat in found.settled:
             state.set_metadata_stat(segment, stat)
+        for memo in found.label_memos:
+            state.save_label_memo(*memo)
         if state.data_version() == version:
             state.save_folder_listings(found.clean_folders)
 
