@@ -155,11 +155,13 @@ def local_workspace(root: Path) -> Layout:
 class Counting:
     """An ApiClient that counts the diff calls made through it."""
 
-    def __init__(self, api: ApiClient) -> None:
-        self.api, self.calls = api, Counter[str]()
+    def __init__(self, api: ApiClient, extension: bool = True) -> None:
+        self.api, self.calls, self.extension = api, Counter[str](), extension
 
     def __getattr__(self, name: str) -> Any:
         self.calls[name] += 1
+        if name == "storage_extension" and not self.extension:
+            return lambda dataset_id: None  # as from servers without gasvc's extension
         return getattr(self.api, name)
 
 
@@ -222,9 +224,16 @@ def test_server_diff_equals_local_diff(tmp_path: Path, fetched: Layout, api: Api
     codes = {item.key: item.code for item in on_server.items}
     assert codes == {"train/images/1.jpg": "M", "train/images/2.jpg": "L",
                      "train/images/3.jpg": "D", "train/images/4.jpg": "A", "val/a.jpg": "A"}
-    # details of changed items only: both sides of M and L, one side of A and D
-    assert counting.calls["data_detail"] == 2 + 2 + 1 + 1 + 1
-    assert counting.calls["data_details"] == 0
+    # details of changed items only, looked up per segment and side (train at both commits,
+    # val at the second): both sides of M and L, one side of A and D
+    assert counting.calls["lookup_details"] == 3
+    assert counting.calls["data_detail"] == counting.calls["data_details"] == 0
+    # a server without gasvc's extension is asked item by item, with the same answer
+    standard = Counting(api, extension=False)
+    assert comparable(run_diff(fetched, DiffRequest((first, second)), standard, dataset)
+                      ) == comparable(here)
+    assert standard.calls["data_detail"] == 2 + 2 + 1 + 1 + 1
+    assert standard.calls["lookup_details"] == 0
     state = State(fetched.state_db)
     try:  # nothing of either version was stored locally
         assert state.db.execute("SELECT COUNT(*) FROM objects").fetchone()[0] == 0
@@ -304,3 +313,22 @@ def test_without_remote_says_what_to_do(tmp_path: Path, remote: tuple[str, str, 
         state.close()
     output = gas(layout.root, "diff", first, second, code=1)
     assert "remote" in output and "hint:" in output  # whether or not it could materialize
+
+
+def test_details_lookup_extension(api: ApiClient, remote: tuple[str, str, str]) -> None:
+    import hashlib
+
+    from gasvc.errors import InvalidParams
+
+    dataset, first, second = remote
+    found = api.lookup_details(dataset, "train", second,
+                               ["images/4.jpg", "images/none.jpg", "images/1.jpg"])
+    assert [d["remotePath"] for d in found] == ["images/4.jpg", "images/1.jpg"]
+    assert [d["checksum"] for d in found] == [hashlib.sha1(b"four").hexdigest(),
+                                              hashlib.sha1(b"ONE").hexdigest()]
+    assert found[0]["label"] == {"CLASSIFICATION": {"category": "bird"}}
+    assert api.lookup_details(dataset, "val", first, ["a.jpg"]) == []  # no val/ back then
+    with pytest.raises(InvalidParams, match="at most 1000"):
+        api.lookup_details(dataset, "train", second, ["images/1.jpg"] * 1001)
+    with pytest.raises(InvalidParams):
+        api.lookup_details(dataset, "train", second, ["../escape.jpg"])

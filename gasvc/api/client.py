@@ -235,6 +235,17 @@ class ApiClient:
         found = body["dataDetails"]
         return dict(found[0]) if found else None
 
+    def lookup_details(self, dataset_id: str, segment: str, commit: str, paths: list[str]
+                       ) -> list[dict[str, Any]]:
+        """gasvc's extension (`detailsLimit` in its storage extension): the details of many
+        remote paths at a commit in one request; absent ones are left out."""
+        try:
+            body = self.request("POST", "data/details", dataset_id, json={
+                "segmentName": segment, "commit": commit, "remotePaths": paths})
+        except ResourceNotExist:  # no such segment at that commit
+            return []
+        return list(body["dataDetails"])
+
     def catalog(self, dataset_id: str, commit: str) -> dict[str, Any]:
         """GetLabelCatalog at a commit: `{}` when the version has none."""
         body = self.request("GET", "labels/catalogs", dataset_id, params={"commit": commit})

@@ -8,7 +8,7 @@ Nothing else of either version is downloaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -49,6 +49,11 @@ class DiffServer(Protocol):
 
     def catalog(self, dataset_id: str, commit: str) -> dict[str, Any]: ...
 
+    def storage_extension(self, dataset_id: str) -> dict[str, Any] | None: ...
+
+    def lookup_details(self, dataset_id: str, segment: str, commit: str, paths: list[str]
+                       ) -> list[dict[str, Any]]: ...
+
 
 class ServerDiff:
     """One diff between server commits `old` and `new` of a dataset."""
@@ -68,8 +73,7 @@ class ServerDiff:
                 changed += [(name, d) for d in self._data_diffs(name)
                             if covers_change(specs, coded(name, d))]
         if details:
-            with ThreadPoolExecutor(WORKERS) as pool:
-                result.items = list(pool.map(lambda c: self._detailed(*c), changed))
+            result.items = self._with_details(changed)
         else:
             result.items = [coded(name, d) for name, d in changed]
         if covers_catalog(specs):
@@ -80,20 +84,36 @@ class ServerDiff:
         found = self.server.data_diffs(self.dataset_id, self.basehead, segment)
         return [d for d in found if d["action"] not in UNCHANGED]
 
-    def _detailed(self, segment: str, data: dict[str, Any]) -> ItemDiff:
-        item = coded(segment, data)
-        path = data["remotePath"]
-        old = None if item.code == "A" else self._detail(segment, path, self.old)
-        new = None if item.code == "D" else self._detail(segment, path, self.new)
-        item.old, item.new = file_version(old), file_version(new)
-        if item.label_changed:
-            item.label = field_changes(plain_label(old), plain_label(new))
-        return item
+    def _with_details(self, changed: list[tuple[str, dict[str, Any]]]) -> list[ItemDiff]:
+        """The changed items with their old and new details: looked up many at a time where
+        the server offers it, else one request per item and side."""
+        items = [coded(segment, data) for segment, data in changed]
+        wanted = [(item.segment, item.path, commit) for item in items
+                  for commit, skip in ((self.old, "A"), (self.new, "D"))
+                  if item.code != skip and commit != ROOT_COMMIT]
+        extension = self.server.storage_extension(self.dataset_id) or {}
+        limit = int(extension.get("extra", {}).get("detailsLimit", 0))
+        with ThreadPoolExecutor(WORKERS) as pool:
+            found: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+            if limit:
+                for part in pool.map(self._lookup, _groups(wanted, limit)):
+                    found.update(part)
+            else:
+                found.update(zip(wanted, pool.map(lambda key: self.server.data_detail(
+                    self.dataset_id, *key), wanted), strict=True))
+        for item in items:
+            old = found.get((item.segment, item.path, self.old))
+            new = found.get((item.segment, item.path, self.new))
+            item.old, item.new = file_version(old), file_version(new)
+            if item.label_changed:
+                item.label = field_changes(plain_label(old), plain_label(new))
+        return items
 
-    def _detail(self, segment: str, path: str, commit: str) -> dict[str, Any] | None:
-        if commit == ROOT_COMMIT:
-            return None
-        return self.server.data_detail(self.dataset_id, segment, path, commit)
+    def _lookup(self, group: tuple[str, str, list[str]]
+                ) -> dict[tuple[str, str, str], dict[str, Any]]:
+        segment, commit, paths = group
+        details = self.server.lookup_details(self.dataset_id, segment, commit, paths)
+        return {(segment, d["remotePath"], commit): d for d in details}
 
     def _catalog(self, details: bool) -> CatalogDiff | None:
         try:
@@ -112,6 +132,17 @@ class ServerDiff:
 
     def _catalog_at(self, commit: str) -> dict[str, Any]:
         return {} if commit == ROOT_COMMIT else self.server.catalog(self.dataset_id, commit)
+
+
+def _groups(wanted: list[tuple[str, str, str]], limit: int
+            ) -> Iterator[tuple[str, str, list[str]]]:
+    """(segment, commit, up to `limit` paths) covering the wanted (segment, path, commit)."""
+    by_place: dict[tuple[str, str], list[str]] = {}
+    for segment, path, commit in wanted:
+        by_place.setdefault((segment, commit), []).append(path)
+    for (segment, commit), paths in by_place.items():
+        for start in range(0, len(paths), limit):
+            yield segment, commit, paths[start:start + limit]
 
 
 def coded(segment: str, data: dict[str, Any]) -> ItemDiff:

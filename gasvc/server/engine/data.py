@@ -21,7 +21,8 @@ from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
 from gasvc.server.records import User
 
 MASK_TYPES = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
-MAX_OBJECTS = 1000
+#: Objects per callback, label, delete or details-lookup request.
+MAX_OBJECTS = signing.BATCH_LIMIT
 _FRAME_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}|[0-9a-fA-F-]{32,36}")
 
 
@@ -189,6 +190,27 @@ class Data:
             return [{"frameId": key, "frame": [
                 {"sensorName": e[0], **self._item(r.objects, base, expires, *e[1:6])}
                 for e in frame]} for key, frame in entries], total
+
+    def lookup_details(self, user: User, dataset_id: str, status: dict[str, Any],
+                       body: dict[str, Any], base: str) -> dict[str, Any]:
+        """gasvc's extension: the details of the listed `remotePaths` of a segment (of a
+        normal dataset) in one answer, in their order; absent ones are left out."""
+        segment, paths = body.get("segmentName"), body.get("remotePaths")
+        if not isinstance(segment, str) or not isinstance(paths, list):
+            raise ParamsMissing("segmentName and remotePaths (a list) are required")
+        if len(paths) > MAX_OBJECTS:
+            raise InvalidParams(f"at most {MAX_OBJECTS} remotePaths per request",
+                                "ask in smaller batches")
+        with reading(self.ctx, user, dataset_id, status) as r:
+            if r.version.dataset.type != 0:
+                raise InvalidParams("details by remotePaths are for normal datasets",
+                                    "list the frames with GET data/details")
+            ref = r.version.tree(segment)
+            expires = self.ctx.now() + self.url_ttl
+            found = [(path, tree.lookup(ref, check_remote_path(path), r.objects.get))
+                     for path in paths]
+            return {"dataDetails": [self._item(r.objects, base, expires, path, *value[:4])
+                                    for path, value in found if value is not None]}
 
     def _item(self, objects: Objects, base: str, expires: int, path: str, checksum: str,
               size: int, timestamp: Any, label_id: str | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from gasvc.errors import AccessDenied
 from gasvc.server.settings import STORAGE_PREFIX
 
 MULTIPLE_UPLOAD_LIMIT = 100
-#: Checksums per batch request, and objects per callback or label request.
+#: Checksums per batch request, and objects per callback, label or details-lookup request.
 BATCH_LIMIT = 1000
 #: The largest `limit` of a paged listing.
 PAGE_LIMIT = 1000
@@ -83,7 +83,7 @@ def policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
 def batch_extra(base: str) -> dict[str, Any]:
     """How clients find gasvc's batch extension (absent from other servers' answers)."""
     return {"batchHost": f"{base}{STORAGE_PREFIX}/batch", "batchLimit": BATCH_LIMIT,
-            "pageLimit": PAGE_LIMIT}
+            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT}
 
 
 def read_policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int

@@ -12,6 +12,10 @@ D = "/datasets/{dataset_id}"
 
 def routes(engine: Engine) -> list[tuple[str, str, Any]]:
     ct, da, st, df = engine.content, engine.data, engine.stats, engine.diffs
+    extension = [  # gasvc's: advertised with the batch extension (signing.batch_extra)
+        ("POST", D + "/data/details", lambda c: da.lookup_details(
+            c.user, c.dataset_id, c.status(), c.body, c.base_url)),
+    ] if ct.batch_extension else []
 
     def listing(field: str, method: Any, *extra: str) -> Any:
         """A data listing: segment + status + paging or a single `remotePath`."""
@@ -64,4 +68,5 @@ def routes(engine: Engine) -> list[tuple[str, str, Any]]:
             c.user, c.dataset_id, c.path["basehead"], c.path["segment"])),
         ("GET", D + "/diffs/{basehead}/segments/{segment}/data", paged("data", lambda c, o, n:
          df.list_data_diffs(c.user, c.dataset_id, c.path["basehead"], c.path["segment"], o, n))),
+        *extension,
     ]
