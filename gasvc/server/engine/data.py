@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from typing import Any
 
 from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
@@ -23,6 +24,8 @@ from gasvc.server.records import User
 MASK_TYPES = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
 #: Objects per callback, label, delete or details-lookup request.
 MAX_OBJECTS = signing.BATCH_LIMIT
+#: Makes a listed item from (objects, URL expiry, key, tree value).
+ItemReader = Callable[[Objects, int, str, Any], dict[str, Any]]
 _FRAME_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}|[0-9a-fA-F-]{32,36}")
 
 
@@ -181,15 +184,27 @@ class Data:
     def details(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
                 offset: int, limit: int, remote_path: str | None, base: str
                 ) -> tuple[list[dict[str, Any]], int]:
+        def normal(objects: Objects, expires: int, key: str, value: Any) -> dict[str, Any]:
+            return self._item(objects, base, expires, key, *value[:4])
+
+        def fusion(objects: Objects, expires: int, key: str, frame: Any) -> dict[str, Any]:
+            return {"frameId": key, "frame": [
+                {"sensorName": e[0], **self._item(objects, base, expires, *e[1:6])}
+                for e in frame]}
+
+        return self._read_items(user, dataset_id, status, (segment, offset, limit, remote_path),
+                                normal, fusion)
+
+    def _read_items(self, user: User, dataset_id: str, status: dict[str, Any],
+                    where: tuple[str, int, int, str | None], normal: ItemReader,
+                    fusion: ItemReader) -> tuple[list[dict[str, Any]], int]:
+        """A page (or the one `remotePath`) of a segment, each item made by `normal` or
+        `fusion` (by the dataset's type) from (objects, URL expiry, key, tree value)."""
         with reading(self.ctx, user, dataset_id, status) as r:
-            entries, total = self._entries(r, segment, offset, limit, remote_path)
+            entries, total = self._entries(r, *where)
             expires = self.ctx.now() + self.url_ttl
-            if r.version.dataset.type == 0:
-                return [self._item(r.objects, base, expires, key, *value[:4])
-                        for key, value in entries], total
-            return [{"frameId": key, "frame": [
-                {"sensorName": e[0], **self._item(r.objects, base, expires, *e[1:6])}
-                for e in frame]} for key, frame in entries], total
+            make = normal if r.version.dataset.type == 0 else fusion
+            return [make(r.objects, expires, key, value) for key, value in entries], total
 
     def lookup_details(self, user: User, dataset_id: str, status: dict[str, Any],
                        body: dict[str, Any], base: str) -> dict[str, Any]:
@@ -244,15 +259,15 @@ class Data:
     def urls(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
              offset: int, limit: int, remote_path: str | None, base: str
              ) -> tuple[list[dict[str, Any]], int]:
-        with reading(self.ctx, user, dataset_id, status) as r:
-            entries, total = self._entries(r, segment, offset, limit, remote_path)
-            expires = self.ctx.now() + self.url_ttl
-            if r.version.dataset.type == 0:
-                return [{"remotePath": key, "url": self._url(base, value[0], expires)}
-                        for key, value in entries], total
-            return [{"frameId": key, "urls": [
-                {"sensorName": e[0], "url": self._url(base, e[2], expires)} for e in frame
-            ]} for key, frame in entries], total
+        def normal(objects: Objects, expires: int, key: str, value: Any) -> dict[str, Any]:
+            return {"remotePath": key, "url": self._url(base, value[0], expires)}
+
+        def fusion(objects: Objects, expires: int, key: str, frame: Any) -> dict[str, Any]:
+            return {"frameId": key, "urls": [
+                {"sensorName": e[0], "url": self._url(base, e[2], expires)} for e in frame]}
+
+        return self._read_items(user, dataset_id, status, (segment, offset, limit, remote_path),
+                                normal, fusion)
 
     def mask_urls(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
                   mask_type: str, offset: int, limit: int, remote_path: str | None, base: str

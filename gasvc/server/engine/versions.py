@@ -70,21 +70,26 @@ class Versions:
         return info
 
     def create_branch(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
-        name = check_ref_name("branch", body.get("name"))
+        self._add_ref(user, dataset_id, body, "branches")
+
+    def _add_ref(self, user: User, dataset_id: str, body: dict[str, Any], kind: str) -> None:
+        """A new branch or tag (`kind`: "branches" or "tags") at the body's `commit`."""
+        what = "branch" if kind == "branches" else "tag"
+        name = check_ref_name(what, body.get("name"))
         revision = body.get("commit")
         if not isinstance(revision, str):
-            raise ParamsMissing("commit is required", "give the commit the branch starts at")
+            raise ParamsMissing("commit is required", f"give the revision the {what} is made at")
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
             commit_id = resolve_revision(tx, dataset.id, revision)
             if commit_id is None:
                 raise ResourceNotExist(f"revision {revision!r} does not exist")
             if commit_id == ROOT_COMMIT:
-                raise Forbidden("cannot create a branch on the root commit",
+                raise Forbidden(f"cannot make a {what} at the root commit",
                                 "commit something first")
-            if tx.ref("branches", dataset.id, name) is not None:
-                raise NameConflict(f"branch {name!r} already exists")
-            tx.add_ref("branches", dataset.id, name, commit_id)
+            if tx.ref(kind, dataset.id, name) is not None:
+                raise NameConflict(f"{what} {name!r} already exists")
+            tx.add_ref(kind, dataset.id, name, commit_id)
 
     def delete_branch(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         name = body.get("name")
@@ -206,20 +211,7 @@ class Versions:
             return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
 
     def create_tag(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
-        name = check_ref_name("tag", body.get("name"))
-        revision = body.get("commit")
-        if not isinstance(revision, str):
-            raise ParamsMissing("commit is required", "give the revision to tag")
-        with self.ctx.meta.write() as tx:
-            dataset = self.ctx.writable(tx, user, dataset_id)
-            commit_id = resolve_revision(tx, dataset.id, revision)
-            if commit_id is None:
-                raise ResourceNotExist(f"revision {revision!r} does not exist")
-            if commit_id == ROOT_COMMIT:
-                raise Forbidden("cannot tag the root commit", "commit something first")
-            if tx.ref("tags", dataset.id, name) is not None:
-                raise NameConflict(f"tag {name!r} already exists")
-            tx.add_ref("tags", dataset.id, name, commit_id)
+        self._add_ref(user, dataset_id, body, "tags")
 
     def delete_tag(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         name = body.get("name")
