@@ -10,13 +10,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import hashlib
+import itertools
 import os
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
@@ -66,6 +66,25 @@ class DirectoryBlobStore:
         self.root = root
         (root / "tmp").mkdir(parents=True, exist_ok=True)
         self._remove_stale_tmp()
+        self._tmp_names = itertools.count()
+        self._folders: set[str] = set()  # fan-out folders known to exist
+
+    def new_tmp(self) -> tuple[int, str]:
+        """A new, empty temporary file: (fd, path), named by this process and a counter."""
+        while True:
+            name = os.path.join(self.root, "tmp", f"{os.getpid()}-{next(self._tmp_names)}")
+            try:
+                return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), name
+            except FileExistsError:  # a leftover of an earlier process with our pid
+                continue
+
+    def place(self, tmp: str, checksum: str) -> None:
+        """Rename a verified temporary file to its blob path (fan-out folder made once)."""
+        folder = os.path.join(self.root, checksum[:2])
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        os.replace(tmp, os.path.join(folder, checksum[2:]))
 
     def _remove_stale_tmp(self) -> None:
         """Drop temporary files a killed server left; fresh ones may be another instance's."""
@@ -105,7 +124,7 @@ class DirectoryBlobStore:
         """Store streamed bytes as `checksum`; refuse them when their SHA-1 differs."""
         target = self.path(checksum)
         digest, size = hashlib.sha1(), 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        fd, tmp_name = self.new_tmp()
         try:
             with os.fdopen(fd, "wb") as tmp:
                 async for chunk in chunks:
@@ -121,8 +140,7 @@ class DirectoryBlobStore:
                     f"uploaded bytes have SHA-1 {digest.hexdigest()}, not {checksum}",
                     "upload the file again; it may have changed while it was read",
                 )
-            target.parent.mkdir(exist_ok=True)
-            os.replace(tmp_name, target)
+            self.place(tmp_name, checksum)
             _fsync_dir(target.parent)
         finally:
             if os.path.exists(tmp_name):
@@ -140,12 +158,10 @@ class _Writer:
     def __init__(self, batch: DirectoryBatch, checksum: str, max_bytes: int) -> None:
         self.batch, self.checksum, self.max_bytes = batch, checksum, max_bytes
         self.digest, self.size = hashlib.sha1(), 0
-        self.target = batch.store.path(checksum)
         self.tmp: str | None = None
-        self.handle: BinaryIO | None = None
-        if not self.target.is_file():
-            fd, self.tmp = tempfile.mkstemp(dir=batch.store.root / "tmp")
-            self.handle = os.fdopen(fd, "wb")
+        self.fd: int | None = None
+        if not os.path.isfile(batch.store.path(checksum)):
+            self.fd, self.tmp = batch.store.new_tmp()
         batch.writers.append(self)
 
     def write(self, data: bytes) -> None:
@@ -153,19 +169,24 @@ class _Writer:
         if self.size > self.max_bytes:
             raise RequestTooLarge(f"{self.checksum} is larger than {self.max_bytes} bytes")
         self.digest.update(data)
-        if self.handle is not None:
-            self.handle.write(data)
+        if self.fd is not None:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
+
+    def _close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
     def discard(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
+        self._close()
         if self.tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmp)
 
     def finish(self) -> int:
-        if self.handle is not None:
-            self.handle.close()
+        self._close()
         if self.digest.hexdigest() != self.checksum:
             raise ChecksumMismatch(
                 f"uploaded bytes have SHA-1 {self.digest.hexdigest()}, not {self.checksum}",
@@ -194,8 +215,7 @@ class DirectoryBatch:
         sync_filesystem(self.store.root)
         for writer in self.ready:
             assert writer.tmp is not None
-            writer.target.parent.mkdir(exist_ok=True)
-            os.replace(writer.tmp, writer.target)
+            self.store.place(writer.tmp, writer.checksum)
             writer.tmp = None
         sync_filesystem(self.store.root)
         self.ready.clear()
