@@ -95,6 +95,10 @@ def _segments(conn: Connection, draft: int, old: dict[str, Any], new: dict[str, 
             conn.client.delete_segment(conn.dataset_id, draft, name)
 
 
+#: Labels kept in memory by one push (beyond this many distinct ones, each is read again).
+LABEL_MEMO = 10_000
+
+
 class _Sender:
     def __init__(self, conn: Connection, state: State, draft: int) -> None:
         self.conn, self.state, self.draft = conn, state, draft
@@ -103,6 +107,7 @@ class _Sender:
         self._batch: BatchStorage | None = None
         self._forms: FormUploads | None = None
         self._lacking: set[str] | None = None
+        self._labels: dict[str, Any] = {}  # label id → label: datasets reuse a few labels
 
     def _storage(self, segment: str) -> None:
         """Probe once per draft whether the server takes batches."""
@@ -147,12 +152,21 @@ class _Sender:
                 if after[2] is not None:
                     obj["timestamp"] = after[2]
                 uploads.append(Upload(after[0], after[1], self._source(segment, path, after[0])))
-            label = self.state.get_object(after[3]) if after[3] else {}
+            label = self._label(after[3]) if after[3] else {}
             if label or kind == "labels":
                 obj["label"] = label
             objects.append(obj)
         self.conn.progress.add_total(len(items), sum(u.size for u in uploads))
         return Job(kind, segment, objects, uploads)
+
+    def _label(self, label_id: str) -> Any:
+        """A label by id, from a bounded memo of those read (read-only: shared by items)."""
+        label = self._labels.get(label_id)
+        if label is None:
+            label = self.state.get_object(label_id)
+            if len(self._labels) < LABEL_MEMO:
+                self._labels[label_id] = label
+        return label
 
     def _source(self, segment: str, path: str, checksum: str) -> Path:
         """Committed bytes: the object store's copy, or the working file if still the same."""
