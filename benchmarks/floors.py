@@ -75,6 +75,28 @@ def _walk_each(folders: list[Path]) -> None:
         walk_and_stat(folder)
 
 
+def all_folders(root: Path) -> list[str]:
+    found, stack = [], [root.as_posix()]
+    while stack:
+        folder = stack.pop()
+        found.append(folder)
+        with os.scandir(folder) as entries:
+            stack += [e.path for e in entries
+                      if e.name not in STATE_DIRS and e.is_dir(follow_symlinks=False)]
+    return found
+
+
+def native_listings(folders: list[str], threads: int) -> None:
+    """What `gas status` pays on a clean tree: every folder listed and stat'ed natively."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gasvc._listing import list_dir
+
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(list_dir, folders):
+            pass
+
+
 def hash_all(paths: list[str]) -> None:
     for path in paths:
         with open(path, "rb") as handle:
@@ -112,11 +134,23 @@ def measure_floors(python: str, gas: Tool, root: Path, size: int,
             in_process(lambda: walk_and_stat(root), runs),
         f"scandir walk + stat of {len(paths):,} files, {cores} forked processes":
             in_process(lambda: walk_and_stat_forked(root, cores), runs),
+        **_native_floor(root, len(paths), runs, cores),
         f"read + SHA-1 of {len(paths):,} files (in-process)":
             in_process(lambda: hash_all(paths), runs),
         f"write {len(paths):,} files of {size:,} B + sync (in-process)":
             in_process(lambda: write_all(root, paths, size), runs),
     }
+
+
+def _native_floor(root: Path, files: int, runs: int, cores: int) -> dict[str, Measure]:
+    try:
+        import gasvc._listing  # noqa: F401
+    except ImportError:  # not compiled here: status uses its Python listing
+        return {}
+    folders = all_folders(root)
+    threads = 2 * cores
+    return {f"native listing (gasvc._listing) of {files:,} files, {threads} threads":
+            in_process(lambda: native_listings(folders, threads), runs)}
 
 
 def _gas_version(gas: Tool, runs: int) -> Measure:
