@@ -23,7 +23,8 @@ from typing import Any
 Entry = tuple[str, Any]
 Getter = Callable[[str], Any]
 Putter = Callable[[Any], str]
-#: A leaf ends after a key whose hash is 0 modulo this: leaves average this many entries.
+#: A leaf ends after a key whose hash is 0 modulo this: leaves average this many entries
+#: (a divisor of 256).
 AVERAGE_LEAF = 256
 
 
@@ -39,8 +40,9 @@ EMPTY = TreeRef(None, 0)
 
 
 def is_boundary(key: str) -> bool:
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % AVERAGE_LEAF == 0
+    """Whether the key's 64-bit hash (big-endian) is 0 modulo AVERAGE_LEAF, which divides 256:
+    its last byte decides."""
+    return hashlib.blake2b(key.encode(), digest_size=8).digest()[-1] % AVERAGE_LEAF == 0
 
 
 def _manifest(ref: TreeRef, get: Getter) -> list[list[Any]]:
@@ -58,9 +60,12 @@ def _chunks(entries: list[Entry]) -> Iterator[list[Entry]]:
 
 
 def _store_leaves(entries: list[Entry], put: Putter) -> list[list[Any]]:
-    return [
-        [chunk[0][0], put([list(e) for e in chunk]), len(chunk)] for chunk in _chunks(entries)
-    ]
+    return [_store_leaf(chunk, put) for chunk in _chunks(entries)]
+
+
+def _store_leaf(chunk: list[Entry], put: Putter) -> list[Any]:
+    """A manifest row for entries that make one leaf."""
+    return [chunk[0][0], put([list(e) for e in chunk]), len(chunk)]
 
 
 def build(entries: Iterable[Entry], put: Putter) -> TreeRef:
@@ -70,9 +75,10 @@ def build(entries: Iterable[Entry], put: Putter) -> TreeRef:
     for entry in entries:
         leaf.append(entry)
         if is_boundary(entry[0]):
-            rows.extend(_store_leaves(leaf, put))
+            rows.append(_store_leaf(leaf, put))
             leaf = []
-    rows.extend(_store_leaves(leaf, put))
+    if leaf:
+        rows.append(_store_leaf(leaf, put))
     return _finish(rows, put)
 
 

@@ -22,7 +22,7 @@ from gasvc.model.tree import TreeRef
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.refs import current_branch, head_commit, set_head
 from gasvc.workspace.stage import EVERYTHING, add
-from gasvc.workspace.state import CommitRecord, Entry, State
+from gasvc.workspace.state import CommitRecord, State
 
 EMPTY_STATE: dict[str, Any] = {
     "catalog": None, "notes": {"isContinuous": False, "binPointCloudFields": None},
@@ -101,10 +101,6 @@ def count_staged(state: State) -> int:
     return state.count_staged_items() + segments + catalog
 
 
-def item_value(entry: Entry) -> list[Any] | None:
-    return None if entry.sum is None else [entry.sum, entry.size, None, entry.label]
-
-
 def commit(layout: Layout, state: State, message: str, author: str, now: int,
            all_tracked: bool = False) -> CommitResult:
     if not message.strip():
@@ -123,8 +119,9 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         base = commit_state(state, parent)
         staged_segments = {name: staged for name, (in_head, staged) in state.segments().items()
                            if in_head != staged}
-        new = apply_changes(state, base, staged_segments,
-                            ((e.segment, e.path, item_value(e)) for e in state.staged_changes()),
+        items = ((segment, path, None if checksum is None else [checksum, size, None, label])
+                 for segment, path, checksum, size, label in state.staged_items())
+        new = apply_changes(state, base, staged_segments, items,
                             state.get("staged_catalog") or None)
         root = state.put_object(new)
         record = CommitRecord(
@@ -141,19 +138,26 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
 
 
 def _validate(layout: Layout, state: State) -> None:
-    """Every staged label that changed must fit the staged catalog."""
+    """Every staged label that changed must fit the staged catalog (each distinct label is
+    checked once; items are listed only when one does not fit)."""
     catalog_id = state.get("staged_catalog")
     catalog = state.get_object(catalog_id) if catalog_id else {}
     if not catalog:
         return
+    reasons = {label: validate_label(state.get_object(label), catalog)
+               for label in state.changed_labels()}
+    if not any(reasons.values()):
+        return
     problems: list[str] = []
     bad: dict[str, set[str]] = defaultdict(set)
     for entry in state.staged_changes():
-        if entry.label and entry.label != entry.head_label:
-            reasons = validate_label(state.get_object(entry.label), catalog)
-            if reasons:
-                bad[entry.segment].add(entry.path)
-                problems += [f"{entry.segment}/{entry.path}: {r}" for r in reasons]
+        if not entry.label or entry.label == entry.head_label:
+            continue
+        if entry.label not in reasons:  # staged since the query above
+            reasons[entry.label] = validate_label(state.get_object(entry.label), catalog)
+        if reasons[entry.label]:
+            bad[entry.segment].add(entry.path)
+            problems += [f"{entry.segment}/{entry.path}: {r}" for r in reasons[entry.label]]
     if problems:
         problems = _with_lines(layout, bad, problems)
         raise InvalidLabels("labels do not fit catalog.json:\n  " + "\n  ".join(problems),

@@ -1,10 +1,17 @@
-"""Rewriting a segment's `metadata.jsonl` when labels change under it (rm, restore, checkout)."""
+"""A segment's `metadata.jsonl`: rewriting it when labels change under it (rm, restore,
+checkout), and reading it fast for `gas add`."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
-from gasvc.model.metadata import parse, render
+from gasvc.errors import InvalidParams
+from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, render
+from gasvc.model.names import MAX_PATH, check_remote_path
 from gasvc.workspace.layout import Layout, write_atomic
 
 
@@ -33,3 +40,103 @@ def replace_labels(layout: Layout, segment: str, labels: dict[str, dict[str, Any
     path = layout.metadata(segment)
     if text or path.exists():
         write_atomic(path, text.encode())
+
+
+class LabelRef(NamedTuple):
+    """A `metadata.jsonl` line as `gas add` needs it: its number, its label's id (None for an
+    empty label), and the label's canonical JSON unless the index already holds that label."""
+
+    line: int
+    label: str | None
+    data: bytes | None
+
+
+#: A line as gas writes it (canonical JSON, a path without escapes): the label's text can be
+#: compared with the index by its hash, without parsing.
+_CANONICAL = re.compile(r'\{"file_name":"([^"\\\x00-\x1f]*)","label":(.*)\}')
+
+
+def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None]
+                    ) -> dict[str, LabelRef]:
+    """The labels of a segment's `metadata.jsonl` by path ({} when absent), exactly as
+    `metadata.parse` reads them. `known` are the index's label ids by path: a canonical line whose
+    label hashes to its path's id is not parsed."""
+    try:
+        text = layout.metadata(segment).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return label_refs(text, f"{segment}/{METADATA}", known)
+
+
+def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[str, LabelRef]:
+    """`read_label_refs` of a file's text; `where` names it in errors."""
+    refs: dict[str, LabelRef] = {}
+    parsed: dict[str, tuple[str | None, bytes | None] | None] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        match = _CANONICAL.fullmatch(raw)
+        found = _quick_ref(match, number, known, parsed) if match else None
+        if found is None:
+            if not raw.strip():
+                continue
+            found = _full_ref(raw, where, number)
+        path, ref = found
+        if path in refs:
+            raise MetadataError(f"{where}:{number}: {path!r} already has a label on line "
+                                f"{refs[path].line}", "keep one line per file")
+        refs[path] = ref
+    return refs
+
+
+def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None],
+               parsed: dict[str, tuple[str | None, bytes | None] | None]
+               ) -> tuple[str, LabelRef] | None:
+    """A canonical line's ref, its label text read once per distinct text: by its hash when that
+    is the index's label id for the path, else by `json.loads`. None: parse the line in full."""
+    path, text = match.group(1, 2)
+    if not _valid_path(path):
+        return None
+    if text not in parsed:
+        label = known.get(path)
+        if label is not None and sha1_hex(text.encode()) == label:
+            parsed[text] = label, None  # canonical, and already in the index
+        else:
+            parsed[text] = _label_text(text)
+    found = parsed[text]
+    return None if found is None else (path, LabelRef(number, *found))
+
+
+def _full_ref(raw: str, where: str, number: int) -> tuple[str, LabelRef]:
+    """Any other line, read by `metadata.parse`'s rules (and its errors)."""
+    line = parse_line(raw, f"{where}:{number}")
+    data = canonical_json(line.label) if line.label else None
+    return line.path, LabelRef(number, sha1_hex(data) if data else None, data)
+
+
+def _label_text(text: str) -> tuple[str | None, bytes | None] | None:
+    """(id, canonical JSON) of a label's JSON text; None unless it is one JSON object."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    data = canonical_json(value) if value else None
+    return (sha1_hex(data) if data else None), data
+
+
+#: A remote path `check_remote_path` accepts (but for its length): parts that are not empty,
+#: "." or "..", without "\\" or control characters. A part starts with a character other than
+#: ".", or with "." or ".." then such a character, or with "...".
+_CHAR, _FIRST = r"[^\x00-\x1f\x7f\\/]", r"[^\x00-\x1f\x7f\\/.]"
+_PART = rf"(?:{_FIRST}{_CHAR}*|\.\.?{_FIRST}{_CHAR}*|\.\.\.{_CHAR}*)"
+_PLAIN_PATH = re.compile(f"{_PART}(?:/{_PART})*")
+
+
+def _valid_path(path: str) -> bool:
+    if len(path) <= MAX_PATH and _PLAIN_PATH.fullmatch(path):
+        return True
+    try:
+        check_remote_path(path)
+    except InvalidParams:
+        return False
+    return True

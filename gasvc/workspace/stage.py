@@ -6,24 +6,20 @@ Paths are workspace-relative POSIX strings: `seg`, `seg/dir`, `seg/file.jpg`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gasvc.errors import GasError, InvalidParams
-from gasvc.model.metadata import METADATA, LabelLine
+from gasvc.model.metadata import METADATA
 from gasvc.model.names import check_segment_name
-from gasvc.workspace.compare import (
-    ItemState,
-    all_segments,
-    compare_files,
-    label_id,
-    read_catalog,
-    read_labels,
-    trusted_mtime,
-)
+from gasvc.workspace import parallel
+from gasvc.workspace.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
+from gasvc.workspace.compare import ItemState, all_segments, read_catalog, trusted_mtime
 from gasvc.workspace.layout import CATALOG, Layout
-from gasvc.workspace.metafile import write_labels
-from gasvc.workspace.objects import store_file
+from gasvc.workspace.metafile import LabelRef, write_labels
+from gasvc.workspace.objects import ObjectStore
 from gasvc.workspace.scan import hash_file
 from gasvc.workspace.state import Entry, State
 
@@ -81,28 +77,21 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
         ) -> StageResult:
     """Stage the working tree's files, labels and catalog under `specs`."""
     result, matched = StageResult(), [False] * len(specs)
+    segments = _segments(layout, state, specs)
+    version = state.data_version()
+    plans = _plan_in_workers(layout, state, segments, specs, tracked_only)
+    stager = _Stager(layout, state, result)
     with state.transaction():
-        for segment in _segments(layout, state, specs):
-            labels = read_labels(layout, state, segment, force=True).labels or {}
-            _check_label_targets(layout, segment, labels)
-            label_specs = [i for i, spec in enumerate(specs) if spec.covers_labels(segment)]
-            for i in label_specs:
+        if state.data_version() != version:  # another command wrote the index meanwhile
+            plans = {}
+        for segment in segments:
+            plan = plans.get(segment)
+            if plan is None or plan.files is None:
+                plan = _add_streaming(layout, state, segment, specs, tracked_only, stager)
+            else:
+                stager.apply(plan)
+            for i in plan.matched:
                 matched[i] = True
-            for window in _windows(compare_files(layout, state, segment, [])):
-                files: list[ItemState] = []
-                for item in window:
-                    hits = [i for i, spec in enumerate(specs) if spec.covers(segment, item.path)]
-                    for i in hits:
-                        matched[i] = True
-                    if item.kind == "gone" or (tracked_only and item.kind == "untracked"):
-                        continue
-                    if hits:
-                        files.append(item)
-                    elif label_specs and item.entry is not None and item.entry.sum is not None:
-                        _stage_label(state, item, labels, result)
-                stored = _store_all(layout, files)
-                for item in files:
-                    _stage_item(state, item, labels, stored.get(item.path), result)
             _stage_segment(layout, state, segment, specs, matched)
         for i, spec in enumerate(specs):
             tracked_catalog = bool(state.get("staged_catalog"))
@@ -121,63 +110,88 @@ def _segments(layout: Layout, state: State, specs: list[PathSpec]) -> list[str]:
     return sorted(named)
 
 
-def _windows(items: Iterator[ItemState], size: int = 256) -> Iterator[list[ItemState]]:
-    window: list[ItemState] = []
-    for item in items:
-        window.append(item)
-        if len(window) >= size:
-            yield window
-            window = []
-    if window:
-        yield window
+def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],
+                     tracked_only: bool) -> dict[str, SegmentPlan]:
+    """Plans of the segments, compared in parallel worker processes when that pays (two or
+    more large tracked segments, two or more cores); else {} (each is done streaming)."""
+    sizes = state.segment_sizes()
+    weights = [sizes.get(segment, 0) for segment in segments]
+    if (sum(1 for weight in weights if weight) < 2 or (os.cpu_count() or 1) < 2
+            or sum(weights) < parallel.MIN_ROWS):
+        return {}
+    work = functools.partial(plan_segment, specs=specs, tracked_only=tracked_only)
+    plans = parallel.map_units(work, layout, state, segments, weights)
+    return {plan.segment: plan for plan in plans}
 
 
-def _store_all(layout: Layout, items: list[ItemState]) -> dict[str, tuple[str, int]]:
-    """Copy new or changed files into `.gas/objects/`; (SHA-1, size) by path.
-
-    Sequential on purpose: on small files, threads only contend (measured: slower).
-    """
-    todo = [item for item in items if item.kind in ("untracked", "modified")]
-
-    def store(item: ItemState) -> tuple[str, int]:
-        known = item.entry.head_sum if item.entry else None
-        return store_file(layout, layout.file(item.segment, item.path), known)
-
-    return dict(zip((item.path for item in todo), map(store, todo), strict=True))
+def _add_streaming(layout: Layout, state: State, segment: str, specs: list[PathSpec],
+                   tracked_only: bool, stager: _Stager) -> SegmentPlan:
+    """Plan and stage a segment in this process, a window of files at a time."""
+    planner = SegmentPlanner(layout, state, segment, specs, tracked_only)
+    for window in planner.windows():
+        stager.stage_files(segment, planner.labels, window)
+    planner.finish()
+    stager.stage_labels(segment, planner.labels, planner.relabel)
+    return SegmentPlan(segment, matched=planner.matched)
 
 
-def _stage_item(state: State, item: ItemState, labels: dict[str, LabelLine],
-                stored: tuple[str, int] | None, result: StageResult) -> None:
-    line = labels.get(item.path)
-    label = label_id(line.label) if line is not None else None
-    if line is not None:
-        state.put_object(line.label)
-    if item.kind == "deleted":
-        state.stage(item.segment, item.path, None, None, None)
-        result.removed += 1
-        return
-    assert item.file is not None
-    if item.kind == "clean":
-        assert item.entry is not None
-        if item.entry.label != label:
-            state.set_label(item.segment, item.path, label)
-            result.staged += 1
-        return
-    assert stored is not None
-    checksum, size = stored
-    state.stage(item.segment, item.path, checksum, size, label,
-                trusted_mtime(item.file.mtime_ns), item.file.ino)
-    result.staged += 1
+class _Stager:
+    """The writes of `gas add`: file contents into `.gas/objects/`, rows into the index."""
 
+    def __init__(self, layout: Layout, state: State, result: StageResult) -> None:
+        self.root, self.state, self.result = str(layout.root), state, result
+        self.store = ObjectStore(layout)
+        self._put: set[str] = set()  # label ids stored by this command
 
-def _stage_label(state: State, item: ItemState, labels: dict[str, LabelLine],
-                 result: StageResult) -> None:
-    line = labels.get(item.path)
-    label = state.put_object(line.label) if line is not None and line.label else None
-    assert item.entry is not None
-    if item.entry.label != label:
-        state.set_label(item.segment, item.path, label)
-        result.staged += 1
+    def apply(self, plan: SegmentPlan) -> None:
+        if plan.error is not None:
+            error, hint = plan.error
+            error.hint = hint
+            raise error
+        assert plan.files is not None
+        for start in range(0, len(plan.files), WINDOW):
+            self.stage_files(plan.segment, plan.labels, plan.files[start:start + WINDOW])
+        self.stage_labels(plan.segment, plan.labels, plan.relabel)
+
+    def stage_files(self, segment: str, labels: dict[str, LabelRef], items: list[ItemState]
+                    ) -> None:
+        """Store new and modified files, then stage them (and deletions) in one statement."""
+        folder = f"{self.root}/{segment}/"
+        rows: list[tuple[str, str, str | None, int | None, str | None, int, int]] = []
+        for item in items:
+            if item.kind == "clean":
+                assert item.entry is not None
+                self.stage_labels(segment, labels, [(item.path, item.entry.label)])
+            elif item.kind == "deleted":
+                rows.append((segment, item.path, None, None, None, 0, 0))
+                self.result.removed += 1
+            else:
+                assert item.file is not None
+                checksum, size = self.store.store(folder + item.path,
+                                                  item.entry.head_sum if item.entry else None)
+                rows.append((segment, item.path, checksum, size, self._label(labels, item.path),
+                             trusted_mtime(item.file.mtime_ns), item.file.ino))
+                self.result.staged += 1
+        self.state.stage_rows(rows)
+
+    def stage_labels(self, segment: str, labels: dict[str, LabelRef],
+                     items: list[tuple[str, str | None]]) -> None:
+        """Stage the working labels of tracked items (path, staged label id) that differ."""
+        for path, staged in items:
+            label = self._label(labels, path)
+            if label != staged:
+                self.state.set_label(segment, path, label)
+                self.result.staged += 1
+
+    def _label(self, labels: dict[str, LabelRef], path: str) -> str | None:
+        """An item's working label id; the label is stored first if new."""
+        ref = labels.get(path)
+        if ref is None:
+            return None
+        if ref.data is not None and ref.label is not None and ref.label not in self._put:
+            self.state.put_json(ref.label, ref.data)
+            self._put.add(ref.label)
+        return ref.label
 
 
 def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathSpec],
@@ -191,14 +205,6 @@ def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathS
         for i in whole:
             matched[i] = True
     state.stage_segment(segment, exists)
-
-
-def _check_label_targets(layout: Layout, segment: str, labels: dict[str, LabelLine]) -> None:
-    for path, line in labels.items():
-        if not layout.file(segment, path).is_file():
-            raise GasError(
-                f"{segment}/{METADATA}:{line.line}: label for {path!r}, which is not a file in"
-                f" {segment}/", "add the file, or remove the line")
 
 
 def _check_matched(specs: list[PathSpec], matched: list[bool]) -> None:

@@ -354,3 +354,31 @@ class State:
         rows = self.db.execute("SELECT name, commit_id FROM refs WHERE name >= ? AND name < ?"
                                " ORDER BY name", (prefix, prefix + "\uffff"))
         return {str(name)[len(prefix):]: str(commit) for name, commit in rows}
+
+    # added for `gas add` / `gas commit` (stage.py, commit.py) -------------------------------
+    def put_json(self, digest: str, data: bytes) -> None:
+        """Store an object already in canonical JSON, under its SHA-1 `digest`."""
+        self.db.execute("INSERT INTO objects VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        (digest, data))
+
+    def stage_rows(self, rows: Iterable[tuple[str, str, str | None, int | None, str | None,
+                                             int, int]]) -> None:
+        """`stage` many items: (segment, path, checksum, size, label, mtime_ns, ino) each."""
+        self.db.executemany(
+            "INSERT INTO entries (segment, path, sum, size, label, mtime_ns, ino)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (segment, path) DO UPDATE SET"
+            " sum = excluded.sum, size = excluded.size, label = excluded.label,"
+            " mtime_ns = excluded.mtime_ns, ino = excluded.ino", rows)
+
+    def staged_items(self) -> Iterator[tuple[str, str, str | None, int | None, str | None]]:
+        """(segment, path, checksum, size, label) of the rows `staged_changes` gives, as plain
+        tuples (a commit reads every one)."""
+        yield from self.db.execute(
+            "SELECT segment, path, sum, size, label FROM entries WHERE head_sum IS NOT sum"
+            " OR head_size IS NOT size OR head_label IS NOT label ORDER BY segment, path")
+
+    def changed_labels(self) -> list[str]:
+        """The distinct staged label ids that HEAD does not have at the same item."""
+        rows = self.db.execute("SELECT DISTINCT label FROM entries WHERE label IS NOT NULL"
+                               " AND label IS NOT head_label")
+        return [str(label) for label, in rows]
