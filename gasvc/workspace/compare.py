@@ -168,13 +168,18 @@ class SegmentLabels:
     stat: tuple[int, int, int]
 
 
+def label_file_stat(layout: Layout, segment: str) -> tuple[int, int, int]:
+    """The stat key of a segment's `metadata.jsonl` (ABSENT when there is none)."""
+    try:
+        return stat_key(os.stat(layout.metadata(segment)))
+    except FileNotFoundError:
+        return ABSENT
+
+
 def read_labels(layout: Layout, state: State, segment: str, force: bool = False
                 ) -> SegmentLabels:
     path = layout.metadata(segment)
-    try:
-        stat = stat_key(os.stat(path))
-    except FileNotFoundError:
-        stat = ABSENT
+    stat = label_file_stat(layout, segment)
     if not force and stat == state.metadata_stat(segment) and stat[0] != 0:
         return SegmentLabels(None, stat)
     if stat == ABSENT:

@@ -10,8 +10,6 @@
   that time; while a folder lists the same, its files need no comparison (see snapshots.py).
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
   rows come, go, or start or stop being staged.
-- `label_memo`: per segment, the last `metadata.jsonl` text read and each line's (path, label
-  id), so that reading an edited file parses only its new lines (see labelids.py).
 - `commits` (local and fetched), `refs` (`heads/…`, `remotes/…`, `tags/…`), `meta` (config, HEAD).
 """
 
@@ -50,8 +48,6 @@ CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, commit_id TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS folders (
     segment TEXT NOT NULL, prefix TEXT NOT NULL, listing BLOB NOT NULL, subfolders BLOB NOT NULL,
     PRIMARY KEY (segment, prefix)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS label_memo (
-    segment TEXT PRIMARY KEY, text TEXT NOT NULL, results BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS folders_on_insert AFTER INSERT ON entries
     BEGIN DELETE FROM folders WHERE segment = NEW.segment; END;
 CREATE TRIGGER IF NOT EXISTS folders_on_delete AFTER DELETE ON entries
@@ -287,15 +283,6 @@ class State:
         rows = self.db.execute("SELECT path, label FROM entries WHERE segment = ?"
                                " AND sum IS NOT NULL", (segment,))
         return dict(rows.fetchall())
-
-    def label_memo(self, segment: str) -> tuple[str, bytes] | None:
-        row = self.db.execute("SELECT text, results FROM label_memo WHERE segment = ?",
-                              (segment,)).fetchone()
-        return (str(row[0]), bytes(row[1])) if row else None
-
-    def save_label_memo(self, segment: str, text: str, results: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO label_memo VALUES (?, ?, ?)",
-                        (segment, text, results))
 
     # folders ---------------------------------------------------------------------------
     def folder_listings(self) -> dict[tuple[str, str], tuple[bytes, bytes]]:

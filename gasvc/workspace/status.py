@@ -11,11 +11,12 @@ from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     all_segments,
     compare_files,
+    label_file_stat,
     read_catalog,
     trusted_mtime,
 )
-from gasvc.workspace.labelids import read_label_ids
 from gasvc.workspace.layout import CATALOG, Layout
+from gasvc.workspace.metafile import read_label_refs
 from gasvc.workspace.scan import Listing, segment_names, top_level_strays
 from gasvc.workspace.state import Entry, State
 
@@ -75,7 +76,6 @@ class SegmentChanges:
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
     clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
-    label_memos: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     def add(self, other: SegmentChanges) -> None:
         self.unstaged += other.unstaged
@@ -83,7 +83,6 @@ class SegmentChanges:
         self.refresh += other.refresh
         self.settled += other.settled
         self.clean_folders += other.clean_folders
-        self.label_memos += other.label_memos
 
 
 def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
@@ -118,10 +117,8 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
     """Labels of the segment, and files of its `changed` folders (see folders.py)."""
     segment, changed = unit
     found = SegmentChanges()
-    labels = read_label_ids(layout, state, segment)
-    if labels.memo is not None:
-        found.label_memos.append((segment, *labels.memo))
-    label_changes = _label_changes(state, segment, labels.ids)
+    label_changes, label_stat = _label_changes(layout, state, segment)
+    shown: set[str] = set()  # items shown as M or D (their label change goes with them)
     for prefix in changed:
         listings: dict[str, Listing] = {}
         refreshed = len(found.refresh)
@@ -132,12 +129,14 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
                 found.untracked.append(item.key)
             elif item.kind in ("deleted", "modified"):
                 found.unstaged.append(Change(item.key, item.kind[0].upper()))
-                label_changes.discard(item.key)
+                shown.add(item.key)
         found.clean_folders += [(segment, *row) for row in folders.clean_listings(
             listings, items, found.refresh[refreshed:])]
-    found.unstaged += [Change(key, "L") for key in label_changes]
-    if labels.ids is not None and not label_changes:
-        mtime, size, ino = labels.stat
+    if label_changes is None:
+        return found
+    found.unstaged += [Change(key, "L") for key in label_changes - shown]
+    if not label_changes:  # the labels match the index: trust this stat of the file
+        mtime, size, ino = label_stat
         found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
                                         ino)))
     return found
@@ -154,27 +153,29 @@ def _catalog_change(layout: Layout, state: State) -> str:
     return "D" if catalog is None else "M"
 
 
-def _label_changes(state: State, segment: str, ids: dict[str, str | None] | None
-                   ) -> set[str]:
-    """Keys of tracked items whose working label (by id) differs from the staged one."""
-    if ids is None:
-        return set()
-    return {f"{segment}/{path}" for path, staged in state.staged_labels(segment).items()
-            if ids.get(path) != staged}
+def _label_changes(layout: Layout, state: State, segment: str
+                   ) -> tuple[set[str] | None, tuple[int, int, int]]:
+    """Keys of tracked items whose working label differs from the staged one (None when
+    `metadata.jsonl` has the stat the index saw), and the file's stat. Lines as gas writes them
+    are compared by the hash of their label's text, without parsing (metafile.py)."""
+    stat = label_file_stat(layout, segment)
+    if stat == state.metadata_stat(segment) and stat[0] != 0:
+        return None, stat
+    staged = state.staged_labels(segment)
+    refs = read_label_refs(layout, segment, staged)
+    return {f"{segment}/{path}" for path, label in staged.items()
+            if (refs[path].label if path in refs else None) != label}, stat
 
 
 def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
-    """Record what the check verified: file stats, label files (and the lines read), clean
-    folders (only if no other command wrote the index meanwhile: they speak of the index as
-    read)."""
-    if not (found.refresh or found.settled or found.clean_folders or found.label_memos):
+    """Record what the check verified: file stats, label files, clean folders (only if no
+    other command wrote the index meanwhile: they speak of the index as read)."""
+    if not (found.refresh or found.settled or found.clean_folders):
         return
     with state.transaction():
         state.refresh_stats(found.refresh)
         for segment, stat in found.settled:
             state.set_metadata_stat(segment, stat)
-        for memo in found.label_memos:
-            state.save_label_memo(*memo)
         if state.data_version() == version:
             state.save_folder_listings(found.clean_folders)
 
