@@ -1,9 +1,9 @@
-"""Spreading per-segment work of `gas status` over the CPU cores.
+"""Spreading per-segment work of `gas status` and `gas add` over the CPU cores.
 
-Walking a folder and comparing each file's stat with the index costs a few microseconds of
-Python per file; on 100,000 files that is most of `gas status`. Segments are independent, so
-large workspaces fan them out to forked worker processes, each with its own connection to the
-state database (read-only work; the parent writes the results).
+Comparing each file's stat with the index costs a few microseconds of Python per file; on
+100,000 changed or unrecorded files that is most of the command. Segments are independent, so
+large ones are dealt to forked worker processes, each with its own connection to the state
+database (read-only work; the parent writes the results).
 """
 
 from __future__ import annotations
@@ -21,13 +21,6 @@ U = TypeVar("U")
 MIN_ROWS = 20_000
 
 _task: tuple[Callable[..., object], Layout] | None = None
-
-
-def map_segments(work: Callable[[Layout, State, str], T], layout: Layout, state: State,
-                 segments: list[str]) -> list[T]:
-    """`work(layout, state, segment)` for each segment, in worker processes when it pays."""
-    sizes = state.segment_sizes()
-    return map_units(work, layout, state, segments, [sizes.get(s, 0) for s in segments])
 
 
 def map_units(work: Callable[[Layout, State, U], T], layout: Layout, state: State,
