@@ -18,7 +18,7 @@ from gasvc.model.metadata import LabelLine, parse
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.scan import (
     FileStat,
-    Listing,
+    OnListing,
     hash_path,
     segment_names,
     stat_key,
@@ -64,17 +64,17 @@ def all_segments(layout: Layout, state: State) -> list[str]:
 
 def compare_files(layout: Layout, state: State, segment: str,
                   refresh: list[tuple[str, str, int, int]], report_clean: bool = True,
-                  prefix: str = "", listings: dict[str, Listing] | None = None
+                  prefix: str = "", on_listing: OnListing | None = None
                   ) -> Iterator[ItemState]:
     """Merge-join the segment's files (those under the folder `prefix`, if given) with their
-    index rows, in path order; appends stat refreshes to `refresh`, and each folder's
-    listing to `listings`.
+    index rows, in path order; appends stat refreshes to `refresh`, and tells `on_listing`
+    each folder's listing.
 
     This is the hot loop of `gas status`: an unchanged file costs one stat and one comparison.
     Files whose stat changed but not their size are hashed in parallel, a window at a time.
     """
     window: list[ItemState] = []
-    for item in _join(layout, state, segment, report_clean, prefix, listings):
+    for item in _join(layout, state, segment, report_clean, prefix, on_listing):
         window.append(item)
         if len(window) >= HASH_WINDOW:
             yield from _settle(layout, window, refresh, report_clean)
@@ -105,10 +105,10 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _join(layout: Layout, state: State, segment: str, report_clean: bool, prefix: str,
-          listings: dict[str, Listing] | None) -> Iterator[ItemState]:
+          on_listing: OnListing | None) -> Iterator[ItemState]:
     """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
     Unchanged files are skipped unless `report_clean`."""
-    files = walk_segment(layout.root, segment, prefix, listings)
+    files = walk_segment(layout.root, segment, prefix, on_listing)
     entries = state.entries(segment, prefix)
     file, entry = next(files, None), next(entries, None)
     while file is not None or entry is not None:

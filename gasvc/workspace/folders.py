@@ -32,11 +32,14 @@ def encode(rows: Listing | list[str]) -> bytes:
     return marshal.dumps(rows, FORMAT)
 
 
+#: Folders listed at a time (bounds the listings in memory: ~1,000 files a folder).
+CHUNK = 64
+
+
 def changed_folders(layout: Layout, state: State, segments: list[str]) -> dict[str, list[str]]:
     """Per segment, the folders ("" is the whole segment, else "dir/…/") whose files must be
     compared in detail, sub-folders included: those whose listing is not the recorded one."""
-    known = state.folder_listings()
-    recorded = {segment for segment, _ in known}
+    recorded = state.recorded_segments()
     changed: dict[str, list[str]] = {segment: [] for segment in segments}
     pending = []
     for segment in segments:
@@ -46,36 +49,46 @@ def changed_folders(layout: Layout, state: State, segments: list[str]) -> dict[s
             changed[segment].append("")
     root = str(layout.root)
     while pending:
-        listings = thread_pool().map(
-            lambda folder: list_folder(os.path.join(root, *folder), top=not folder[1]), pending)
-        deeper = []
-        for (segment, prefix), rows in zip(pending, listings, strict=True):
-            listing, subfolders = known.get((segment, prefix), (None, b""))
-            if listing == encode(rows):
-                deeper += [(segment, prefix + name) for name in marshal.loads(subfolders)]
-            else:
-                changed[segment].append(prefix)
+        deeper: list[tuple[str, str]] = []
+        for start in range(0, len(pending), CHUNK):
+            part = pending[start:start + CHUNK]
+            listings = thread_pool().map(
+                lambda folder: list_folder(os.path.join(root, *folder), top=not folder[1]), part)
+            for (segment, prefix), rows in zip(part, listings, strict=True):
+                record = state.folder_listing(segment, prefix)
+                if record is not None and record[0] == encode(rows):
+                    deeper += [(segment, prefix + name) for name in marshal.loads(record[1])]
+                else:
+                    changed[segment].append(prefix)
         pending = deeper
     return changed
 
 
-def clean_listings(listings: dict[str, Listing], items: Iterable[ItemState],
-                   refresh: Iterable[tuple[str, str, int, int]]
-                   ) -> list[tuple[str, bytes, bytes]]:
-    """(prefix, listing, sub-folder names), encoded, of each folder a detailed comparison
-    walked (`listings`) and found clean, given the items it reported (anything but "clean" and
-    "gone" taints the folder holding it) and the stat refreshes it made (one left untrusted
-    taints too)."""
-    tainted = {_folder(item.path, listings) for item in items
-               if item.kind not in ("clean", "gone")}
-    tainted.update(_folder(path, listings) for _, path, mtime_ns, _ in refresh if not mtime_ns)
-    return [(prefix, encode(rows), encode([row[0] for row in rows if row[0].endswith("/")]))
-            for prefix, rows in listings.items() if prefix not in tainted]
+class Walked:
+    """The folders a detailed comparison lists (an `on_listing` for `compare_files`), each kept
+    as its record would be: encoded, ~45 bytes a file."""
 
+    def __init__(self) -> None:
+        self.records: dict[str, tuple[bytes, bytes]] = {}
 
-def _folder(path: str, listings: dict[str, Listing]) -> str:
-    """The folder holding `path`, or its nearest walked ancestor when that folder is gone."""
-    folder = path[:path.rfind("/") + 1]
-    while folder and folder not in listings:
-        folder = folder[:folder.rfind("/", 0, len(folder) - 1) + 1]
-    return folder
+    def __call__(self, prefix: str, rows: Listing) -> None:
+        subfolders = [row[0] for row in rows if row[0].endswith("/")]
+        self.records[prefix] = (encode(rows), encode(subfolders))
+
+    def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
+              ) -> list[tuple[str, bytes, bytes]]:
+        """(prefix, listing, sub-folder names) of each folder walked and found clean, given the
+        items the comparison reported (anything but "clean" and "gone" taints the folder
+        holding it) and the stat refreshes it made (one left untrusted taints too)."""
+        tainted = {self._folder(item.path) for item in items
+                   if item.kind not in ("clean", "gone")}
+        tainted.update(self._folder(path) for _, path, mtime_ns, _ in refresh if not mtime_ns)
+        return [(prefix, *record) for prefix, record in self.records.items()
+                if prefix not in tainted]
+
+    def _folder(self, path: str) -> str:
+        """The folder holding `path`, or its nearest walked ancestor when that one is gone."""
+        folder = path[:path.rfind("/") + 1]
+        while folder and folder not in self.records:
+            folder = folder[:folder.rfind("/", 0, len(folder) - 1) + 1]
+        return folder

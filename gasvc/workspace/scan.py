@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from stat import S_ISREG
 from typing import NamedTuple
@@ -90,21 +90,24 @@ def list_folder(folder: str, top: bool) -> Listing:
     return rows
 
 
+#: Told each folder a walk lists: (its prefix, its listing).
+OnListing = Callable[[str, Listing], None]
+
+
 def walk_segment(root: Path, segment: str, prefix: str = "",
-                 listings: dict[str, Listing] | None = None) -> Iterator[FileStat]:
+                 on_listing: OnListing | None = None) -> Iterator[FileStat]:
     """Every file of a segment folder (or of its sub-folder `prefix`, "dir/"), in index order;
-    `metadata.jsonl` at its top excluded. Each folder's listing goes into `listings`."""
-    yield from _walk(os.path.join(root, segment, prefix), prefix, listings)
+    `metadata.jsonl` at its top excluded. Each folder's listing is given to `on_listing`."""
+    yield from _walk(os.path.join(root, segment, prefix), prefix, on_listing)
 
 
-def _walk(folder: str, prefix: str, listings: dict[str, Listing] | None
-          ) -> Iterator[FileStat]:
+def _walk(folder: str, prefix: str, on_listing: OnListing | None) -> Iterator[FileStat]:
     rows = list_folder(folder, top=not prefix)
-    if listings is not None:
-        listings[prefix] = rows
+    if on_listing is not None:
+        on_listing(prefix, rows)
     for key, size, mtime_ns, ino in rows:
         if key.endswith("/"):
-            yield from _walk(os.path.join(folder, key), prefix + key, listings)
+            yield from _walk(os.path.join(folder, key), prefix + key, on_listing)
         else:
             yield FileStat(prefix + key, size, mtime_ns, ino)
 

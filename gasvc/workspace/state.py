@@ -285,12 +285,16 @@ class State:
         return dict(rows.fetchall())
 
     # folders ---------------------------------------------------------------------------
-    def folder_listings(self) -> dict[tuple[str, str], tuple[bytes, bytes]]:
-        """(segment, prefix) → (listing, sub-folder names), both marshalled, of each folder
-        last verified clean."""
-        rows = self.db.execute("SELECT segment, prefix, listing, subfolders FROM folders")
-        return {(segment, prefix): (listing, subfolders)
-                for segment, prefix, listing, subfolders in rows}
+    def folder_listing(self, segment: str, prefix: str) -> tuple[bytes, bytes] | None:
+        """(listing, sub-folder names), both marshalled, of a folder last verified clean."""
+        row = self.db.execute("SELECT listing, subfolders FROM folders WHERE segment = ?"
+                              " AND prefix = ?", (segment, prefix)).fetchone()
+        return (bytes(row[0]), bytes(row[1])) if row else None
+
+    def recorded_segments(self) -> frozenset[str]:
+        """Segments with a folder listing recorded."""
+        rows = self.db.execute("SELECT DISTINCT segment FROM folders")
+        return frozenset(str(name) for name, in rows)
 
     def data_version(self) -> int:
         """Changes when another connection commits to the database (SQLite's data_version)."""

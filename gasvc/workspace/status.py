@@ -17,7 +17,7 @@ from gasvc.workspace.compare import (
 )
 from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.metafile import read_label_refs
-from gasvc.workspace.scan import Listing, segment_names, top_level_strays
+from gasvc.workspace.scan import segment_names, top_level_strays
 from gasvc.workspace.state import Entry, State
 
 
@@ -120,18 +120,18 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
     label_changes, label_stat = _label_changes(layout, state, segment)
     shown: set[str] = set()  # items shown as M or D (their label change goes with them)
     for prefix in changed:
-        listings: dict[str, Listing] = {}
+        walked = folders.Walked()
         refreshed = len(found.refresh)
         items = list(compare_files(layout, state, segment, found.refresh, False, prefix,
-                                   listings))
+                                   walked))
         for item in items:
             if item.kind == "untracked":
                 found.untracked.append(item.key)
             elif item.kind in ("deleted", "modified"):
                 found.unstaged.append(Change(item.key, item.kind[0].upper()))
                 shown.add(item.key)
-        found.clean_folders += [(segment, *row) for row in folders.clean_listings(
-            listings, items, found.refresh[refreshed:])]
+        found.clean_folders += [(segment, *row) for row in walked.clean(
+            items, found.refresh[refreshed:])]
     if label_changes is None:
         return found
     found.unstaged += [Change(key, "L") for key in label_changes - shown]
