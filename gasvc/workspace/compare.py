@@ -176,11 +176,10 @@ def label_file_stat(layout: Layout, segment: str) -> tuple[int, int, int]:
         return ABSENT
 
 
-def read_labels(layout: Layout, state: State, segment: str, force: bool = False
-                ) -> SegmentLabels:
+def read_labels(layout: Layout, state: State, segment: str) -> SegmentLabels:
     path = layout.metadata(segment)
     stat = label_file_stat(layout, segment)
-    if not force and stat == state.metadata_stat(segment) and stat[0] != 0:
+    if stat == state.metadata_stat(segment) and stat[0] != 0:
         return SegmentLabels(None, stat)
     if stat == ABSENT:
         return SegmentLabels({}, stat)

@@ -25,7 +25,11 @@ from typing import Any, NamedTuple
 
 from gasvc.model.canon import canonical_json, sha1_hex
 
-SCHEMA = """
+#: Rows whose staged values differ from HEAD's. Queries must use this very text: SQLite uses
+#: the partial index `entries_staged` only for a WHERE that matches its own.
+STAGED = "head_sum IS NOT sum OR head_size IS NOT size OR head_label IS NOT label"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     segment TEXT NOT NULL, path TEXT NOT NULL,
@@ -34,7 +38,7 @@ CREATE TABLE IF NOT EXISTS entries (
     mtime_ns INTEGER NOT NULL DEFAULT 0, ino INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (segment, path)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_staged ON entries (segment, path)
-    WHERE head_sum IS NOT sum OR head_size IS NOT size OR head_label IS NOT label;
+    WHERE {STAGED};
 CREATE TABLE IF NOT EXISTS segments (
     name TEXT PRIMARY KEY, in_head INTEGER NOT NULL, staged INTEGER NOT NULL,
     meta_mtime_ns INTEGER NOT NULL DEFAULT 0, meta_size INTEGER NOT NULL DEFAULT -1,
@@ -143,9 +147,13 @@ class State:
     def put_object(self, value: Any) -> str:
         data = canonical_json(value)
         digest = sha1_hex(data)
+        self.put_json(digest, data)
+        return digest
+
+    def put_json(self, digest: str, data: bytes) -> None:
+        """Store an object already in canonical JSON, under its SHA-1 `digest`."""
         self.db.execute("INSERT INTO objects VALUES (?, ?) ON CONFLICT DO NOTHING",
                         (digest, data))
-        return digest
 
     def get_object(self, digest: str) -> Any:
         row = self.db.execute("SELECT data FROM objects WHERE hash = ?", (digest,)).fetchone()
@@ -169,12 +177,16 @@ class State:
     def stage(self, segment: str, path: str, checksum: str | None, size: int | None,
               label: str | None, mtime_ns: int = 0, ino: int = 0) -> None:
         """Set the staged values of an item (checksum None: staged as deleted)."""
-        self.db.execute(
+        self.stage_rows([(segment, path, checksum, size, label, mtime_ns, ino)])
+
+    def stage_rows(self, rows: Iterable[tuple[str, str, str | None, int | None, str | None,
+                                             int, int]]) -> None:
+        """`stage` many items: (segment, path, checksum, size, label, mtime_ns, ino) each."""
+        self.db.executemany(
             "INSERT INTO entries (segment, path, sum, size, label, mtime_ns, ino)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (segment, path) DO UPDATE SET"
             " sum = excluded.sum, size = excluded.size, label = excluded.label,"
-            " mtime_ns = excluded.mtime_ns, ino = excluded.ino",
-            (segment, path, checksum, size, label, mtime_ns, ino))
+            " mtime_ns = excluded.mtime_ns, ino = excluded.ino", rows)
 
     def set_label(self, segment: str, path: str, label: str | None) -> None:
         self.db.execute("UPDATE entries SET label = ? WHERE segment = ? AND path = ?",
@@ -229,24 +241,31 @@ class State:
         self.db.execute("UPDATE entries SET mtime_ns = 0 WHERE mtime_ns > ?", (cutoff_ns,))
 
     def count_staged_items(self) -> int:
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM entries WHERE head_sum IS NOT sum OR head_size IS NOT size"
-            " OR head_label IS NOT label").fetchone()
+        row = self.db.execute(f"SELECT COUNT(*) FROM entries WHERE {STAGED}").fetchone()
         return int(row[0])
 
     def staged_changes(self) -> Iterator[Entry]:
         """Rows whose staged values differ from HEAD's, in order."""
-        cursor = self.db.execute(
-            "SELECT * FROM entries WHERE head_sum IS NOT sum OR head_size IS NOT size"
-            " OR head_label IS NOT label ORDER BY segment, path")
+        cursor = self.db.execute(f"SELECT * FROM entries WHERE {STAGED} ORDER BY segment, path")
         yield from map(Entry._make, cursor)
+
+    def staged_items(self) -> Iterator[tuple[str, str, str | None, int | None, str | None]]:
+        """(segment, path, checksum, size, label) of the rows `staged_changes` gives, as plain
+        tuples (a commit reads every one)."""
+        yield from self.db.execute("SELECT segment, path, sum, size, label FROM entries"
+                                   f" WHERE {STAGED} ORDER BY segment, path")
+
+    def changed_labels(self) -> list[str]:
+        """The distinct staged label ids that HEAD does not have at the same item."""
+        rows = self.db.execute("SELECT DISTINCT label FROM entries WHERE label IS NOT NULL"
+                               " AND label IS NOT head_label")
+        return [str(label) for label, in rows]
 
     def settle_head(self) -> None:
         """After a commit: HEAD := staged; rows absent from both disappear."""
         self.db.execute("DELETE FROM entries WHERE sum IS NULL")
         self.db.execute("UPDATE entries SET head_sum = sum, head_size = size, head_label ="
-                        " label WHERE head_sum IS NOT sum OR head_size IS NOT size OR"
-                        " head_label IS NOT label")
+                        f" label WHERE {STAGED}")
         self.db.execute("DELETE FROM segments WHERE staged = 0")
         self.db.execute("UPDATE segments SET in_head = staged")
         self.set("head_catalog", self.get("staged_catalog", ""))
@@ -345,31 +364,3 @@ class State:
         rows = self.db.execute("SELECT name, commit_id FROM refs WHERE name >= ? AND name < ?"
                                " ORDER BY name", (prefix, prefix + "\uffff"))
         return {str(name)[len(prefix):]: str(commit) for name, commit in rows}
-
-    # added for `gas add` / `gas commit` (stage.py, commit.py) -------------------------------
-    def put_json(self, digest: str, data: bytes) -> None:
-        """Store an object already in canonical JSON, under its SHA-1 `digest`."""
-        self.db.execute("INSERT INTO objects VALUES (?, ?) ON CONFLICT DO NOTHING",
-                        (digest, data))
-
-    def stage_rows(self, rows: Iterable[tuple[str, str, str | None, int | None, str | None,
-                                             int, int]]) -> None:
-        """`stage` many items: (segment, path, checksum, size, label, mtime_ns, ino) each."""
-        self.db.executemany(
-            "INSERT INTO entries (segment, path, sum, size, label, mtime_ns, ino)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (segment, path) DO UPDATE SET"
-            " sum = excluded.sum, size = excluded.size, label = excluded.label,"
-            " mtime_ns = excluded.mtime_ns, ino = excluded.ino", rows)
-
-    def staged_items(self) -> Iterator[tuple[str, str, str | None, int | None, str | None]]:
-        """(segment, path, checksum, size, label) of the rows `staged_changes` gives, as plain
-        tuples (a commit reads every one)."""
-        yield from self.db.execute(
-            "SELECT segment, path, sum, size, label FROM entries WHERE head_sum IS NOT sum"
-            " OR head_size IS NOT size OR head_label IS NOT label ORDER BY segment, path")
-
-    def changed_labels(self) -> list[str]:
-        """The distinct staged label ids that HEAD does not have at the same item."""
-        rows = self.db.execute("SELECT DISTINCT label FROM entries WHERE label IS NOT NULL"
-                               " AND label IS NOT head_label")
-        return [str(label) for label, in rows]

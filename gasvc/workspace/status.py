@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from gasvc.model.canon import content_id
 from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
-    all_segments,
     compare_files,
     label_file_stat,
     read_catalog,
@@ -91,7 +90,7 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
     found = SegmentChanges()
     on_disk = set(segment_names(layout.root))
     staged_segments = {name: staged for name, (_, staged) in state.segments().items()}
-    segments = all_segments(layout, state)
+    segments = sorted(on_disk | set(staged_segments))
     for segment in segments:
         if segment not in on_disk and staged_segments.get(segment, False):
             found.unstaged.append(Change(segment + "/", "D"))
