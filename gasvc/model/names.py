@@ -12,6 +12,9 @@ from gasvc.errors import InvalidParams
 ROOT_COMMIT = "0" * 32
 MAX_NAME = 255
 MAX_PATH = 1024
+#: A folder name a workspace keeps for itself: never a segment name nor a part of a remote path
+#: (compared case-insensitively, for file systems that fold case).
+RESERVED_NAME = ".gas"
 
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _COMMIT_ID = re.compile(r"[0-9a-f]{32}")
@@ -45,14 +48,22 @@ def _check_text(kind: str, value: object, limit: int) -> str:
     return value
 
 
+def is_reserved(name: str) -> bool:
+    return name.lower() == RESERVED_NAME
+
+
 def check_remote_path(value: object) -> str:
-    """A POSIX relative path: no leading '/', no '\\', no empty, '.' or '..' parts."""
+    """A POSIX relative path: no leading '/', no '\\', no empty, '.', '..' or '.gas' parts."""
     path = _check_text("remote path", value, MAX_PATH)
     hint = "use a relative POSIX path such as 'images/0001.jpg'"
     if not path or path.startswith("/") or "\\" in path:
         raise InvalidParams(f"invalid remote path {path!r}: should follow linux style", hint)
-    if any(part in ("", ".", "..") for part in path.split("/")):
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts):
         raise InvalidParams(f"invalid remote path {path!r}: empty, '.' or '..' part", hint)
+    if any(is_reserved(part) for part in parts):
+        raise InvalidParams(f"invalid remote path {path!r}: '{RESERVED_NAME}' is reserved",
+                            f"rename the folder: '{RESERVED_NAME}' holds a gas workspace's state")
     return path
 
 
@@ -63,6 +74,9 @@ def check_segment_name(value: object) -> str:
         raise InvalidParams(
             f"invalid segment name {name!r}", "a segment name cannot contain '/' or '\\'"
         )
+    if is_reserved(name):
+        raise InvalidParams(f"invalid segment name {name!r}: '{RESERVED_NAME}' is reserved",
+                            "choose another name: it holds a gas workspace's state")
     return name
 
 
