@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.workspace.migrations import Step, migrate, run_script
 
 #: Rows whose staged values differ from HEAD's. Queries must use this very text: SQLite uses
 #: the partial index `entries_staged` only for a WHERE that matches its own.
@@ -65,6 +66,11 @@ CREATE TRIGGER IF NOT EXISTS folders_on_update AFTER UPDATE OF sum, size, mtime_
     ON entries BEGIN DELETE FROM folders WHERE segment = OLD.segment
         AND prefix = rtrim(OLD.path, replace(OLD.path, '/', '')); END;
 """
+
+#: The schema's numbered steps (gasvc/workspace/migrations.py): append, never edit a step.
+STEPS: list[Step] = [
+    lambda db: run_script(db, SCHEMA),
+]
 
 
 class Entry(NamedTuple):
@@ -116,7 +122,7 @@ class State:
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        migrate(self.db, STEPS)
 
     def close(self) -> None:
         self.db.close()
