@@ -1,3 +1,3 @@
 from gasvc.cli import main
 
-main()
+main(prog_name="gas")

@@ -20,8 +20,26 @@ class GasGroup(click.Group):
     Subcommands load lazily from `COMMANDS`.
     """
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from gasvc.cli.terminal import survive_any_encoding
+
+        survive_any_encoding()
+        return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, COMMANDS, n=3, cutoff=0.7)
+            hint = f"\n\nThe most similar command{'s are' if len(close) > 1 else ' is'}: " \
+                f"{', '.join(close)}" if close else ""
+            ctx.fail(f"'{name}' is not a gas command. See 'gas help'.{hint}")
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
@@ -62,12 +80,15 @@ def _print_traceback() -> None:
     traceback.print_exc()
 
 
-@click.group(cls=GasGroup)
+@click.group(cls=GasGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gas")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.option("-p", "--profile", help="Use this ~/.gasconfig profile (default: default).")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (or NO_COLOR=1).")
+@click.option("--no-pager", is_flag=True, help="Print long output instead of paging it.")
 @click.pass_context
-def main(ctx: click.Context, debug: bool, profile: str | None) -> None:
+def main(ctx: click.Context, debug: bool, profile: str | None, no_color: bool,
+         no_pager: bool) -> None:
     """gas: git for versioned ML datasets on the TensorBay Open API.
 
     \b
@@ -75,7 +96,7 @@ def main(ctx: click.Context, debug: bool, profile: str | None) -> None:
       gas auth https://gas.example.com/ Accesskey-0123456789abcdef0123456789abcdef
       gas clone cats && cd cats && gas status
     """
-    ctx.meta["debug"] = debug
+    ctx.meta.update(debug=debug, no_color=no_color, no_pager=no_pager)
     if profile:
         ctx.meta["profile"] = profile
 
@@ -91,5 +112,5 @@ COMMANDS = {
     "draft": "drafts:draft", "tag": "drafts:tag", "diff": "diffing:diff_cmd",
     "show": "diffing:show_cmd", "clone": "sync:clone_cmd", "fetch": "sync:fetch_cmd",
     "pull": "sync:pull_cmd", "push": "sync:push_cmd", "server": "server:server",
-    "demo": "demo:demo",
+    "demo": "demo:demo", "help": "helping:help_cmd",
 }

@@ -9,6 +9,7 @@ import click
 from gasvc.cli import render, render_diff
 from gasvc.cli.context import Opened, pathspecs, workspace
 from gasvc.cli.revision import resolve_revision_arg
+from gasvc.cli.terminal import page
 from gasvc.workspace import diff as diffing
 from gasvc.workspace.diff_remote import DiffServer
 from gasvc.workspace.diff_result import DiffRequest, DiffResult
@@ -104,7 +105,7 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
     if fmt == "json":
         click.echo(render.as_json(render_diff.diff_json(result)))
     elif not result.empty:
-        click.echo("\n".join(render_result(result, fmt)))
+        page(render_result(result, fmt))
 
 
 @click.command("show", cls=PathsAfterDashes)
@@ -129,8 +130,11 @@ def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
         click.echo(render.as_json({"commit": render.commit_json(shown.commit, shown.decorations),
                                    "diff": render_diff.diff_json(shown.diff)}))
         return
-    header = render.log_lines([(shown.commit, shown.decorations)], oneline=False)
-    click.echo("\n".join(header + render_result(shown.diff, fmt)).rstrip("\n"))
+    lines = render.log_lines([(shown.commit, shown.decorations, [])], oneline=False)
+    lines += render_result(shown.diff, fmt)
+    while lines and not lines[-1]:
+        lines.pop()
+    page(lines)
 
 
 COMMANDS = [diff_cmd, show_cmd]

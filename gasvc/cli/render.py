@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
@@ -82,20 +81,44 @@ def _date(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def log_lines(commits: Iterable[tuple[CommitRecord, list[str]]], oneline: bool) -> list[str]:
+def log_lines(commits: list[tuple[CommitRecord, list[str], list[str]]], oneline: bool,
+              graph: bool = False) -> list[str]:
+    """`gas log`'s text; with `graph`, each commit's lines behind its lanes."""
+    from gasvc.cli.graph import continuation, graph_rows
+    from gasvc.workspace.refs import key
+
+    by_key = {key(commit): (commit, refs) for commit, refs, _ in commits}
+    if graph:
+        rows = graph_rows((key(commit), parents) for commit, _, parents in commits)
+    else:
+        rows = [("", key(commit)) for commit, _, _ in commits]
     lines: list[str] = []
-    for commit, decorations in commits:
-        deco = f" ({', '.join(decorations)})" if decorations else ""
-        if oneline:
-            lines.append(f"{commit.shown_id[:7]}{deco} {commit.title}")
+    for lanes, name in rows:
+        if name is None:
+            lines.append(lanes)
             continue
-        pushed = "" if commit.server_id else " [not pushed]"
-        lines += [f"commit {commit.shown_id}{deco}{pushed}", f"Author: {commit.author}",
-                  f"Date:   {_date(commit.date)}", "", f"    {commit.title}"]
-        if commit.description:
-            lines += ["", *[f"    {line}" for line in commit.description.splitlines()]]
-        lines.append("")
+        commit, refs = by_key[name]
+        text = _commit_text(commit, refs, oneline)
+        lead = f"{lanes} " if lanes else ""
+        lines.append(lead + text[0])
+        below = f"{continuation(lanes)} " if lanes else ""
+        lines += [(below + line).rstrip() if line else below.rstrip() for line in text[1:]]
     return lines
+
+
+def _commit_text(commit: CommitRecord, refs: list[str], oneline: bool) -> list[str]:
+    from gasvc.cli.terminal import paint
+
+    deco = f" ({', '.join(refs)})" if refs else ""
+    if oneline:
+        return [f"{paint(commit.shown_id[:7], 'yellow')}{deco} {commit.title}"]
+    pushed = "" if commit.server_id else " [not pushed]"
+    lines = [paint(f"commit {commit.shown_id}", "yellow") + f"{deco}{pushed}",
+             f"Author: {commit.author}", f"Date:   {_date(commit.date)}", "",
+             f"    {commit.title}"]
+    if commit.description:
+        lines += ["", *[f"    {line}" for line in commit.description.splitlines()]]
+    return [*lines, ""]
 
 
 def commit_json(commit: CommitRecord, decorations: list[str]) -> dict[str, Any]:

@@ -114,18 +114,33 @@ def commit_cmd(message: str, all_tracked: bool) -> None:
     click.echo(f" {result.changes} change{'s' if result.changes != 1 else ''}")
 
 
-@click.command("log")
-@click.option("-n", "--max-count", type=int, help="Show at most N commits.")
+class LogCommand(click.Command):
+    """git's `-N` (e.g. `gas log -3`) is `-n N`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = [f"-n{arg[1:]}" if arg[:1] == "-" and arg[1:].isdigit() else arg for arg in args]
+        return super().parse_args(ctx, args)
+
+
+@click.command("log", cls=LogCommand)
+@click.option("-n", "--max-count", type=click.IntRange(min=0), help="Show at most N commits.")
 @click.option("--oneline", is_flag=True, help="One line per commit.")
+@click.option("--graph", is_flag=True, help="Draw the lines of history beside the commits.")
+@click.option("--all", "every_ref", is_flag=True,
+              help="Commits of every branch, remote branch and tag, not only HEAD's.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("revision", required=False)
-def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json: bool) -> None:
+def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: bool,
+            every_ref: bool, as_json: bool) -> None:
     """Show commits, newest first; pushed ones under the server's commit ids.
 
     \b
     Example:
-      gas log --oneline -n 5
+      gas log --oneline -5
+      gas log --graph --all --oneline
     """
+    if every_ref and revision is not None:
+        raise click.UsageError("give a REVISION or --all, not both")
     with workspace() as ws:
         if revision is not None:
             from gasvc.cli.revision import resolve_revision_arg  # loads the HTTP client
@@ -133,13 +148,19 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json:
             revision = resolve_revision_arg(ws.state, revision)
         from gasvc.workspace import history
 
-        commits = history.log(ws.state, revision, max_count)
+        if every_ref:
+            found = history.log_all(ws.state, max_count)
+        else:
+            found = history.with_parents(history.log(ws.state, revision, max_count))
     if as_json:
-        click.echo(render.as_json([render.commit_json(c, d) for c, d in commits]))
-    elif commits:
-        click.echo("\n".join(render.log_lines(commits, oneline)).rstrip("\n"))
-    else:
+        click.echo(render.as_json([render.commit_json(c, d) for c, d, _ in found]))
+    elif not found:
         click.echo("no commits yet")
+    else:
+        from gasvc.cli.terminal import page
+
+        lines = render.log_lines(found, oneline, graph)
+        page(lines[:-1] if lines[-1] == "" else lines)
 
 
 COMMANDS = [init, status_cmd, add_cmd, rm_cmd, commit_cmd, log_cmd]
