@@ -23,12 +23,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gasvc.errors import GasError, InvalidParams, ParamsMissing, RequestTooLarge
+from gasvc.server.params import parse_int
 from gasvc.server.records import User
 
 log = logging.getLogger("gasvc.server")
 MAX_PAGE = 1000
 SDK_SOURCES = ("PYTHON-SDK", "PYTHON-CLI")
 DEFAULT_PAGE = 128
+#: JSON bodies nest at most this deep (the SDK's deepest, a label's attributes, is ~6).
+MAX_JSON_DEPTH = 100
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Call:
     def paging(self) -> tuple[int, int]:
         offset = self.int_query("offset", 0)
         limit = self.int_query("limit", DEFAULT_PAGE)
-        if offset < 0 or not 0 <= limit <= MAX_PAGE:
+        if not 0 <= limit <= MAX_PAGE:
             raise InvalidParams(f"invalid paging offset={offset} limit={limit}",
                                 f"offset ≥ 0 and 0 ≤ limit ≤ {MAX_PAGE}")
         return offset, limit
@@ -64,10 +67,7 @@ class Call:
         value = self.query.get(name)
         if value is None or value == "":
             return default
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidParams(f"{name} must be an integer, not {value!r}") from None
+        return parse_int(value, name)
 
     def need_query(self, name: str) -> str:
         value = self.query.get(name)
@@ -137,7 +137,21 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
                             "send standard JSON: finite numbers, not nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidParams("the request body must be a JSON object")
+    _check_depth(body)
     return body
+
+
+def _check_depth(body: Any) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH: stored, it would break later reads."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidParams(f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+                                "send flatter JSON")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
 
 
 def _no_constant(name: str) -> Any:
