@@ -121,7 +121,18 @@ def base_url(request: Request) -> str:
     return (public or str(request.base_url)).rstrip("/")
 
 
+def check_length(request: Request, limit: int, framing: int = 0) -> None:
+    """Refuse a body announced larger than `limit` (+ `framing` bytes of form or frame
+    headers) before reading any of it."""
+    length = request.headers.get("content-length", "")
+    if length.isascii() and length.isdigit() and int(length) > limit + framing:
+        raise RequestTooLarge(f"the request body ({length} bytes) is larger than the server's "
+                              f"limit of {limit} bytes", "send less; the server's limits are "
+                              "set when it starts (gas server start --help)")
+
+
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    check_length(request, limit)
     data = bytearray()
     async for chunk in request.stream():
         data += chunk
@@ -182,6 +193,13 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     code = "ResourceNotExist" if exc.status_code == 404 else "InvalidParamsValue"
     return JSONResponse({"code": code, "message": f"{request.method} {request.url.path}: "
                          f"{exc.detail}"}, status_code=exc.status_code)
+
+
+async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+    """A client that went away mid-request: one log line, no traceback (nothing was kept)."""
+    log.info("client disconnected during upload: %s %s; nothing of it was kept",
+             request.method, request.url.path)
+    return Response(status_code=400)  # never delivered; the connection is gone
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
