@@ -2,6 +2,8 @@
 
 Routes are `(method, path, handler)` where `handler(call) -> JSON-able`; this module turns them
 into Starlette routes that authenticate, read the JSON body within limits and render the result.
+Everything that may take long — authenticating, decoding a large body, the handler, encoding its
+answer — runs in worker threads: the event loop only moves bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ SDK_SOURCES = ("PYTHON-SDK", "PYTHON-CLI")
 DEFAULT_PAGE = 128
 #: JSON bodies nest at most this deep (the SDK's deepest, a label's attributes, is ~6).
 MAX_JSON_DEPTH = 100
+#: JSON bodies larger than this are decoded in a worker thread.
+INLINE_JSON = 64 * 1024
 
 
 @dataclass
@@ -110,10 +114,16 @@ def api_route(method: str, path: str, handler: Handler, authenticate: Authentica
         body = await read_json(request, max_json) if method != "GET" else {}
         call = Call(user, dict(request.path_params), request.query_params, body,
                     base_url(request), request.headers.get("X-Source", ""))
-        result = await run_in_threadpool(handler, call)
-        return JSONResponse({} if result is None else result)
+        answer = await run_in_threadpool(lambda: render_json(handler(call)))
+        return Response(answer, media_type="application/json")
 
     return Route(path, endpoint, methods=[method])
+
+
+def render_json(result: Any) -> bytes:
+    """A handler's result as the JSON body Starlette's JSONResponse would send."""
+    return json.dumps({} if result is None else result, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode()
 
 
 def base_url(request: Request) -> str:
@@ -138,6 +148,13 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
         data += chunk
         if len(data) > limit:
             raise RequestTooLarge(f"request body is larger than {limit} bytes")
+    if len(data) > INLINE_JSON:
+        return await run_in_threadpool(decode_json, bytes(data))
+    return decode_json(bytes(data))
+
+
+def decode_json(data: bytes) -> dict[str, Any]:
+    """A request body: a JSON object of finite numbers, nested at most MAX_JSON_DEPTH deep."""
     if not data.strip():
         return {}
     try:
