@@ -12,6 +12,7 @@ The dataset is made in-process through the engine (not timed as a target) and ca
 
     .venv/bin/python benchmarks/server_bench.py            # full size: 1,000,000 items
     .venv/bin/python benchmarks/server_bench.py --quick    # 20,000 items, a CI smoke run
+    .venv/bin/python benchmarks/server_bench.py --loop-latency  # see loop_latency.py
 """
 
 from __future__ import annotations
@@ -567,6 +568,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached dataset")
     parser.add_argument("--no-big-diff", action="store_true",
                         help="skip the (info only) diff of the set-up commit against the root")
+    parser.add_argument("--loop-latency", action="store_true",
+                        help="instead: p50/p99 of small requests during a large upload and "
+                             "download (loop_latency.py)")
+    parser.add_argument("--loop-size-mb", type=int, default=1024,
+                        help="size of the upload and the download of --loop-latency")
     args = parser.parse_args(argv)
     if args.quick:
         args.items = QUICK_ITEMS
@@ -598,6 +604,10 @@ def run(args: argparse.Namespace) -> Report:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
+    if args.loop_latency:
+        from loop_latency import print_result, run_loop_latency
+        print_result(run_loop_latency(args.loop_size_mb, Server))
+        return 0
     report = run(args)
     print_table(report)
     print(f"\nload average at start {report.config['load_average'][0]:.2f}, at end "

@@ -55,8 +55,17 @@ def add_user(name: str, data_dir: Path, email: str) -> None:
 @click.option("--public-url", help="URL clients reach this server at (behind a proxy).")
 @click.option("--no-batch-extension", "no_batch", is_flag=True,
               help="Serve only the standard per-file upload and download flow.")
+@click.option("--max-upload-bytes", type=click.IntRange(min=1),
+              default=ServerSettings.max_upload_bytes, show_default=True,
+              help="Bytes one upload request may carry (a file, or a batch's files together); "
+                   "larger ones are refused with 413 and nothing of them is kept.")
+@click.option("--upload-tmp-max-age", type=click.FloatRange(min=1),
+              default=ServerSettings.upload_tmp_max_age, show_default=True,
+              help="Seconds after which temporary files of killed or abandoned uploads are "
+                   "removed (checked every quarter of it, at most every 5 minutes).")
 def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: Path | None,
-          public_url: str | None, no_batch: bool) -> None:
+          public_url: str | None, no_batch: bool, max_upload_bytes: int,
+          upload_tmp_max_age: float) -> None:
     """Serve the Open API at http(s)://HOST:PORT/gatewayv2/tensorbay-open-api/v1/.
 
     \b
@@ -71,7 +80,8 @@ def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: 
         raise ConfigError("--certfile and --keyfile go together", "give both to serve HTTPS")
     settings = ServerSettings(data_dir=data_dir, host=host, port=port, certfile=certfile,
                               keyfile=keyfile, public_url=public_url,
-                              batch_extension=not no_batch)
+                              batch_extension=not no_batch, max_upload_bytes=max_upload_bytes,
+                              upload_tmp_max_age=upload_tmp_max_age)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
     scheme = "https" if certfile else "http"

@@ -82,10 +82,11 @@ def check_segment_name(value: object) -> str:
 
 def check_dataset_name(value: object) -> str:
     name = _check_text("dataset name", value, MAX_NAME)
-    if not name.strip() or any(c in name for c in ":@#/\\"):
+    if not name.strip() or name in (".", "..") or any(c in name for c in ":@#/\\"):
         raise InvalidParams(
             f"invalid dataset name {name!r}",
-            "use letters, digits, '-', '_' or '.'; ':', '@', '#', '/' are not allowed",
+            "use letters, digits, '-', '_' or '.'; ':', '@', '#', '/', '.' and '..' alone "
+            "are not allowed",
         )
     return name
 

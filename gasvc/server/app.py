@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
 from gasvc.errors import GasError
@@ -13,6 +20,7 @@ from gasvc.server.engine import Engine
 from gasvc.server.http import (
     RequestIdMiddleware,
     api_route,
+    on_client_disconnect,
     on_gas_error,
     on_http_error,
     on_unexpected,
@@ -20,6 +28,8 @@ from gasvc.server.http import (
 from gasvc.server.meta import SqliteMetaStore
 from gasvc.server.routes import batch, content, core, storage
 from gasvc.server.settings import API_PREFIX, ServerSettings
+
+log = logging.getLogger("gasvc.server")
 
 
 def open_engine(settings: ServerSettings) -> Engine:
@@ -39,13 +49,38 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
     routes += storage.routes(engine, settings)
     if settings.batch_extension:
         routes += batch.routes(engine, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(sweep_upload_tmp(engine, settings))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={
-            GasError: on_gas_error, HTTPException: on_http_error, Exception: on_unexpected,
+            GasError: on_gas_error, HTTPException: on_http_error,
+            ClientDisconnect: on_client_disconnect, Exception: on_unexpected,
         },
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     return app
+
+
+async def sweep_upload_tmp(engine: Engine, settings: ServerSettings) -> None:
+    """Remove stale temporary files of uploads now and then, while the server runs."""
+    while True:
+        await asyncio.sleep(settings.sweep_interval)
+        try:
+            removed = await run_in_threadpool(engine.ctx.blobs.sweep_tmp,
+                                              settings.upload_tmp_max_age)
+        except OSError as error:
+            log.warning("sweeping upload temporary files failed: %s", error)
+            continue
+        if removed:
+            log.info("removed %d stale upload temporary file(s)", removed)

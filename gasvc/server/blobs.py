@@ -2,6 +2,8 @@
 
 Bytes are hashed while they stream in, written to a temporary file, fsynced and renamed into
 place only when their SHA-1 is the announced one: a blob that exists is always complete.
+Hashing, writing and syncing run in worker threads, in pieces of about 1 MiB, so that the
+server's event loop never waits for the disk.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
@@ -58,6 +62,9 @@ class BlobStore(Protocol):
 
     def batch(self) -> BlobBatch: ...
 
+    def sweep_tmp(self, max_age: float) -> int:
+        """Remove temporary files older than `max_age` seconds that no upload holds."""
+
 
 class DirectoryBlobStore:
     """Blobs at `root/ab/cdef…`; temporary files in `root/tmp`."""
@@ -65,18 +72,28 @@ class DirectoryBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         (root / "tmp").mkdir(parents=True, exist_ok=True)
-        self._remove_stale_tmp()
         self._tmp_names = itertools.count()
         self._folders: set[str] = set()  # fan-out folders known to exist
+        self._held: set[str] = set()  # temporary files of uploads in progress
+        self._remove_stale_tmp()
 
     def new_tmp(self) -> tuple[int, str]:
-        """A new, empty temporary file: (fd, path), named by this process and a counter."""
+        """A new, empty temporary file: (fd, path), named by this process and a counter; held
+        (safe from `sweep_tmp`) until it is placed or released."""
         while True:
             name = os.path.join(self.root, "tmp", f"{os.getpid()}-{next(self._tmp_names)}")
             try:
-                return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), name
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:  # a leftover of an earlier process with our pid
                 continue
+            self._held.add(name)
+            return fd, name
+
+    def release_tmp(self, tmp: str) -> None:
+        """Remove a temporary file that will not become a blob."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        self._held.discard(tmp)
 
     def place(self, tmp: str, checksum: str) -> None:
         """Rename a verified temporary file to its blob path (fan-out folder made once)."""
@@ -85,14 +102,24 @@ class DirectoryBlobStore:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
         os.replace(tmp, os.path.join(folder, checksum[2:]))
+        self._held.discard(tmp)
 
     def _remove_stale_tmp(self) -> None:
         """Drop temporary files a killed server left; fresh ones may be another instance's."""
-        cutoff = time.time() - STALE_TMP_SECONDS
+        self.sweep_tmp(STALE_TMP_SECONDS)
+
+    def sweep_tmp(self, max_age: float) -> int:
+        """Remove temporary files not written to for `max_age` seconds that no upload of
+        this process holds (leftovers of killed servers and abandoned uploads)."""
+        cutoff, removed = time.time() - max_age, 0
         for leftover in (self.root / "tmp").iterdir():
+            if str(leftover) in self._held:
+                continue
             with contextlib.suppress(FileNotFoundError):
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
+                    removed += 1
+        return removed
 
     def path(self, checksum: str) -> Path:
         check_checksum(checksum)
@@ -122,31 +149,26 @@ class DirectoryBlobStore:
 
     async def receive(self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         """Store streamed bytes as `checksum`; refuse them when their SHA-1 differs."""
-        target = self.path(checksum)
-        digest, size = hashlib.sha1(), 0
-        fd, tmp_name = self.new_tmp()
+        self.path(checksum)  # a bad id is refused before a byte is read
+        writer = await run_in_threadpool(_Writer, self, checksum, max_bytes)
         try:
-            with os.fdopen(fd, "wb") as tmp:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise RequestTooLarge(f"upload is larger than {max_bytes} bytes")
-                    digest.update(chunk)
-                    tmp.write(chunk)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            if digest.hexdigest() != checksum:
-                raise ChecksumMismatch(
-                    f"uploaded bytes have SHA-1 {digest.hexdigest()}, not {checksum}",
-                    "upload the file again; it may have changed while it was read",
-                )
-            self.place(tmp_name, checksum)
-            _fsync_dir(target.parent)
+            buffered = BufferedWriter(writer, max_bytes)
+            async for chunk in chunks:
+                await buffered.write(chunk)
+            await buffered.flush()
+            return await run_in_threadpool(self._keep, writer)
         finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-        return size
+            writer.discard()
 
+    def _keep(self, writer: _Writer) -> int:
+        """Sync a verified single upload and rename it into place."""
+        writer.close(sync=True)
+        size = writer.verify()
+        if writer.tmp is not None:
+            self.place(writer.tmp, writer.checksum)
+            writer.tmp = None
+            _fsync_dir(self.path(writer.checksum).parent)
+        return size
 
     def batch(self) -> DirectoryBatch:
         return DirectoryBatch(self)
@@ -155,46 +177,84 @@ class DirectoryBlobStore:
 class _Writer:
     """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob)."""
 
-    def __init__(self, batch: DirectoryBatch, checksum: str, max_bytes: int) -> None:
-        self.batch, self.checksum, self.max_bytes = batch, checksum, max_bytes
+    def __init__(self, store: DirectoryBlobStore, checksum: str, max_bytes: int) -> None:
+        self.store, self.checksum, self.max_bytes = store, checksum, max_bytes
         self.digest, self.size = hashlib.sha1(), 0
         self.tmp: str | None = None
         self.fd: int | None = None
-        if not os.path.isfile(batch.store.path(checksum)):
-            self.fd, self.tmp = batch.store.new_tmp()
-        batch.writers.append(self)
+        self.ready = False
+        if not os.path.isfile(store.path(checksum)):
+            self.fd, self.tmp = store.new_tmp()
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.max_bytes:
-            raise RequestTooLarge(f"{self.checksum} is larger than {self.max_bytes} bytes")
+            raise RequestTooLarge(f"{self.checksum} is larger than the server's limit of "
+                                  f"{self.max_bytes} bytes",
+                                  "raise the server's --max-upload-bytes to store larger files")
         self.digest.update(data)
         if self.fd is not None:
             view = memoryview(data)
             while view:
                 view = view[os.write(self.fd, view):]
 
-    def _close(self) -> None:
+    def close(self, sync: bool = False) -> None:
         if self.fd is not None:
+            if sync:
+                os.fsync(self.fd)
             os.close(self.fd)
             self.fd = None
 
     def discard(self) -> None:
-        self._close()
+        self.close()
         if self.tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp)
+            self.store.release_tmp(self.tmp)
+            self.tmp = None
 
-    def finish(self) -> int:
-        self._close()
+    def verify(self) -> int:
         if self.digest.hexdigest() != self.checksum:
             raise ChecksumMismatch(
                 f"uploaded bytes have SHA-1 {self.digest.hexdigest()}, not {self.checksum}",
                 "upload the file again; it may have changed while it was read",
             )
-        if self.tmp is not None:
-            self.batch.ready.append(self)
         return self.size
+
+    def finish(self) -> int:
+        self.close()
+        size = self.verify()
+        self.ready = self.tmp is not None
+        return size
+
+
+class BufferedWriter:
+    """Hands a blob writer's bytes to a worker thread in pieces of about `CHUNK` bytes;
+    refuses them once the request's uploads (`before` bytes ahead of this one) pass
+    `max_bytes`."""
+
+    def __init__(self, writer: BlobWriter, max_bytes: int, before: int = 0) -> None:
+        self.writer, self.max_bytes = writer, max_bytes
+        self.pending = bytearray()
+        self.size = before
+
+    async def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.max_bytes:  # refused as soon as the bytes arrive, not at a flush
+            raise RequestTooLarge(f"the upload is larger than the server's limit of "
+                                  f"{self.max_bytes} bytes",
+                                  "raise the server's --max-upload-bytes to store larger files")
+        self.pending += data
+        if len(self.pending) >= CHUNK:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.pending:
+            data = bytes(self.pending)
+            self.pending.clear()
+            await run_in_threadpool(self.writer.write, data)
+
+    async def finish(self) -> int:
+        await self.flush()
+        return await run_in_threadpool(self.writer.finish)
 
 
 class DirectoryBatch:
@@ -203,22 +263,23 @@ class DirectoryBatch:
     def __init__(self, store: DirectoryBlobStore) -> None:
         self.store = store
         self.writers: list[_Writer] = []
-        self.ready: list[_Writer] = []
 
     def add(self, checksum: str, max_bytes: int) -> _Writer:
-        return _Writer(self, checksum, max_bytes)
+        writer = _Writer(self.store, checksum, max_bytes)
+        self.writers.append(writer)
+        return writer
 
     def commit(self) -> None:
         """Make every verified blob durable, then visible: sync, rename, sync the renames."""
-        if not self.ready:
+        ready = [writer for writer in self.writers if writer.ready and writer.tmp is not None]
+        if not ready:
             return
         sync_filesystem(self.store.root)
-        for writer in self.ready:
+        for writer in ready:
             assert writer.tmp is not None
             self.store.place(writer.tmp, writer.checksum)
             writer.tmp = None
         sync_filesystem(self.store.root)
-        self.ready.clear()
 
     def abort(self) -> None:
         for writer in self.writers:

@@ -2,6 +2,8 @@
 
 Routes are `(method, path, handler)` where `handler(call) -> JSON-able`; this module turns them
 into Starlette routes that authenticate, read the JSON body within limits and render the result.
+Everything that may take long — authenticating, decoding a large body, the handler, encoding its
+answer — runs in worker threads: the event loop only moves bytes.
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gasvc.errors import GasError, InvalidParams, ParamsMissing, RequestTooLarge
+from gasvc.server.params import parse_int
 from gasvc.server.records import User
 
 log = logging.getLogger("gasvc.server")
 MAX_PAGE = 1000
 SDK_SOURCES = ("PYTHON-SDK", "PYTHON-CLI")
 DEFAULT_PAGE = 128
+#: JSON bodies nest at most this deep (the SDK's deepest, a label's attributes, is ~6).
+MAX_JSON_DEPTH = 100
+#: JSON bodies larger than this are decoded in a worker thread.
+INLINE_JSON = 64 * 1024
 
 
 @dataclass
@@ -55,7 +62,7 @@ class Call:
     def paging(self) -> tuple[int, int]:
         offset = self.int_query("offset", 0)
         limit = self.int_query("limit", DEFAULT_PAGE)
-        if offset < 0 or not 0 <= limit <= MAX_PAGE:
+        if not 0 <= limit <= MAX_PAGE:
             raise InvalidParams(f"invalid paging offset={offset} limit={limit}",
                                 f"offset ≥ 0 and 0 ≤ limit ≤ {MAX_PAGE}")
         return offset, limit
@@ -64,10 +71,7 @@ class Call:
         value = self.query.get(name)
         if value is None or value == "":
             return default
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidParams(f"{name} must be an integer, not {value!r}") from None
+        return parse_int(value, name)
 
     def need_query(self, name: str) -> str:
         value = self.query.get(name)
@@ -110,10 +114,16 @@ def api_route(method: str, path: str, handler: Handler, authenticate: Authentica
         body = await read_json(request, max_json) if method != "GET" else {}
         call = Call(user, dict(request.path_params), request.query_params, body,
                     base_url(request), request.headers.get("X-Source", ""))
-        result = await run_in_threadpool(handler, call)
-        return JSONResponse({} if result is None else result)
+        answer = await run_in_threadpool(lambda: render_json(handler(call)))
+        return Response(answer, media_type="application/json")
 
     return Route(path, endpoint, methods=[method])
+
+
+def render_json(result: Any) -> bytes:
+    """A handler's result as the JSON body Starlette's JSONResponse would send."""
+    return json.dumps({} if result is None else result, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode()
 
 
 def base_url(request: Request) -> str:
@@ -121,12 +131,30 @@ def base_url(request: Request) -> str:
     return (public or str(request.base_url)).rstrip("/")
 
 
+def check_length(request: Request, limit: int, framing: int = 0) -> None:
+    """Refuse a body announced larger than `limit` (+ `framing` bytes of form or frame
+    headers) before reading any of it."""
+    length = request.headers.get("content-length", "")
+    if length.isascii() and length.isdigit() and int(length) > limit + framing:
+        raise RequestTooLarge(f"the request body ({length} bytes) is larger than the server's "
+                              f"limit of {limit} bytes", "send less; the server's limits are "
+                              "set when it starts (gas server start --help)")
+
+
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    check_length(request, limit)
     data = bytearray()
     async for chunk in request.stream():
         data += chunk
         if len(data) > limit:
             raise RequestTooLarge(f"request body is larger than {limit} bytes")
+    if len(data) > INLINE_JSON:
+        return await run_in_threadpool(decode_json, bytes(data))
+    return decode_json(bytes(data))
+
+
+def decode_json(data: bytes) -> dict[str, Any]:
+    """A request body: a JSON object of finite numbers, nested at most MAX_JSON_DEPTH deep."""
     if not data.strip():
         return {}
     try:
@@ -137,7 +165,21 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
                             "send standard JSON: finite numbers, not nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidParams("the request body must be a JSON object")
+    _check_depth(body)
     return body
+
+
+def _check_depth(body: Any) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH: stored, it would break later reads."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidParams(f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+                                "send flatter JSON")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
 
 
 def _no_constant(name: str) -> Any:
@@ -168,6 +210,13 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     code = "ResourceNotExist" if exc.status_code == 404 else "InvalidParamsValue"
     return JSONResponse({"code": code, "message": f"{request.method} {request.url.path}: "
                          f"{exc.detail}"}, status_code=exc.status_code)
+
+
+async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+    """A client that went away mid-request: one log line, no traceback (nothing was kept)."""
+    log.info("client disconnected during upload: %s %s; nothing of it was kept",
+             request.method, request.url.path)
+    return Response(status_code=400)  # never delivered; the connection is gone
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

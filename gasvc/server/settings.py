@@ -19,11 +19,20 @@ class ServerSettings:
     #: Base URL clients reach the server at; by default the one each request came in on.
     public_url: str | None = None
     max_json_bytes: int = 64 * 1024 * 1024
+    #: Bytes one authenticated upload request may carry (a file, or a batch's files together).
     max_upload_bytes: int = 16 * 1024 * 1024 * 1024
+    #: Temporary files of uploads not written to for this many seconds, and held by no upload
+    #: in progress, are removed (leftovers of killed servers and abandoned uploads).
+    upload_tmp_max_age: float = 3600.0
     #: Lifetime of signed download URLs and upload policies, in seconds.
     url_ttl: int = 3600
     #: Offer gasvc's batch storage extension (off: serve the standard per-file flow only).
     batch_extension: bool = True
+
+    @property
+    def sweep_interval(self) -> float:
+        """Seconds between two sweeps of the upload temporary files."""
+        return max(0.5, min(self.upload_tmp_max_age / 4, 300.0))
 
     @property
     def meta_path(self) -> Path:

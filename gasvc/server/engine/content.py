@@ -9,6 +9,7 @@ from gasvc.model.names import check_segment_name
 from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context
 from gasvc.server.engine.scopes import reading, writing
+from gasvc.server.params import MAX_DESCRIPTION, check_bool, check_text
 from gasvc.server.records import User
 
 SENSOR_TYPES = ("LIDAR", "RADAR", "CAMERA", "FISHEYE_CAMERA")
@@ -38,11 +39,12 @@ class Content:
 
     def create_segment(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         name = check_segment_name(body.get("name"))
+        description = check_text(body.get("description"), "description", MAX_DESCRIPTION)
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             if name in w.state["segments"]:
                 raise NameConflict(f"segment {name!r} already exists")
             segment = new_segment()
-            segment["description"] = str(body.get("description") or "")
+            segment["description"] = description
             w.state["segments"][name] = segment
 
     def delete_segment(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
@@ -76,7 +78,7 @@ class Content:
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             notes = w.state["notes"]
             if "isContinuous" in body:
-                notes["isContinuous"] = bool(body["isContinuous"])
+                notes["isContinuous"] = check_bool(body["isContinuous"], "isContinuous")
             if "binPointCloudFields" in body:
                 fields = body["binPointCloudFields"]
                 if fields is not None and not (
@@ -121,7 +123,9 @@ class Content:
 
     # uploads -----------------------------------------------------------------------------
     def policy(self, user: User, dataset_id: str, status: dict[str, Any], base: str,
-               expired: int) -> dict[str, Any]:
+               expired: int, segment: str | None = None) -> dict[str, Any]:
+        if segment is not None:
+            check_segment_name(segment)
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
             if status.get("draftNumber") is not None:

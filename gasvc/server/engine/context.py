@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gasvc.errors import AccessDenied, Forbidden, InvalidParams, ParamsMissing, ResourceNotExist
+from gasvc.errors import AccessDenied, Forbidden, ParamsMissing, ResourceNotExist
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tree import TreeRef
 from gasvc.server.blobs import BlobStore
 from gasvc.server.meta import MetaTx, SqliteMetaStore
+from gasvc.server.params import parse_int
 from gasvc.server.records import Dataset, Draft, User
 
 DEFAULT_NOTES: dict[str, Any] = {"isContinuous": False, "binPointCloudFields": None}
@@ -165,10 +166,4 @@ class Context:
 
 
 def _draft_number(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidParams(f"invalid draft number {value!r}") from None
-    if number < 1:
-        raise InvalidParams(f"invalid draft number {value!r}")
-    return number
+    return parse_int(value, "draftNumber", minimum=1)

@@ -119,13 +119,13 @@ class Data:
                 self._upload_frame_labels(w, segment_name, objects)
                 return
             for obj in objects:
-                path = obj.get("remotePath")
+                path = check_remote_path(obj.get("remotePath"))
                 value = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state,
-                                     segment_name, str(path))
+                                     segment_name, path)
                 if value is None:
                     raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
                 label = self._label(w, obj.get("label"))
-                stage(w.tx, w.dataset, w.draft, segment_name, str(path), [*value[:3], label])
+                stage(w.tx, w.dataset, w.draft, segment_name, path, [*value[:3], label])
 
     def _upload_frame_labels(self, w: DraftWrite, segment_name: str,
                              objects: list[dict[str, Any]]) -> None:
@@ -136,7 +136,7 @@ class Data:
         where = {entry[1]: (frame_id, entry[0])
                  for frame_id, frame in tree.iterate(ref, w.objects.get) for entry in frame}
         for obj in objects:
-            path = obj.get("remotePath")
+            path = check_remote_path(obj.get("remotePath"))
             if path not in where:
                 raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
             frame_id, sensor = where[path]

@@ -11,6 +11,7 @@ from typing import Any
 from gasvc.errors import InvalidParams, NameConflict, ResourceNotExist, Unauthorized
 from gasvc.model.names import ROOT_COMMIT, check_dataset_name
 from gasvc.server.engine.context import Context
+from gasvc.server.params import MAX_ALIAS, check_bool, check_text
 from gasvc.server.records import Dataset, StorageConfig, User
 
 KEY_PREFIX = "Accesskey-"
@@ -89,12 +90,13 @@ class Datasets:
     def create(self, user: User, body: dict[str, Any]) -> str:
         name = check_dataset_name(body.get("name"))
         kind = body.get("type", 0)
-        if kind not in (0, 1):
+        if isinstance(kind, bool) or kind not in (0, 1):
             raise InvalidParams(f"invalid dataset type {kind!r}", "0 is normal, 1 is fusion")
         config = body.get("configName") or ""
         dataset = Dataset(
             id=uuid.uuid4().hex, owner_id=user.id, name=name, type=kind,
-            alias=str(body.get("alias") or ""), is_public=bool(body.get("isPublic", False)),
+            alias=check_text(body.get("alias"), "alias", MAX_ALIAS),
+            is_public=check_bool(body.get("isPublic", False), "isPublic"),
             config_name=str(config), default_branch="main", updated=self.ctx.now(),
         )
         with self.ctx.meta.write() as tx:
@@ -134,9 +136,9 @@ class Datasets:
         if "name" in body:
             fields["name"] = check_dataset_name(body["name"])
         if "alias" in body:
-            fields["alias"] = str(body["alias"] or "")
+            fields["alias"] = check_text(body["alias"], "alias", MAX_ALIAS)
         if "isPublic" in body:
-            fields["is_public"] = int(bool(body["isPublic"]))
+            fields["is_public"] = int(check_bool(body["isPublic"], "isPublic"))
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
             other = tx.dataset_by_name(user.id, fields.get("name", dataset.name))

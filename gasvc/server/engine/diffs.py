@@ -20,6 +20,7 @@ from gasvc.model.tree import TreeRef
 from gasvc.server.engine.context import Context, Objects, empty_state
 from gasvc.server.engine.overlay import flush_if_pending
 from gasvc.server.meta import MetaTx
+from gasvc.server.params import is_int_text
 from gasvc.server.records import Dataset, User
 
 DataDiff = dict[str, Any]
@@ -96,7 +97,7 @@ class Diffs:
         from gasvc.server.engine.versions import resolve_revision
 
         kind, _, value = spec.partition("-")
-        if kind == "draft" and value.isdigit():
+        if kind == "draft" and value:
             version = self.ctx.version(tx, dataset, {"draftNumber": value})
             assert version.draft is not None
             return version.state, version.draft.parent_commit
@@ -115,7 +116,7 @@ class Diffs:
     def _open(self, user: User, dataset_id: str, basehead: str) -> Any:
         for spec in basehead.split("..."):
             kind, _, value = spec.partition("-")
-            if kind == "draft" and value.isdigit():
+            if kind == "draft" and is_int_text(value):
                 flush_if_pending(self.ctx, dataset_id, int(value))
         return self.ctx.meta.read()
 

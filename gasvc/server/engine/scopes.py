@@ -11,6 +11,7 @@ from typing import Any
 from gasvc.server.engine.context import Context, Objects, Version
 from gasvc.server.engine.overlay import flush_if_pending
 from gasvc.server.meta import MetaTx
+from gasvc.server.params import is_int_text
 from gasvc.server.records import Dataset, Draft, User
 
 
@@ -48,7 +49,7 @@ def reading(ctx: Context, user: User, dataset_id: str, status: dict[str, Any]
             ) -> Iterator[VersionRead]:
     """A consistent read of one version; a draft's pending changes are flushed first."""
     number = status.get("draftNumber")
-    if number is not None and str(number).isdigit():
+    if number is not None and is_int_text(number):
         with ctx.meta.read() as tx:
             ctx.readable(tx, user, dataset_id)
         flush_if_pending(ctx, dataset_id, int(number))

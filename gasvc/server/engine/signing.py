@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from gasvc.errors import AccessDenied
+from gasvc.server.params import is_int_text
 from gasvc.server.settings import STORAGE_PREFIX
 
 MULTIPLE_UPLOAD_LIMIT = 100
@@ -32,7 +33,7 @@ def check_download(secret: bytes, checksum: str, expires: str, signature: str, n
     if not hmac.compare_digest(expected, signature):
         raise AccessDenied("the download URL's signature is not valid",
                            "ask the API for a fresh URL")
-    if not expires.isdigit() or int(expires) < now:
+    if not is_int_text(expires) or int(expires) < now:
         raise AccessDenied("the download URL has expired", "ask the API for a fresh URL")
 
 

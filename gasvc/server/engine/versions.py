@@ -11,6 +11,7 @@ from gasvc.model.names import ROOT_COMMIT, check_ref_name, is_commit_id
 from gasvc.server.engine.context import Context
 from gasvc.server.engine.overlay import flush
 from gasvc.server.meta import MetaTx
+from gasvc.server.params import MAX_DESCRIPTION, MAX_TITLE, check_text
 from gasvc.server.records import Commit, Dataset, Draft, User
 
 DRAFT_STATUSES = ("OPEN", "CLOSED", "COMMITTED")
@@ -121,6 +122,8 @@ class Versions:
             raise ParamsMissing("branchName is required")
         if not isinstance(title, str) or not title:
             raise ParamsMissing("title is required", "give the draft a title")
+        check_text(title, "title", MAX_TITLE)
+        description = check_text(body.get("description"), "description", MAX_DESCRIPTION)
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
             head = tx.ref("branches", dataset.id, branch)
@@ -130,7 +133,7 @@ class Versions:
             now = self.ctx.now()
             number = tx.next_draft_number(dataset.id)
             tx.add_draft(dataset.id, Draft(
-                number, branch, head.commit_id, title, str(body.get("description") or ""),
+                number, branch, head.commit_id, title, description,
                 "OPEN", user.name, now, now, json.dumps(state),
             ))
             tx.touch_dataset(dataset.id, now)
@@ -148,9 +151,11 @@ class Versions:
                                         "a draft can only be CLOSED; commit it to commit it")
                 fields["status"] = "CLOSED"
                 tx.clear_changes(dataset.id, draft.number)
-            for key in ("title", "description"):
-                if key in body:
-                    fields[key] = str(body[key] or "")
+            if "title" in body:
+                fields["title"] = check_text(body["title"], "title", MAX_TITLE, required=True)
+            if "description" in body:
+                fields["description"] = check_text(body["description"], "description",
+                                                   MAX_DESCRIPTION)
             tx.update_draft(dataset.id, draft.number, **fields)
         return {"draftNumber": draft.number, **({"status": "CLOSED"} if "status" in body else {})}
 
@@ -174,6 +179,8 @@ class Versions:
         title = body.get("title")
         if not isinstance(title, str) or not title:
             raise ParamsMissing("title is required", "give the commit a message")
+        check_text(title, "title", MAX_TITLE)
+        description = check_text(body.get("description"), "description", MAX_DESCRIPTION)
         tag = body.get("tag") or None
         if tag is not None:
             check_ref_name("tag", tag)
@@ -187,7 +194,7 @@ class Versions:
             now = self.ctx.now()
             commit = Commit(
                 uuid.uuid4().hex, draft.parent_commit, self.ctx.objects(tx).put(state), title,
-                str(body.get("description") or ""), user.name, now,
+                description, user.name, now,
                 (parent.depth if parent else 0) + 1,
             )
             if not tx.move_branch(dataset.id, draft.branch, draft.parent_commit, commit.id):

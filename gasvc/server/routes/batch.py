@@ -24,12 +24,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
-from gasvc.model.frames import MISSING, Frame, FrameError, FrameParser, header
+from gasvc.model.frames import MAX_HEADER, MISSING, Frame, FrameError, FrameParser, header
 from gasvc.model.names import check_checksum
-from gasvc.server.blobs import BlobStore, BlobWriter
+from gasvc.server.blobs import BlobStore, BufferedWriter
 from gasvc.server.engine import Engine, signing
 from gasvc.server.engine.signing import BATCH_LIMIT
-from gasvc.server.http import read_json
+from gasvc.server.http import check_length, read_json
 from gasvc.server.settings import STORAGE_PREFIX, ServerSettings
 
 TOKEN_HEADER = "X-Storage-Token"
@@ -58,7 +58,8 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
         return JSONResponse({"missing": absent})
 
     async def upload(request: Request) -> Response:
-        dataset_id = authorize(request, ("put",))
+        dataset_id = authorize(request, ("put",))  # before a byte of the body is read
+        check_length(request, settings.max_upload_bytes, BATCH_LIMIT * MAX_HEADER)
         batch = ctx.blobs.batch()
         try:
             received = await _receive(request, batch.add, settings.max_upload_bytes)
@@ -88,21 +89,24 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
 
 
 async def _receive(request: Request, add: Any, max_bytes: int) -> dict[str, int]:
-    """Read a framed upload stream into blob writers; returns {checksum: size}."""
-    parser, received, checksum = FrameParser(), dict[str, int](), ""
-    writer: BlobWriter | None = None
+    """Read a framed upload stream into blob writers (written in worker threads); returns
+    {checksum: size}. The files' bytes together may not exceed `max_bytes`."""
+    parser, received, checksum, total = FrameParser(), dict[str, int](), "", 0
+    writer: BufferedWriter | None = None
     async for chunk in request.stream():
         for event in parser.feed(chunk):
             if isinstance(event, Frame):
                 if event.size < 0 or parser.frames > BATCH_LIMIT:
                     raise FrameError(f"a batch holds at most {BATCH_LIMIT} files of size ≥ 0")
-                writer, checksum = add(event.checksum, max_bytes), event.checksum
+                blob = await run_in_threadpool(add, event.checksum, max_bytes - total)
+                writer, checksum = BufferedWriter(blob, max_bytes, total), event.checksum
             elif event is None:
                 assert writer is not None
-                received[checksum] = writer.finish()
+                received[checksum] = await writer.finish()
+                total += received[checksum]
             else:
                 assert writer is not None
-                writer.write(event)
+                await writer.write(event)
     parser.close()
     return received
 

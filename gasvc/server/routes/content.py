@@ -39,7 +39,8 @@ def routes(engine: Engine) -> list[tuple[str, str, Any]]:
         ("GET", D + "/notes", lambda c: ct.get_notes(c.user, c.dataset_id, c.status())),
         ("PATCH", D + "/notes", lambda c: ct.update_notes(c.user, c.dataset_id, c.body)),
         ("GET", D + "/policies", lambda c: ct.policy(
-            c.user, c.dataset_id, c.status(), c.base_url, c.int_query("expired", 0))),
+            c.user, c.dataset_id, c.status(), c.base_url, c.int_query("expired", 0),
+            c.query.get("segmentName"))),
         ("GET", D + "/storage-extension",
          lambda c: ct.read_policy(c.user, c.dataset_id, c.base_url)),
         ("PUT", D + "/multi/callback", lambda c: da.callback(c.user, c.dataset_id, c.body)),

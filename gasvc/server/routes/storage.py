@@ -1,15 +1,13 @@
 """The storage side: multipart uploads under a policy, downloads by signed URL (spec 2.7, 2.8.5).
 
-These requests carry no X-Token; they are authorised by the HMAC in the policy or URL.
+These requests carry no X-Token; they are authorised by the HMAC in the policy or URL. An
+upload's token is checked before a byte of its file is read, and the file streams straight into
+the blob store (never spooled elsewhere); downloads are read in worker threads.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -17,28 +15,31 @@ from starlette.routing import Route
 from gasvc.errors import AccessDenied, InvalidParams, ParamsMissing, ResourceNotExist
 from gasvc.model.names import is_sha1
 from gasvc.server.engine import Engine, signing
+from gasvc.server.form import MAX_FIELD_BYTES, MAX_FIELDS, UploadForm
+from gasvc.server.http import check_length
 from gasvc.server.settings import STORAGE_PREFIX, ServerSettings
 
-MAX_FORM_FIELDS = 32
+#: Bytes an upload form may hold besides its file.
+FORM_OVERHEAD = MAX_FIELDS * MAX_FIELD_BYTES
 
 
 def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
     ctx = engine.ctx
 
     async def upload(request: Request) -> Response:
-        async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS) as form:
-            token, key, file = form.get("token"), form.get("key"), form.get("file")
-            if not isinstance(token, str) or not isinstance(key, str):
-                raise ParamsMissing("the upload form needs token and key fields",
-                                    "send the fields of the policy from GetPolicy")
-            claims = signing.check_upload_token(ctx.secret, token, ctx.now())
-            prefix, _, checksum = key.rpartition("/")
-            if prefix != claims["d"] or not is_sha1(checksum):
-                raise AccessDenied(f"key {key!r} is outside the policy's prefix",
-                                   "use key = objectPrefix + SHA-1 of the file")
-            if not isinstance(file, UploadFile):
-                raise ParamsMissing("the upload form needs a file part")
-            size = await ctx.blobs.receive(checksum, _chunks(file), settings.max_upload_bytes)
+        check_length(request, settings.max_upload_bytes, FORM_OVERHEAD)
+        form = UploadForm(request)
+        fields = await form.fields()
+        token, key = fields.get("token"), fields.get("key")
+        if token is None or key is None:
+            raise ParamsMissing("the upload form needs token and key fields before the file",
+                                "send the fields of the policy from GetPolicy, then the file")
+        claims = signing.check_upload_token(ctx.secret, token, ctx.now())
+        prefix, _, checksum = key.rpartition("/")
+        if prefix != claims["d"] or not is_sha1(checksum):
+            raise AccessDenied(f"key {key!r} is outside the policy's prefix",
+                               "use key = objectPrefix + SHA-1 of the file")
+        size = await ctx.blobs.receive(checksum, form.file(), settings.max_upload_bytes)
         await run_in_threadpool(engine.data.grant_blob, claims["d"], checksum)
         return JSONResponse({"key": key, "fileSize": size})
 
@@ -56,7 +57,8 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
                    "ETag": f'"{checksum}"'}
         if status == 206:
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-        return StreamingResponse(_iterate(ctx.blobs.read(checksum, start, end)),
+        # a synchronous iterator: Starlette reads it in worker threads
+        return StreamingResponse(ctx.blobs.read(checksum, start, end),
                                  status_code=status, headers=headers,
                                  media_type="application/octet-stream")
 
@@ -64,16 +66,6 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
         Route(STORAGE_PREFIX + "/upload", upload, methods=["POST"]),
         Route(STORAGE_PREFIX + "/blobs/{checksum}", download, methods=["GET"]),
     ]
-
-
-async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await file.read(1024 * 1024):
-        yield chunk
-
-
-async def _iterate(chunks: Any) -> AsyncIterator[bytes]:
-    for chunk in chunks:
-        yield chunk
 
 
 def _range(header: str | None, size: int) -> tuple[int, int, int]:
