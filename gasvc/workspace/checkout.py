@@ -98,11 +98,11 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
          ) -> MoveResult:
     """Make the working tree and the index show `new` instead of `old`."""
     changes = list(item_changes(state, old, new))
-    _refuse_links(layout, changes, old["segments"].keys() | new["segments"].keys())
     resuming = state.get("pending_move") == target_id
     if force:
         changes += _discarded(layout, state, changes, new)
-    elif not resuming:
+    _refuse_links(layout, changes, old["segments"].keys() | new["segments"].keys())
+    if not force and not resuming:
         _refuse_overwrites(layout, state, changes, old, new)
     with state.transaction():
         state.set("pending_move", target_id)
