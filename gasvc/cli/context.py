@@ -64,7 +64,7 @@ def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
             relative = resolved.relative_to(layout.root.resolve())
         except ValueError:
             raise InvalidParams(f"{raw!r} is outside the workspace {layout.root}") from None
-        specs.append(stage.parse_pathspec(relative.as_posix()))
+        specs.append(stage.parse_pathspec(relative.as_posix(), layout.root))
     return specs
 
 

@@ -11,6 +11,7 @@ import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.metadata import METADATA
@@ -66,7 +67,9 @@ class PathSpec:
 EVERYTHING = PathSpec()
 
 
-def parse_pathspec(relative: str) -> PathSpec:
+def parse_pathspec(relative: str, root: Path | None = None) -> PathSpec:
+    """What a workspace-relative path names; with the workspace `root`, a top-level file or
+    link (no segment's folder, whatever its name) is refused too."""
     path = relative.strip("/")
     if path in ("", "."):
         return EVERYTHING
@@ -80,10 +83,22 @@ def parse_pathspec(relative: str) -> PathSpec:
     segment = folder_segment(folder)
     if segment is None:
         raise InvalidParams(f"{relative!r} is not inside a segment folder", _no_segment(folder))
+    if root is not None:
+        _check_top(root / folder, relative)
     check_segment_name(segment)
     if rest == METADATA:
         return PathSpec(segment=segment, labels=True)
     return PathSpec(segment=segment, prefix=rest)
+
+
+def _check_top(top: Path, relative: str) -> None:
+    """A segment's folder must be a real folder (or absent: a deleted segment)."""
+    if top.is_symlink():
+        raise InvalidParams(f"{top.name} is a symbolic link; gas does not read through links",
+                            "replace it with a real folder holding the segment's files")
+    if top.exists() and not top.is_dir():
+        raise InvalidParams(f"{relative!r} is not inside a segment folder",
+                            _no_segment(top.name))
 
 
 def _no_segment(folder: str) -> str:
