@@ -215,8 +215,12 @@ def test_a_link_leading_out_is_shown_and_never_added(
     os.symlink(secret, ws / "train/leak.jpg")
     os.symlink("../.gas/state.sqlite", ws / "train/state.jpg")
     os.symlink("a.jpg", ws / "train/inside.jpg")  # inside the workspace: a file like others
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"file_name": "a.jpg", "label": {"CLASSIFICATION": {"category": "x"}}}\n')
+    os.symlink(labels, ws / "train/metadata.jsonl")
     assert porcelain(gas, ws) == ["?? train/", "?? train/a.jpg", "?? train/inside.jpg",
-                                  "!! train/leak.jpg", "!! train/state.jpg"]
+                                  "!! train/leak.jpg", "!! train/metadata.jsonl",
+                                  "!! train/state.jpg"]
     assert "Symbolic links not followed" in gas(ws, "status").stdout
     failed(gas(ws, "add", "-A", check=False),
            "train/leak.jpg is a symbolic link leading out of the workspace")
@@ -231,6 +235,8 @@ def test_a_link_leading_out_is_shown_and_never_added(
     dataset_id = api.list_datasets("trust-links")["datasets"][0]["id"]
     assert server_files(api, dataset_id, "train") == {"a.jpg": sha1(b"a"),
                                                       "inside.jpg": sha1(b"a")}
+    items = api.data_details(dataset_id, "train", commit=head(api, dataset_id))
+    assert not any(item.get("label") for item in items), items  # the linked labels unread
     # a tracked file replaced by a link leading out: deleted here, never read
     (ws / "train/a.jpg").unlink()
     os.symlink(secret, ws / "train/a.jpg")

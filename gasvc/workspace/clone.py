@@ -206,6 +206,7 @@ class _Files:
     def segment_done(self, segment: str) -> None:
         handle = self.labels.pop(segment, None)
         target = self.conn.layout.metadata(segment)
+        self.guard.check(target)
         if handle is None:
             target.unlink(missing_ok=True)
             return

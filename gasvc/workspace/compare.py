@@ -14,12 +14,13 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import GasError
 from gasvc.model.canon import content_id
-from gasvc.model.metadata import LabelLine, parse
+from gasvc.model.metadata import METADATA, LabelLine, parse
 from gasvc.workspace.layout import Layout, shown_path
 from gasvc.workspace.scan import (
     FileStat,
     OnListing,
     hash_path,
+    labels_readable,
     outside_link,
     segment_names,
     stat_key,
@@ -183,7 +184,10 @@ class SegmentLabels:
 
 
 def label_file_stat(layout: Layout, segment: str) -> tuple[int, int, int]:
-    """The stat key of a segment's `metadata.jsonl` (ABSENT when there is none)."""
+    """The stat key of a segment's `metadata.jsonl` (ABSENT when there is none, or when it
+    is reached through a link gas does not follow)."""
+    if not labels_readable(layout, segment):
+        return ABSENT
     try:
         return stat_key(os.stat(layout.metadata(segment)))
     except FileNotFoundError:
@@ -198,7 +202,7 @@ def read_labels(layout: Layout, state: State, segment: str) -> SegmentLabels:
     if stat == ABSENT:
         return SegmentLabels({}, stat)
     text = path.read_text(encoding="utf-8")
-    return SegmentLabels(parse(text, f"{segment}/metadata.jsonl"), stat)
+    return SegmentLabels(parse(text, shown_path(segment, METADATA)), stat)
 
 
 def label_id(label: dict[str, Any] | None) -> str | None:

@@ -19,7 +19,7 @@ from stat import S_ISREG
 from typing import NamedTuple
 
 from gasvc.model.metadata import METADATA
-from gasvc.workspace.layout import CATALOG, folder_segment, is_gas_name
+from gasvc.workspace.layout import CATALOG, Layout, folder_segment, is_gas_name
 
 READ_CHUNK = 1024 * 1024
 
@@ -85,6 +85,13 @@ def outside_link(root: str, path: str) -> bool:
     return (relative == os.pardir or relative.startswith(os.pardir + os.sep)
             or os.path.isabs(relative)
             or any(is_gas_name(part) for part in relative.split(os.sep)))
+
+
+def labels_readable(layout: Layout, segment: str) -> bool:
+    """Whether a segment's `metadata.jsonl` may be read: its folder is no link, and it is no
+    link leading out of the workspace (else it counts as absent)."""
+    return (linked_folder(layout.folder_path(segment)) is None
+            and not outside_link(str(layout.root), str(layout.metadata(segment))))
 
 
 def linked_folder(folder: str, prefix: str = "") -> str | None:

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
+from gasvc.model.metadata import METADATA
 from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     compare_files,
@@ -19,6 +20,7 @@ from gasvc.workspace.layout import CATALOG, Layout, shown_path
 from gasvc.workspace.metafile import read_label_refs
 from gasvc.workspace.scan import (
     linked_folder,
+    outside_link,
     segment_names,
     top_level_links,
     top_level_strays,
@@ -138,6 +140,9 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
     label_changes, label_stat = _label_changes(layout, state, segment)
     shown: set[str] = set()  # items shown as M or D (their label change goes with them)
     linked = _LinkedFolders(layout, segment)
+    if linked_folder(linked.folder) is None and outside_link(linked.root,
+                                                             str(layout.metadata(segment))):
+        found.links.append(shown_path(segment, METADATA))
     for prefix in changed:
         walked = folders.Walked()
         refreshed = len(found.refresh)
