@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -303,8 +304,10 @@ def test_a_segment_folder_replaced_by_a_link_is_not_uploaded(
     (ws / "train").rmdir()
     os.symlink(elsewhere, ws / "train")
     lines = porcelain(gas, ws)
-    assert " D train/" in lines and "!! train" in lines
+    assert " D train/" in lines and "!! train" in lines and "?? train" not in lines
     assert not any("private" in line for line in lines)
+    shown = json.loads(gas(ws, "status", "--json").stdout)
+    assert shown["links"] == ["train"] and shown["outside"] == []
     failed(gas(ws, "add", "train/private.jpg", check=False), "train is a symbolic link")
     gas(ws, "add", "-A")
     gas(ws, "commit", "-m", "train went away")

@@ -48,15 +48,13 @@ def segment_names(root: Path) -> list[str]:
 
 def top_level_strays(root: Path) -> list[str]:
     """Top-level entries that belong to no segment: files other than `catalog.json`, folders
-    that are no segment's (shown with "/"), links; `.gas` aside."""
+    that are no segment's (shown with "/"); `.gas` and links (`top_level_links`) aside."""
     strays = []
     with os.scandir(root) as entries:
         for entry in entries:
-            if is_gas_name(entry.name):
+            if is_gas_name(entry.name) or entry.is_symlink():
                 continue
-            if entry.is_symlink():
-                strays.append(entry.name)
-            elif entry.is_dir():
+            if entry.is_dir():
                 if folder_segment(entry.name) is None:
                     strays.append(entry.name + "/")
             elif entry.name != CATALOG:
