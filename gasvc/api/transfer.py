@@ -226,9 +226,9 @@ class Sink:
                                 "their checksum", "run the command again")
         first = targets[0].target
         _place(self.tmp, first)
-        for other in targets[1:]:
-            other.target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(first, other.target)
+        for other in targets[1:]:  # copied beside, then renamed: never through a link
+            shutil.copyfile(first, self.tmp)
+            _place(self.tmp, other.target)
         return [_written(item) for item in targets]
 
 

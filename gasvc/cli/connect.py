@@ -4,7 +4,13 @@ Precedence, first found wins:
 
 - URL: `GAS_URL`; the workspace's remote URL; the profile's URL.
 - key: `GAS_ACCESS_KEY`; the profile's key. The profile is the one named by `-p/--profile` (or
-  `GAS_PROFILE`); without one, the profile whose URL is the URL in use, else `default`.
+  `GAS_PROFILE`); without one, the profile saved for the URL in use (`default` when no URL is
+  given otherwise).
+
+A key is only ever sent to the server it was saved for (`same_server`: scheme, host in any case,
+default port, trailing slash): no profile's key stands in for a URL it was not saved for, and a
+named profile saved for another server than the URL in use is refused. A profile without a URL
+(as the tensorbay CLI writes them) is for the TensorBay cloud URL the SDK uses for its key.
 - TLS: `GAS_INSECURE=1` (no verification); `GAS_CA_BUNDLE` / `REQUESTS_CA_BUNDLE` (a CA bundle);
   the profile's `insecure` / `ca_bundle` line; the system's CAs.
 
@@ -29,6 +35,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import urllib3
@@ -161,26 +168,72 @@ def chosen_profile() -> str | None:
     return str(name or os.environ.get("GAS_PROFILE") or "") or None
 
 
+#: Where the SDK sends a key when given no URL (tensorbay/client/requests.py), by key prefix.
+CLOUD_URLS = {"Accesskey-": "https://gas.graviti.cn/", "ACCESSKEY-": "https://gas.graviti.com/"}
+
+
+class WrongServer(GasError):
+    code, status = "WrongServer", 401
+
+
+def profile_url(profile: Profile) -> str:
+    """The server a profile's key was saved for: its URL; for a URL-less profile, the
+    TensorBay cloud URL the SDK and the tensorbay CLI use for such a key ("" if none)."""
+    if profile.url:
+        return profile.url
+    return next((url for prefix, url in CLOUD_URLS.items() if profile.key.startswith(prefix)),
+                "")
+
+
+def server_of(url: str) -> tuple[str, str, int | None, str]:
+    """(scheme, host, port, path) of a URL, normalised: case, default port, trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port == {"http": 80, "https": 443}.get(scheme):
+        port = None
+    return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+
+
+def same_server(saved: str, url: str) -> bool:
+    return bool(saved) and bool(url) and server_of(saved) == server_of(url)
+
+
 def pick_profile(profiles: dict[str, Profile], url: str | None, name: str | None
                  ) -> Profile | None:
+    """The profile whose key may go to `url`: the named one (refused when saved for another
+    server), else the one saved for `url`; with no URL, the named one or `default`."""
     if name is not None:
-        if name.lower() not in profiles:
+        found = profiles.get(name.lower())
+        if found is None:
             raise NoCredentials(f"profile {name!r} does not exist in {config_path()}",
                                 f"create it with `gas -p {name} auth URL ACCESSKEY`")
-        return profiles[name.lower()]
-    wanted = (url or "").rstrip("/")
-    for profile in profiles.values() if wanted else ():
-        if profile.url.rstrip("/") == wanted:
-            return profile
-    return profiles.get(DEFAULT_PROFILE)
+        if url and not same_server(profile_url(found), url):
+            raise WrongServer(
+                f"profile {found.name!r} holds a key for {profile_url(found) or 'no server'},"
+                f" not for {url}; its key is only sent to the server it was saved for",
+                f"use the profile saved for {url}, or save one: "
+                f"`gas -p NAME auth {url} ACCESSKEY`")
+        return found
+    if not url:
+        return profiles.get(DEFAULT_PROFILE)
+    ordered = sorted(profiles.values(), key=lambda p: (bool(not p.url), p.name != DEFAULT_PROFILE))
+    return next((p for p in ordered if same_server(profile_url(p), url)), None)
 
 
 def credentials(remote_url: str | None = None, profile: str | None = None) -> Credentials:
     env_url = os.environ.get("GAS_URL")
     url = env_url or remote_url or None
     saved = pick_profile(read_profiles(), url, profile or chosen_profile())
-    url = url or (saved.url if saved else "")
+    url = url or (profile_url(saved) if saved else "")
     key = os.environ.get("GAS_ACCESS_KEY") or (saved.key if saved else "")
+    if not key and url:
+        raise NoCredentials(f"no access key configured for {url} (keys are only sent to the"
+                            " server they were saved for)",
+                            f"run `gas auth {url} ACCESSKEY`, or set GAS_ACCESS_KEY")
     if not key:
         raise NoCredentials("no access key configured",
                             "run `gas auth URL ACCESSKEY`, or set GAS_ACCESS_KEY")

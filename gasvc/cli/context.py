@@ -14,8 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
 from gasvc.errors import ConfigError, InvalidParams
 from gasvc.workspace.layout import Layout, find_workspace
+from gasvc.workspace.relocate import Relocated, relocate
 from gasvc.workspace.state import State
 
 if TYPE_CHECKING:
@@ -33,9 +36,20 @@ def workspace() -> Iterator[Opened]:
     layout = find_workspace(Path.cwd())
     state = State(layout.state_db)
     try:
+        _relocated(relocate(layout, state))
         yield Opened(layout, state)
     finally:
         state.close()
+
+
+def _relocated(moved: Relocated) -> None:
+    """Tell what opening a workspace made by an older gas moved (once)."""
+    if moved.root_files:
+        click.echo(f"gas: moved the default segment's {moved.root_files} file"
+                   f"{'s' if moved.root_files != 1 else ''} from the workspace root into "
+                   "default/ (its folder now)", err=True)
+    for old, new in moved.folders:
+        click.echo(f"gas: moved segment folder {old} to {new}", err=True)
 
 
 def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
@@ -50,7 +64,7 @@ def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
             relative = resolved.relative_to(layout.root.resolve())
         except ValueError:
             raise InvalidParams(f"{raw!r} is outside the workspace {layout.root}") from None
-        specs.append(stage.parse_pathspec(relative.as_posix()))
+        specs.append(stage.parse_pathspec(relative.as_posix(), layout.root))
     return specs
 
 

@@ -25,7 +25,8 @@ def status_porcelain(status: Status) -> list[str]:
     for change in status.unstaged:
         columns.setdefault(change.path, [" ", " "])[1] = change.code
     lines = [f"{x}{y} {path}" for path, (x, y) in sorted(columns.items())]
-    return lines + [f"?? {path}" for path in status.untracked]
+    lines += [f"?? {path}" for path in sorted({*status.untracked, *status.outside})]
+    return lines + [f"!! {path}" for path in status.links]
 
 
 def status_long(status: Status) -> list[str]:
@@ -45,8 +46,13 @@ def status_long(status: Status) -> list[str]:
         if items:
             lines += ["", title, hint, *items]
     if status.outside:
-        lines += ["", "Ignored (not inside a segment folder):",
-                  *[f"\t{path}" for path in status.outside]]
+        lines += ["", "Untracked files outside every segment folder:",
+                  "  (gas cannot add them; move them into a segment folder, such as "
+                  "default/ for the default segment)", *[f"\t{path}" for path in status.outside]]
+    if status.links:
+        lines += ["", "Symbolic links not followed:",
+                  "  (gas never reads or writes through a link leading out of the workspace, nor"
+                  " through a folder link)", *[f"\t{path}" for path in status.links]]
     if status.clean:
         lines += ["", "nothing to commit, working tree clean"]
     return lines

@@ -8,7 +8,7 @@ from typing import Any
 
 from gasvc.model.labeldiff import FieldChange
 from gasvc.workspace.diff_result import DiffResult, FileVersion, ItemDiff, SegmentStat
-from gasvc.workspace.layout import CATALOG
+from gasvc.workspace.layout import CATALOG, shown_path
 
 #: Values longer than this are cut with "…" in text output (JSON output has them whole).
 VALUE_WIDTH = 72
@@ -18,7 +18,7 @@ INDENT = "    "
 def diff_lines(result: DiffResult) -> list[str]:
     """Each change as `CODE path`, then its file change and label fields, in path order."""
     entries: list[tuple[str, list[str]]] = [
-        (f"{s.name}/", [f"{s.code}  {s.name}/"]) for s in result.segments]
+        (shown_path(s.name), [f"{s.code}  {shown_path(s.name)}"]) for s in result.segments]
     entries += [(item.key, _item_lines(item)) for item in result.items]
     if result.catalog is not None:
         entries.append((CATALOG, [f"{result.catalog.code}  {CATALOG}",
@@ -74,7 +74,7 @@ def short(value: Any, quoted: bool = False) -> str:
 
 def name_status_lines(result: DiffResult) -> list[str]:
     """git's `--name-status`: the code, a tab, the path."""
-    rows = [(f"{s.name}/", s.code) for s in result.segments]
+    rows = [(shown_path(s.name), s.code) for s in result.segments]
     rows += [(item.key, item.code) for item in result.items]
     if result.catalog is not None:
         rows.append((CATALOG, result.catalog.code))
@@ -84,7 +84,7 @@ def name_status_lines(result: DiffResult) -> list[str]:
 def stat_lines(result: DiffResult) -> list[str]:
     """Per segment: files added, modified, deleted and labels changed; then the totals."""
     stats = result.stats()
-    rows = [(f"{s.name}/", _stat_text(s)) for s in stats]
+    rows = [(shown_path(s.name), _stat_text(s)) for s in stats]
     if result.catalog is not None:
         rows.append((CATALOG, {"A": "added", "D": "deleted"}.get(result.catalog.code,
                                                                  "modified")))

@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING
 from gasvc.errors import GasError
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.compare import ItemState, compare_files
-from gasvc.workspace.layout import Layout
+from gasvc.workspace.layout import Layout, shown_path
 from gasvc.workspace.metafile import LabelRef, read_label_refs
 from gasvc.workspace.state import State
 
 if TYPE_CHECKING:
     from gasvc.workspace.stage import PathSpec
+
+class OutsideLink(GasError):
+    code, status = "OutsideLink", 400
+
 
 #: Files staged a window at a time (bounds memory while streaming).
 WINDOW = 256
@@ -62,6 +66,13 @@ class SegmentPlanner:
                 self._found.add(item.path)
             covered = self.covers(item.path)
             if item.kind == "gone" or (self.tracked_only and item.kind == "untracked"):
+                continue
+            if item.kind == "link":
+                if covered and (item.entry is not None or not self.tracked_only):
+                    raise OutsideLink(
+                        f"{item.key} is a symbolic link leading out of the workspace; gas does"
+                        " not read through it", "copy the file it points to into the workspace"
+                        " in its place, or remove the link; then run the command again")
                 continue
             if covered:
                 files.append(item)
@@ -114,8 +125,9 @@ class SegmentPlanner:
         if missing:
             path = min(missing, key=lambda p: self.labels[p].line)
             raise GasError(
-                f"{self.segment}/{METADATA}:{self.labels[path].line}: label for {path!r},"
-                f" which is not a file in {self.segment}/", "add the file, or remove the line")
+                f"{shown_path(self.segment, METADATA)}:{self.labels[path].line}: label for"
+                f" {path!r}, which is not a file in {shown_path(self.segment)}",
+                "add the file, or remove the line")
 
 
 def _any_under(folder: str, ordered: list[str]) -> bool:

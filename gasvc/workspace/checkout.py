@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,7 +19,14 @@ from gasvc.errors import GasError
 from gasvc.model import tree
 from gasvc.workspace.commit import segment_tree
 from gasvc.workspace.compare import trusted_mtime
-from gasvc.workspace.layout import CATALOG, Layout, write_atomic
+from gasvc.workspace.layout import (
+    CATALOG,
+    Layout,
+    WriteGuard,
+    shown_path,
+    split_shown,
+    write_atomic,
+)
 from gasvc.workspace.metafile import replace_labels, write_labels
 from gasvc.workspace.objects import has_object
 from gasvc.workspace.state import State
@@ -94,11 +101,12 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
     resuming = state.get("pending_move") == target_id
     if force:
         changes += _discarded(layout, state, changes, new)
-    elif not resuming:
+    _refuse_links(layout, changes, old["segments"].keys() | new["segments"].keys())
+    if not force and not resuming:
         _refuse_overwrites(layout, state, changes, old, new)
     with state.transaction():
         state.set("pending_move", target_id)
-    result = MoveResult(changed_paths=[f"{s}/{p}" for s, p, _, _ in changes])
+    result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
     _write_files(layout, source, changes, result, progress)
     relabel = sorted({s for s, _, a, b in changes if (a or [None] * 4)[3] != (b or [None] * 4)[3]})
     for segment in relabel:
@@ -117,11 +125,11 @@ def _discarded(layout: Layout, state: State, changes: list[tuple[str, str, Any, 
                new: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
     """Uncommitted changes a forced move throws away: rewritten from `new` (or unindexed)."""
     unstaged, _ = worktree_changes(layout, state)
-    moving = {f"{s}/{p}" for s, p, _, _ in changes}
+    moving = {shown_path(s, p) for s, p, _, _ in changes}
     extra = []
     for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
-        segment, _, path = change.partition("/")
-        if not path or change in moving:
+        segment, path = split_shown(change)
+        if segment is None or not path or change in moving:
             continue
         info = new["segments"].get(segment)
         after = tree.lookup(segment_tree(info), path, state.get_object) if info else None
@@ -133,8 +141,8 @@ def _refuse_overwrites(layout: Layout, state: State, changes: list[tuple[str, st
                        old: dict[str, Any], new: dict[str, Any]) -> None:
     unstaged, untracked = worktree_changes(layout, state)
     dirty = {c.path for c in staged_changes(state)} | {c.path for c in unstaged}
-    touched = {f"{s}/{p}" for s, p, _, _ in changes}
-    touched |= {f"{s}/" for s in old["segments"].keys() ^ new["segments"].keys()}
+    touched = {shown_path(s, p) for s, p, _, _ in changes}
+    touched |= {shown_path(s) for s in old["segments"].keys() ^ new["segments"].keys()}
     if old.get("catalog") != new.get("catalog"):
         touched.add(CATALOG)
     conflicts = sorted((dirty | set(untracked)) & touched)
@@ -142,6 +150,14 @@ def _refuse_overwrites(layout: Layout, state: State, changes: list[tuple[str, st
         shown = "\n  ".join(conflicts[:20]) + ("\n  …" if len(conflicts) > 20 else "")
         raise WouldOverwrite(f"your local changes to these files would be overwritten:\n  {shown}",
                              "commit them, restore them, or use --force to discard them")
+
+
+def _refuse_links(layout: Layout, changes: list[tuple[str, str, Any, Any]],
+                  segments: Iterable[str]) -> None:
+    """Before anything is written: no file of the move may sit below a folder link."""
+    guard = WriteGuard(layout)
+    guard.check_all(layout.metadata(segment) for segment in segments)
+    guard.check_all(layout.file(segment, path) for segment, path, _, _ in changes)
 
 
 def _write_files(layout: Layout, source: BlobSource, changes: list[tuple[str, str, Any, Any]],
@@ -236,8 +252,8 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
     fetches: list[Fetch] = []
     labels: dict[str, dict[str, Any]] = {}
     for change in unstaged:
-        segment, _, path = change.path.partition("/")
-        if not path or not covers(segment, path):
+        segment, path = split_shown(change.path)
+        if segment is None or not path or not covers(segment, path):
             continue
         entry = state.entry(segment, path)
         if entry is None or entry.sum is None:
@@ -248,6 +264,9 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
         labels.setdefault(segment, {})[path] = (
             state.get_object(entry.label) if entry.label else {})
         result.changed_paths.append(change.path)
+    guard = WriteGuard(layout)
+    guard.check_all(fetch.target for fetch in fetches)
+    guard.check_all(layout.metadata(segment) for segment in labels)
     source.fetch(fetches)
     result.written = len(fetches)
     with state.transaction():

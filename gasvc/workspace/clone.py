@@ -29,10 +29,11 @@ from gasvc.workspace.compare import RACY_NS
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.datasets import require_dataset
 from gasvc.workspace.fetch import fetch
-from gasvc.workspace.layout import Layout
+from gasvc.workspace.layout import Layout, WriteGuard, split_shown
 from gasvc.workspace.objects import durable
 from gasvc.workspace.progress import SILENT, Progress
 from gasvc.workspace.refs import UnknownRevision, set_head
+from gasvc.workspace.relocate import relocate
 from gasvc.workspace.remote_state import RemoteItem, list_version
 from gasvc.workspace.scan import hash_file
 from gasvc.workspace.state import Entry, State
@@ -86,6 +87,7 @@ def _open_target(root: Path, dataset_id: str) -> tuple[Layout, State, dict[str, 
     layout = Layout(root)
     if layout.state_db.exists():
         state = State(layout.state_db)
+        relocate(layout, state)
         pending = json.loads(state.get(PENDING) or "null")
         if pending and pending.get("dataset_id") == dataset_id:
             return layout, state, {**pending, "resumed": True}
@@ -171,10 +173,13 @@ class _Files:
         self.batch = conn.reader()
         self.pool: Pool[list[Download], list[Written]] = Pool(self._fetch, self._done, conn.jobs)
         self.labels: dict[str, IO[str]] = {}
+        self.guard = WriteGuard(conn.layout)
         self.files = self.nbytes = self.downloaded = 0
 
     def page(self, segment: str, items: list[RemoteItem], total: int) -> None:
         layout = self.conn.layout
+        self.guard.check(layout.metadata(segment))
+        self.guard.check_all(layout.file(segment, item.path) for item in items)
         if segment not in self.labels:
             self.conn.progress.add_total(total, 0)
             layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
@@ -201,6 +206,7 @@ class _Files:
     def segment_done(self, segment: str) -> None:
         handle = self.labels.pop(segment, None)
         target = self.conn.layout.metadata(segment)
+        self.guard.check(target)
         if handle is None:
             target.unlink(missing_ok=True)
             return
@@ -238,7 +244,8 @@ class _Files:
         root = self.conn.layout.root
         with self.state.transaction():
             for done in written:
-                segment, _, path = done.item.target.relative_to(root).as_posix().partition("/")
+                segment, path = split_shown(done.item.target.relative_to(root).as_posix())
+                assert segment is not None
                 self.state.refresh_stat(segment, path, done.mtime_ns, done.ino)
         self.downloaded += len(written)
         self.conn.progress(len(written), sum(done.item.size for done in written))

@@ -19,7 +19,7 @@ from gasvc.model.catalog import validate_label
 from gasvc.model.metadata import METADATA, parse
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tree import TreeRef
-from gasvc.workspace.layout import Layout
+from gasvc.workspace.layout import Layout, shown_path
 from gasvc.workspace.refs import current_branch, head_commit, set_head
 from gasvc.workspace.stage import EVERYTHING, add
 from gasvc.workspace.state import CommitRecord, State
@@ -157,7 +157,8 @@ def _validate(layout: Layout, state: State) -> None:
             reasons[entry.label] = validate_label(state.get_object(entry.label), catalog)
         if reasons[entry.label]:
             bad[entry.segment].add(entry.path)
-            problems += [f"{entry.segment}/{entry.path}: {r}" for r in reasons[entry.label]]
+            shown = shown_path(entry.segment, entry.path)
+            problems += [f"{shown}: {r}" for r in reasons[entry.label]]
     if problems:
         problems = _with_lines(layout, bad, problems)
         raise InvalidLabels("labels do not fit catalog.json:\n  " + "\n  ".join(problems),
@@ -174,7 +175,8 @@ def _with_lines(layout: Layout, bad: dict[str, set[str]], problems: list[str]) -
             continue
         for path in paths:
             if path in labels:
-                lines[f"{segment}/{path}"] = f"{segment}/{METADATA}:{labels[path].line}"
+                where = f"{shown_path(segment, METADATA)}:{labels[path].line}"
+                lines[shown_path(segment, path)] = where
     out = []
     for problem in problems:
         key = problem.split(": ", 1)[0]

@@ -14,12 +14,14 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import GasError
 from gasvc.model.canon import content_id
-from gasvc.model.metadata import LabelLine, parse
-from gasvc.workspace.layout import Layout
+from gasvc.model.metadata import METADATA, LabelLine, parse
+from gasvc.workspace.layout import Layout, shown_path
 from gasvc.workspace.scan import (
     FileStat,
     OnListing,
     hash_path,
+    labels_readable,
+    outside_link,
     segment_names,
     stat_key,
     walk_segment,
@@ -43,13 +45,15 @@ class ItemState(NamedTuple):
     entry: Entry | None
     file: FileStat | None
     checksum: str | None
-    #: "clean", "modified", "deleted", "untracked", "gone" (absent everywhere), or, until
-    #: hashed, "suspect" (stat changed, size did not)
+    #: "clean", "modified", "deleted", "untracked", "gone" (absent everywhere), "link" (a
+    #: symbolic link leading out of the workspace: not read, no file), or, until hashed,
+    #: "suspect" (stat changed, size did not)
     kind: str
 
     @property
     def key(self) -> str:
-        return f"{self.segment}/{self.path}"
+        """The item's workspace-relative path, as users see and type it."""
+        return shown_path(self.segment, self.path)
 
 
 def trusted_mtime(mtime_ns: int) -> int:
@@ -108,13 +112,15 @@ def _join(layout: Layout, state: State, segment: str, report_clean: bool, prefix
           on_listing: OnListing | None) -> Iterator[ItemState]:
     """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
     Unchanged files are skipped unless `report_clean`."""
-    files = walk_segment(layout.root, segment, prefix, on_listing)
+    root, folder = str(layout.root), layout.folder_path(segment)
+    files = walk_segment(folder, prefix, on_listing)
     entries = state.entries(segment, prefix)
     file, entry = next(files, None), next(entries, None)
     while file is not None or entry is not None:
         if entry is None or (file is not None and file.path < entry.path):
             assert file is not None
-            yield ItemState(segment, file.path, None, file, None, "untracked")
+            yield _unlinked(root, folder, ItemState(segment, file.path, None, file, None,
+                                                    "untracked"))
             file = next(files, None)
         elif file is None or entry.path < file.path:
             kind = "deleted" if entry.sum is not None else "gone"
@@ -123,8 +129,17 @@ def _join(layout: Layout, state: State, segment: str, report_clean: bool, prefix
         else:
             if (report_clean or file.mtime_ns != entry.mtime_ns or file.size != entry.size
                     or file.ino != entry.ino or entry.sum is None):
-                yield _classify(segment, entry, file)
+                item = _classify(segment, entry, file)
+                yield item if item.kind == "clean" else _unlinked(root, folder, item)
             file, entry = next(files, None), next(entries, None)
+
+
+def _unlinked(root: str, folder: str, item: ItemState) -> ItemState:
+    """The item, or, when its file is a link leading out of the workspace, a "link" item
+    (never read: what it points to is not the workspace's)."""
+    if outside_link(root, os.path.join(folder, item.path)):
+        return item._replace(file=None, checksum=None, kind="link")
+    return item
 
 
 def _classify(segment: str, entry: Entry, file: FileStat) -> ItemState:
@@ -143,9 +158,9 @@ def _settle(layout: Layout, window: list[ItemState], refresh: list[tuple[str, st
     if not suspects:
         yield from window
         return
-    root = str(layout.root)
     sums = dict(zip((id(item) for item in suspects), thread_pool().map(
-        hash_path, (os.path.join(root, i.segment, i.path) for i in suspects)), strict=True))
+        hash_path, (os.path.join(layout.folder_path(i.segment), i.path) for i in suspects)),
+        strict=True))
     for item in window:
         if item.kind == "suspect":
             assert item.entry is not None and item.file is not None
@@ -169,7 +184,10 @@ class SegmentLabels:
 
 
 def label_file_stat(layout: Layout, segment: str) -> tuple[int, int, int]:
-    """The stat key of a segment's `metadata.jsonl` (ABSENT when there is none)."""
+    """The stat key of a segment's `metadata.jsonl` (ABSENT when there is none, or when it
+    is reached through a link gas does not follow)."""
+    if not labels_readable(layout, segment):
+        return ABSENT
     try:
         return stat_key(os.stat(layout.metadata(segment)))
     except FileNotFoundError:
@@ -184,7 +202,7 @@ def read_labels(layout: Layout, state: State, segment: str) -> SegmentLabels:
     if stat == ABSENT:
         return SegmentLabels({}, stat)
     text = path.read_text(encoding="utf-8")
-    return SegmentLabels(parse(text, f"{segment}/metadata.jsonl"), stat)
+    return SegmentLabels(parse(text, shown_path(segment, METADATA)), stat)
 
 
 def label_id(label: dict[str, Any] | None) -> str | None:
@@ -193,6 +211,9 @@ def label_id(label: dict[str, Any] | None) -> str | None:
 
 def read_catalog(layout: Layout) -> dict[str, Any] | None:
     """The working tree's catalog, or None when `catalog.json` is absent."""
+    if outside_link(str(layout.root), str(layout.catalog)):
+        raise GasError("catalog.json is a symbolic link leading out of the workspace; gas does"
+                       " not read through it", "replace the link with the file itself")
     try:
         text = layout.catalog.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.labeldiff import FieldChange, field_changes
+from gasvc.workspace.layout import shown_path
 from gasvc.workspace.stage import PathSpec
 from gasvc.workspace.state import CommitRecord
 
@@ -36,7 +37,7 @@ class ItemDiff:
 
     @property
     def key(self) -> str:
-        return f"{self.segment}/{self.path}"
+        return shown_path(self.segment, self.path)
 
 
 @dataclass(frozen=True)

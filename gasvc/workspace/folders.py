@@ -47,21 +47,28 @@ def changed_folders(layout: Layout, state: State, segments: list[str]) -> dict[s
             pending.append((segment, ""))
         else:
             changed[segment].append("")
-    root = str(layout.root)
+    places = {segment: layout.folder_path(segment) for segment in segments}
     while pending:
         deeper: list[tuple[str, str]] = []
         for start in range(0, len(pending), CHUNK):
             part = pending[start:start + CHUNK]
             listings = thread_pool().map(
-                lambda folder: list_folder(os.path.join(root, *folder), top=not folder[1]), part)
+                lambda folder: _listing(os.path.join(places[folder[0]], folder[1]),
+                                        top=not folder[1]), part)
             for (segment, prefix), rows in zip(part, listings, strict=True):
                 record = state.folder_listing(segment, prefix)
-                if record is not None and record[0] == encode(rows):
+                if record is not None and rows is not None and record[0] == encode(rows):
                     deeper += [(segment, prefix + name) for name in marshal.loads(record[1])]
                 else:
                     changed[segment].append(prefix)
         pending = deeper
     return changed
+
+
+def _listing(folder: str, top: bool) -> Listing | None:
+    """The folder's listing; None for a folder replaced by a link (compared in detail, where
+    the walk does not go through it)."""
+    return None if os.path.islink(folder.rstrip("/")) else list_folder(folder, top)
 
 
 class Walked:

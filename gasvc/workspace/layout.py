@@ -5,15 +5,23 @@ mydataset/
   .gas/state.sqlite   index, commits, refs, config, content-addressed JSON objects
   .gas/objects/       bytes of files added locally (content-addressed), safe from later edits
   catalog.json        the label catalog (absent if none)
-  train/              one folder per segment
+  train/              one folder per segment (`segment_folder`)
     images/0001.jpg   remotePath "images/0001.jpg"
     metadata.jsonl    labels of this segment
+  default/            the default segment ""; segment "default" lives in `@default/`
 ```
+
+Segment ↔ folder is a bijection (`segment_folder` / `folder_segment`), so no folder can stand for
+two segments and the root itself never holds data: "" → `default`; a name that is `default`,
+starts with `@` or is `catalog.json` → `@` + name; any other name → itself. A top-level entry the
+reverse rule maps to no segment (`.gas` in any case, other `@…` folders, files but
+`catalog.json`) belongs to no segment.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +31,51 @@ from gasvc.model.metadata import METADATA
 GAS_DIR = ".gas"
 CATALOG = "catalog.json"
 RESERVED = {GAS_DIR}
+#: The folder of the default segment "", and the prefix that escapes segment names.
+DEFAULT_FOLDER = "default"
+ESCAPE = "@"
+
+
+def _escaped(name: str) -> bool:
+    """Whether a segment's folder is `@` + its name (names that would clash otherwise)."""
+    return name in (DEFAULT_FOLDER, CATALOG) or name.startswith(ESCAPE)
+
+
+def segment_folder(segment: str) -> str:
+    """The top-level folder holding a segment."""
+    if not segment:
+        return DEFAULT_FOLDER
+    return ESCAPE + segment if _escaped(segment) else segment
+
+
+def folder_segment(folder: str) -> str | None:
+    """The segment a top-level folder holds, or None when it is no segment's folder."""
+    if folder == DEFAULT_FOLDER:
+        return ""
+    if folder.startswith(ESCAPE):
+        rest = folder[len(ESCAPE):]
+        return rest if _escaped(rest) else None
+    if folder == CATALOG or is_gas_name(folder) or not folder:
+        return None
+    return folder
+
+
+def is_gas_name(name: str) -> bool:
+    """`.gas` in any case: a workspace's own folder, never data at any depth."""
+    return name.lower() == GAS_DIR
+
+
+def shown_path(segment: str, path: str = "") -> str:
+    """The workspace-relative path a user sees and types for a segment's item (or, with no
+    path, for the segment's folder: "folder/")."""
+    return f"{segment_folder(segment)}/{path}"
+
+
+def split_shown(path: str) -> tuple[str | None, str]:
+    """(segment, path inside it) of a workspace-relative path; segment None when the first
+    part is no segment's folder."""
+    folder, _, rest = path.partition("/")
+    return folder_segment(folder), rest
 
 
 class NotAWorkspace(GasError):
@@ -50,16 +103,55 @@ class Layout:
         return self.root / CATALOG
 
     def segment_dir(self, segment: str) -> Path:
-        return self.root / segment
+        return self.root / segment_folder(segment)
 
     def metadata(self, segment: str) -> Path:
-        return self.root / segment / METADATA
+        return self.segment_dir(segment) / METADATA
 
     def file(self, segment: str, remote_path: str) -> Path:
-        return self.root / segment / remote_path
+        return self.segment_dir(segment) / remote_path
+
+    def folder_path(self, segment: str) -> str:
+        """The segment's folder as a string (no `Path` objects on hot loops)."""
+        return os.path.join(self.root, segment_folder(segment))
 
     def object_path(self, checksum: str) -> Path:
         return self.objects / checksum[:2] / checksum[2:]
+
+
+class LinkInTheWay(GasError):
+    code, status = "LinkInTheWay", 409
+
+
+class WriteGuard:
+    """Refuses to write or delete a working file through a folder that is a symbolic link (a
+    segment folder or sub-folder the user replaced by one), so nothing outside the workspace
+    is ever touched. Files themselves are replaced by rename and deleted by unlink, which act
+    on a link, not through it. Folders found real are remembered."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.root = str(layout.root)
+        self.real: set[str] = {self.root}
+
+    def check(self, target: Path | str) -> None:
+        """Raise LinkInTheWay when a folder between the root and `target` is a link."""
+        folder = os.path.dirname(str(target))
+        pending = []
+        while folder not in self.real and len(folder) > len(self.root):
+            pending.append(folder)
+            folder = os.path.dirname(folder)
+        for path in reversed(pending):
+            if os.path.islink(path):
+                shown = os.path.relpath(path, self.root).replace(os.sep, "/")
+                raise LinkInTheWay(
+                    f"{shown} is a symbolic link; gas does not write through links, so "
+                    "nothing was changed", f"replace it with a real folder (`rm {shown}`; "
+                    "the files it points to stay), then run the command again")
+            self.real.add(path)
+
+    def check_all(self, targets: Iterable[Path | str]) -> None:
+        for target in targets:
+            self.check(target)
 
 
 def find_workspace(start: Path) -> Layout:

@@ -17,7 +17,7 @@ from gasvc.errors import GasError
 from gasvc.model import tree
 from gasvc.model.canon import canonical_json, content_id
 from gasvc.workspace.commit import apply_changes, commit_state, segment_tree
-from gasvc.workspace.layout import CATALOG
+from gasvc.workspace.layout import CATALOG, shown_path
 from gasvc.workspace.state import CommitRecord, State
 
 
@@ -142,7 +142,8 @@ def _replay_one(state: State, commit: CommitRecord, target: dict[str, Any],
             now = tree.lookup(base_tree, path, state.get_object)
             merged, conflict = merge_item(now, old, new, prefer)
             if conflict:
-                conflicts.append(Conflict(f"{name}/{path}", _side(state, new), _side(state, now)))
+                conflicts.append(Conflict(shown_path(name, path), _side(state, new),
+                                          _side(state, now)))
             elif merged != now:
                 changes.append((name, path, merged))
     catalog = _catalog(before, after, target, conflicts, prefer)

@@ -12,7 +12,8 @@ from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, render
 from gasvc.model.names import MAX_PATH, check_remote_path
-from gasvc.workspace.layout import Layout, write_atomic
+from gasvc.workspace.layout import Layout, shown_path, write_atomic
+from gasvc.workspace.scan import labels_readable
 
 
 def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any] | None]
@@ -20,7 +21,7 @@ def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any]
     """Set (or, with None, drop) the labels of some items, keeping every other line."""
     path = layout.metadata(segment)
     try:
-        current = parse(path.read_text(encoding="utf-8"), f"{segment}/metadata.jsonl")
+        current = parse(path.read_text(encoding="utf-8"), shown_path(segment, METADATA))
     except FileNotFoundError:
         current = {}
     labels = {p: line.label for p, line in current.items()}
@@ -61,11 +62,13 @@ def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None
     """The labels of a segment's `metadata.jsonl` by path ({} when absent), exactly as
     `metadata.parse` reads them. `known` are the index's label ids by path: a canonical line whose
     label hashes to its path's id is not parsed."""
+    if not labels_readable(layout, segment):
+        return {}
     try:
         text = layout.metadata(segment).read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    return label_refs(text, f"{segment}/{METADATA}", known)
+    return label_refs(text, shown_path(segment, METADATA), known)
 
 
 def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[str, LabelRef]:

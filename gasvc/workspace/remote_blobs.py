@@ -14,6 +14,7 @@ from gasvc.api.transfer import Download, Written, batches, download_url
 from gasvc.errors import GasError
 from gasvc.workspace.checkout import Fetch
 from gasvc.workspace.connection import Connection
+from gasvc.workspace.layout import shown_path
 from gasvc.workspace.refs import head_commit
 from gasvc.workspace.state import State
 
@@ -54,7 +55,8 @@ class RemoteBlobs:
         found = self.conn.client.data_detail(self.conn.dataset_id, item.segment, item.path,
                                              commit)
         if found is None or found.get("checksum") != item.checksum:
-            raise GasError(f"{item.segment}/{item.path} at {commit[:7]} is not on the server",
+            raise GasError(f"{shown_path(item.segment, item.path)} at {commit[:7]} is not on"
+                           " the server",
                            "run `gas fetch`, then try again")
         return download_url(self.conn.client, Download(item.checksum, item.size, item.target,
                                                        str(found["url"])), self.conn.tmp_dir)

@@ -2,19 +2,24 @@
 
 Paths come out sorted exactly like the index (`ORDER BY segment, path`, code-point order): within
 a folder, a sub-folder sorts as its name + "/" — the order git uses for trees.
+
+What is never data: `.gas` (any case, at any depth: a workspace's own state, or a nested one's),
+folders reached through a symbolic link (never walked), and files reached through a link leading
+out of the workspace (`outside_link`; the caller reports them instead of reading them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from stat import S_ISREG
 from typing import NamedTuple
 
 from gasvc.model.metadata import METADATA
-from gasvc.workspace.layout import CATALOG, RESERVED
+from gasvc.workspace.layout import CATALOG, Layout, folder_segment, is_gas_name
 
 READ_CHUNK = 1024 * 1024
 
@@ -31,20 +36,73 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int]:
 
 
 def segment_names(root: Path) -> list[str]:
-    """Top-level folders are segments (`.gas` excluded), sorted."""
+    """The segments whose folders are in the root (real folders, not links), sorted."""
     names = []
     with os.scandir(root) as entries:
         for entry in entries:
-            if entry.name not in RESERVED and entry.is_dir(follow_symlinks=False):
-                names.append(entry.name)
+            segment = folder_segment(entry.name)
+            if segment is not None and entry.is_dir(follow_symlinks=False):
+                names.append(segment)
     return sorted(names)
 
 
 def top_level_strays(root: Path) -> list[str]:
-    """Top-level files that belong to no segment (everything but `catalog.json`)."""
+    """Top-level entries that belong to no segment: files other than `catalog.json`, folders
+    that are no segment's (shown with "/"); `.gas` and links (`top_level_links`) aside."""
+    strays = []
     with os.scandir(root) as entries:
-        return sorted(e.name for e in entries
-                      if not e.is_dir(follow_symlinks=False) and e.name != CATALOG)
+        for entry in entries:
+            if is_gas_name(entry.name) or entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if folder_segment(entry.name) is None:
+                    strays.append(entry.name + "/")
+            elif entry.name != CATALOG:
+                strays.append(entry.name)
+    return sorted(strays)
+
+
+def top_level_links(root: Path) -> list[str]:
+    """Top-level symbolic links (gas never follows them: the one a segment folder or
+    `catalog.json` was replaced by is reported, not read)."""
+    with os.scandir(root) as entries:
+        return sorted(e.name for e in entries if e.is_symlink())
+
+
+def outside_link(root: str, path: str) -> bool:
+    """Whether `path` is a symbolic link whose target is outside the workspace `root` (or in
+    a `.gas` folder): gas neither reads nor writes through it."""
+    try:
+        if not os.path.islink(path):
+            return False
+        target = os.path.realpath(path)
+    except (OSError, ValueError):
+        return True
+    base = os.path.realpath(root)
+    relative = os.path.relpath(target, base)
+    return (relative == os.pardir or relative.startswith(os.pardir + os.sep)
+            or os.path.isabs(relative)
+            or any(is_gas_name(part) for part in relative.split(os.sep)))
+
+
+def labels_readable(layout: Layout, segment: str) -> bool:
+    """Whether a segment's `metadata.jsonl` may be read: its folder is no link, and it is no
+    link leading out of the workspace (else it counts as absent)."""
+    return (linked_folder(layout.folder_path(segment)) is None
+            and not outside_link(str(layout.root), str(layout.metadata(segment))))
+
+
+def linked_folder(folder: str, prefix: str = "") -> str | None:
+    """The first of `folder` and the folders of `prefix` ("a/b/") below it that is a
+    symbolic link (a walk must not go through it), else None."""
+    path = folder
+    if os.path.islink(path):
+        return path
+    for part in filter(None, prefix.split("/")):
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            return path
+    return None
 
 
 Listing = list[tuple[str, int, int, int]]
@@ -83,10 +141,24 @@ except ImportError:  # not built (no C compiler at install): the same, slower
 
 
 def list_folder(folder: str, top: bool) -> Listing:
-    """`list_dir` of a segment folder; at a segment's top, its `metadata.jsonl` is no file."""
+    """`list_dir` of a segment folder, without `.gas` entries; at a segment's top, its
+    `metadata.jsonl` is no file."""
     rows = list_dir(folder)
     if top:
         rows = [row for row in rows if row[0] != METADATA]
+    return _without_gas(rows)
+
+
+def _without_gas(rows: Listing) -> Listing:
+    """The rows but `.gas` ones (any case): in sorted rows, names starting with "." are
+    together, so only those are looked at."""
+    start = bisect_left(rows, (".",))
+    end = start
+    while end < len(rows) and rows[end][0].startswith("."):
+        end += 1
+    gas = [i for i in range(start, end) if is_gas_name(rows[i][0].rstrip("/"))]
+    for i in reversed(gas):
+        del rows[i]
     return rows
 
 
@@ -94,11 +166,14 @@ def list_folder(folder: str, top: bool) -> Listing:
 OnListing = Callable[[str, Listing], None]
 
 
-def walk_segment(root: Path, segment: str, prefix: str = "",
+def walk_segment(folder: str, prefix: str = "",
                  on_listing: OnListing | None = None) -> Iterator[FileStat]:
     """Every file of a segment folder (or of its sub-folder `prefix`, "dir/"), in index order;
-    `metadata.jsonl` at its top excluded. Each folder's listing is given to `on_listing`."""
-    yield from _walk(os.path.join(root, segment, prefix), prefix, on_listing)
+    `metadata.jsonl` at its top excluded. Each folder's listing is given to `on_listing`. A
+    folder that is a symbolic link (the segment's, or one of `prefix`) has no files."""
+    if linked_folder(folder, prefix) is not None:
+        return
+    yield from _walk(os.path.join(folder, prefix), prefix, on_listing)
 
 
 def _walk(folder: str, prefix: str, on_listing: OnListing | None) -> Iterator[FileStat]:

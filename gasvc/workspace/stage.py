@@ -1,7 +1,8 @@
 """`gas add`, `gas rm`, `gas restore --staged`: moving changes into and out of the index.
 
 Paths are workspace-relative POSIX strings: `seg`, `seg/dir`, `seg/file.jpg`,
-`seg/metadata.jsonl` (the labels of the whole segment), `catalog.json`, or `.` for everything.
+`seg/metadata.jsonl` (the labels of the whole segment), `catalog.json`, or `.` for everything;
+`seg` is a segment's folder (`default` for the default segment, see layout.segment_folder).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.metadata import METADATA
@@ -17,10 +19,19 @@ from gasvc.model.names import check_segment_name
 from gasvc.workspace import parallel
 from gasvc.workspace.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.compare import ItemState, all_segments, read_catalog, trusted_mtime
-from gasvc.workspace.layout import CATALOG, Layout
+from gasvc.workspace.layout import (
+    CATALOG,
+    DEFAULT_FOLDER,
+    ESCAPE,
+    Layout,
+    WriteGuard,
+    folder_segment,
+    is_gas_name,
+    shown_path,
+)
 from gasvc.workspace.metafile import LabelRef, write_labels
 from gasvc.workspace.objects import ObjectStore
-from gasvc.workspace.scan import hash_file
+from gasvc.workspace.scan import hash_file, outside_link
 from gasvc.workspace.state import Entry, State
 
 
@@ -43,23 +54,61 @@ class PathSpec:
         """Whether the spec is the segment's `metadata.jsonl`: every label of the segment."""
         return self.labels and segment == self.segment
 
+    @property
+    def shown(self) -> str:
+        """The path the spec was given as (workspace-relative)."""
+        if self.catalog:
+            return CATALOG
+        if self.segment is None:
+            return "."
+        return shown_path(self.segment, METADATA if self.labels else self.prefix).rstrip("/")
+
 
 EVERYTHING = PathSpec()
 
 
-def parse_pathspec(relative: str) -> PathSpec:
+def parse_pathspec(relative: str, root: Path | None = None) -> PathSpec:
+    """What a workspace-relative path names; with the workspace `root`, a top-level file or
+    link (no segment's folder, whatever its name) is refused too."""
     path = relative.strip("/")
     if path in ("", "."):
         return EVERYTHING
     if path == CATALOG:
         return PathSpec(catalog=True)
-    segment, _, rest = path.partition("/")
-    if not segment or segment == ".gas":
-        raise InvalidParams(f"{relative!r} is not inside a segment folder")
+    if any(is_gas_name(part) for part in path.split("/")):
+        raise InvalidParams(f"{relative!r} is not inside a segment folder: a '.gas' folder holds"
+                            " a workspace's state and is never data",
+                            "give paths outside '.gas' folders")
+    folder, _, rest = path.partition("/")
+    segment = folder_segment(folder)
+    if segment is None:
+        raise InvalidParams(f"{relative!r} is not inside a segment folder", _no_segment(folder))
+    if root is not None:
+        _check_top(root / folder, relative)
     check_segment_name(segment)
     if rest == METADATA:
         return PathSpec(segment=segment, labels=True)
     return PathSpec(segment=segment, prefix=rest)
+
+
+def _check_top(top: Path, relative: str) -> None:
+    """A segment's folder must be a real folder (or absent: a deleted segment)."""
+    if top.is_symlink():
+        raise InvalidParams(f"{top.name} is a symbolic link; gas does not read through links",
+                            "replace it with a real folder holding the segment's files")
+    if top.exists() and not top.is_dir():
+        raise InvalidParams(f"{relative!r} is not inside a segment folder",
+                            _no_segment(top.name))
+
+
+def _no_segment(folder: str) -> str:
+    """What to do with a top-level entry that is no segment's folder."""
+    if folder.startswith(ESCAPE):
+        return (f"a folder '@NAME' holds segment NAME only for the names 'default', "
+                f"'{CATALOG}' and those starting with '@'; rename {folder!r} (a segment "
+                f"{folder!r} lives in '@{folder}/')")
+    return (f"only segment folders hold data: move it into one (`{DEFAULT_FOLDER}/` holds the "
+            "default segment)")
 
 
 class PathspecError(GasError):
@@ -139,7 +188,7 @@ class _Stager:
     """The writes of `gas add`: file contents into `.gas/objects/`, rows into the index."""
 
     def __init__(self, layout: Layout, state: State, result: StageResult) -> None:
-        self.root, self.state, self.result = str(layout.root), state, result
+        self.layout, self.state, self.result = layout, state, result
         self.store = ObjectStore(layout)
         self._put: set[str] = set()  # label ids stored by this command
 
@@ -156,7 +205,7 @@ class _Stager:
     def stage_files(self, segment: str, labels: dict[str, LabelRef], items: list[ItemState]
                     ) -> None:
         """Store new and modified files, then stage them (and deletions) in one statement."""
-        folder = f"{self.root}/{segment}/"
+        folder = os.path.join(self.layout.folder_path(segment), "")
         rows: list[tuple[str, str, str | None, int | None, str | None, int, int]] = []
         for item in items:
             if item.kind == "clean":
@@ -200,7 +249,8 @@ def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathS
              if spec.segment in (None, segment) and not spec.prefix and not spec.catalog]
     if not whole:
         return
-    exists = layout.segment_dir(segment).is_dir()
+    folder = layout.segment_dir(segment)
+    exists = folder.is_dir() and not folder.is_symlink()
     if exists or state.segments().get(segment, (False, False))[1]:
         for i in whole:
             matched[i] = True
@@ -210,8 +260,7 @@ def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathS
 def _check_matched(specs: list[PathSpec], matched: list[bool]) -> None:
     for spec, hit in zip(specs, matched, strict=True):
         if not hit:
-            name = CATALOG if spec.catalog else f"{spec.segment}/{spec.prefix}".rstrip("/")
-            raise PathspecError(f"pathspec {name!r} did not match any files",
+            raise PathspecError(f"pathspec {spec.shown!r} did not match any files",
                                 "check the path; `gas status` lists what can be added")
 
 
@@ -240,8 +289,12 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
     targets = [e for e in state.entries() if e.sum is not None
                and any(spec.covers(e.segment, e.path) for spec in specs)]
     if not targets:
-        raise PathspecError("no tracked file matches " + ", ".join(
-            f"{s.segment}/{s.prefix}".rstrip("/") for s in specs), "see `gas status`")
+        raise PathspecError("no tracked file matches " + ", ".join(s.shown for s in specs),
+                            "see `gas status`")
+    if not cached:
+        guard = WriteGuard(layout)
+        guard.check_all(layout.metadata(e.segment) for e in targets)
+        guard.check_all(layout.file(e.segment, e.path) for e in targets)
     if not cached and not force:
         _refuse_unsaved(layout, targets)
     with state.transaction():
@@ -254,11 +307,11 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
 
 
 def _refuse_unsaved(layout: Layout, targets: Iterable[Entry]) -> None:
-    changed = []
+    changed, root = [], str(layout.root)
     for entry in targets:
         path = layout.file(entry.segment, entry.path)
-        if path.is_file() and hash_file(path)[0] != entry.sum:
-            changed.append(f"{entry.segment}/{entry.path}")
+        if outside_link(root, str(path)) or (path.is_file() and hash_file(path)[0] != entry.sum):
+            changed.append(shown_path(entry.segment, entry.path))
     if changed:
         raise GasError("these files have changes that are not staged: " + ", ".join(changed),
                        "stage or restore them first, or use --force to delete them anyway")

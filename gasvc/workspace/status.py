@@ -4,9 +4,11 @@ files, and where the branch stands against the last fetched remote head.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
+from gasvc.model.metadata import METADATA
 from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     compare_files,
@@ -14,15 +16,23 @@ from gasvc.workspace.compare import (
     read_catalog,
     trusted_mtime,
 )
-from gasvc.workspace.layout import CATALOG, Layout
+from gasvc.workspace.layout import CATALOG, Layout, shown_path
 from gasvc.workspace.metafile import read_label_refs
-from gasvc.workspace.scan import segment_names, top_level_strays
+from gasvc.workspace.scan import (
+    linked_folder,
+    outside_link,
+    segment_names,
+    top_level_links,
+    top_level_strays,
+)
 from gasvc.workspace.state import Entry, State
 
 
 @dataclass(frozen=True)
 class Change:
-    path: str  # "segment/remotePath", "segment/" for a whole segment, or "catalog.json"
+    #: the workspace-relative path: "folder/remotePath", "folder/" for a whole segment (the
+    #: segment's folder, see layout.segment_folder), or "catalog.json"
+    path: str
     code: str  # "A" added, "M" modified, "D" deleted, "L" label only
 
 
@@ -36,7 +46,11 @@ class Status:
     staged: list[Change] = field(default_factory=list)
     unstaged: list[Change] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)
+    #: top-level entries that belong to no segment ("name/" for a folder)
     outside: list[str] = field(default_factory=list)
+    #: symbolic links not followed: files or folders linked out of the workspace, and
+    #: top-level links
+    links: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -55,11 +69,11 @@ def staged_changes(state: State) -> list[Change]:
     changes: list[Change] = []
     for name, (in_head, staged) in state.segments().items():
         if in_head != staged:
-            changes.append(Change(name + "/", "A" if staged else "D"))
+            changes.append(Change(shown_path(name), "A" if staged else "D"))
     for entry in state.staged_changes():
         old = (entry.head_sum, entry.head_size, entry.head_label)
         new = (entry.sum, entry.size, entry.label)
-        changes.append(Change(f"{entry.segment}/{entry.path}", _code(old, new)))
+        changes.append(Change(shown_path(entry.segment, entry.path), _code(old, new)))
     head_catalog, catalog = state.get("head_catalog", ""), state.get("staged_catalog", "")
     if head_catalog != catalog:
         changes.append(Change(CATALOG, "A" if not head_catalog else "D" if not catalog else "M"))
@@ -72,6 +86,7 @@ class SegmentChanges:
 
     unstaged: list[Change] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
     clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
@@ -79,6 +94,7 @@ class SegmentChanges:
     def add(self, other: SegmentChanges) -> None:
         self.unstaged += other.unstaged
         self.untracked += other.untracked
+        self.links += other.links
         self.refresh += other.refresh
         self.settled += other.settled
         self.clean_folders += other.clean_folders
@@ -86,6 +102,11 @@ class SegmentChanges:
 
 def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
     """(unstaged changes, untracked paths); refreshes the index's stat cache as it goes."""
+    found = _worktree(layout, state)
+    return sorted(found.unstaged, key=lambda c: c.path), sorted(found.untracked)
+
+
+def _worktree(layout: Layout, state: State) -> SegmentChanges:
     version = state.data_version()
     found = SegmentChanges()
     on_disk = set(segment_names(layout.root))
@@ -93,9 +114,9 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
     segments = sorted(on_disk | set(staged_segments))
     for segment in segments:
         if segment not in on_disk and staged_segments.get(segment, False):
-            found.unstaged.append(Change(segment + "/", "D"))
+            found.unstaged.append(Change(shown_path(segment), "D"))
         elif segment in on_disk and not staged_segments.get(segment, False):
-            found.untracked.append(segment + "/")
+            found.untracked.append(shown_path(segment))
     changed = folders.changed_folders(layout, state, segments)
     units = [(segment, changed[segment]) for segment in segments]
     weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
@@ -108,7 +129,7 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
     elif catalog:
         found.unstaged.append(Change(CATALOG, catalog))
     _save_checks(state, found, version)
-    return sorted(found.unstaged, key=lambda c: c.path), sorted(found.untracked)
+    return found
 
 
 def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
@@ -118,6 +139,10 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
     found = SegmentChanges()
     label_changes, label_stat = _label_changes(layout, state, segment)
     shown: set[str] = set()  # items shown as M or D (their label change goes with them)
+    linked = _LinkedFolders(layout, segment)
+    if linked_folder(linked.folder) is None and outside_link(linked.root,
+                                                             str(layout.metadata(segment))):
+        found.links.append(shown_path(segment, METADATA))
     for prefix in changed:
         walked = folders.Walked()
         refreshed = len(found.refresh)
@@ -126,9 +151,16 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
         for item in items:
             if item.kind == "untracked":
                 found.untracked.append(item.key)
+            elif item.kind == "link":
+                found.links.append(item.key)
+                if item.entry is not None and item.entry.sum is not None:
+                    found.unstaged.append(Change(item.key, "D"))
+                    shown.add(item.key)
             elif item.kind in ("deleted", "modified"):
                 found.unstaged.append(Change(item.key, item.kind[0].upper()))
                 shown.add(item.key)
+                if item.kind == "deleted":
+                    found.links += linked.above(item.path)
         found.clean_folders += [(segment, *row) for row in walked.clean(
             items, found.refresh[refreshed:])]
     if label_changes is None:
@@ -139,6 +171,30 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
         found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
                                         ino)))
     return found
+
+
+class _LinkedFolders:
+    """The folder links that hide deleted files of a segment (each folder looked at once)."""
+
+    def __init__(self, layout: Layout, segment: str) -> None:
+        self.root, self.folder = str(layout.root), layout.folder_path(segment)
+        self.seen: set[str] = set()
+        self.links: set[str] = set()
+
+    def above(self, path: str) -> list[str]:
+        """[the link] when a folder of `path` (the segment's included) is a link, first time."""
+        parent = os.path.dirname(path)
+        if parent in self.seen:
+            return []
+        self.seen.add(parent)
+        link = linked_folder(self.folder, parent)
+        if link is None:
+            return []
+        shown = os.path.relpath(link, self.root).replace(os.sep, "/")
+        if shown in self.links:
+            return []
+        self.links.add(shown)
+        return [shown]
 
 
 def _catalog_change(layout: Layout, state: State) -> str:
@@ -162,7 +218,7 @@ def _label_changes(layout: Layout, state: State, segment: str
         return None, stat
     staged = state.staged_labels(segment)
     refs = read_label_refs(layout, segment, staged)
-    return {f"{segment}/{path}" for path, label in staged.items()
+    return {shown_path(segment, path) for path, label in staged.items()
             if (refs[path].label if path in refs else None) != label}, stat
 
 
@@ -189,6 +245,9 @@ def status(layout: Layout, state: State) -> Status:
     branch, head, remote_head, ahead, behind = head_info(state)
     result = Status(branch, head, remote_head, ahead, behind)
     result.staged = staged_changes(state)
-    result.unstaged, result.untracked = worktree_changes(layout, state)
+    found = _worktree(layout, state)
+    result.unstaged = sorted(found.unstaged, key=lambda c: c.path)
+    result.untracked = sorted(found.untracked)
     result.outside = top_level_strays(layout.root)
+    result.links = sorted({*found.links, *top_level_links(layout.root)})
     return result

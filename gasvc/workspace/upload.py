@@ -22,8 +22,9 @@ from gasvc.errors import GasError, NameConflict, ResourceNotExist
 from gasvc.model import tree
 from gasvc.workspace.commit import segment_tree
 from gasvc.workspace.connection import Connection
+from gasvc.workspace.layout import shown_path
 from gasvc.workspace.objects import has_object
-from gasvc.workspace.scan import hash_file
+from gasvc.workspace.scan import hash_file, outside_link
 from gasvc.workspace.state import State
 
 
@@ -174,11 +175,13 @@ class _Sender:
         if has_object(layout, checksum):
             return layout.object_path(checksum)
         working = layout.file(segment, path)
-        if working.is_file() and hash_file(working)[0] == checksum:
+        if (not outside_link(str(layout.root), str(working)) and working.is_file()
+                and hash_file(working)[0] == checksum):
             return working
-        raise LostContent(f"the committed content of {segment}/{path} is neither in .gas/objects"
-                          " nor in the working file", "restore the file as it was committed, "
-                          "or commit its current content, then push again")
+        raise LostContent(f"the committed content of {shown_path(segment, path)} is neither"
+                          " in .gas/objects nor in the working file",
+                          "restore the file as it was committed, or commit its current content,"
+                          " then push again")
 
     def _run(self, job: Job) -> tuple[Job, int, int]:
         client, ds = self.conn.client, self.conn.dataset_id

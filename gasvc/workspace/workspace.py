@@ -8,6 +8,7 @@ from pathlib import Path
 from gasvc.errors import GasError
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.refs import set_head
+from gasvc.workspace.relocate import LAYOUT_KEY, LAYOUT_VERSION
 from gasvc.workspace.state import State
 
 
@@ -33,6 +34,7 @@ def init(root: Path, branch: str = "main") -> Layout:
     try:
         with state.transaction():
             set_head(state, branch)
+            state.set(LAYOUT_KEY, LAYOUT_VERSION)
     finally:
         state.close()
     return layout
