@@ -141,6 +141,8 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
                 stager.apply(plan)
             for i in plan.matched:
                 matched[i] = True
+            if plan.matched:
+                _stage_new_segment(layout, state, segment)
             _stage_segment(layout, state, segment, specs, matched)
         for i, spec in enumerate(specs):
             tracked_catalog = bool(state.get("staged_catalog"))
@@ -255,6 +257,14 @@ def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathS
         for i in whole:
             matched[i] = True
     state.stage_segment(segment, exists)
+
+
+def _stage_new_segment(layout: Layout, state: State, segment: str) -> None:
+    """A file staged in a segment folder the index does not hold yet brings the segment in
+    (else the commit would have no segment to put the file in)."""
+    staged = state.segments().get(segment, (False, False))[1]
+    if not staged and layout.segment_dir(segment).is_dir():
+        state.stage_segment(segment, True)
 
 
 def _check_matched(specs: list[PathSpec], matched: list[bool]) -> None:
