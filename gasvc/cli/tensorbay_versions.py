@@ -6,6 +6,7 @@ branch.py, tag.py); errors are gas's: a message and a hint.
 
 from __future__ import annotations
 
+import sys
 from textwrap import indent
 
 import click
@@ -44,6 +45,8 @@ def edit_message(messages: tuple[str, ...], title: str, description: str, hint: 
     """(title, description) from -m options, else from the editor (as the tensorbay CLI)."""
     if messages:
         return messages[0], "\n".join(messages[1:])
+    if not sys.stdin.isatty():  # a script: no editor to wait for
+        raise GasError("no message given", 'give one with -m "TITLE"')
     start = "\n".join([title, *(["", description] if description else []), hint])
     text = click.edit(start, editor=editor(), require_save=False) or ""
     lines = [line.rstrip() for line in text.splitlines() if line and not line.startswith("#")]
