@@ -366,3 +366,18 @@ def test_gas_forms_stay_gas(gas: Gas, tmp_path: Path) -> None:
     assert out(gas, root, "log", "--oneline").endswith("local\n")
     assert os.path.exists(root / "train/a.jpg")
     assert out(gas, root, "rm", "train/a.jpg") == "removed 1 file\n"
+
+
+def test_committing_a_draft_pushed_from_this_workspace_marks_its_commit_pushed(
+        gas: Gas, api: ApiClient, tmp_path: Path) -> None:
+    root = tmp_path / "tbc-ws"
+    write(root, {"train/a.jpg": "A"})
+    gas(root, "init", "tbc-ws")
+    gas(root, "add", "-A")
+    gas(root, "commit", "-m", "first")
+    gas(root, "push", "--draft", "-q")
+    done = out(gas, root, "commit", "tb:tbc-ws#1", "-m", "first, reviewed")
+    [commit] = api.commits(dataset_id(api, "tbc-ws"), "main")
+    assert done.endswith(f"@{commit['commitId']}\n")
+    assert "up to date" in out(gas, root, "status")
+    assert out(gas, root, "log", "--oneline").startswith(commit["commitId"][:7])

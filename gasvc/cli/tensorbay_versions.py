@@ -7,6 +7,9 @@ branch.py, tag.py); errors are gas's: a message and a hint.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from textwrap import indent
 
 import click
@@ -21,6 +24,9 @@ from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tbrn import TBRN
 from gasvc.workspace import datasets, drafts, remote_ops
 from gasvc.workspace.datasets import DatasetInfo
+from gasvc.workspace.layout import NotAWorkspace, find_workspace
+from gasvc.workspace.state import State
+from gasvc.workspace.workspace import get_remote
 
 DRAFT_HINT = """
 # Please enter the message for your draft.
@@ -150,9 +156,30 @@ def commit(tbrn: str, message: tuple[str, ...]) -> None:
     old = drafts.get_draft(client, version.id, number)
     title, description = edit_message(message, old.title, old.description, COMMIT_HINT)
     _require_message(title, "the commit")
-    done = drafts.commit_draft(None, client, version.id, number, f"{title}\n{description}")
+    with _workspace_of(client, version.id) as state:
+        done = drafts.commit_draft(state, client, version.id, number, f"{title}\n{description}")
     click.echo(f"Committed successfully: {target} -> "
                f"{TBRN(target.dataset, revision=done.commit_id)}")
+
+
+@contextmanager
+def _workspace_of(client: ApiClient, dataset_id: str) -> Iterator[State | None]:
+    """The workspace around the cwd when it tracks this dataset on this server: committing a
+    draft it pushed (`gas push --draft`) then marks its local commit as pushed, as
+    `gas draft commit` does."""
+    try:
+        layout = find_workspace(Path.cwd())
+    except NotAWorkspace:
+        yield None
+        return
+    state = State(layout.state_db)
+    try:
+        remote = get_remote(state)
+        same = remote is not None and remote.dataset_id == dataset_id and \
+            remote.url.rstrip("/") == client.site.rstrip("/")
+        yield state if same else None
+    finally:
+        state.close()
 
 
 # branch and tag -------------------------------------------------------------------------
