@@ -329,6 +329,8 @@ def bad(server: ServerProcess, alice: str) -> None:
     """Dataset tbc-bad with an open draft #1 on main and nothing committed."""
     api = ApiClient(server.url, alice, verify=server.verify)
     api.create_draft(api.create_dataset("tbc-bad"), "main", "open")
+    fusion = str(api.request("POST", "", json={"name": "tbc-fusion", "type": 1})["id"])
+    api.create_draft(fusion, "main", "open")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -341,6 +343,7 @@ def bad(server: ServerProcess, alice: str) -> None:
     (["cp", "one.txt", "tb:tbc-bad:train"], "is not a draft"),
     (["cp", "one.txt", "tb:tbc-bad"], "is not a segment or file"),
     (["cp", "missing.txt", "tb:tbc-bad#1:train"], "does not exist"),
+    (["cp", "one.txt", "tb:tbc-fusion#1:train"], "is a fusion dataset"),
     (["cp", "images", "tb:tbc-bad#1:train"], "copy folders with -r"),
     (["draft", "tb:tbc-bad:train", "-m", "x"], "is not a dataset"),
     (["draft", "tb:tbc-bad@nobranch", "-m", "x"], "revision 'nobranch' does not exist"),

@@ -173,6 +173,7 @@ def ensure_segment(client: ApiClient, version: Version, segment: str) -> None:
 
 
 CALLBACK_BATCH = 50
+FUSION = 1  # the dataset type of fusion datasets (spec 3.2)
 
 
 def upload(client: ApiClient, version: Version, segment: str, copies: list[Copy], jobs: int
@@ -180,6 +181,10 @@ def upload(client: ApiClient, version: Version, segment: str, copies: list[Copy]
     """Upload files into the draft's segment (made if missing), `jobs` at a time; each batch of
     50 is registered (callback) once its files are stored. Returns the number of files."""
     draft = require_draft(version, f"tb:{version.dataset.name}")
+    if client.get_dataset(version.id).get("type") == FUSION:
+        raise InvalidParams(f"tb:{version.dataset.name} is a fusion dataset: its files belong "
+                            "to frames and sensors, which a TBRN does not name",
+                            "upload fusion data with the SDK (FusionSegment, Frame)")
     ensure_segment(client, version, segment)
     storage = FormUploads(client, version.id, draft)
 
