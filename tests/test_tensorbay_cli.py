@@ -328,7 +328,9 @@ def test_top_level_key_and_url_options(server: ServerProcess, alice: str, tmp_pa
 def bad(server: ServerProcess, alice: str) -> None:
     """Dataset tbc-bad with an open draft #1 on main and nothing committed."""
     api = ApiClient(server.url, alice, verify=server.verify)
-    api.create_draft(api.create_dataset("tbc-bad"), "main", "open")
+    bad = api.create_dataset("tbc-bad")
+    api.create_draft(bad, "main", "open")
+    api.update_draft(bad, api.create_draft(bad, "main", "closed"), {"status": "CLOSED"})
     fusion = str(api.request("POST", "", json={"name": "tbc-fusion", "type": 1})["id"])
     api.create_draft(fusion, "main", "open")
 
@@ -349,6 +351,11 @@ def bad(server: ServerProcess, alice: str) -> None:
     (["draft", "tb:tbc-bad@nobranch", "-m", "x"], "revision 'nobranch' does not exist"),
     (["commit", "tb:tbc-bad", "-m", "x"], "is not a draft"),
     (["branch", "-d", "tb:tbc-bad"], "must name it"),
+    (["branch", "-d", "tb:tbc-bad@main"], "default branch"),
+    (["branch", "-d", "tb:tbc-bad@nope"], "'nope' is not a branch"),
+    (["tag", "-d", "tb:tbc-bad@nope"], "tag 'nope' does not exist"),
+    (["ls", "tb:tbc-bad#99"], "draft #99 does not exist"),
+    (["draft", "-c", "tb:tbc-bad#2"], "is closed, not open"),
     (["log", "tb:tbc-bad"], "has no commit history"),
     (["dataset", "tb:tbc-bad:train"], "is not a dataset"),
 ])

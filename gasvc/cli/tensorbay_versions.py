@@ -19,7 +19,7 @@ from gasvc.cli import connect
 from gasvc.cli.setup import profile_option
 from gasvc.cli.tensorbay_data import parse_dataset_tbrn
 from gasvc.cli.tensorbay_setup import editor
-from gasvc.errors import GasError, InvalidParams
+from gasvc.errors import GasError, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tbrn import TBRN
 from gasvc.workspace import datasets, drafts, remote_ops
@@ -205,6 +205,9 @@ def branch(tbrn: str, name: str, verbose: bool, is_delete: bool, sort: str) -> N
         gone = _named(target, "branch")
         dataset = datasets.require_dataset(client, target.dataset)
         remote_ops.require_branch(client, dataset, gone)
+        if gone == dataset.default_branch:
+            raise InvalidParams(f"{gone!r} is the default branch of {dataset.name!r}; it "
+                                "cannot be deleted", "delete another branch")
         client.delete_branch(dataset.id, gone)
         click.echo(f'Successfully deleted branch "{target}"')
         return
@@ -246,6 +249,9 @@ def tag(tbrn: str, name: str, is_delete: bool, sort: str) -> None:
     if is_delete:
         gone = _named(target, "tag")
         dataset = datasets.require_dataset(client, target.dataset)
+        if gone not in {t.name for t in remote_ops.tags(client, dataset)}:
+            raise ResourceNotExist(f"tag {gone!r} does not exist in dataset {dataset.name!r}",
+                                   f"see the tags: gas tag tb:{dataset.name}")
         client.delete_tag(dataset.id, gone)
         click.echo(f'Successfully deleted tag "{target}"')
         return

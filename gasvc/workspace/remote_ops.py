@@ -20,6 +20,7 @@ from gasvc.errors import GasError, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tbrn import TBRN
 from gasvc.workspace.datasets import DatasetInfo, require_dataset
+from gasvc.workspace.drafts import DraftNotOpen
 from gasvc.workspace.scan import hash_file
 
 
@@ -72,10 +73,23 @@ def open_version(client: ApiClient, tbrn: TBRN) -> Version:
     branch's head (as the SDK's `get_dataset` checks out)."""
     dataset = require_dataset(client, tbrn.dataset)
     if tbrn.draft is not None:
+        require_open_draft(client, dataset, tbrn.draft)
         return Version(dataset, draft=tbrn.draft)
     if tbrn.revision is not None:
         return Version(dataset, commit=resolve_revision(client, dataset, tbrn.revision))
     return Version(dataset, commit=dataset.head)
+
+
+def require_open_draft(client: ApiClient, dataset: DatasetInfo, number: int) -> None:
+    """Only open drafts can be read or written through a TBRN (as the SDK's checkout)."""
+    hint = f"see the open drafts: gas draft -l tb:{dataset.name}"
+    for raw in client.list_drafts(dataset.id, "ALL"):
+        if int(raw["number"]) == number:
+            if raw["status"] != "OPEN":
+                raise DraftNotOpen(f"draft #{number} of dataset {dataset.name!r} is "
+                                   f"{str(raw['status']).lower()}, not open", hint)
+            return
+    raise ResourceNotExist(f"draft #{number} does not exist in dataset {dataset.name!r}", hint)
 
 
 def resolve_revision(client: ApiClient, dataset: DatasetInfo, revision: str) -> str:
