@@ -300,6 +300,30 @@ class ApiClient:
         self.request("DELETE", "data", dataset_id, json={
             "segmentName": segment, "remotePath": paths, "draftNumber": draft})
 
+    # any version: `version` is {"commit": ID} or {"draftNumber": N} (spec 1.10) ----------
+    def segment_names(self, dataset_id: str, version: dict[str, Any]) -> list[str]:
+        """ListSegment at a commit or in a draft."""
+        return [str(s["name"]) for s in self.pages("segments", "segments", dataset_id, version)]
+
+    def data_paths(self, dataset_id: str, segment: str, version: dict[str, Any]
+                   ) -> Iterator[str]:
+        """ListData: the remote paths of a segment at a commit or in a draft."""
+        for item in self.pages("data", "data", dataset_id, {**version, "segmentName": segment}):
+            yield str(item["remotePath"])
+
+    def has_data(self, dataset_id: str, segment: str, remote_path: str,
+                 version: dict[str, Any]) -> bool:
+        """Whether one remote path exists in a segment at a commit or in a draft."""
+        try:
+            body = self.request("GET", "data/details", dataset_id, params={
+                **version, "segmentName": segment, "remotePath": remote_path})
+        except ResourceNotExist:
+            return False
+        return any(item.get("remotePath") == remote_path for item in body["dataDetails"])
+
+    def delete_branch(self, dataset_id: str, name: str) -> None:
+        self.request("DELETE", "branches", dataset_id, json={"name": name})
+
     def policy(self, dataset_id: str, draft: int, segment: str, expired: int = 3600
                ) -> dict[str, Any]:
         """GetPolicy: how and where to upload files of a segment into a draft."""

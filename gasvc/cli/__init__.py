@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -39,7 +40,10 @@ class GasGroup(click.Group):
             hint = f"\n\nThe most similar command{'s are' if len(close) > 1 else ' is'}: " \
                 f"{', '.join(close)}" if close else ""
             ctx.fail(f"'{name}' is not a gas command. See 'gas help'.{hint}")
-        return super().resolve_command(ctx, args)
+        found, command, rest = super().resolve_command(ctx, args)
+        from gasvc.cli.tensorbay import tensorbay_command  # `gas rm tb:…` is tensorbay's rm
+
+        return found, tensorbay_command(found or "", rest) or command, rest
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
@@ -82,13 +86,15 @@ def _print_traceback() -> None:
 
 @click.group(cls=GasGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gas")
-@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option("-d", "--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.option("-p", "--profile", help="Use this ~/.gasconfig profile (default: default).")
+@click.option("-k", "--key", help="Use this access key (as GAS_ACCESS_KEY does).")
+@click.option("-u", "--url", help="Use the server at this URL (as GAS_URL does).")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (or NO_COLOR=1).")
 @click.option("--no-pager", is_flag=True, help="Print long output instead of paging it.")
 @click.pass_context
-def main(ctx: click.Context, debug: bool, profile: str | None, no_color: bool,
-         no_pager: bool) -> None:
+def main(ctx: click.Context, debug: bool, profile: str | None, key: str | None,
+         url: str | None, no_color: bool, no_pager: bool) -> None:
     """gas: git for versioned ML datasets on the TensorBay Open API.
 
     \b
@@ -99,6 +105,10 @@ def main(ctx: click.Context, debug: bool, profile: str | None, no_color: bool,
     ctx.meta.update(debug=debug, no_color=no_color, no_pager=no_pager)
     if profile:
         ctx.meta["profile"] = profile
+    # the tensorbay CLI's -k/-u: for this command only, like the variables they stand for
+    for variable, value in (("GAS_ACCESS_KEY", key), ("GAS_URL", url)):
+        if value:
+            os.environ[variable] = value
 
 
 #: Commands by name → "module:attribute", imported only when run, so that `gas status` does not
@@ -113,4 +123,5 @@ COMMANDS = {
     "show": "diffing:show_cmd", "clone": "sync:clone_cmd", "fetch": "sync:fetch_cmd",
     "pull": "sync:pull_cmd", "push": "sync:push_cmd", "server": "server:server",
     "demo": "demo:demo", "help": "helping:help_cmd",
+    "ls": "tensorbay_data:ls", "cp": "tensorbay_data:cp", "config": "tensorbay_setup:config",
 }

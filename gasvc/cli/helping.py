@@ -45,11 +45,16 @@ def help_cmd(ctx: click.Context, command: str | None) -> None:
         with click.Context(found, info_name=command, parent=root) as sub:
             click.echo(found.get_help(sub))
         return
-    lines = ["usage: gas [--debug] [-p PROFILE] [--no-color] [--no-pager] COMMAND [ARGS]...",
+    lines = ["usage: gas [-d/--debug] [-p PROFILE] [-k KEY] [-u URL] [--no-color] [--no-pager] "
+             "COMMAND [ARGS]...",
              "", "git for versioned ML datasets on the TensorBay Open API.", "", "Commands:"]
     for name, summary, sample in summaries(group, root):
         lines.append(f"  {name:<10}{summary}")
         if sample:
             lines.append(f"  {'':<10}  e.g. {sample}")
-    lines += ["", "`gas help COMMAND` or `gas COMMAND -h` shows a command's options."]
+    lines += ["", "The tensorbay CLI's command lines work too: ls, cp and config are its own; rm,",
+              "commit, draft, branch, tag and log whose first argument is a tb: TBRN act on the",
+              "server as the tensorbay CLI does (gas log tb:cats), as do `gas dataset [tb:NAME]`",
+              "and `gas auth -s`. See docs/connecting.md.",
+              "", "`gas help COMMAND` or `gas COMMAND -h` shows a command's options."]
     click.echo("\n".join(lines))

@@ -60,12 +60,12 @@ def auth(args: tuple[str, ...], get: bool, show_all: bool, unset: bool, insecure
         else:
             _unset(name)
         return
-    done = connect.login(_new_profile(name, args, insecure, ca_bundle))
+    done = connect.login(new_profile(name, args, insecure, ca_bundle))
     where = f" into profile {name!r}" if name != connect.DEFAULT_PROFILE else ""
     click.echo(f"Logged in as {done.user} on {done.profile.url}{where} ({done.path})")
 
 
-def _new_profile(name: str, args: tuple[str, ...], insecure: bool, ca_bundle: str | None
+def new_profile(name: str, args: tuple[str, ...], insecure: bool, ca_bundle: str | None
                  ) -> Profile:
     urls, keys = [a for a in args if "://" in a], [a for a in args if "://" not in a]
     if len(keys) != 1 or len(urls) > 1:
