@@ -38,12 +38,35 @@ class UntrustedServer(GasError):
     code, status = "UntrustedServer", 495
 
 
+class WrongScheme(GasError):
+    """http:// given for an https server, or the other way round."""
+
+
+def speaks_tls(site: str, timeout: float = 3) -> bool:
+    """Whether the host and port of an http:// URL answer a TLS handshake."""
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(site)
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout) as raw, \
+                context.wrap_socket(raw, server_hostname=parts.hostname):
+            return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
 class ApiClient:
     """Talks to one server as one user. `verify` is True, False or a CA bundle path."""
 
     def __init__(self, url: str, key: str, verify: bool | str = True, timeout: float = 60,
-                 pool: int = 16) -> None:
+                 pool: int = 16, tls_source: str = "") -> None:
         self.site = url if url.endswith("/") else url + "/"
+        #: Which setting chose `verify`, named in TLS errors.
+        self.tls_source = tls_source
         self.root = self.site + API_PATH
         self.timeout = timeout
         #: Items per page of listings: the SDK's 128, raised for servers that allow more.
@@ -68,14 +91,31 @@ class ApiClient:
             response = self.session.request(method, url, params=params, json=json,
                                             timeout=self.timeout)
         except requests.exceptions.SSLError as error:
-            raise UntrustedServer(
-                f"cannot verify the TLS certificate of {self.site}",
-                "give its CA with `gas auth URL KEY --ca-bundle CA.pem` (or GAS_CA_BUNDLE), "
-                "or skip the check with --insecure (GAS_INSECURE=1)") from error
+            raise self._tls_error(error) from error
         except requests.ConnectionError as error:
-            raise ServerUnreachable(f"cannot reach the server at {self.site}",
-                                    "is it running? check the URL and the network") from error
+            raise self._connection_error(error) from error
         return _decode(response)
+
+    def _tls_error(self, error: Exception) -> GasError:
+        if "WRONG_VERSION_NUMBER" in str(error) or "wrong version number" in str(error):
+            plain = "http://" + self.site.removeprefix("https://")
+            return WrongScheme(f"the server at {self.site} does not speak https (TLS)",
+                               f"use {plain} in the URL (`gas auth {plain} KEY`, or "
+                               "`gas remote set URL`)")
+        used = f" (checked against {self.tls_source})" if self.tls_source else ""
+        return UntrustedServer(
+            f"cannot verify the TLS certificate of {self.site}{used}",
+            "give its CA with `gas auth URL KEY --ca-bundle CA.pem` (or GAS_CA_BUNDLE), "
+            "or skip the check with --insecure (GAS_INSECURE=1)")
+
+    def _connection_error(self, error: Exception) -> GasError:
+        if self.site.startswith("http://") and speaks_tls(self.site):
+            secure = "https://" + self.site.removeprefix("http://")
+            return WrongScheme(f"the server at {self.site} speaks https, not plain http",
+                               f"use {secure} in the URL (`gas auth {secure} KEY`, or "
+                               "`gas remote set URL`)")
+        return ServerUnreachable(f"cannot reach the server at {self.site}",
+                                 "is it running? check the URL and the network")
 
     def pages(self, section: str, field: str, dataset_id: str = "",
               params: dict[str, Any] | None = None) -> Iterator[Any]:

@@ -11,8 +11,10 @@ A key is only ever sent to the server it was saved for (`same_server`: scheme, h
 default port, trailing slash): no profile's key stands in for a URL it was not saved for, and a
 named profile saved for another server than the URL in use is refused. A profile without a URL
 (as the tensorbay CLI writes them) is for the TensorBay cloud URL the SDK uses for its key.
-- TLS: `GAS_INSECURE=1` (no verification); `GAS_CA_BUNDLE` / `REQUESTS_CA_BUNDLE` (a CA bundle);
-  the profile's `insecure` / `ca_bundle` line; the system's CAs.
+- TLS: the command's own flag (`gas auth --insecure / --ca-bundle`); the profile's `insecure` /
+  `ca_bundle` line; `GAS_INSECURE=1` (no verification); `GAS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`,
+  `CURL_CA_BUNDLE` (a CA bundle; the last two are often set machine-wide, so a profile's own
+  line wins over them); the system's CAs. A TLS error names the setting that was used.
 
 `~/.gasconfig` (path overridable by `GAS_CONFIG`) is the tensorbay CLI's INI file (spec 6.1). A
 profile's value is a newline, the access key, then optionally the URL; gasvc keeps TLS settings
@@ -33,6 +35,7 @@ from __future__ import annotations
 import configparser
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -66,11 +69,38 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Tls:
+    """How the server's certificate is checked, and which setting said so (for errors)."""
+
+    verify: bool | str = True
+    source: str = "the system's CA certificates"
+
+
+@dataclass(frozen=True)
 class Credentials:
     url: str
     key: str
-    verify: bool | str = True
+    tls: Tls = Tls()
     profile: str = ""
+
+
+#: "Accesskey-" and then letters and digits (TensorBay's keys: 32 hex digits).
+ACCESS_KEY = re.compile(r"Accesskey-[0-9A-Za-z]{8,128}")
+
+
+class BadAccessKey(GasError):
+    exit_code = 2
+
+
+def check_access_key(key: str, where: str) -> str:
+    """The key, if it has an access key's shape; else a plain error (the key is not shown)."""
+    if not ACCESS_KEY.fullmatch(key):
+        raise BadAccessKey(
+            f"the key from {where} is not an access key: it should be 'Accesskey-' followed by"
+            f" letters and digits (it has {len(key)} characters)",
+            "an access key looks like Accesskey-0123456789abcdef0123456789abcdef; copy it "
+            "again from the server's admin (`gas server add-user NAME` prints one)")
+    return key
 
 
 class NoCredentials(GasError):
@@ -240,27 +270,35 @@ def credentials(remote_url: str | None = None, profile: str | None = None) -> Cr
     if not url:
         raise NoCredentials("no server URL configured",
                             "run `gas auth URL ACCESSKEY`, or set GAS_URL")
-    verify = tls_verify(saved.verify if saved else True)
-    return Credentials(normalize_url(url), key, verify, saved.name if saved else "")
+    where = "GAS_ACCESS_KEY" if os.environ.get("GAS_ACCESS_KEY") else f"profile {saved.name!r}" \
+        if saved else "the configuration"
+    check_access_key(key, where)
+    return Credentials(normalize_url(url), key, tls_for(saved), saved.name if saved else "")
 
 
-def tls_verify(saved: bool | str = True) -> bool | str:
-    """`GAS_INSECURE=1` turns verification off; `GAS_CA_BUNDLE` names a CA bundle."""
+def tls_for(profile: Profile | None) -> Tls:
+    """The TLS setting in force: the profile's own line, else the environment's, else none."""
+    if profile is not None and profile.insecure:
+        return Tls(False, f"profile {profile.name!r} (insecure = true)")
+    if profile is not None and profile.ca_bundle:
+        return Tls(profile.ca_bundle, f"profile {profile.name!r} (ca_bundle = {profile.ca_bundle})")
     if os.environ.get("GAS_INSECURE", "").lower() in ("1", "true", "yes"):
-        return False
-    return (os.environ.get("GAS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE")
-            or saved)
+        return Tls(False, "GAS_INSECURE")
+    for variable in ("GAS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if os.environ.get(variable):
+            return Tls(os.environ[variable], f"{variable}={os.environ[variable]}")
+    return Tls()
 
 
-def make_client(url: str, key: str, verify: bool | str) -> ApiClient:
-    if verify is False:
+def make_client(url: str, key: str, tls: Tls) -> ApiClient:
+    if tls.verify is False:
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    return ApiClient(url, key, verify=verify)
+    return ApiClient(url, key, verify=tls.verify, tls_source=tls.source)
 
 
 def client(remote_url: str | None = None, profile: str | None = None) -> ApiClient:
     found = credentials(remote_url, profile)
-    return make_client(found.url, found.key, found.verify)
+    return make_client(found.url, found.key, found.tls)
 
 
 # logging in and workspaces --------------------------------------------------------------
@@ -271,9 +309,12 @@ class Login:
     path: Path
 
 
-def login(profile: Profile) -> Login:
-    """Check the profile's key with GetUser, then save it in `~/.gasconfig`."""
-    api = make_client(profile.url, profile.key, tls_verify(profile.verify))
+def login(profile: Profile, flags: str = "") -> Login:
+    """Check the profile's key with GetUser, then save it in `~/.gasconfig`. `flags` names the
+    command's TLS flags that made the profile's TLS line, for errors."""
+    check_access_key(profile.key, "the command line")
+    tls = tls_for(profile)
+    api = make_client(profile.url, profile.key, Tls(tls.verify, flags or tls.source))
     try:
         user = api.get_user()
     except Unauthorized:

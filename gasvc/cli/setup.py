@@ -60,7 +60,8 @@ def auth(args: tuple[str, ...], get: bool, show_all: bool, unset: bool, insecure
         else:
             _unset(name)
         return
-    done = connect.login(new_profile(name, args, insecure, ca_bundle))
+    flags = "--insecure" if insecure else f"--ca-bundle {ca_bundle}" if ca_bundle else ""
+    done = connect.login(new_profile(name, args, insecure, ca_bundle), flags)
     where = f" into profile {name!r}" if name != connect.DEFAULT_PROFILE else ""
     click.echo(f"Logged in as {done.user} on {done.profile.url}{where} ({done.path})")
 

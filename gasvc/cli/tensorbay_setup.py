@@ -156,7 +156,7 @@ def _show(profiles: list[connect.Profile], with_user: bool) -> None:
 
 
 def _user(profile: connect.Profile) -> str:
-    api = connect.make_client(profile.url, profile.key, connect.tls_verify(profile.verify))
+    api = connect.make_client(profile.url, profile.key, connect.tls_for(profile))
     try:
         user = api.get_user()
     except Unauthorized:
