@@ -6,7 +6,6 @@ convention), written canonically so that diffs stay minimal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.canon import canonical_json
 from gasvc.model.names import check_remote_path
+from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
 
 METADATA = "metadata.jsonl"
 
@@ -50,9 +50,10 @@ def parse_line(raw: str, where: str) -> LabelLine:
     """One line's path and label (its number left 0); `where` names it in errors."""
     hint = 'each line is {"file_name": "path/in/segment.jpg", "label": {...}}'
     try:
-        item = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise MetadataError(f"{where}: not valid JSON ({error.msg})", hint) from None
+        item = load_json(raw, wrapped=1)
+    except JsonRefused as error:
+        raise MetadataError(f"{where}: {error}", f"{hint}, in standard JSON: finite numbers"
+                            f" (no NaN or Infinity), nested at most {MAX_DEPTH} levels") from None
     if not isinstance(item, dict) or "file_name" not in item:
         raise MetadataError(f"{where}: no file_name", hint)
     label = item.get("label", {})

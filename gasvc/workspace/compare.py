@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from typing import Any, NamedTuple
 from gasvc.errors import GasError
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine, parse
+from gasvc.model.names import is_utf8
+from gasvc.model.strictjson import MAX_DEPTH, load_json
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.scan import (
     FileStat,
@@ -59,7 +60,10 @@ def trusted_mtime(mtime_ns: int) -> int:
 
 
 def all_segments(layout: Layout, state: State) -> list[str]:
-    return sorted(set(segment_names(layout.root)) | set(state.segments()))
+    """Segments of the index and the working tree (not folders whose name is not UTF-8: they
+    cannot be tracked, and `gas add` refuses them)."""
+    on_disk = {name for name in segment_names(layout.root) if is_utf8(name)}
+    return sorted(on_disk | set(state.segments()))
 
 
 def compare_files(layout: Layout, state: State, segment: str,
@@ -198,10 +202,11 @@ def read_catalog(layout: Layout) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     try:
-        catalog = json.loads(text)
+        catalog = load_json(text)
     except ValueError as error:
-        raise GasError(f"catalog.json is not valid JSON: {error}",
-                       "fix the file, or delete it to have no catalog") from None
+        raise GasError(f"catalog.json: {error}",
+                       "fix the file (standard JSON: finite numbers, no NaN or Infinity, nested at"
+                       f" most {MAX_DEPTH} levels), or delete it to have no catalog") from None
     if not isinstance(catalog, dict):
         raise GasError("catalog.json must hold a JSON object keyed by label type")
     return catalog

@@ -3,7 +3,6 @@ checkout), and reading it fast for `gas add`."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -12,6 +11,7 @@ from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, render
 from gasvc.model.names import MAX_PATH, check_remote_path
+from gasvc.model.strictjson import load_json
 from gasvc.workspace.layout import Layout, write_atomic
 
 
@@ -115,8 +115,8 @@ def _full_ref(raw: str, where: str, number: int) -> tuple[str, LabelRef]:
 def _label_text(text: str) -> tuple[str | None, bytes | None] | None:
     """(id, canonical JSON) of a label's JSON text; None unless it is one JSON object."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = load_json(text)
+    except ValueError:  # parsed again in full, for the error
         return None
     if not isinstance(value, dict):
         return None

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.metadata import METADATA
-from gasvc.model.names import check_segment_name
+from gasvc.model.names import check_segment_name, escaped, local_segment_problem
 from gasvc.workspace import parallel
 from gasvc.workspace.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.compare import ItemState, all_segments, read_catalog, trusted_mtime
 from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.metafile import LabelRef, write_labels
 from gasvc.workspace.objects import ObjectStore
-from gasvc.workspace.scan import hash_file
+from gasvc.workspace.scan import hash_file, segment_names
 from gasvc.workspace.state import Entry, State
 
 
@@ -49,6 +49,11 @@ EVERYTHING = PathSpec()
 
 def parse_pathspec(relative: str) -> PathSpec:
     path = relative.strip("/")
+    try:
+        path.encode()
+    except UnicodeEncodeError:
+        raise InvalidParams(f"{escaped(relative)} is not valid UTF-8",
+                            "rename the file or folder: gas keeps UTF-8 names only") from None
     if path in ("", "."):
         return EVERYTHING
     if path == CATALOG:
@@ -77,6 +82,7 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
         ) -> StageResult:
     """Stage the working tree's files, labels and catalog under `specs`."""
     result, matched = StageResult(), [False] * len(specs)
+    _check_segment_names(layout, specs)
     segments = _segments(layout, state, specs)
     version = state.data_version()
     plans = _plan_in_workers(layout, state, segments, specs, tracked_only)
@@ -108,6 +114,18 @@ def _segments(layout: Layout, state: State, specs: list[PathSpec]) -> list[str]:
     if any(spec.segment is None and not spec.catalog for spec in specs):
         return all_segments(layout, state)
     return sorted(named)
+
+
+def _check_segment_names(layout: Layout, specs: list[PathSpec]) -> None:
+    """Refuse to add a top-level folder whose name the server refuses as a segment name."""
+    everything = any(spec.segment is None and not spec.catalog for spec in specs)
+    for segment in segment_names(layout.root):
+        problem = local_segment_problem(segment)
+        if problem is not None and (everything or any(s.segment == segment for s in specs)):
+            raise InvalidParams(
+                f"cannot add the folder {escaped(segment)}: {problem}",
+                "rename it (a segment name is UTF-8, at most 255 characters, without '/', '\\'"
+                " or control characters), or move it out of the workspace")
 
 
 def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],

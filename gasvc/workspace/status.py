@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
+from gasvc.model.names import is_utf8
 from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     compare_files,
@@ -96,6 +97,7 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
             found.unstaged.append(Change(segment + "/", "D"))
         elif segment in on_disk and not staged_segments.get(segment, False):
             found.untracked.append(segment + "/")
+    segments = [segment for segment in segments if is_utf8(segment)]  # others: never tracked
     changed = folders.changed_folders(layout, state, segments)
     units = [(segment, changed[segment]) for segment in segments]
     weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
