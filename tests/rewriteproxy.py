@@ -8,6 +8,7 @@ Our server refuses bad names on write, so the only way to list them is to lie on
     proxy.duplicate = True                         # every data details item listed twice
     proxy.page_limit = 1                           # listings paged one item at a time
     proxy.labels = {"a.jpg": {"x": float("nan")}}  # an item's label, as listed
+    proxy.garbage = "/segments"                    # answers to paths ending so are not JSON
 
 Names in requests (`remotePath`, `segmentName` query parameters) are mapped back, so the client
 can ask for what it was shown. Downloads go to the real server directly (signed URLs and the
@@ -36,6 +37,7 @@ class RewritingProxy:
         self.duplicate = False
         self.page_limit: int | None = None
         self.labels: dict[str, Any] = {}
+        self.garbage: str | None = None
         self.session = requests.Session()
         self.session.trust_env = False
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -56,7 +58,7 @@ class RewritingProxy:
 
     def reset(self) -> None:
         self.paths, self.segments, self.labels = {}, {}, {}
-        self.duplicate, self.page_limit = False, None
+        self.duplicate, self.page_limit, self.garbage = False, None, None
 
     # the rewriting -----------------------------------------------------------------------
     def request_query(self, query: str) -> str:
@@ -107,6 +109,8 @@ def _handler(proxy: RewritingProxy) -> type[BaseHTTPRequestHandler]:
             content = answer.content
             if answer.headers.get("content-type", "").startswith("application/json"):
                 content = json.dumps(proxy.response(parts.path, answer.json())).encode()
+                if proxy.garbage and parts.path.endswith(proxy.garbage):
+                    content = b"<html>an error page</html>"
             self.send_response(answer.status_code)
             for key, value in answer.headers.items():
                 if key.lower() not in HOP_HEADERS:

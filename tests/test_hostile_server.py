@@ -154,6 +154,16 @@ def test_a_label_gas_would_not_read(bob: Gas, alice: RawApi, proxy: RewritingPro
     assert "'s/a.jpg'" in bob(tmp_path, "clone", name, check=False).stderr
 
 
+def test_an_answer_that_is_not_json(bob: Gas, alice: RawApi, proxy: RewritingProxy,
+                                    tmp_path: Path) -> None:
+    publish(alice, "h-html", {"s": {"a.jpg": b"A"}})
+    proxy.garbage = "/segments"
+    result = bob(tmp_path, "clone", "h-html", check=False)
+    failed(result, "/segments?commit=")
+    assert "is not standard JSON" in result.stderr
+    assert "hint: check that the URL is the one of a gas or TensorBay server" in result.stderr
+
+
 def test_an_honest_listing_clones(bob: Gas, alice: RawApi, proxy: RewritingProxy,
                                   tmp_path: Path) -> None:
     publish(alice, "h-ok", {"s": {"clash.jpg": b"C", "clash/inner.jpg": b"I", "m/a": b"M"}})
