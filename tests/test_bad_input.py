@@ -175,3 +175,21 @@ def test_a_catalog_that_is_not_standard_json(gas: Gas, root: Path, text: str, ru
     write(root, {"catalog.json": text})
     for command in (["add", "-A"], ["status"]):
         failed(gas(root, *command, check=False), f"catalog.json: {rule}")
+
+
+@pytest.mark.parametrize("catalog, reason", [
+    ({"BOX2D": "boxes"}, "the catalog's BOX2D is not an object"),
+    ({"BOX2D": {"categories": 5}}, "attribute 'size' is not in the catalog"),
+    ({"BOX2D": {"categories": [{"name": ["cat"]}]}}, "attribute 'size' is not in the catalog"),
+    ({"BOX2D": {"attributes": [{"name": "size", "minimum": "big"}]}}, "category must be a"),
+    ({"BOX2D": {"attributes": [{"name": "size", "enum": 3, "type": [["x"]]}]}}, "category must"),
+])
+def test_a_malformed_catalog_gives_reasons(gas: Gas, root: Path, catalog: dict[str, object],
+                                           reason: str) -> None:
+    """Labels are checked against the catalog at commit: parts of the catalog of the wrong
+    type are reasons (or ignored), never a crash."""
+    box = {"category": ["cat"] if "must" in reason else "cat", "attributes": {"size": 2}}
+    write(root, {"catalog.json": json.dumps(catalog), "train/metadata.jsonl":
+                 json.dumps({"file_name": "ok.jpg", "label": {"BOX2D": [box]}}) + "\n"})
+    gas(root, "add", "-A")
+    failed(gas(root, "commit", "-m", "labels", check=False), reason)
