@@ -193,3 +193,16 @@ def test_a_malformed_catalog_gives_reasons(gas: Gas, root: Path, catalog: dict[s
                  json.dumps({"file_name": "ok.jpg", "label": {"BOX2D": [box]}}) + "\n"})
     gas(root, "add", "-A")
     failed(gas(root, "commit", "-m", "labels", check=False), reason)
+
+
+@pytest.mark.parametrize("name, where", [("train/metadata.jsonl", "train/metadata.jsonl:2"),
+                                         ("catalog.json", "catalog.json:2")])
+def test_a_label_file_that_is_not_utf8(gas: Gas, root: Path, name: str, where: str) -> None:
+    good = json.dumps({"file_name": "ok.jpg", "label": CAT}).encode()
+    text = (b"{\n" if name == "catalog.json" else good + b"\n") + b'{"x": "caf\xe9"}\n'
+    (root / name).write_bytes(text)
+    untracked_catalog = name == "catalog.json"  # diff leaves an untracked catalog unread
+    for command in (["add", "-A"], ["status"], *([] if untracked_catalog else [["diff"]])):
+        result = gas(root, *command, check=False)
+        failed(result, f"{where}: not valid UTF-8 (byte 0xe9)")
+        assert "hint: save the file as UTF-8" in result.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gasvc.errors import GasError, InvalidParams
@@ -29,6 +30,18 @@ class LabelLine:
     line: int
     path: str
     label: dict[str, Any]
+
+
+def read_text(path: Path, where: str) -> str:
+    """A label or catalog file's text; bytes that are not UTF-8 are an error naming their line
+    (`where` names the file). FileNotFoundError passes through."""
+    data = path.read_bytes()
+    try:
+        return data.decode()
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise MetadataError(f"{where}:{line}: not valid UTF-8 (byte 0x{data[error.start]:02x})",
+                            "save the file as UTF-8") from None
 
 
 def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:

@@ -13,10 +13,10 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import GasError
 from gasvc.model.canon import content_id
-from gasvc.model.metadata import LabelLine, parse
+from gasvc.model.metadata import LabelLine, parse, read_text
 from gasvc.model.names import is_utf8
 from gasvc.model.strictjson import MAX_DEPTH, load_json
-from gasvc.workspace.layout import Layout
+from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.scan import (
     FileStat,
     OnListing,
@@ -187,7 +187,7 @@ def read_labels(layout: Layout, state: State, segment: str) -> SegmentLabels:
         return SegmentLabels(None, stat)
     if stat == ABSENT:
         return SegmentLabels({}, stat)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, f"{segment}/metadata.jsonl")
     return SegmentLabels(parse(text, f"{segment}/metadata.jsonl"), stat)
 
 
@@ -198,7 +198,7 @@ def label_id(label: dict[str, Any] | None) -> str | None:
 def read_catalog(layout: Layout) -> dict[str, Any] | None:
     """The working tree's catalog, or None when `catalog.json` is absent."""
     try:
-        text = layout.catalog.read_text(encoding="utf-8")
+        text = read_text(layout.catalog, CATALOG)
     except FileNotFoundError:
         return None
     try:

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
-from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, render
+from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, read_text, render
 from gasvc.model.names import MAX_PATH, check_remote_path
 from gasvc.model.strictjson import load_json
 from gasvc.workspace.layout import Layout, write_atomic
@@ -20,7 +20,8 @@ def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any]
     """Set (or, with None, drop) the labels of some items, keeping every other line."""
     path = layout.metadata(segment)
     try:
-        current = parse(path.read_text(encoding="utf-8"), f"{segment}/metadata.jsonl")
+        where = f"{segment}/{METADATA}"
+        current = parse(read_text(path, where), where)
     except FileNotFoundError:
         current = {}
     labels = {p: line.label for p, line in current.items()}
@@ -62,7 +63,7 @@ def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None
     `metadata.parse` reads them. `known` are the index's label ids by path: a canonical line whose
     label hashes to its path's id is not parsed."""
     try:
-        text = layout.metadata(segment).read_text(encoding="utf-8")
+        text = read_text(layout.metadata(segment), f"{segment}/{METADATA}")
     except FileNotFoundError:
         return {}
     return label_refs(text, f"{segment}/{METADATA}", known)
