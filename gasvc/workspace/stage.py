@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.metadata import METADATA
-from gasvc.model.names import check_segment_name, escaped, local_segment_problem
+from gasvc.model.names import (
+    MAX_NAME,
+    check_segment_name,
+    escaped,
+    is_utf8,
+    local_segment_problem,
+)
 from gasvc.workspace import parallel
 from gasvc.workspace.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.compare import ItemState, all_segments, read_catalog, trusted_mtime
@@ -49,11 +55,9 @@ EVERYTHING = PathSpec()
 
 def parse_pathspec(relative: str) -> PathSpec:
     path = relative.strip("/")
-    try:
-        path.encode()
-    except UnicodeEncodeError:
+    if not is_utf8(path):
         raise InvalidParams(f"{escaped(relative)} is not valid UTF-8",
-                            "rename the file or folder: gas keeps UTF-8 names only") from None
+                            "rename the file or folder: gas keeps UTF-8 names only")
     if path in ("", "."):
         return EVERYTHING
     if path == CATALOG:
@@ -124,8 +128,8 @@ def _check_segment_names(layout: Layout, specs: list[PathSpec]) -> None:
         if problem is not None and (everything or any(s.segment == segment for s in specs)):
             raise InvalidParams(
                 f"cannot add the folder {escaped(segment)}: {problem}",
-                "rename it (a segment name is UTF-8, at most 255 characters, without '/', '\\'"
-                " or control characters), or move it out of the workspace")
+                f"rename it (a segment name is UTF-8, at most {MAX_NAME} characters, without '/',"
+                " '\\' or control characters), or move it out of the workspace")
 
 
 def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],
