@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 #: Levels of nested objects and arrays a label or catalog may have (a label object itself is one
@@ -22,17 +21,28 @@ class JsonRefused(ValueError):
     """JSON text or a value that gasvc does not store: the message says why."""
 
 
-#: Text that may hold a non-standard number: NaN, Infinity, or a float too large for a double
-#: (a long run of digits, or a 3-digit exponent). Only such text is read with the slower checks.
-_SUSPECT = re.compile(r"NaN|Infinity|[0-9]{300}|[eE][+-]?[0-9]{3}")
+#: Digits as '0', '+' dropped and 'E' as 'e': a float too large for a double then shows as
+#: "0e000" (an exponent of 3 digits or more) or as a run of 309 zeros (that many digits).
+_NUMBER_SHAPES = bytes.maketrans(b"123456789E", b"000000000e")
+_LONG_RUN = b"0" * 309
+
+
+def _suspect(text: str | bytes) -> bool:
+    """Whether the text may hold a non-standard number: NaN, Infinity, or a float too large for
+    a double. Only such text is read with the slower checks."""
+    data = text.encode(errors="replace") if isinstance(text, str) else text
+    if b"NaN" in data or b"Infinity" in data:
+        return True
+    shapes = data.translate(_NUMBER_SHAPES, b"+")
+    return b"0e000" in shapes or _LONG_RUN in shapes
 
 
 def load_json(text: str | bytes, wrapped: int = 0) -> Any:
     """Standard JSON only, nested at most `MAX_DEPTH` levels (plus `wrapped` levels of a line
     around the value the limit is for): `JsonRefused` (a ValueError) says what is wrong."""
     try:
-        if _SUSPECT.search(text if isinstance(text, str) else text.decode(errors="replace")):
-            value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        if _suspect(text):
+            value = _STRICT.decode(text if isinstance(text, str) else text.decode())
         else:
             value = json.loads(text)
     except RecursionError:
@@ -57,6 +67,9 @@ def _finite_float(text: str) -> float:
         raise JsonRefused(f"the number {text[:20]}{'...' if len(text) > 20 else ''}"
                           " is too large")
     return value
+
+
+_STRICT = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
 
 
 def check_value(value: Any, data: bytes) -> None:
