@@ -69,6 +69,8 @@ def check_item(segment: str, raw: dict[str, Any]) -> tuple[str, str, int, dict[s
         raise RefusedListing(f"the server lists a file {where}: in a workspace that name holds"
                              " the segment's labels")
     size = raw.get("fileSize")
+    if isinstance(size, str) and size.isdigit() and size.isascii():
+        size = int(size)  # a size sent as a string of digits is still a size
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise RefusedListing(f"the server lists {where} with the size {size!r}")
     label = raw.get("label") or {}
