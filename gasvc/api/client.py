@@ -399,7 +399,14 @@ class _Session(requests.Session):
 def _decode(response: requests.Response, body: bool = True) -> Any:
     """The JSON of a 200/201 answer, or the `GasError` its error body names."""
     if response.status_code in (200, 201, 206):
-        return response.json() if body else None
+        if not body:
+            return None
+        try:
+            return response.json()
+        except (ValueError, RecursionError):
+            raise GasError(f"the server's answer to {response.request.method} {response.url}"
+                           " is not standard JSON",
+                           "check that the URL is the one of a gas or TensorBay server") from None
     try:
         error = response.json()
         code, message = str(error["code"]), str(error["message"])

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from gasvc.model.names import escaped, is_readable, is_utf8
 from gasvc.workspace.state import CommitRecord
-from gasvc.workspace.status import Status
+from gasvc.workspace.status import Change, Status
 
 NAMES = {"A": "new file", "M": "modified", "D": "deleted", "L": "label changed"}
 
 
 def as_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def shown(path: str) -> str:
+    """A path as status prints it: quoted with escapes when it has a control character, a '\\'
+    or bytes that are not UTF-8 (as git quotes such paths), so that it stays on one line."""
+    return path if is_readable(path) else escaped(path)
 
 
 def status_porcelain(status: Status) -> list[str]:
@@ -24,9 +31,9 @@ def status_porcelain(status: Status) -> list[str]:
         columns.setdefault(change.path, [" ", " "])[0] = change.code
     for change in status.unstaged:
         columns.setdefault(change.path, [" ", " "])[1] = change.code
-    lines = [f"{x}{y} {path}" for path, (x, y) in sorted(columns.items())]
-    lines += [f"?? {path}" for path in sorted({*status.untracked, *status.outside})]
-    return lines + [f"!! {path}" for path in status.links]
+    lines = [f"{x}{y} {shown(path)}" for path, (x, y) in sorted(columns.items())]
+    lines += [f"?? {shown(path)}" for path in sorted({*status.untracked, *status.outside})]
+    return lines + [f"!! {shown(path)}" for path in status.links]
 
 
 def status_long(status: Status) -> list[str]:
@@ -35,12 +42,12 @@ def status_long(status: Status) -> list[str]:
         lines.append(_tracking_line(status))
     sections = [
         ("Changes to be committed:", '  (use "gas restore --staged <path>..." to unstage)',
-         [f"\t{NAMES[c.code]}:   {c.path}" for c in status.staged]),
+         [f"\t{NAMES[c.code]}:   {shown(c.path)}" for c in status.staged]),
         ("Changes not staged for commit:",
          '  (use "gas add <path>..." to stage, "gas restore <path>..." to discard)',
-         [f"\t{NAMES[c.code]}:   {c.path}" for c in status.unstaged]),
+         [f"\t{NAMES[c.code]}:   {shown(c.path)}" for c in status.unstaged]),
         ("Untracked files:", '  (use "gas add <path>..." to include in what will be committed)',
-         [f"\t{path}" for path in status.untracked]),
+         [f"\t{shown(path)}" for path in status.untracked]),
     ]
     for title, hint, items in sections:
         if items:
@@ -48,11 +55,12 @@ def status_long(status: Status) -> list[str]:
     if status.outside:
         lines += ["", "Untracked files outside every segment folder:",
                   "  (gas cannot add them; move them into a segment folder, such as "
-                  "default/ for the default segment)", *[f"\t{path}" for path in status.outside]]
+                  "default/ for the default segment)",
+                  *[f"\t{shown(path)}" for path in status.outside]]
     if status.links:
         lines += ["", "Symbolic links not followed:",
                   "  (gas never reads or writes through a link leading out of the workspace, nor"
-                  " through a folder link)", *[f"\t{path}" for path in status.links]]
+                  " through a folder link)", *[f"\t{shown(path)}" for path in status.links]]
     if status.clean:
         lines += ["", "nothing to commit, working tree clean"]
     return lines
@@ -80,7 +88,15 @@ def _tracking_line(status: Status) -> str:
 
 
 def status_json(status: Status) -> dict[str, Any]:
-    return asdict(status)
+    """The status as JSON; a path that is not UTF-8 (JSON has no bytes) as `escaped` shows it."""
+    def text(path: str) -> str:
+        return path if is_utf8(path) else escaped(path)
+
+    return asdict(replace(
+        status, staged=[Change(text(c.path), c.code) for c in status.staged],
+        unstaged=[Change(text(c.path), c.code) for c in status.unstaged],
+        untracked=[text(path) for path in status.untracked],
+        outside=[text(path) for path in status.outside]))
 
 
 def _date(timestamp: int) -> str:

@@ -1,4 +1,8 @@
-"""Checking a label against the dataset's catalog (spec 4.1–4.2); returns reasons, never raises."""
+"""Checking a label against the dataset's catalog (spec 4.1–4.2); returns reasons, never raises.
+
+A catalog is only JSON: its parts of the wrong type are reasons too (or, where the spec leaves
+them optional, ignored), never a crash.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ def validate_label(label: dict[str, Any], catalog: dict[str, Any]) -> list[str]:
             reasons.append(f"{kind} must be a list")
         elif kind in SINGLE_TYPES and not isinstance(value, dict):
             reasons.append(f"{kind} must be an object")
+        elif not isinstance(catalog[kind], dict):
+            reasons.append(f"the catalog's {kind} is not an object")
         else:
             instances = value if isinstance(value, list) else [value]
             for index, instance in enumerate(instances):
@@ -40,37 +46,51 @@ def _instance(instance: Any, rules: dict[str, Any]) -> list[str]:
         return ["must be an object"]
     reasons = []
     category = instance.get("category")
-    names = {c.get("name") for c in rules.get("categories", []) if isinstance(c, dict)}
-    if category is not None and names and category not in names:
+    names = {c.get("name") for c in _list(rules.get("categories")) if isinstance(c, dict)
+             and isinstance(c.get("name"), str)}
+    if category is not None and not isinstance(category, str):
+        reasons.append("category must be a string")
+    elif category is not None and names and category not in names:
         reasons.append(f"category {category!r} is not in the catalog")
     attributes = instance.get("attributes") or {}
     if not isinstance(attributes, dict):
         return [*reasons, "attributes must be an object"]
-    defined = {a.get("name"): a for a in rules.get("attributes", []) if isinstance(a, dict)}
+    defined = {a.get("name"): a for a in _list(rules.get("attributes")) if isinstance(a, dict)
+               and isinstance(a.get("name"), str)}
     for name, value in attributes.items():
         rule = defined.get(name)
         if rule is None:
             reasons.append(f"attribute {name!r} is not in the catalog")
             continue
-        parents = rule.get("parentCategories")
+        parents = _list(rule.get("parentCategories"))
         if parents and category not in parents:
             reasons.append(f"attribute {name!r} does not apply to category {category!r}")
         reasons += [f"attribute {name!r}: {r}" for r in _value(value, rule)]
     return reasons
 
 
+def _list(value: Any) -> list[Any]:
+    """A catalog part that should be a list (anything else counts as absent)."""
+    return value if isinstance(value, list) else []
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _value(value: Any, rule: dict[str, Any]) -> list[str]:
-    if "enum" in rule and value not in rule["enum"]:
+    if isinstance(rule.get("enum"), list) and value not in rule["enum"]:
         return [f"{value!r} is not one of {rule['enum']}"]
     kinds = rule.get("type")
     if kinds is not None:
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        if not any(_is(value, kind) for kind in kinds):
+        kinds = [kind for kind in (kinds if isinstance(kinds, list) else [kinds])
+                 if isinstance(kind, str)]
+        if kinds and not any(_is(value, kind) for kind in kinds):
             return [f"{value!r} is not of type {' or '.join(kinds)}"]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in rule and value < rule["minimum"]:
+    if _number(value):
+        if _number(rule.get("minimum")) and value < rule["minimum"]:
             return [f"{value} is below the minimum {rule['minimum']}"]
-        if "maximum" in rule and value > rule["maximum"]:
+        if _number(rule.get("maximum")) and value > rule["maximum"]:
             return [f"{value} is above the maximum {rule['maximum']}"]
     if isinstance(value, list) and isinstance(rule.get("items"), dict):
         return [r for item in value for r in _value(item, rule["items"])]

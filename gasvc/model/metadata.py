@@ -6,14 +6,15 @@ convention), written canonically so that diffs stay minimal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.canon import canonical_json
 from gasvc.model.names import check_remote_path
+from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
 
 METADATA = "metadata.jsonl"
 
@@ -29,6 +30,18 @@ class LabelLine:
     line: int
     path: str
     label: dict[str, Any]
+
+
+def read_text(path: Path, where: str) -> str:
+    """A label or catalog file's text; bytes that are not UTF-8 are an error naming their line
+    (`where` names the file). FileNotFoundError passes through."""
+    data = path.read_bytes()
+    try:
+        return data.decode()
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise MetadataError(f"{where}:{line}: not valid UTF-8 (byte 0x{data[error.start]:02x})",
+                            "save the file as UTF-8") from None
 
 
 def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
@@ -50,9 +63,10 @@ def parse_line(raw: str, where: str) -> LabelLine:
     """One line's path and label (its number left 0); `where` names it in errors."""
     hint = 'each line is {"file_name": "path/in/segment.jpg", "label": {...}}'
     try:
-        item = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise MetadataError(f"{where}: not valid JSON ({error.msg})", hint) from None
+        item = load_json(raw, wrapped=1)
+    except JsonRefused as error:
+        raise MetadataError(f"{where}: {error}", f"{hint}, in standard JSON: finite numbers"
+                            f" (no NaN or Infinity), nested at most {MAX_DEPTH} levels") from None
     if not isinstance(item, dict) or "file_name" not in item:
         raise MetadataError(f"{where}: no file_name", hint)
     label = item.get("label", {})

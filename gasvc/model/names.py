@@ -80,6 +80,80 @@ def check_segment_name(value: object) -> str:
     return name
 
 
+#: Shown as escapes by `escaped`: control characters, '\\', and lone surrogates (a file name's
+#: bytes that are not UTF-8, as Python decodes them).
+_UNREADABLE = re.compile(r"[\x00-\x1f\x7f\\\ud800-\udfff]")
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def is_readable(text: str) -> bool:
+    """Whether `text` prints as itself on one line (`escaped` would change it)."""
+    return _UNREADABLE.search(text) is None
+
+
+def escaped(text: str) -> str:
+    """`text` quoted for a message, its control characters, '\\' and bytes that are not UTF-8
+    written as escapes, so that a name prints on one line and reads unambiguously."""
+    return "'" + _UNREADABLE.sub(lambda match: _escape(match.group()), text) + "'"
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a name found on disk was valid UTF-8 (else Python holds its bytes as surrogates,
+    which no database, server or JSON document can hold)."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name_problem(kind: str, name: str, limit: int) -> str | None:
+    """The first rule a name found on disk breaks (shared by files and folders), or None."""
+    if not is_utf8(name):
+        return f"the {kind} is not valid UTF-8"
+    if _CONTROL.search(name):
+        return f"the {kind} contains a control character (newline, tab, ...)"
+    if "\\" in name:
+        return f"the {kind} contains '\\' (paths use '/')"
+    if len(name) > limit:
+        return f"the {kind} is longer than {limit} characters"
+    if any(is_reserved(part) for part in name.split("/")):
+        return f"'{RESERVED_NAME}' is reserved for a workspace's state"
+    return None
+
+
+def local_path_problem(path: str) -> str | None:
+    """Why the server would refuse a working-tree file's path inside its segment, or None:
+    the rules of `check_remote_path`, said for a file found on disk."""
+    problem = _name_problem("path", path, MAX_PATH)
+    if problem is None:
+        try:
+            check_remote_path(path)
+        except InvalidParams as error:
+            problem = error.message
+    return problem
+
+
+def local_segment_problem(name: str) -> str | None:
+    """Why the server would refuse a top-level folder's name as a segment name, or None."""
+    problem = _name_problem("name", name, MAX_NAME)
+    if problem is None:
+        try:
+            check_segment_name(name)
+        except InvalidParams as error:
+            problem = error.message
+    return problem
+
+
 def check_dataset_name(value: object) -> str:
     name = _check_text("dataset name", value, MAX_NAME)
     if not name.strip() or name in (".", "..") or any(c in name for c in ":@#/\\"):

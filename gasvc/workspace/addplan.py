@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from gasvc.errors import GasError
 from gasvc.model.metadata import METADATA
+from gasvc.model.names import MAX_PATH, escaped, local_path_problem
 from gasvc.workspace.compare import ItemState, compare_files
 from gasvc.workspace.layout import Layout, shown_path
 from gasvc.workspace.metafile import LabelRef, read_label_refs
@@ -77,12 +78,20 @@ class SegmentPlanner:
             if covered:
                 files.append(item)
                 if len(files) >= WINDOW:
-                    yield files
+                    yield self._checked(files)
                     files = []
             elif self.all_labels and item.entry is not None and item.entry.sum is not None:
                 self.relabel.append((item.path, item.entry.label))
         if files:
-            yield files
+            yield self._checked(files)
+
+    def _checked(self, files: list[ItemState]) -> list[ItemState]:
+        """The window, once no new file in it has a path the server refuses."""
+        refused = [(item.path, problem) for item in files if item.kind == "untracked"
+                   and (problem := local_path_problem(item.path)) is not None]
+        if refused:
+            raise refused_paths(self.segment, refused)
+        return files
 
     def finish(self) -> None:
         """After `windows`: check that every label is for a file, and find the label changes
@@ -128,6 +137,16 @@ class SegmentPlanner:
                 f"{shown_path(self.segment, METADATA)}:{self.labels[path].line}: label for"
                 f" {path!r}, which is not a file in {shown_path(self.segment)}",
                 "add the file, or remove the line")
+
+
+def refused_paths(segment: str, refused: list[tuple[str, str]]) -> GasError:
+    """The error for files whose paths the server would refuse (the first few named)."""
+    shown = [f"{escaped(f'{segment}/{path}')}: {problem}" for path, problem in refused[:10]]
+    more = f"\n  ... and {len(refused) - 10} more" if len(refused) > 10 else ""
+    noun, it = ("this file", "it") if len(refused) == 1 else ("these files", "them")
+    return GasError(f"cannot add {noun}: the server refuses the path\n  " + "\n  ".join(shown)
+                    + more, f"rename {it} (a path is UTF-8, at most {MAX_PATH} characters, without"
+                    f" control characters or '\\'), or move {it} out of the workspace")
 
 
 def _any_under(folder: str, ordered: list[str]) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from gasvc.workspace.connection import Connection
 from gasvc.workspace.datasets import require_dataset
 from gasvc.workspace.fetch import fetch
 from gasvc.workspace.layout import Layout, WriteGuard, split_shown
+from gasvc.workspace.listing import RefusedListing
 from gasvc.workspace.objects import durable
 from gasvc.workspace.progress import SILENT, Progress
 from gasvc.workspace.refs import UnknownRevision, set_head
@@ -66,6 +68,7 @@ def clone(client: ApiClient, name: str, revision: str | None, root: Path,
     dataset = require_dataset(client, name)
     if int(client.get_dataset(dataset.id).get("type", 0)) != 0:
         raise UnsupportedDataset(f"{name!r} is a fusion dataset", "gas works on normal datasets")
+    existed = root.exists()
     layout, state, pending = _open_target(root, dataset.id)
     try:
         conn = Connection(client, dataset.id, layout, jobs, progress)
@@ -76,6 +79,10 @@ def clone(client: ApiClient, name: str, revision: str | None, root: Path,
         commit, branch = str(pending["commit"]), pending.get("branch")
         version = _download(conn, state, commit, files)
         _finish(layout, state, commit, branch, version)
+    except RefusedListing:  # never resumable: no partial workspace is left
+        state.close()
+        _discard(root, existed)
+        raise
     finally:
         state.close()
     return CloneResult(root, name, branch, None if commit == ROOT_COMMIT else commit,
@@ -100,6 +107,19 @@ def _open_target(root: Path, dataset_id: str) -> tuple[Layout, State, dict[str, 
                        "clone into a new folder: `gas clone DATASET DIR`")
     init(root)
     return layout, State(layout.state_db), None
+
+
+def _discard(root: Path, existed: bool) -> None:
+    """Remove what a refused clone wrote: the folder it made, or everything in the folder it
+    was given (empty, or holding only this clone's earlier, interrupted attempt)."""
+    if not existed:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _untouched(root: Path, state: State) -> bool:

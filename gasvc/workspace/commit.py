@@ -16,7 +16,7 @@ from gasvc.errors import GasError
 from gasvc.model import tree
 from gasvc.model.canon import content_id
 from gasvc.model.catalog import validate_label
-from gasvc.model.metadata import METADATA, parse
+from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tree import TreeRef
 from gasvc.workspace.layout import Layout, shown_path
@@ -170,7 +170,7 @@ def _with_lines(layout: Layout, bad: dict[str, set[str]], problems: list[str]) -
     lines: dict[str, str] = {}
     for segment, paths in bad.items():
         try:
-            labels = parse(layout.metadata(segment).read_text(encoding="utf-8"))
+            labels = parse(read_text(layout.metadata(segment), METADATA))
         except (OSError, GasError):
             continue
         for path in paths:

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -14,8 +13,10 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import GasError
 from gasvc.model.canon import content_id
-from gasvc.model.metadata import METADATA, LabelLine, parse
-from gasvc.workspace.layout import Layout, shown_path
+from gasvc.model.metadata import METADATA, LabelLine, parse, read_text
+from gasvc.model.names import is_utf8
+from gasvc.model.strictjson import MAX_DEPTH, load_json
+from gasvc.workspace.layout import CATALOG, Layout, shown_path
 from gasvc.workspace.scan import (
     FileStat,
     OnListing,
@@ -63,7 +64,10 @@ def trusted_mtime(mtime_ns: int) -> int:
 
 
 def all_segments(layout: Layout, state: State) -> list[str]:
-    return sorted(set(segment_names(layout.root)) | set(state.segments()))
+    """Segments of the index and the working tree (not folders whose name is not UTF-8: they
+    cannot be tracked, and `gas add` refuses them)."""
+    on_disk = {name for name in segment_names(layout.root) if is_utf8(name)}
+    return sorted(on_disk | set(state.segments()))
 
 
 def compare_files(layout: Layout, state: State, segment: str,
@@ -201,8 +205,8 @@ def read_labels(layout: Layout, state: State, segment: str) -> SegmentLabels:
         return SegmentLabels(None, stat)
     if stat == ABSENT:
         return SegmentLabels({}, stat)
-    text = path.read_text(encoding="utf-8")
-    return SegmentLabels(parse(text, shown_path(segment, METADATA)), stat)
+    where = shown_path(segment, METADATA)
+    return SegmentLabels(parse(read_text(path, where), where), stat)
 
 
 def label_id(label: dict[str, Any] | None) -> str | None:
@@ -215,14 +219,15 @@ def read_catalog(layout: Layout) -> dict[str, Any] | None:
         raise GasError("catalog.json is a symbolic link leading out of the workspace; gas does"
                        " not read through it", "replace the link with the file itself")
     try:
-        text = layout.catalog.read_text(encoding="utf-8")
+        text = read_text(layout.catalog, CATALOG)
     except FileNotFoundError:
         return None
     try:
-        catalog = json.loads(text)
+        catalog = load_json(text)
     except ValueError as error:
-        raise GasError(f"catalog.json is not valid JSON: {error}",
-                       "fix the file, or delete it to have no catalog") from None
+        raise GasError(f"catalog.json: {error}",
+                       "fix the file (standard JSON: finite numbers, no NaN or Infinity, nested at"
+                       f" most {MAX_DEPTH} levels), or delete it to have no catalog") from None
     if not isinstance(catalog, dict):
         raise GasError("catalog.json must hold a JSON object keyed by label type")
     return catalog

@@ -3,15 +3,15 @@ checkout), and reading it fast for `gas add`."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
-from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, render
+from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, read_text, render
 from gasvc.model.names import MAX_PATH, check_remote_path
+from gasvc.model.strictjson import load_json
 from gasvc.workspace.layout import Layout, shown_path, write_atomic
 from gasvc.workspace.scan import labels_readable
 
@@ -21,7 +21,8 @@ def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any]
     """Set (or, with None, drop) the labels of some items, keeping every other line."""
     path = layout.metadata(segment)
     try:
-        current = parse(path.read_text(encoding="utf-8"), shown_path(segment, METADATA))
+        where = shown_path(segment, METADATA)
+        current = parse(read_text(path, where), where)
     except FileNotFoundError:
         current = {}
     labels = {p: line.label for p, line in current.items()}
@@ -65,7 +66,7 @@ def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None
     if not labels_readable(layout, segment):
         return {}
     try:
-        text = layout.metadata(segment).read_text(encoding="utf-8")
+        text = read_text(layout.metadata(segment), shown_path(segment, METADATA))
     except FileNotFoundError:
         return {}
     return label_refs(text, shown_path(segment, METADATA), known)
@@ -118,8 +119,8 @@ def _full_ref(raw: str, where: str, number: int) -> tuple[str, LabelRef]:
 def _label_text(text: str) -> tuple[str | None, bytes | None] | None:
     """(id, canonical JSON) of a label's JSON text; None unless it is one JSON object."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = load_json(text)
+    except ValueError:  # parsed again in full, for the error
         return None
     if not isinstance(value, dict):
         return None

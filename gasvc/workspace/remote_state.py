@@ -16,11 +16,20 @@ from typing import Any, Protocol
 
 from gasvc.api.pool import run_all
 from gasvc.model import tree
-from gasvc.model.canon import content_id
-from gasvc.model.names import check_checksum, check_remote_path, check_segment_name
+from gasvc.model.canon import sha1_hex
+from gasvc.model.names import escaped
 from gasvc.model.tree import TreeRef
 from gasvc.workspace.commit import commit_state, segment_tree
 from gasvc.workspace.connection import Connection
+from gasvc.workspace.listing import (
+    RefusedListing,
+    SegmentListing,
+    check_catalog,
+    check_changes,
+    check_diff_actions,
+    check_item,
+    check_segments,
+)
 from gasvc.workspace.refs import ancestry, head_commit, key
 from gasvc.workspace.state import CommitRecord, State
 
@@ -49,13 +58,11 @@ class ListingSink(Protocol):
     def segment_done(self, segment: str) -> None: ...
 
 
-def item_of(raw: dict[str, Any]) -> RemoteItem:
-    """A data details item, its names checked before anything builds a path from them."""
-    label = raw.get("label") or {}
-    value = [check_checksum(raw.get("checksum")), int(raw["fileSize"]), raw.get("timestamp"),
-             content_id(label) if label else None]
-    return RemoteItem(check_remote_path(raw.get("remotePath")), value, label,
-                      str(raw.get("url") or ""))
+def item_of(segment: str, raw: dict[str, Any]) -> RemoteItem:
+    """A data details item, checked (listing.py) before anything builds a path from it."""
+    path, checksum, size, label, data = check_item(segment, raw)
+    value = [checksum, size, raw.get("timestamp"), sha1_hex(data) if label else None]
+    return RemoteItem(path, value, label, str(raw.get("url") or ""))
 
 
 def _save_labels(state: State, items: list[RemoteItem]) -> None:
@@ -67,9 +74,13 @@ def _save_labels(state: State, items: list[RemoteItem]) -> None:
 
 def segment_items(conn: Connection, state: State, segment: str, commit: str,
                   sink: ListingSink | None = None) -> Iterator[tuple[str, list[Any]]]:
-    """Every item of a segment at a commit, in key order, page by page."""
+    """Every item of a segment at a commit, in key order, page by page; each page is checked
+    before anything is done with it."""
+    listing = SegmentListing(segment)
     for page, total in conn.client.details_pages(conn.dataset_id, segment, commit):
-        items = [item_of(raw) for raw in page]
+        items = [item_of(segment, raw) for raw in page]
+        for item in items:
+            listing.add(item.path)
         _save_labels(state, items)
         if sink is not None:
             sink.page(segment, items, total)
@@ -87,7 +98,7 @@ def _segment(raw: dict[str, Any], ref: TreeRef, before: dict[str, Any] | None
 
 def _version(conn: Connection, state: State, commit: str, segments: dict[str, Any]
              ) -> dict[str, Any]:
-    catalog = conn.client.catalog(conn.dataset_id, commit)
+    catalog = check_catalog(conn.client.catalog(conn.dataset_id, commit))
     return {"catalog": state.put_object(catalog) if catalog else None,
             "notes": conn.client.notes(conn.dataset_id, commit), "segments": segments}
 
@@ -96,8 +107,8 @@ def list_version(conn: Connection, state: State, commit: str,
                  sink: ListingSink | None = None) -> dict[str, Any]:
     """The whole state of server commit `commit`, from full listings."""
     segments: dict[str, Any] = {}
-    for raw in conn.client.list_segments(conn.dataset_id, commit):
-        name = check_segment_name(raw.get("name"))
+    for raw in check_segments(conn.client.list_segments(conn.dataset_id, commit)):
+        name = str(raw["name"])
         ref = tree.build(segment_items(conn, state, name, commit, sink), state.put_object)
         segments[name] = _segment(raw, ref, None)
         if sink is not None:
@@ -112,8 +123,8 @@ def diff_version(conn: Connection, state: State, base_key: str, base: dict[str, 
     basehead = f"commit-{base_key}...commit-{target}"
     changed = {str(d["name"]): d for d in conn.client.segment_diffs(conn.dataset_id, basehead)}
     segments: dict[str, Any] = {}
-    for raw in conn.client.list_segments(conn.dataset_id, target):
-        name = check_segment_name(raw.get("name"))
+    for raw in check_segments(conn.client.list_segments(conn.dataset_id, target)):
+        name = str(raw["name"])
         before = base["segments"].get(name)
         data_action = (changed.get(name) or {}).get("data", {}).get("action")
         if before is None:
@@ -128,8 +139,8 @@ def diff_version(conn: Connection, state: State, base_key: str, base: dict[str, 
 
 def _apply_diffs(conn: Connection, state: State, segment: str, basehead: str, ref: TreeRef,
                  target: str) -> TreeRef:
-    actions = {str(d["remotePath"]): str(d["action"])
-               for d in conn.client.data_diffs(conn.dataset_id, basehead, segment)}
+    diffs = conn.client.data_diffs(conn.dataset_id, basehead, segment)
+    actions = check_diff_actions(segment, diffs)
     wanted = [path for path, action in actions.items() if action != "delete"]
     pages = math.ceil((ref.count + len(wanted)) / conn.client.page_size)
     if len(wanted) > pages:  # listing the whole segment takes fewer requests
@@ -138,13 +149,19 @@ def _apply_diffs(conn: Connection, state: State, segment: str, basehead: str, re
 
     def detail(path: str) -> RemoteItem | None:
         raw = conn.client.data_detail(conn.dataset_id, segment, path, target)
-        return item_of(raw) if raw is not None else None
+        item = item_of(segment, raw) if raw is not None else None
+        if item is not None and item.path != path:
+            raise RefusedListing(f"the server answers the details of {escaped(path)} in segment"
+                                 f" {escaped(segment)} with those of {escaped(item.path)}")
+        return item
 
     run_all(detail, wanted, lambda item: found.append(item) if item else None, conn.jobs)
-    _save_labels(state, found)
     changes: dict[str, list[Any] | None] = {p: None for p, a in actions.items() if a == "delete"}
     changes.update((item.path, item.value) for item in found)
+    check_changes(segment, ref, changes, state.get_object)
+    _save_labels(state, found)
     return tree.apply(ref, sorted(changes.items()), state.get_object, state.put_object)
+
 
 
 # materializing fetched commits -----------------------------------------------------------------

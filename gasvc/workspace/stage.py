@@ -15,7 +15,13 @@ from pathlib import Path
 
 from gasvc.errors import GasError, InvalidParams
 from gasvc.model.metadata import METADATA
-from gasvc.model.names import check_segment_name
+from gasvc.model.names import (
+    MAX_NAME,
+    check_segment_name,
+    escaped,
+    is_utf8,
+    local_segment_problem,
+)
 from gasvc.workspace import parallel
 from gasvc.workspace.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.compare import ItemState, all_segments, read_catalog, trusted_mtime
@@ -31,7 +37,7 @@ from gasvc.workspace.layout import (
 )
 from gasvc.workspace.metafile import LabelRef, write_labels
 from gasvc.workspace.objects import ObjectStore
-from gasvc.workspace.scan import hash_file, outside_link
+from gasvc.workspace.scan import hash_file, outside_link, segment_names
 from gasvc.workspace.state import Entry, State
 
 
@@ -71,6 +77,9 @@ def parse_pathspec(relative: str, root: Path | None = None) -> PathSpec:
     """What a workspace-relative path names; with the workspace `root`, a top-level file or
     link (no segment's folder, whatever its name) is refused too."""
     path = relative.strip("/")
+    if not is_utf8(path):
+        raise InvalidParams(f"{escaped(relative)} is not valid UTF-8",
+                            "rename the file or folder: gas keeps UTF-8 names only")
     if path in ("", "."):
         return EVERYTHING
     if path == CATALOG:
@@ -126,6 +135,7 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
         ) -> StageResult:
     """Stage the working tree's files, labels and catalog under `specs`."""
     result, matched = StageResult(), [False] * len(specs)
+    _check_segment_names(layout, specs)
     segments = _segments(layout, state, specs)
     version = state.data_version()
     plans = _plan_in_workers(layout, state, segments, specs, tracked_only)
@@ -159,6 +169,18 @@ def _segments(layout: Layout, state: State, specs: list[PathSpec]) -> list[str]:
     if any(spec.segment is None and not spec.catalog for spec in specs):
         return all_segments(layout, state)
     return sorted(named)
+
+
+def _check_segment_names(layout: Layout, specs: list[PathSpec]) -> None:
+    """Refuse to add a top-level folder whose name the server refuses as a segment name."""
+    everything = any(spec.segment is None and not spec.catalog for spec in specs)
+    for segment in segment_names(layout.root):
+        problem = local_segment_problem(segment)
+        if problem is not None and (everything or any(s.segment == segment for s in specs)):
+            raise InvalidParams(
+                f"cannot add the folder {escaped(segment)}: {problem}",
+                f"rename it (a segment name is UTF-8, at most {MAX_NAME} characters, without '/',"
+                " '\\' or control characters), or move it out of the workspace")
 
 
 def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],

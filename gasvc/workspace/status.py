@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import METADATA
+from gasvc.model.names import is_utf8
 from gasvc.workspace import folders, parallel
 from gasvc.workspace.compare import (
     compare_files,
@@ -117,6 +118,7 @@ def _worktree(layout: Layout, state: State) -> SegmentChanges:
             found.unstaged.append(Change(shown_path(segment), "D"))
         elif segment in on_disk and not staged_segments.get(segment, False):
             found.untracked.append(shown_path(segment))
+    segments = [segment for segment in segments if is_utf8(segment)]  # others: never tracked
     changed = folders.changed_folders(layout, state, segments)
     units = [(segment, changed[segment]) for segment in segments]
     weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
