@@ -29,7 +29,7 @@ class Connection:
 
     @property
     def tmp_dir(self) -> Path:
-        path = self.layout.gas / "tmp"
+        path = self.layout.tmp
         path.mkdir(exist_ok=True)
         return path
 

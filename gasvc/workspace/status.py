@@ -16,6 +16,7 @@ from gasvc.workspace.compare import (
 )
 from gasvc.workspace.layout import CATALOG, Layout
 from gasvc.workspace.metafile import read_label_refs
+from gasvc.workspace.pending import Interrupted, interrupted
 from gasvc.workspace.scan import segment_names, top_level_strays
 from gasvc.workspace.state import Entry, State
 
@@ -37,10 +38,11 @@ class Status:
     unstaged: list[Change] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
+    interrupted: Interrupted | None = None  # an operation that did not finish (pending.py)
 
     @property
     def clean(self) -> bool:
-        return not (self.staged or self.unstaged or self.untracked)
+        return not (self.staged or self.unstaged or self.untracked or self.interrupted)
 
 
 def _code(old: tuple[object, object, object], new: tuple[object, object, object]) -> str:
@@ -187,7 +189,7 @@ def status(layout: Layout, state: State) -> Status:
     from gasvc.workspace.refs import head_info
 
     branch, head, remote_head, ahead, behind = head_info(state)
-    result = Status(branch, head, remote_head, ahead, behind)
+    result = Status(branch, head, remote_head, ahead, behind, interrupted=interrupted(state))
     result.staged = staged_changes(state)
     result.unstaged, result.untracked = worktree_changes(layout, state)
     result.outside = top_level_strays(layout.root)
