@@ -1,0 +1,460 @@
+"""Fault injection: every command that changes a workspace, killed after each of its durable
+steps in turn (tests/faultwrap.py: file renames, state commits, HTTP responses), never leaves a
+workspace that lies.
+
+For every N until the command finishes before its N-th step, on a fresh copy of the scenario:
+- `gas status` clean ⇒ the working tree equals HEAD's commit (file bytes, labels, catalog);
+- no temporary file is left in the working tree;
+- re-running the command ends exactly where an uninterrupted run ends;
+- checkout: switching back finishes exactly or refuses and changes nothing, and a forced switch
+  back ends exactly at its target;
+- push: no OPEN draft is left on the server after the re-run.
+The points tried and held are printed (run with -s to see them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultwrap import Outcome, preload, run
+from gascli import Gas
+from rawapi import RawApi
+from serverproc import ServerProcess
+
+from gasvc.model import tree
+from gasvc.workspace.commit import commit_state, segment_tree
+from gasvc.workspace.refs import head_commit
+from gasvc.workspace.state import State
+
+DATE = "2026-01-02T03:04:05Z"
+CATALOG = {"CLASSIFICATION": {"categories": [{"name": "cat"}, {"name": "dog"}]}}
+BUDGET = 120.0  # CPU seconds (the test's and its commands') on the 2-core development machine
+Tree = dict[str, Any]
+
+
+def label(category: str) -> dict[str, Any]:
+    return {"CLASSIFICATION": {"category": category}}
+
+
+def labels_file(items: dict[str, str]) -> str:
+    lines = [{"file_name": path, "label": label(category)} for path, category in items.items()]
+    return "".join(json.dumps(line, separators=(",", ":"), sort_keys=True) + "\n"
+                   for line in lines)
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    """Write files as new ones (workspace copies share the old ones' inodes)."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        path.write_text(content)
+
+
+# snapshots ----------------------------------------------------------------------------------
+def working_tree(root: Path) -> Tree:
+    """Every file outside `.gas/` by path: its SHA-1; `metadata.jsonl` and the catalog parsed."""
+    found: Tree = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or relative.parts[0] == ".gas":
+            continue
+        key = relative.as_posix()
+        if path.name == "metadata.jsonl" and len(relative.parts) == 2:
+            lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            found[key] = {line["file_name"]: line["label"] for line in lines if line["label"]}
+        elif key == "catalog.json":
+            found[key] = json.loads(path.read_text())
+        else:
+            found[key] = hashlib.sha1(path.read_bytes()).hexdigest()
+    return {k: v for k, v in found.items() if v != {}}
+
+
+def head_tree(root: Path) -> Tree:
+    """What HEAD's commit says the working tree is, in `working_tree`'s terms."""
+    state = State(root / ".gas" / "state.sqlite")
+    try:
+        version = commit_state(state, head_commit(state))
+        found: Tree = {}
+        if version.get("catalog"):
+            found["catalog.json"] = state.get_object(version["catalog"])
+        for name, info in version["segments"].items():
+            labels = {}
+            for path, value in tree.iterate(segment_tree(info), state.get_object):
+                found[f"{name}/{path}"] = value[0]
+                if value[3]:
+                    labels[path] = state.get_object(value[3])
+            if labels:
+                found[f"{name}/metadata.jsonl"] = labels
+        return found
+    finally:
+        state.close()
+
+
+def copy_workspace(source: Path, target: Path) -> Path:
+    """A copy to run a command on: files hard-linked (commands only ever replace them), the
+    state database copied."""
+    if target.exists():
+        shutil.rmtree(target)
+
+    def link(src: str, dst: str) -> None:
+        if "state.sqlite" in Path(src).name:
+            shutil.copy2(src, dst)
+        else:
+            Path(dst).hardlink_to(src)
+
+    shutil.copytree(source, target, copy_function=link, symlinks=True)
+    return target
+
+
+# the harness --------------------------------------------------------------------------------
+class Harness:
+    def __init__(self, gas: Gas, base: Path) -> None:
+        self.env = {**gas.env, "GAS_COMMIT_DATE": DATE}
+        self.base = base
+        self.tried = self.held = 0
+        self.counts: dict[str, int] = {}
+        self.timing: dict[str, float] = {}
+        self.seen_refusal = False
+
+    def gas(self, cwd: Path, *args: str, kill_at: int = 0) -> Outcome:
+        started = time.monotonic()
+        done = run(kill_at, cwd, list(args), self.env)
+        name = args[0] + ("-killed" if kill_at else "")
+        self.timing[name] = self.timing.get(name, 0.0) + time.monotonic() - started
+        return done
+
+    def ok(self, cwd: Path, *args: str) -> Outcome:
+        done = self.gas(cwd, *args)
+        assert done.code == 0, f"gas {' '.join(args)} failed ({done.code}):\n{done.out}{done.err}"
+        return done
+
+    def status(self, root: Path) -> dict[str, Any] | None:
+        """`gas status --json` (None when the folder is no workspace yet); a clean status
+        must mean the working tree is HEAD's."""
+        done = self.gas(root, "status", "--json")
+        clean_error(done)
+        if done.code != 0:
+            assert "not inside a gas workspace" in done.err, done.err
+            return None
+        found: dict[str, Any] = json.loads(done.out)
+        clean = not (found["staged"] or found["unstaged"] or found["untracked"]
+                     or found.get("interrupted"))
+        if clean:
+            assert working_tree(root) == head_tree(root), "status is clean, the tree is not HEAD"
+        return found
+
+    def each_kill_point(self, name: str, attempt: Callable[[int], bool]) -> None:
+        """attempt(N) for N = 1, 2, … until it reports the command finished before step N."""
+        kill_at, started = 1, time.monotonic()
+        while attempt(kill_at):
+            kill_at += 1
+            assert kill_at < 500, f"{name}: no end to the steps"
+        self.counts[name] = kill_at - 1
+        self.tried += kill_at - 1
+        print(f"{name}: {kill_at - 1} kill points held ({time.monotonic() - started:.1f} s)")
+
+
+def clean_error(done: Outcome) -> None:
+    """A failure is an explained one, never a crash of gas itself."""
+    if done.code not in (0, -9):
+        assert done.code != 3 and "Traceback" not in done.err, done.err
+        assert "error: " in done.err, done.err
+
+
+def assert_clean(status: dict[str, Any] | None, branch: str | None = None) -> None:
+    assert status is not None
+    assert not (status["staged"] or status["unstaged"] or status["untracked"]
+                or status.get("interrupted")), status
+    if branch is not None:
+        assert status["branch"] == branch, status
+
+
+def no_stray_files(root: Path, *expected: Tree) -> None:
+    """Every file in the working tree belongs to one of the expected trees (no temp files)."""
+    known = set().union(*(tree.keys() for tree in expected))
+    stray = sorted(set(working_tree(root)) - known)
+    assert stray == [], f"files no version has: {stray}"
+
+
+# the scenario -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def world(http_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, Any]:
+    """A dataset of a few hundred labelled files on the server: main (M1, then M2), a branch
+    exp, and a small second dataset; workspace w0 is a clone at M1 that has exp's content."""
+    preload()
+    key = http_server.add_user("faults")
+    gas = Gas(tmp_path_factory.mktemp("home"))
+    gas.login(http_server, key)
+    base = tmp_path_factory.mktemp("faults")
+    h = Harness(gas, base)
+    src = base / "src"
+    src.mkdir()
+    h.ok(src, "init", "faults")
+    files = {f"train/{d}/{i:03d}.bin": f"train {d} {i}" for d in "abc" for i in range(60)}
+    files.update({f"val/{i:02d}.bin": f"val {i}" for i in range(20)})
+    write(src, files)
+    write(src, {"catalog.json": json.dumps(CATALOG),
+                "train/metadata.jsonl": labels_file(
+                    {f"a/{i:03d}.bin": "cat" if i % 2 else "dog" for i in range(60)}),
+                "val/metadata.jsonl": labels_file({f"{i:02d}.bin": "cat" for i in range(5)})})
+    for args in (("add", "-A"), ("commit", "-m", "M1"), ("push",), ("switch", "-c", "exp")):
+        h.ok(src, *args)
+    # exp: a few dozen items move: modified, deleted, added, relabelled, a new segment
+    write(src, {f"train/b/{i:03d}.bin": f"exp {i}" for i in range(8)})
+    write(src, {f"train/new/{i:02d}.bin": f"new {i}" for i in range(8)})
+    write(src, {f"extra/{i}.bin": f"extra {i}" for i in range(4)})
+    for i in range(4):
+        (src / f"train/c/{i:03d}.bin").unlink()
+    write(src, {"train/metadata.jsonl": labels_file(
+        {f"a/{i:03d}.bin": "dog" if i < 6 else "cat" if i % 2 else "dog" for i in range(60)}),
+        "extra/metadata.jsonl": labels_file({"0.bin": "cat"})})
+    for args in (("add", "-A"), ("commit", "-m", "exp"), ("push",), ("switch", "main")):
+        h.ok(src, *args)
+    w0 = base / "w0"
+    for args in (("clone", "faults", "w0"), ("checkout", "exp"), ("checkout", "main")):
+        h.ok(w0 if args[0] == "checkout" else base, *args)  # exp's content is local now
+    # main moves on after w0 was cloned: M2
+    write(src, {f"train/a/{i:03d}.bin": f"m2 {i}" for i in range(6)})
+    write(src, {f"train/m2/{i}.bin": f"m2 new {i}" for i in range(6)})
+    for args in (("add", "-A"), ("commit", "-m", "M2"), ("push",)):
+        h.ok(src, *args)
+    small = base / "small-src"
+    small.mkdir()
+    h.ok(small, "init", "small")
+    write(small, {f"s{s}/{i}.bin": f"small {s} {i}" for s in range(2) for i in range(6)})
+    write(small, {"catalog.json": json.dumps(CATALOG),
+                  "s0/metadata.jsonl": labels_file({"0.bin": "cat", "1.bin": "dog"})})
+    for args in (("add", "-A"), ("commit", "-m", "small"), ("push",)):
+        h.ok(small, *args)
+    return {"h": h, "w0": base / "w0", "api": RawApi(http_server.api, key, True)}
+
+
+def expected_after(h: Harness, name: str, *commands: tuple[str, ...]) -> tuple[Path, Tree]:
+    """The workspace and tree an uninterrupted run of `commands` on a copy of w0 gives."""
+    root = copy_workspace(h.base / "w0", h.base / f"expected-{name}")
+    for args in commands:
+        h.ok(root, *args)
+    return root, working_tree(root)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the forked commands): unlike wall
+    time, it does not grow when other work shares the machine."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+# the tests ----------------------------------------------------------------------------------
+def test_every_kill_point_holds(world: dict[str, Any]) -> None:
+    h: Harness = world["h"]
+    started, cpu = time.monotonic(), cpu_seconds()
+    for name in os.environ.get("FAULTS_ONLY", "checkout pull clone add push").split():
+        if name == "checkout":
+            kill_checkout(h, world["w0"])
+        if name == "pull":
+            kill_pull(h, world["w0"])
+        if name == "clone":
+            kill_clone(h)
+        if name == "add":
+            kill_add_and_commit(h, world["w0"])
+        if name == "push":
+            kill_push(h, world["w0"], world["api"])
+    elapsed, cpu = time.monotonic() - started, cpu_seconds() - cpu
+    print(f"fault injection: {h.tried} kill points tried, {h.held} held "
+          f"({', '.join(f'{k} {v}' for k, v in h.counts.items())}) in {elapsed:.1f} s "
+          f"({cpu:.1f} s of CPU)")
+    print("time in gas commands:", {k: round(v, 1) for k, v in sorted(h.timing.items())})
+    assert h.held == h.tried
+    assert cpu < BUDGET
+
+
+def kill_checkout(h: Harness, w0: Path) -> None:
+    main = working_tree(w0)
+    _, exp = expected_after(h, "exp", ("checkout", "exp"))
+    assert main != exp
+
+    def attempt(n: int) -> bool:
+        root = copy_workspace(w0, h.base / "checkout")
+        if not h.gas(root, "checkout", "exp", kill_at=n).killed:
+            assert working_tree(root) == exp
+            return False
+        status = h.status(root)
+        no_stray_files(root, main, exp)
+        if status is not None and status.get("interrupted") and not h.seen_refusal:
+            h.seen_refusal = True  # once: status says so, and add refuses with the way out
+            assert "gas checkout exp" in h.ok(root, "status").out
+            refused = h.gas(root, "add", "-A")
+            assert refused.code == 1, refused.err
+            assert "gas checkout exp" in refused.err and "gas checkout -f main" in refused.err
+        forced = copy_workspace(root, h.base / "checkout-forced")
+        before = working_tree(root)
+        back = h.gas(root, "checkout", "main")
+        clean_error(back)
+        if back.code == 0:
+            assert working_tree(root) == main, "switching back did not end at main"
+        else:
+            assert working_tree(root) == before, "a refused switch back changed files"
+            assert "gas checkout exp" in back.err, back.err
+        h.ok(root, "checkout", "exp")
+        assert working_tree(root) == exp, f"re-run after kill at step {n}: not exp's tree"
+        assert_clean(h.status(root))
+        h.ok(forced, "checkout", "-f", "main")
+        assert working_tree(forced) == main, f"forced back after kill at step {n}: not main"
+        assert_clean(h.status(forced), "main")
+        h.held += 1
+        return True
+
+    h.each_kill_point("checkout", attempt)
+
+
+def kill_pull(h: Harness, w0: Path) -> None:
+    main = working_tree(w0)
+    _, fast = expected_after(h, "pull", ("pull",))
+    mine = copy_workspace(w0, h.base / "w0-local")
+    write(mine, {f"val/{i:02d}.bin": f"local {i}" for i in range(3)})
+    h.ok(mine, "commit", "-a", "-m", "local")
+    replayed_root = copy_workspace(mine, h.base / "expected-replayed")
+    h.ok(replayed_root, "pull")
+    replayed = working_tree(replayed_root)
+    assert replayed != fast
+
+    for name, start, expected in (("pull", w0, fast), ("pull-replay", mine, replayed)):
+        before_tree = working_tree(start)
+
+        def attempt(n: int, start: Path = start, expected: Tree = expected,
+                    before_tree: Tree = before_tree) -> bool:
+            root = copy_workspace(start, h.base / "pull")
+            if not h.gas(root, "pull", kill_at=n).killed:
+                assert working_tree(root) == expected
+                return False
+            status = h.status(root)
+            no_stray_files(root, main, before_tree, expected)
+            if status is not None and status.get("interrupted") is not None:
+                refused = h.gas(root, "commit", "-a", "-m", "on a half-moved tree")
+                assert refused.code != 0 and "gas pull" in refused.err, refused.err
+            h.ok(root, "pull")
+            assert working_tree(root) == expected, f"pull re-run after step {n}: wrong tree"
+            assert_clean(h.status(root))
+            h.held += 1
+            return True
+
+        h.each_kill_point(name, attempt)
+
+
+def kill_clone(h: Harness) -> None:
+    parent = h.base / "clones"
+    parent.mkdir()
+    h.ok(parent, "clone", "small", "expected")
+    expected = working_tree(parent / "expected")
+
+    def attempt(n: int) -> bool:
+        root = parent / "c"
+        if root.exists():
+            shutil.rmtree(root)
+        if not h.gas(parent, "clone", "small", "c", kill_at=n).killed:
+            assert working_tree(root) == expected
+            return False
+        if root.exists():
+            h.status(root)
+            no_stray_files(root, expected)
+        again = h.gas(parent, "clone", "small", "c")
+        clean_error(again)
+        if again.code != 0:  # killed after its last step: the clone was complete
+            assert "already a gas workspace" in again.err, again.err
+        assert working_tree(root) == expected, f"clone re-run after step {n}: wrong tree"
+        assert_clean(h.status(root), "main")
+        h.held += 1
+        return True
+
+    h.each_kill_point("clone", attempt)
+
+
+def _edit(root: Path) -> None:
+    write(root, {f"train/c/{i:03d}.bin": f"edited {i}" for i in range(10, 22)})
+    write(root, {f"train/d/{i}.bin": f"added {i}" for i in range(6)})
+    for i in range(30, 33):
+        (root / f"train/c/{i:03d}.bin").unlink()
+    write(root, {"val/metadata.jsonl": labels_file({f"{i:02d}.bin": "dog" for i in range(8)})})
+
+
+def kill_add_and_commit(h: Harness, w0: Path) -> None:
+    edited = copy_workspace(w0, h.base / "edited")
+    _edit(edited)
+    added = copy_workspace(edited, h.base / "added")
+    expected_status = h.ok(added, "status", "--porcelain").out
+    h.ok(added, "add", "-A")
+    staged = h.ok(added, "status", "--porcelain").out
+    assert staged != expected_status
+    committed = copy_workspace(added, h.base / "committed")
+    h.ok(committed, "commit", "-m", "edits")
+    head = h.ok(committed, "log", "-n", "1", "--json").out
+
+    def add_attempt(n: int) -> bool:
+        root = copy_workspace(edited, h.base / "add")
+        if not h.gas(root, "add", "-A", kill_at=n).killed:
+            return False
+        h.status(root)
+        h.ok(root, "add", "-A")
+        assert h.ok(root, "status", "--porcelain").out == staged, f"add re-run after step {n}"
+        h.held += 1
+        return True
+
+    def commit_attempt(n: int) -> bool:
+        root = copy_workspace(added, h.base / "commit")
+        if not h.gas(root, "commit", "-m", "edits", kill_at=n).killed:
+            return False
+        h.status(root)
+        again = h.gas(root, "commit", "-m", "edits")
+        assert again.code in (0, 1), again.err  # 1: nothing to commit (it had finished)
+        assert h.ok(root, "log", "-n", "1", "--json").out == head
+        status = h.status(root)
+        assert status is not None and not (status["staged"] or status["unstaged"])
+        h.held += 1
+        return True
+
+    h.each_kill_point("add", add_attempt)
+    h.each_kill_point("commit", commit_attempt)
+
+
+def kill_push(h: Harness, w0: Path, api: RawApi) -> None:
+    dataset_id = api.call("GET", "datasets", params={"name": "faults"})["datasets"][0]["id"]
+
+    def open_drafts() -> list[int]:
+        found = api.call("GET", f"datasets/{dataset_id}/drafts", params={"status": "OPEN"})
+        return [int(d["number"]) for d in found["drafts"]]
+
+    def attempt(n: int) -> bool:
+        root = copy_workspace(w0, h.base / "push")
+        h.ok(root, "switch", "-c", f"p{n}")
+        write(root, {f"val/{i:02d}.bin": f"push {n} {i}" for i in range(6)})
+        write(root, {"val/metadata.jsonl": labels_file({f"{i:02d}.bin": "dog" for i in range(3)})})
+        (root / "val/19.bin").unlink()
+        h.ok(root, "commit", "-a", "-m", f"push {n}")
+        if not h.gas(root, "push", kill_at=n).killed:
+            assert open_drafts() == []
+            return False
+        h.status(root)
+        h.ok(root, "push")
+        assert open_drafts() == [], f"push re-run after step {n} left open drafts"
+        [log] = json.loads(h.ok(root, "log", "-n", "1", "--json").out)
+        branch = api.call("GET", f"datasets/{dataset_id}/branches", params={"name": f"p{n}"})
+        assert branch["branches"][0]["commitId"] == log["serverId"]
+        local = working_tree(root)
+        remote = {f"val/{d['remotePath']}": d["checksum"] for d in api.data_details(
+            dataset_id, "val", commit=log["serverId"])}
+        assert remote == {k: v for k, v in local.items()
+                          if k.startswith("val/") and k != "val/metadata.jsonl"}
+        h.held += 1
+        return True
+
+    h.each_kill_point("push", attempt)
