@@ -458,3 +458,18 @@ def kill_push(h: Harness, w0: Path, api: RawApi) -> None:
         return True
 
     h.each_kill_point("push", attempt)
+
+
+def test_stale_temporary_files_are_swept(world: dict[str, Any]) -> None:
+    """What killed downloads left in `.gas/tmp/` goes with the next command that talks to the
+    server; a recent file (another command may be writing it) stays."""
+    h: Harness = world["h"]
+    root = copy_workspace(world["w0"], h.base / "sweep")
+    tmp = root / ".gas" / "tmp"
+    tmp.mkdir(exist_ok=True)
+    stale, fresh = tmp / "123-stale", tmp / "123-fresh"
+    stale.write_bytes(b"partial download")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    h.ok(root, "fetch")
+    assert not stale.exists() and fresh.exists()
