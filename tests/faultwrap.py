@@ -84,9 +84,10 @@ def install(steps: Steps) -> None:
             yield
         steps.step()
 
-    os.replace, os.rename = replace, rename
-    requests.Session.send = send  # type: ignore[method-assign]
-    State.transaction = transaction  # type: ignore[method-assign]
+    for owner, name, patched in ((os, "replace", replace), (os, "rename", rename),
+                                 (requests.Session, "send", send),
+                                 (State, "transaction", transaction)):
+        setattr(owner, name, patched)
 
 
 def preload() -> None:
