@@ -90,6 +90,7 @@ def world(http_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
     small.mkdir()
     h.ok(small, "init", "small")
     write(small, {f"s{s}/{i}.bin": f"small {s} {i}" for s in range(2) for i in range(6)})
+    write(small, {"s1/same-as-s0-0.bin": "small 0 0"})  # one download, two files
     write(small, {"catalog.json": json.dumps(CATALOG),
                   "s0/metadata.jsonl": labels_file({"0.bin": "cat", "1.bin": "dog"})})
     for args in (("add", "-A"), ("commit", "-m", "small"), ("push",)):
