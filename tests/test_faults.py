@@ -8,6 +8,7 @@ For every N until the command finishes before its N-th step, on a fresh copy of 
 - re-running the command ends exactly where an uninterrupted run ends;
 - checkout: switching back finishes exactly or refuses and changes nothing, and a forced switch
   back ends exactly at its target;
+- pull: a commit on the half-moved tree is refused; the way back offered ends where it started;
 - push: no OPEN draft is left on the server after the re-run.
 The points tried and held are printed (run with -s to see them).
 """
@@ -194,6 +195,11 @@ def kill_pull(h: Harness, w0: Path) -> None:
             if status is not None and status.get("interrupted") is not None:
                 refused = h.gas(root, "commit", "-a", "-m", "on a half-moved tree")
                 assert refused.code != 0 and "gas pull" in refused.err, refused.err
+                back = copy_workspace(root, h.base / "pull-back")  # the way back it offers
+                assert "gas checkout -f main" in refused.err
+                h.ok(back, "checkout", "-f", "main")
+                assert working_tree(back) == before_tree, f"{back}: not back where it was"
+                assert_clean(h.status(back), "main")
             h.ok(root, "pull")
             assert working_tree(root) == expected, f"pull re-run after step {n}: wrong tree"
             assert_clean(h.status(root))
