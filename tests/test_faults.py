@@ -223,7 +223,9 @@ def kill_clone(h: Harness) -> None:
             assert working_tree(root) == expected
             return False
         if root.exists():
-            h.status(root)
+            status = h.status(root)
+            if status is not None and status.get("interrupted"):
+                assert "run `gas clone small c`" in status["interrupted"]["hint"]
             no_stray_files(root, expected)
         again = h.gas(parent, "clone", "small", "c")
         clean_error(again)

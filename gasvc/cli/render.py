@@ -34,8 +34,8 @@ def status_long(status: Status) -> list[str]:
     if status.remote_head is not None:
         lines.append(_tracking_line(status))
     if status.interrupted is not None:
-        lines += ["", f"`{status.interrupted.operation}` was interrupted: the working tree is "
-                  "part-way between two versions", f"  ({status.interrupted.hint})"]
+        lines += ["", f"`{status.interrupted.operation}` was interrupted: "
+                  f"{status.interrupted.left}", f"  ({status.interrupted.hint})"]
     sections = [
         ("Changes to be committed:", '  (use "gas restore --staged <path>..." to unstage)',
          [f"\t{NAMES[c.code]}:   {c.path}" for c in status.staged]),

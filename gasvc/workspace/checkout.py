@@ -23,7 +23,13 @@ from gasvc.workspace.compare import trusted_mtime
 from gasvc.workspace.layout import CATALOG, Layout, write_atomic
 from gasvc.workspace.metafile import replace_labels, write_labels
 from gasvc.workspace.objects import has_object
-from gasvc.workspace.pending import MoveIntent, OperationInterrupted, clear_move, pending_move
+from gasvc.workspace.pending import (
+    BETWEEN,
+    MoveIntent,
+    OperationInterrupted,
+    clear_move,
+    pending_move,
+)
 from gasvc.workspace.state import State
 from gasvc.workspace.status import staged_changes, worktree_changes
 
@@ -103,9 +109,8 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
     interrupted_state = None
     if pending is not None and not resuming:
         if not force:
-            raise OperationInterrupted(
-                f"`{pending.redo}` was interrupted, so the working tree is part-way between two"
-                " versions", pending.hint)
+            raise OperationInterrupted(f"`{pending.redo}` was interrupted, so {BETWEEN}",
+                                       pending.hint)
         interrupted_state = _interrupted_state(state, pending.target)
         changes += _undone(state, changes, old, interrupted_state, new)
     if force:

@@ -55,35 +55,34 @@ def pending_move(state: State) -> MoveIntent | None:
     target = state.get(MOVE)
     if target is None:
         return None
-    how = json.loads(state.get(MOVE_HOW) or "{}")
-    return MoveIntent(target, str(how.get("redo") or "the same command"),
-                      str(how.get("undo") or "gas checkout -f HEAD"),
+    how = json.loads(state.get(MOVE_HOW) or "{}")  # {} from gasvc versions before it
+    return MoveIntent(target, str(how.get("redo") or "gas checkout REVISION"),
+                      str(how.get("undo") or "gas checkout -f BRANCH"),
                       str(how.get("kind") or "checkout"), how.get("branch"))
 
 
 @dataclass(frozen=True)
 class Interrupted:
-    """An operation that did not finish: what it was, and how to finish or undo it."""
+    """An operation that did not finish: what it was, what that left, how to finish or undo it."""
 
     operation: str
-    finish: str
-    undo: str | None
+    left: str
+    hint: str
 
-    @property
-    def hint(self) -> str:
-        again = f"run `{self.finish}` to finish it"
-        return f"{again}, or `{self.undo}` to go back" if self.undo else again
+
+BETWEEN = "the working tree is part-way between two versions"
 
 
 def interrupted(state: State) -> Interrupted | None:
     move = pending_move(state)
     if move is not None:
-        return Interrupted(move.redo, move.redo, move.undo)
+        return Interrupted(move.redo, BETWEEN, move.hint)
     clone = state.get(CLONE)
     if clone is not None:
         record = json.loads(clone)
         name, folder = record.get("name") or "DATASET", record.get("folder") or "DIR"
-        return Interrupted(f"gas clone {name}", f"gas clone {name} {folder}", None)
+        return Interrupted(f"gas clone {name}", "the workspace is not complete",
+                           f"run `gas clone {name} {folder}` in the folder above to finish it")
     return None
 
 
@@ -96,5 +95,4 @@ def require_finished(state: State, doing: str) -> None:
     found = interrupted(state)
     if found is not None:
         raise OperationInterrupted(
-            f"cannot {doing}: `{found.operation}` was interrupted, so the working tree is part-way"
-            " between two versions", found.hint)
+            f"cannot {doing}: `{found.operation}` was interrupted, so {found.left}", found.hint)
