@@ -225,10 +225,11 @@ class Sink:
             raise TransferError(f"downloaded bytes of {targets[0].target.name} do not match "
                                 "their checksum", "run the command again")
         first = targets[0].target
+        for other in targets[1:]:  # copies first, each renamed into place whole
+            copy = self.tmp.with_name(f"{self.tmp.name}.copy")
+            shutil.copyfile(self.tmp, copy)
+            _place(copy, other.target)
         _place(self.tmp, first)
-        for other in targets[1:]:  # copied beside, then renamed: never through a link
-            shutil.copyfile(first, self.tmp)
-            _place(self.tmp, other.target)
         return [_written(item) for item in targets]
 
 

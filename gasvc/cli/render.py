@@ -40,6 +40,9 @@ def status_long(status: Status) -> list[str]:
     lines = [_branch_line(status)]
     if status.remote_head is not None:
         lines.append(_tracking_line(status))
+    if status.interrupted is not None:
+        lines += ["", f"`{status.interrupted.operation}` was interrupted: "
+                  f"{status.interrupted.left}", f"  ({status.interrupted.hint})"]
     sections = [
         ("Changes to be committed:", '  (use "gas restore --staged <path>..." to unstage)',
          [f"\t{NAMES[c.code]}:   {shown(c.path)}" for c in status.staged]),
@@ -168,6 +171,8 @@ def pull_summary(result: Any) -> str:
         return f"branch {result.branch} is not on the server yet (use \"gas push\")"
     if result.action == "up-to-date":
         return "Already up to date."
+    if result.action == "finished":
+        return f"Finished the interrupted pull: {result.branch} is at {head}{files}"
     if result.action == "fast-forward":
         return f"Fast-forward {result.branch} to {head}{files}"
     return (f"Replayed {result.replayed} local commit{'s' if result.replayed != 1 else ''} on "

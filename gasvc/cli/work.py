@@ -9,6 +9,7 @@ import click
 
 from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
+from gasvc.workspace.pending import require_finished
 from gasvc.workspace.status import status
 
 
@@ -65,6 +66,7 @@ def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
     with workspace() as ws:
         from gasvc.workspace import stage
 
+        require_finished(ws.state, "add")
         specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
@@ -85,6 +87,7 @@ def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
     with workspace() as ws:
         from gasvc.workspace import stage
 
+        require_finished(ws.state, "remove files")
         result = stage.remove(ws.layout, ws.state, pathspecs(ws.layout, paths), cached, force)
     click.echo(f"removed {result.removed} file{'s' if result.removed != 1 else ''}")
 
@@ -103,6 +106,7 @@ def commit_cmd(message: str, all_tracked: bool) -> None:
     from gasvc.workspace.commit import NothingToCommit, commit
 
     with workspace() as ws:
+        require_finished(ws.state, "commit")
         try:
             result = commit(ws.layout, ws.state, message, author_name(), commit_time(),
                             all_tracked)

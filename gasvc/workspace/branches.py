@@ -11,6 +11,7 @@ from gasvc.model.names import check_ref_name
 from gasvc.workspace.checkout import BlobSource, MoveResult, move
 from gasvc.workspace.commit import commit_state
 from gasvc.workspace.layout import Layout
+from gasvc.workspace.pending import MoveIntent
 from gasvc.workspace.refs import (
     UnknownRevision,
     current_branch,
@@ -100,16 +101,32 @@ def checkout(layout: Layout, state: State, revision: str, source: BlobSource,
         commit = resolve(state, f"origin/{revision}")
     else:
         commit = resolve(state, revision)
-    moved = _move_to(layout, state, commit, source, materialize, force, progress)
-    with state.transaction():
+    target = commit.id if commit else ""
+    redo = f"gas checkout -b {new_branch} {revision}" if new_branch else f"gas checkout {revision}"
+    intent = MoveIntent(target, redo, f"gas checkout -f {_here(state)}")
+
+    def finish() -> None:
         if branch is not None and commit is not None and state.ref(f"heads/{branch}") is None:
             state.set_ref(f"heads/{branch}", commit.id)
         set_head(state, branch, commit.id if commit else None)
+
+    moved = _move_to(layout, state, commit, source, materialize, force, progress, intent, finish)
     return CheckoutResult(branch, commit, moved)
 
 
+def _here(state: State) -> str:
+    """How to name where HEAD is now in a command: its branch, else its commit."""
+    branch = current_branch(state)
+    if branch is not None:
+        return branch
+    head = head_commit(state)
+    commit = state.commit(head) if head else None
+    return key(commit) if commit else "HEAD"
+
+
 def _move_to(layout: Layout, state: State, commit: CommitRecord | None, source: BlobSource,
-             materialize: Materializer | None, force: bool, progress: Any) -> MoveResult:
+             materialize: Materializer | None, force: bool, progress: Any, intent: MoveIntent,
+             finish: Callable[[], None]) -> MoveResult:
     if commit is not None and commit.state is None:
         if materialize is None:
             raise GasError(f"commit {key(commit)[:7]} has not been downloaded",
@@ -117,4 +134,4 @@ def _move_to(layout: Layout, state: State, commit: CommitRecord | None, source: 
         materialize(commit)
     old = commit_state(state, head_commit(state))
     new = commit_state(state, commit.id if commit else None)
-    return move(layout, state, old, new, commit.id if commit else "", source, force, progress)
+    return move(layout, state, old, new, intent, source, force, progress, finish)

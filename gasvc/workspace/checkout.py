@@ -3,21 +3,22 @@ pull, clone): only items that differ are touched, file bytes come from `.gas/obj
 server through a `BlobSource`.
 
 Safety: a change that is not committed and would be overwritten stops the move (unless forced).
-An interrupted move records its target, so re-running the same command completes it.
+A move records its intent first (pending.py) and settles the index and moves HEAD or the branch
+in one transaction last: interrupted, re-running the same command completes it; a move to
+anywhere else is refused, or, forced, ends exactly at its target.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from gasvc.errors import GasError
 from gasvc.model import tree
-from gasvc.workspace.commit import segment_tree
+from gasvc.workspace.commit import commit_state, segment_tree
 from gasvc.workspace.compare import trusted_mtime
 from gasvc.workspace.layout import (
     CATALOG,
@@ -29,6 +30,13 @@ from gasvc.workspace.layout import (
 )
 from gasvc.workspace.metafile import replace_labels, write_labels
 from gasvc.workspace.objects import has_object
+from gasvc.workspace.pending import (
+    BETWEEN,
+    MoveIntent,
+    OperationInterrupted,
+    clear_move,
+    pending_move,
+)
 from gasvc.workspace.state import State
 from gasvc.workspace.status import staged_changes, worktree_changes
 
@@ -60,7 +68,7 @@ class LocalObjects:
         for item in items:
             source = self.layout.object_path(item.checksum)
             if has_object(self.layout, item.checksum):
-                write_atomic(item.target, source.read_bytes())
+                write_atomic(item.target, source.read_bytes(), self.layout.tmp)
                 if progress:
                     progress(1, item.size)
             else:
@@ -94,18 +102,31 @@ def item_changes(state: State, old: dict[str, Any], new: dict[str, Any]
 
 
 def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
-         target_id: str, source: BlobSource, force: bool = False, progress: Any = None
-         ) -> MoveResult:
-    """Make the working tree and the index show `new` instead of `old`."""
+         intent: MoveIntent, source: BlobSource, force: bool = False, progress: Any = None,
+         finish: Callable[[], None] | None = None) -> MoveResult:
+    """Make the working tree and the index show `new` instead of `old`.
+
+    `finish` (moving HEAD or a branch) runs in the transaction that settles the index, so the
+    index and the refs never disagree. An interrupted move to another target is refused unless
+    forced; forced, the items it may have written are rewritten too.
+    """
     changes = list(item_changes(state, old, new))
-    resuming = state.get("pending_move") == target_id
+    pending = pending_move(state)
+    resuming = pending is not None and pending.target == intent.target
+    interrupted_state = None
+    if pending is not None and not resuming:
+        if not force:
+            raise OperationInterrupted(f"`{pending.redo}` was interrupted, so {BETWEEN}",
+                                       pending.hint)
+        interrupted_state = _interrupted_state(state, pending.target)
+        changes += _undone(state, changes, old, interrupted_state, new)
     if force:
         changes += _discarded(layout, state, changes, new)
     _refuse_links(layout, changes, old["segments"].keys() | new["segments"].keys())
     if not force and not resuming:
         _refuse_overwrites(layout, state, changes, old, new)
     with state.transaction():
-        state.set("pending_move", target_id)
+        intent.record(state)
     result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
     _write_files(layout, source, changes, result, progress)
     relabel = sorted({s for s, _, a, b in changes if (a or [None] * 4)[3] != (b or [None] * 4)[3]})
@@ -113,9 +134,34 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
         _rewrite_labels(layout, state, new, segment)
         result.relabelled += 1
     _sync_segments(layout, old, new)
+    if interrupted_state is not None:
+        _sync_segments(layout, interrupted_state, new)
     write_catalog(layout, state, new.get("catalog"))
-    _settle_index(layout, state, changes, new)
+    _settle_index(layout, state, changes, new, finish)
     return result
+
+
+def _interrupted_state(state: State, target: str) -> dict[str, Any]:
+    """The state an interrupted move was going to (empty if it is not known here)."""
+    try:
+        return commit_state(state, target)
+    except GasError:
+        return {"catalog": None, "segments": {}}
+
+
+def _undone(state: State, changes: list[tuple[str, str, Any, Any]], old: dict[str, Any],
+            written: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """Items an interrupted move from `old` to `written` may have touched, not otherwise in
+    `changes`: each is rewritten from `new` (or deleted), whatever is on disk."""
+    moving = {(s, p) for s, p, _, _ in changes}
+    extra = []
+    for segment, path, _, _ in item_changes(state, old, written):
+        if (segment, path) in moving:
+            continue
+        info = new["segments"].get(segment)
+        after = tree.lookup(segment_tree(info), path, state.get_object) if info else None
+        extra.append((segment, path, FORCED, after))
+    return extra
 
 
 FORCED = ["", -1, None, ""]
@@ -204,7 +250,7 @@ def _sync_segments(layout: Layout, old: dict[str, Any], new: dict[str, Any]) -> 
 
 def write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
     if catalog:
-        write_atomic(layout.catalog, _pretty(state.get_object(catalog)))
+        write_atomic(layout.catalog, _pretty(state.get_object(catalog)), layout.tmp)
     else:
         layout.catalog.unlink(missing_ok=True)
 
@@ -216,7 +262,7 @@ def _pretty(value: Any) -> bytes:
 
 
 def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
-                  new: dict[str, Any]) -> None:
+                  new: dict[str, Any], finish: Callable[[], None] | None) -> None:
     with state.transaction():
         for segment, path, _, after in changes:
             if after is None:
@@ -233,12 +279,9 @@ def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, An
             state.set_metadata_stat(name, (0, -1, 0))
         state.set("head_catalog", new.get("catalog") or "")
         state.set("staged_catalog", new.get("catalog") or "")
-        state.set("pending_move", None)
-
-
-def temp_target(target: Path) -> tuple[int, str]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        clear_move(state)
+        if finish is not None:
+            finish()
 
 
 def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSource

@@ -33,15 +33,16 @@ from gasvc.workspace.fetch import fetch
 from gasvc.workspace.layout import Layout, WriteGuard, split_shown
 from gasvc.workspace.listing import RefusedListing
 from gasvc.workspace.objects import durable
+from gasvc.workspace.pending import CLONE
 from gasvc.workspace.progress import SILENT, Progress
 from gasvc.workspace.refs import UnknownRevision, set_head
 from gasvc.workspace.relocate import relocate
 from gasvc.workspace.remote_state import RemoteItem, list_version
 from gasvc.workspace.scan import hash_file
 from gasvc.workspace.state import Entry, State
-from gasvc.workspace.workspace import init, set_remote
+from gasvc.workspace.workspace import init, write_remote
 
-PENDING = "clone.pending"
+PENDING = CLONE
 #: Files per download job in the standard (per-file) flow.
 FILES_PER_JOB = 16
 
@@ -131,9 +132,10 @@ def _untouched(root: Path, state: State) -> bool:
 
 def _start(conn: Connection, state: State, revision: str, name: str) -> dict[str, Any]:
     branch, commit = _resolve(conn, revision)
-    pending = {"dataset_id": conn.dataset_id, "commit": commit, "branch": branch}
-    set_remote(state, conn.client.site, name, conn.dataset_id)
-    with state.transaction():
+    pending = {"dataset_id": conn.dataset_id, "commit": commit, "branch": branch,
+               "name": name, "folder": conn.layout.root.name}
+    with state.transaction():  # one transaction: a clone killed here can always be resumed
+        write_remote(state, conn.client.site, name, conn.dataset_id)
         state.set(PENDING, json.dumps(pending))
         set_head(state, branch or "main", None)
     return pending

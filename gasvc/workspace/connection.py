@@ -4,6 +4,9 @@ run at once, where progress goes, and whether the server has gasvc's batch exten
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +30,12 @@ class Connection:
     _reader: BatchStorage | None = field(default=None, init=False)
     _probed: bool = field(default=False, init=False)
 
+    def __post_init__(self) -> None:
+        sweep_tmp(self.layout.tmp)
+
     @property
     def tmp_dir(self) -> Path:
-        path = self.layout.gas / "tmp"
+        path = self.layout.tmp
         path.mkdir(exist_ok=True)
         return path
 
@@ -55,3 +61,22 @@ class Connection:
     def batch_limit(self, batch: BatchStorage | None) -> int:
         """Objects per callback, label or delete request."""
         return batch.limit if batch is not None else STANDARD_BATCH
+
+
+#: Temporary files older than this are left over from a command that was killed.
+STALE_TMP = 3600.0
+
+
+def sweep_tmp(folder: Path) -> None:
+    """Remove temporary files that killed commands left in `.gas/tmp/` (not recent ones: another
+    command may be writing them)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    cutoff = time.time() - STALE_TMP
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff and path.is_file():
+                path.unlink()

@@ -4,6 +4,7 @@
 mydataset/
   .gas/state.sqlite   index, commits, refs, config, content-addressed JSON objects
   .gas/objects/       bytes of files added locally (content-addressed), safe from later edits
+  .gas/tmp/           temporary files (downloads, writes) before they are renamed into place
   catalog.json        the label catalog (absent if none)
   train/              one folder per segment (`segment_folder`)
     images/0001.jpg   remotePath "images/0001.jpg"
@@ -99,6 +100,11 @@ class Layout:
         return self.gas / "objects"
 
     @property
+    def tmp(self) -> Path:
+        """Temporary files on their way into the working tree (where status never looks)."""
+        return self.gas / "tmp"
+
+    @property
     def catalog(self) -> Path:
         return self.root / CATALOG
 
@@ -164,12 +170,22 @@ def find_workspace(start: Path) -> Layout:
                         "run `gas init` here, or `gas clone DATASET` to get one")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file by temp → fsync → rename, so readers never see half of it."""
+def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write a file by temp → fsync → rename, so readers never see half of it.
+
+    The temporary file is made in `tmp_dir` (a workspace's `.gas/tmp/`, so that a write killed
+    half-way leaves nothing in the working tree), or beside `path` when `tmp_dir` is None or on
+    another file system.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # not at the top: `gas status` never writes files
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    folder = path.parent
+    if tmp_dir is not None:
+        tmp_dir.mkdir(exist_ok=True)
+        if os.stat(tmp_dir).st_dev == os.stat(path.parent).st_dev:
+            folder = tmp_dir
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -33,7 +33,7 @@ def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any]
             labels.pop(item, None)
     text = render(labels.items())
     if text or path.exists():
-        write_atomic(path, text.encode())
+        write_atomic(path, text.encode(), layout.tmp)
 
 
 def replace_labels(layout: Layout, segment: str, labels: dict[str, dict[str, Any]]) -> None:
@@ -41,7 +41,7 @@ def replace_labels(layout: Layout, segment: str, labels: dict[str, dict[str, Any
     text = render(labels.items())
     path = layout.metadata(segment)
     if text or path.exists():
-        write_atomic(path, text.encode())
+        write_atomic(path, text.encode(), layout.tmp)
 
 
 class LabelRef(NamedTuple):

@@ -3,6 +3,7 @@
 - Fast-forward (no local unpushed commits): the remote head's state is materialized from the
   local base by the server's diffs, then the working tree moves (checkout.move: only changed
   items, refusing to overwrite uncommitted work).
+- An interrupted pull (its move's target is recorded) is completed first, then the pull goes on.
 - Diverged: the unpushed local commits are replayed on the remote head item by item (merge.py).
   A conflict stops the pull before anything in the workspace changed; the conflicting items are
   reported with both sides' versions.
@@ -18,6 +19,7 @@ from gasvc.workspace.commit import commit_state
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.fetch import FetchResult, fetch
 from gasvc.workspace.merge import replay
+from gasvc.workspace.pending import MoveIntent, pending_move
 from gasvc.workspace.refs import ancestry, current_branch, head_commit, key
 from gasvc.workspace.remote_state import materialize
 from gasvc.workspace.state import CommitRecord, State
@@ -27,7 +29,7 @@ from gasvc.workspace.state import CommitRecord, State
 class PullResult:
     branch: str
     fetched: FetchResult
-    action: str  # "up-to-date", "no-remote", "fast-forward", "replayed"
+    action: str  # "up-to-date", "no-remote", "fast-forward", "replayed", "finished"
     head: CommitRecord | None
     moved: MoveResult | None = None
     replayed: int = 0
@@ -41,6 +43,7 @@ def pull(conn: Connection, state: State, source: BlobSource, force: bool = False
         raise GasError("HEAD is detached, so there is no branch to pull into",
                        "switch to a branch first")
     fetched = fetch(conn, state)
+    finished = _finish_interrupted(conn, state, branch, source, force)
     remote_id = state.ref(f"remotes/{branch}")
     remote = state.commit(remote_id) if remote_id else None
     local_id = head_commit(state)
@@ -49,6 +52,8 @@ def pull(conn: Connection, state: State, source: BlobSource, force: bool = False
         return PullResult(branch, fetched, "no-remote", local)
     mine = _ancestry_keys(state, local_id)
     if key(remote) in mine:
+        if finished is not None:
+            return PullResult(branch, fetched, "finished", local, finished)
         return PullResult(branch, fetched, "up-to-date", local)
     theirs = _ancestry_keys(state, remote.id)
     unpushed = [c for c in ancestry(state, local_id) if key(c) not in theirs][::-1]
@@ -68,14 +73,30 @@ def _ancestry_keys(state: State, commit_id: str | None) -> set[str]:
     return {key(c) for c in ancestry(state, commit_id)}
 
 
+def _finish_interrupted(conn: Connection, state: State, branch: str, source: BlobSource,
+                        force: bool) -> MoveResult | None:
+    """Complete an interrupted pull into this branch (its target is recorded), so that the
+    pull goes on from where it had got to."""
+    pending = pending_move(state)
+    target = state.commit(pending.target) if pending and pending.kind == "pull" else None
+    if pending is None or pending.branch != branch or target is None:
+        return None
+    local_id = head_commit(state)
+    return _move(conn, state, state.commit(local_id) if local_id else None, target, source,
+                 force)
+
+
 def _move(conn: Connection, state: State, local: CommitRecord | None, target: CommitRecord,
           source: BlobSource, force: bool) -> MoveResult:
-    """Working tree and index from `local`'s state to `target`'s, then the branch follows."""
+    """Working tree and index from `local`'s state to `target`'s; the branch follows in the
+    same transaction as the index."""
     branch = current_branch(state)
     old = commit_state(state, local.id if local else None)
     new = commit_state(state, target.id)
     conn.progress.phase("updating files")
-    moved = move(conn.layout, state, old, new, target.id, source, force, conn.progress)
-    with state.transaction():
+    intent = MoveIntent(target.id, "gas pull", f"gas checkout -f {branch}", "pull", branch)
+
+    def finish() -> None:
         state.set_ref(f"heads/{branch}", target.id)
-    return moved
+
+    return move(conn.layout, state, old, new, intent, source, force, conn.progress, finish)

@@ -5,9 +5,10 @@ id and move `remotes/<branch>`.
 The server moves a branch by compare-and-swap only. A draft not based on the commit the local
 parent was pushed as, or a commit refused because the branch moved (403 Forbidden), means
 someone else pushed first: the draft is closed, nothing changes locally, and the user is told to
-pull. An interrupted push resumes: the draft of each local commit is recorded before anything is
-sent into it (`push.<commit id>` in meta) and reused while OPEN; if it was committed after all,
-the server commit it became is adopted.
+pull. An interrupted push resumes: the intent to make a draft is recorded before CreateDraft
+(`push.<commit id>` in meta), its number right after; the draft is reused while OPEN (one whose
+number was never recorded is found by the marker naming the local commit in its description);
+if it was committed after all, the server commit it became is adopted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gasvc.workspace.commit import commit_state
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.drafts import DraftInfo, get_draft, record_draft
 from gasvc.workspace.drafts import _info as draft_info
+from gasvc.workspace.pending import require_finished
 from gasvc.workspace.refs import ancestry, current_branch, head_commit, key
 from gasvc.workspace.state import CommitRecord, State
 from gasvc.workspace.upload import SendStats, send_version
@@ -71,6 +73,7 @@ def push(conn: Connection, state: State, leave_draft: bool = False) -> PushResul
     if branch is None:
         raise GasError("HEAD is detached, so there is no branch to push",
                        "switch to a branch (`gas switch -c NAME` keeps these commits)")
+    require_finished(state, "push")
     result = PushResult(branch)
     todo = unpushed(state, head_commit(state))
     if not todo:
@@ -127,7 +130,7 @@ def _draft(conn: Connection, state: State, branch: str, commit: CommitRecord, pa
            ) -> int | str:
     """The open draft to send `commit` into, or the server id it was already committed as."""
     saved = json.loads(state.get(f"push.{commit.id}") or "null")
-    if saved is not None:
+    if saved is not None and saved.get("draft") is not None:
         info = _find_draft(conn, branch, int(saved["draft"]))
         if info.status == "OPEN" and info.base == parent:
             return info.number
@@ -135,12 +138,45 @@ def _draft(conn: Connection, state: State, branch: str, commit: CommitRecord, pa
             adopted = _adopt(conn, branch, commit, parent)
             if adopted is not None:
                 return adopted
-    number = conn.client.create_draft(conn.dataset_id, branch, commit.title, commit.description)
-    with state.transaction():
-        state.set(f"push.{commit.id}", json.dumps({"draft": number, "parent": parent}))
+    elif saved is not None:  # killed after CreateDraft, before its number was recorded
+        orphan = _marked_draft(conn, branch, commit)
+        if orphan is not None:
+            _remember(state, commit, orphan.number, parent)
+            if orphan.base != parent:
+                _give_up(conn, state, commit, orphan.number)
+            return orphan.number
+    with state.transaction():  # the intent first: a draft made below is always found again
+        state.set(f"push.{commit.id}", json.dumps({"draft": None, "parent": parent}))
+    number = conn.client.create_draft(conn.dataset_id, branch, commit.title,
+                                      _marked(commit))
+    _remember(state, commit, number, parent)
     if _find_draft(conn, branch, number).base != parent:
         _give_up(conn, state, commit, number)
     return number
+
+
+def _remember(state: State, commit: CommitRecord, number: int, parent: str) -> None:
+    with state.transaction():
+        state.set(f"push.{commit.id}", json.dumps({"draft": number, "parent": parent}))
+
+
+def _marker(commit: CommitRecord) -> str:
+    return f"[gas push {commit.id}]"
+
+
+def _marked(commit: CommitRecord) -> str:
+    """The draft's description: the commit's, and a line naming the local commit (the server
+    commit takes the commit's own description)."""
+    return f"{commit.description}\n\n{_marker(commit)}".lstrip("\n")
+
+
+def _marked_draft(conn: Connection, branch: str, commit: CommitRecord) -> DraftInfo | None:
+    """The open draft of the branch an interrupted push of `commit` made, if any."""
+    for raw in conn.client.pages("drafts", "drafts", conn.dataset_id,
+                                 {"status": "OPEN", "branchName": branch}):
+        if _marker(commit) in str(raw.get("description") or ""):
+            return draft_info(raw)
+    return None
 
 
 def _find_draft(conn: Connection, branch: str, number: int) -> DraftInfo:

@@ -19,6 +19,7 @@ from gasvc.workspace.compare import (
 )
 from gasvc.workspace.layout import CATALOG, Layout, shown_path
 from gasvc.workspace.metafile import read_label_refs
+from gasvc.workspace.pending import Interrupted, interrupted
 from gasvc.workspace.scan import (
     linked_folder,
     outside_link,
@@ -52,10 +53,12 @@ class Status:
     #: symbolic links not followed: files or folders linked out of the workspace, and
     #: top-level links
     links: list[str] = field(default_factory=list)
+    interrupted: Interrupted | None = None  # an operation that did not finish (pending.py)
 
     @property
     def clean(self) -> bool:
-        return not (self.staged or self.unstaged or self.untracked)
+        return not (self.staged or self.unstaged or self.untracked or self.outside or self.links
+                    or self.interrupted)
 
 
 def _code(old: tuple[object, object, object], new: tuple[object, object, object]) -> str:
@@ -245,7 +248,7 @@ def status(layout: Layout, state: State) -> Status:
     from gasvc.workspace.refs import head_info
 
     branch, head, remote_head, ahead, behind = head_info(state)
-    result = Status(branch, head, remote_head, ahead, behind)
+    result = Status(branch, head, remote_head, ahead, behind, interrupted=interrupted(state))
     result.staged = staged_changes(state)
     found = _worktree(layout, state)
     result.unstaged = sorted(found.unstaged, key=lambda c: c.path)

@@ -57,6 +57,11 @@ def need_remote(state: State) -> Remote:
 
 def set_remote(state: State, url: str, dataset: str, dataset_id: str = "") -> None:
     with state.transaction():
-        state.set("remote.url", url)
-        state.set("remote.dataset", dataset)
-        state.set("remote.dataset_id", dataset_id)
+        write_remote(state, url, dataset, dataset_id)
+
+
+def write_remote(state: State, url: str, dataset: str, dataset_id: str = "") -> None:
+    """`set_remote` inside the caller's transaction."""
+    state.set("remote.url", url)
+    state.set("remote.dataset", dataset)
+    state.set("remote.dataset_id", dataset_id)
