@@ -6,10 +6,18 @@ import hashlib
 import json
 from typing import Any
 
+#: Characters `str.splitlines` breaks lines at that JSON may hold raw in a string: escaped, so
+#: one value is always one line (every other character is kept as is).
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
 
 def canonical_json(value: Any) -> bytes:
     """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if not text.isascii():
+        for char, escape in _LINE_BREAKS.items():
+            text = text.replace(char, escape)
+    return text.encode()
 
 
 def sha1_hex(data: bytes) -> str:

@@ -34,7 +34,7 @@ class LabelLine:
 def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
     """Labels by path; every bad line raises with its number and what is wrong."""
     labels: dict[str, LabelLine] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         item = parse_line(raw, f"{where}:{number}")

@@ -72,7 +72,7 @@ def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[s
     """`read_label_refs` of a file's text; `where` names it in errors."""
     refs: dict[str, LabelRef] = {}
     parsed: dict[str, tuple[str | None, bytes | None] | None] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         match = _CANONICAL.fullmatch(raw)
         found = _quick_ref(match, number, known, parsed) if match else None
         if found is None:

@@ -1,0 +1,91 @@
+"""Labels and file names holding U+0085, U+2028 or U+2029: `str.splitlines` breaks lines at them,
+so gas escapes them in the JSON it writes and splits `metadata.jsonl` only at "\\n"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from gascli import Gas, write
+from serverproc import ServerProcess
+
+from gasvc.model.canon import canonical_json
+from gasvc.model.metadata import parse, render
+from gasvc.workspace.metafile import label_refs
+
+BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def test_canonical_json_escapes_them_and_keeps_other_characters() -> None:
+    value = {"k\u2028": "a\x85b\u2029c", "other": "é\u00a0😀\u2027"}
+    data = canonical_json(value)
+    assert data == ('{"k\\u2028":"a\\u0085b\\u2029c","other":"é\u00a0😀\u2027"}').encode()
+    assert len(data.decode().splitlines()) == 1 and json.loads(data) == value
+
+
+@pytest.mark.parametrize("char", BREAKS)
+def test_metadata_lines_round_trip(char: str) -> None:
+    labels = {f"a{char}.jpg": {"CLASSIFICATION": {"category": f"x{char}y"}}}
+    text = render(labels.items())
+    assert {p: line.label for p, line in parse(text).items()} == labels
+    # hand-written files may hold the character raw (valid JSON): still one line per label
+    raw = json.dumps({"file_name": f"a{char}.jpg", "label": labels[f"a{char}.jpg"]},
+                     ensure_ascii=False) + "\n"
+    assert {p: line.label for p, line in parse(raw).items()} == labels
+    refs = label_refs(raw, "metadata.jsonl", {})
+    assert [(p, ref.line, ref.data) for p, ref in refs.items()] == [
+        (f"a{char}.jpg", 1, canonical_json(labels[f"a{char}.jpg"]))]
+
+
+@pytest.fixture(scope="module")
+def gas(http_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Gas:
+    runner = Gas(tmp_path_factory.mktemp("home"))
+    runner.login(http_server, http_server.add_user("alice"))
+    return runner
+
+
+def metadata(labels: dict[str, str]) -> str:
+    """`metadata.jsonl` as a user writes it (json.dumps escapes the characters as \\uXXXX)."""
+    return "".join(json.dumps({"file_name": path, "label": {"CLASSIFICATION": {
+        "category": category}}}) + "\n" for path, category in labels.items())
+
+
+def clean(gas: Gas, root: Path) -> None:
+    assert "nothing to commit" in gas(root, "status").stdout
+    assert gas(root, "diff").stdout == ""
+    gas(root, "add", "-A")
+    assert "nothing to commit" in gas(root, "status").stdout
+
+
+def test_clone_and_checkout_of_such_labels_leave_a_working_workspace(gas: Gas, tmp_path: Path
+                                                                    ) -> None:
+    origin = tmp_path / "origin"
+    gas(origin, "init", "breaks")
+    names = {f"train/{i}{char}.jpg": f"image {i}" for i, char in enumerate(BREAKS)}
+    write(origin, {**names, "train/metadata.jsonl": metadata(
+        {name.split("/")[1]: f"x{char}y" for name, char in zip(names, BREAKS, strict=True)})})
+    gas(origin, "add", "-A")
+    gas(origin, "commit", "-m", "first")
+    gas(origin, "push")
+
+    gas(tmp_path, "clone", "breaks", "copy")
+    copy = tmp_path / "copy"
+    written = (copy / "train/metadata.jsonl").read_text(encoding="utf-8")
+    assert len(written.splitlines()) == len(BREAKS)
+    clean(gas, copy)
+
+    gas(copy, "branch", "before")
+    write(copy, {"train/metadata.jsonl": metadata({"0\x85.jpg": "changed\u2028"})})
+    assert "changed\u2028" in gas(copy, "diff").stdout
+    gas(copy, "add", "-A")
+    assert " L " not in gas(copy, "status", "--porcelain").stdout
+    gas(copy, "commit", "-m", "relabel")
+    gas(copy, "checkout", "before")
+    assert (copy / "train/metadata.jsonl").read_text(encoding="utf-8") == written
+    clean(gas, copy)
+    gas(copy, "checkout", "main")
+    labels = parse((copy / "train/metadata.jsonl").read_text(encoding="utf-8"))
+    assert {p: line.label for p, line in labels.items()} == {
+        "0\x85.jpg": {"CLASSIFICATION": {"category": "changed\u2028"}}}
+    clean(gas, copy)
