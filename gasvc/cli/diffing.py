@@ -131,6 +131,3 @@ def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
         return
     header = render.log_lines([(shown.commit, shown.decorations)], oneline=False)
     click.echo("\n".join(header + render_result(shown.diff, fmt)).rstrip("\n"))
-
-
-COMMANDS = [diff_cmd, show_cmd]

@@ -140,6 +140,3 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, as_json:
         click.echo("\n".join(render.log_lines(commits, oneline)).rstrip("\n"))
     else:
         click.echo("no commits yet")
-
-
-COMMANDS = [init, status_cmd, add_cmd, rm_cmd, commit_cmd, log_cmd]

@@ -9,7 +9,6 @@ An interrupted move records its target, so re-running the same command completes
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +72,6 @@ class WouldOverwrite(GasError):
 class MoveResult:
     written: int = 0
     deleted: int = 0
-    relabelled: int = 0
     changed_paths: list[str] = field(default_factory=list)
 
 
@@ -103,7 +101,6 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
     relabel = sorted({s for s, _, a, b in changes if (a or [None] * 4)[3] != (b or [None] * 4)[3]})
     for segment in relabel:
         _rewrite_labels(layout, state, new, segment)
-        result.relabelled += 1
     _sync_segments(layout, old, new)
     write_catalog(layout, state, new.get("catalog"))
     _settle_index(layout, state, changes, new)
@@ -220,11 +217,6 @@ def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, An
         state.set("pending_move", None)
 
 
-def temp_target(target: Path) -> tuple[int, str]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-
-
 def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSource
                      ) -> MoveResult:
     """`gas restore PATH`: working files and labels take their staged values again.
@@ -257,5 +249,4 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
                                st.st_ino)
     for segment, updates in labels.items():
         write_labels(layout, segment, {p: label or None for p, label in updates.items()})
-        result.relabelled += len(updates)
     return result
