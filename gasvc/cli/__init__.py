@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 from typing import Any
 
@@ -76,6 +77,8 @@ def main(ctx: click.Context, debug: bool, profile: str | None) -> None:
       gas clone cats && cd cats && gas status
     """
     ctx.meta["debug"] = debug
+    if isinstance(sys.stdout, io.TextIOWrapper):  # labels may hold what UTF-8 cannot encode
+        sys.stdout.reconfigure(errors="backslashreplace")
     if profile:
         ctx.meta["profile"] = profile
 

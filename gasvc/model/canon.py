@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
-#: Characters `str.splitlines` breaks lines at that JSON may hold raw in a string: escaped, so
-#: one value is always one line (every other character is kept as is).
-_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+#: Escaped where JSON would hold them raw (every other character is kept as is): the line breaks
+#: of `str.splitlines` that JSON allows in a string, so that one value is always one line, and
+#: lone surrogates (JSON's "\ud800"), which UTF-8 cannot encode.
+_ESCAPED = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
 
 
 def canonical_json(value: Any) -> bytes:
     """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if not text.isascii():
-        for char, escape in _LINE_BREAKS.items():
-            text = text.replace(char, escape)
-    return text.encode()
+    return escaped(text).encode()
+
+
+def escaped(text: str) -> str:
+    """JSON text (of `json.dumps(..., ensure_ascii=False)`) with those characters escaped."""
+    return text if text.isascii() else _ESCAPED.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def sha1_hex(data: bytes) -> str:

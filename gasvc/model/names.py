@@ -19,6 +19,8 @@ RESERVED_NAME = ".gas"
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _COMMIT_ID = re.compile(r"[0-9a-f]{32}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Half of a UTF-16 pair alone (JSON can write one, as \ud800): no file name can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _REF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*")
 
 
@@ -45,6 +47,9 @@ def _check_text(kind: str, value: object, limit: int) -> str:
         raise InvalidParams(f"{kind} is longer than {limit} characters", f"shorten the {kind}")
     if _CONTROL.search(value):
         raise InvalidParams(f"{kind} {value!r} contains a control character", "remove it")
+    if _SURROGATE.search(value):
+        raise InvalidParams(f"{kind} {value!r} contains a lone surrogate, which is not text",
+                            "remove it; in JSON a character above U+FFFF is a pair of \\u escapes")
     return value
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from gasvc.errors import GasError
 from gasvc.model import tree
+from gasvc.model.canon import escaped
 from gasvc.workspace.commit import segment_tree
 from gasvc.workspace.compare import trusted_mtime
 from gasvc.workspace.layout import CATALOG, Layout, write_atomic
@@ -193,7 +194,8 @@ def write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
 def _pretty(value: Any) -> bytes:
     import json
 
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (escaped(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+            ).encode()
 
 
 def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],

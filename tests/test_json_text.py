@@ -1,5 +1,7 @@
-"""Labels and file names holding U+0085, U+2028 or U+2029: `str.splitlines` breaks lines at them,
-so gas escapes them in the JSON it writes and splits `metadata.jsonl` only at "\\n"."""
+"""Text JSON can carry but lines or UTF-8 cannot: labels and file names holding U+0085, U+2028 or
+U+2029 (`str.splitlines` breaks lines at them), and lone surrogates (JSON's \\ud800). gas escapes
+them in the JSON it writes, splits `metadata.jsonl` only at "\\n", and refuses lone surrogates
+in names."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gascli import Gas, write
+from gascli import Gas, failed, write
 from serverproc import ServerProcess
 
 from gasvc.model.canon import canonical_json
@@ -89,3 +91,31 @@ def test_clone_and_checkout_of_such_labels_leave_a_working_workspace(gas: Gas, t
     assert {p: line.label for p, line in labels.items()} == {
         "0\x85.jpg": {"CLASSIFICATION": {"category": "changed\u2028"}}}
     clean(gas, copy)
+
+
+CATALOG = '{"CLASSIFICATION": {"description": "\\udc00"}}\n'
+
+
+def test_lone_surrogates_in_labels_and_catalogs_work_and_in_names_are_refused(
+        gas: Gas, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, {"train/a.jpg": "A", "catalog.json": CATALOG,
+                 "train/metadata.jsonl": metadata({"a.jpg": "x\ud800"})})
+    gas(root, "init", "--no-remote")
+    gas(root, "add", "-A")
+    gas(root, "commit", "-m", "first")
+    gas(root, "branch", "first")
+    write(root, {"train/metadata.jsonl": metadata({"a.jpg": "y\ud800"}),
+                 "catalog.json": '{"CLASSIFICATION": {}}'})
+    assert "x\\ud800" in gas(root, "diff").stdout  # shown escaped: UTF-8 cannot hold it
+    gas(root, "add", "-A")
+    gas(root, "commit", "-m", "second")
+    assert "y\\ud800" in gas(root, "show").stdout
+    gas(root, "checkout", "first")
+    assert (json.loads((root / "catalog.json").read_text(encoding="utf-8"))
+            == json.loads(CATALOG))
+    labels = parse((root / "train/metadata.jsonl").read_text(encoding="utf-8"))
+    assert labels["a.jpg"].label == {"CLASSIFICATION": {"category": "x\ud800"}}
+    clean(gas, root)
+    write(root, {"train/metadata.jsonl": metadata({"a\udc00.jpg": "cat"})})
+    failed(gas(root, "add", "-A", check=False), "contains a lone surrogate")
