@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +186,9 @@ def alice(server: ServerProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def api(server: ServerProcess, alice: str) -> ApiClient:
-    return ApiClient(server.url, alice)
+def api(server: ServerProcess, alice: str) -> Iterator[ApiClient]:
+    with closing(ApiClient(server.url, alice)) as api:
+        yield api
 
 
 @pytest.fixture(scope="module")

@@ -314,5 +314,5 @@ def test_quick_path_rule_knows_the_reserved_part() -> None:
     # found by the property above: the fast path rule of `gas add` let '.gas' parts through
     assert not _valid_path(".GAS") and not _valid_path("a/.gas/b.jpg")
     line = '{"file_name":"x/.Gas/b.jpg","label":{"CLASSIFICATION":{}}}\n'
-    with pytest.raises(MetadataError, match="'.gas' is reserved"):
+    with pytest.raises(MetadataError, match="'\\.gas' is reserved"):
         label_refs(line, "metadata.jsonl", {})

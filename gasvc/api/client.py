@@ -55,6 +55,11 @@ class ApiClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
+    def close(self) -> None:
+        """Let go of the connection pools: their kept-alive connections close (once no response
+        still refers to one)."""
+        self.session.close()
+
     # plumbing ----------------------------------------------------------------------------
     def url(self, section: str, dataset_id: str = "") -> str:
         if dataset_id:
