@@ -194,8 +194,8 @@ def write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
 def _pretty(value: Any) -> bytes:
     import json
 
-    return (escaped(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
-            ).encode()
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return (escaped(text) + "\n").encode()
 
 
 def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
