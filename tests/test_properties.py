@@ -111,8 +111,16 @@ LABEL_TYPES: dict[str, st.SearchStrategy[Any]] = {
                                                optional={"attributes": ATTRIBUTES}), max_size=2),
     "RLE": st.lists(annotation(rle=st.lists(st.integers(0, 10**6), max_size=5)), max_size=2),
 }
-LABEL = st.dictionaries(st.sampled_from(sorted(LABEL_TYPES)), st.just(None), max_size=4).flatmap(
-    lambda types: st.fixed_dictionaries({t: LABEL_TYPES[t] for t in types}))
+
+
+def labels(min_types: int = 0) -> st.SearchStrategy[dict[str, Any]]:
+    """Labels of `min_types` to 3 annotation types."""
+    return st.lists(st.sampled_from(sorted(LABEL_TYPES)), min_size=min_types, max_size=3,
+                    unique=True).flatmap(
+        lambda types: st.fixed_dictionaries({t: LABEL_TYPES[t] for t in types}))
+
+
+LABEL = labels()
 
 
 def numbers_in(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
@@ -182,7 +190,7 @@ PATH = st.lists(PART, min_size=1, max_size=3).map("/".join)
 
 
 @SETTINGS
-@given(st.dictionaries(PATH, LABEL.filter(bool), max_size=6))
+@given(st.dictionaries(PATH, labels(min_types=1), max_size=4))
 def test_metadata_lines_round_trip(labels: dict[str, dict[str, Any]]) -> None:
     text = render(labels.items())
     assert len(text.splitlines()) == len(labels)
