@@ -1,7 +1,7 @@
 """Text JSON can carry but lines or UTF-8 cannot: labels and file names holding U+0085, U+2028 or
 U+2029 (`str.splitlines` breaks lines at them), and lone surrogates (JSON's \\ud800). gas escapes
-them in the JSON it writes, splits `metadata.jsonl` only at "\\n", and refuses lone surrogates
-in names."""
+them in the files it writes (the line breaks in `metadata.jsonl` only: their labels' ids stay
+what they were), splits `metadata.jsonl` only at "\\n", and refuses lone surrogates in names."""
 
 from __future__ import annotations
 
@@ -12,18 +12,23 @@ import pytest
 from gascli import Gas, failed, write
 from serverproc import ServerProcess
 
-from gasvc.model.canon import canonical_json
+from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.metadata import parse, render
 from gasvc.workspace.metafile import label_refs
 
 BREAKS = ("\x85", "\u2028", "\u2029")
 
 
-def test_canonical_json_escapes_them_and_keeps_other_characters() -> None:
-    value = {"k\u2028": "a\x85b\u2029c", "other": "é\u00a0😀\u2027"}
-    data = canonical_json(value)
-    assert data == ('{"k\\u2028":"a\\u0085b\\u2029c","other":"é\u00a0😀\u2027"}').encode()
-    assert len(data.decode().splitlines()) == 1 and json.loads(data) == value
+def test_metadata_lines_escape_them_and_label_ids_do_not_change() -> None:
+    label = {"k\u2028": "a\x85b\u2029c", "other": "é\u00a0😀\u2027"}
+    # canonical JSON, hence every id, is as it always was
+    assert canonical_json(label) == '{"k\u2028":"a\x85b\u2029c","other":"é\u00a0😀\u2027"}'.encode()
+    text = render([("a.jpg", label)])
+    assert text == ('{"file_name":"a.jpg","label":{"k\\u2028":"a\\u0085b\\u2029c",'
+                    '"other":"é\u00a0😀\u2027"}}\n')
+    assert len(text.splitlines()) == 1 and parse(text)["a.jpg"].label == label
+    [ref] = label_refs(text, "metadata.jsonl", {"a.jpg": sha1_hex(canonical_json(label))}).values()
+    assert ref.label == sha1_hex(canonical_json(label))
 
 
 @pytest.mark.parametrize("char", BREAKS)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from gasvc.errors import InvalidParams
 from gasvc.model import tree
-from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.model.canon import canonical_json, escaped, sha1_hex
 from gasvc.model.labeldiff import field_changes
 from gasvc.model.metadata import MetadataError, parse, render
 from gasvc.model.names import (
@@ -71,9 +71,11 @@ def same(a: Any, b: Any) -> bool:
 def test_canonical_json_round_trips_exactly(value: Any) -> None:
     data = canonical_json(value)
     text = data.decode("utf-8")
-    assert len(text.splitlines()) == 1
+    assert "\n" not in text
     assert same(json.loads(text), value)
     assert canonical_json(json.loads(text)) == data
+    line = escaped(text)  # as a file line: the same value, on one line by any rule
+    assert len(line.splitlines()) == 1 and same(json.loads(line), value)
 
 
 def test_canonical_json_of_a_lone_surrogate() -> None:

@@ -7,21 +7,23 @@ import json
 import re
 from typing import Any
 
-#: Escaped where JSON would hold them raw (every other character is kept as is): the line breaks
-#: of `str.splitlines` that JSON allows in a string, so that one value is always one line, and
-#: lone surrogates (JSON's "\ud800"), which UTF-8 cannot encode.
-_ESCAPED = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
+#: Lone surrogates (JSON's \ud800), which UTF-8 cannot encode.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+#: Those, and the line breaks of `str.splitlines` that JSON allows raw in a string.
+_SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
 def canonical_json(value: Any) -> bytes:
-    """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in."""
+    """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in. Lone
+    surrogates are escaped; every other character is kept as is (ids never change)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return escaped(text).encode()
+    return (text if text.isascii() else _SURROGATES.sub(_escape, text)).encode()
 
 
 def escaped(text: str) -> str:
-    """JSON text (of `json.dumps(..., ensure_ascii=False)`) with those characters escaped."""
-    return text if text.isascii() else _ESCAPED.sub(_escape, text)
+    """JSON text (of `json.dumps(..., ensure_ascii=False)`) for a file: lone surrogates and
+    line breaks escaped, so that it encodes and each value stays on its line(s)."""
+    return text if text.isascii() else _SURROGATES_AND_BREAKS.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
