@@ -2,7 +2,7 @@
 `metadata.jsonl` lines, label diffs, chunked trees, TBRNs and the path rules.
 
 Examples are few, fixed (derandomized) and unbounded in time (`SETTINGS`), so each property costs
-about a second and the suite stays stable; GAS_PROPERTY_EXAMPLES=5000 explores with fresh random
+a few seconds at most and the suite stays stable; GAS_PROPERTY_EXAMPLES=5000 explores with fresh random
 examples. A failing example hypothesis found is kept below its property as an explicit test.
 """
 
@@ -33,9 +33,10 @@ from gasvc.model.names import (
 from gasvc.model.tbrn import TBRN, TBRNError, parse_tbrn
 from gasvc.workspace.metafile import _valid_path, label_refs
 
-EXAMPLES = int(os.environ.get("GAS_PROPERTY_EXAMPLES", "150"))  # more: explore further
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                    derandomize=EXAMPLES == 150, suppress_health_check=list(HealthCheck))
+#: GAS_PROPERTY_EXAMPLES=N: N fresh random examples per property instead of the fixed 150.
+EXPLORE = os.environ.get("GAS_PROPERTY_EXAMPLES")
+SETTINGS = settings(max_examples=int(EXPLORE or 150), derandomize=EXPLORE is None, deadline=None,
+                    database=None, suppress_health_check=list(HealthCheck))
 
 
 # values -----------------------------------------------------------------------------------
