@@ -2,8 +2,9 @@
 `metadata.jsonl` lines, label diffs, chunked trees, TBRNs and the path rules.
 
 Examples are few, fixed (derandomized) and unbounded in time (`SETTINGS`), so each property costs
-a few seconds at most and the suite stays stable; GAS_PROPERTY_EXAMPLES=5000 explores with fresh random
-examples. A failing example hypothesis found is kept below its property as an explicit test.
+a few seconds at most and the suite stays stable; GAS_PROPERTY_EXAMPLES=5000 explores with fresh
+random examples. A failing example hypothesis found is kept below its property as an explicit
+test.
 """
 
 from __future__ import annotations
