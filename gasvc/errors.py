@@ -60,7 +60,9 @@ class ChecksumMismatch(InvalidParams):
 
 
 class CopyConflict(GasError):
-    """A copy/move with strategy ``abort`` met an existing target (the SDK expects this code)."""
+    """A copy/move with strategy ``abort`` met an existing target (the SDK expects this code).
+
+    Not raised yet: kept for the copy/move work that comes next."""
 
     code, status = "InternalServerError", 500
 

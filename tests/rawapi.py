@@ -4,12 +4,14 @@ It speaks the wire protocol directly (spec sections 2.2-2.8), so tests can send 
 would: bad names, forged keys, tampered URLs, mismatched bytes. `call` checks for success and
 returns the JSON body; `request` returns the raw response for tests that expect an error.
 
-    api = RawApi(server.api, alice, server.verify)
-    dataset_id = api.create_dataset("raw1")
-    draft = api.create_draft(dataset_id)
-    api.create_segment(dataset_id, draft, "train")
-    api.upload_file(dataset_id, draft, "train", "a.txt", b"hello")
-    commit_id = api.commit(dataset_id, draft, "first")
+    with RawApi(server.api, alice, server.verify) as api:
+        dataset_id = api.create_dataset("raw1")
+        draft = api.create_draft(dataset_id)
+        api.create_segment(dataset_id, draft, "train")
+        api.upload_file(dataset_id, draft, "train", "a.txt", b"hello")
+        commit_id = api.commit(dataset_id, draft, "first")
+
+A module-scoped fixture yields its `RawApi` and closes it after (`with ... as api: yield api`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ class RawApi:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only: no proxy from the environment
+
+    def close(self) -> None:
+        """Close the kept-alive connections: a server stopping waits up to 5 s for open ones."""
+        self.session.close()
+
+    def __enter__(self) -> RawApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # plumbing ----------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,

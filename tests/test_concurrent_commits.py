@@ -8,7 +8,7 @@ its own `RawApi`, i.e. its own HTTP session.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -22,8 +22,9 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
-def api(server: ServerProcess, alice: str) -> RawApi:
-    return RawApi(server.api, alice, server.verify)
+def api(server: ServerProcess, alice: str) -> Iterator[RawApi]:
+    with RawApi(server.api, alice, server.verify) as api:
+        yield api
 
 
 def race(server: ServerProcess, key: str, jobs: list[Callable[[RawApi], T]]) -> list[T]:
@@ -31,9 +32,9 @@ def race(server: ServerProcess, key: str, jobs: list[Callable[[RawApi], T]]) -> 
     barrier = threading.Barrier(len(jobs))
 
     def run(job: Callable[[RawApi], T]) -> T:
-        own = RawApi(server.api, key, server.verify)
-        barrier.wait(timeout=30)
-        return job(own)
+        with RawApi(server.api, key, server.verify) as own:
+            barrier.wait(timeout=30)
+            return job(own)
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         return list(pool.map(run, jobs))

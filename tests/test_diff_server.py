@@ -9,9 +9,12 @@ exactly what the local diff of the local commits says.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from click.testing import CliRunner
 from serverproc import ServerProcess
 
 from gasvc.api.client import ApiClient
+from gasvc.api.transfer import FormUploads, Upload
 from gasvc.cli import main
 from gasvc.cli.render_diff import diff_json
 from gasvc.model.names import ROOT_COMMIT
@@ -56,7 +60,10 @@ V2: Version = {
 
 
 # the versions on the server ---------------------------------------------------------------
-def upload(api: ApiClient, dataset: str, draft: int, old: Version, new: Version) -> None:
+def upload(api: ApiClient, dataset: str, draft: int, old: Version, new: Version,
+           files: Path) -> None:
+    """Make the draft show `new` instead of `old`; contents pass through files in `files`."""
+    uploads = FormUploads(api, dataset, draft)
     for segment, items in new.items():
         if segment not in old:
             api.create_segment(dataset, draft, segment)
@@ -64,8 +71,10 @@ def upload(api: ApiClient, dataset: str, draft: int, old: Version, new: Version)
         for path, (content, label) in items.items():
             if old.get(segment, {}).get(path) == (content, label):
                 continue
-            checksum, size = api.upload_blob(dataset, draft, segment, content)
-            objects.append({"remotePath": path, "checksum": checksum, "fileSize": size,
+            checksum = hashlib.sha1(content).hexdigest()
+            (files / checksum).write_bytes(content)
+            uploads.upload(segment, Upload(checksum, len(content), files / checksum))
+            objects.append({"remotePath": path, "checksum": checksum, "fileSize": len(content),
                             **({"label": label} if label else {})})
         if objects:
             api.callback(dataset, draft, segment, objects)
@@ -74,16 +83,16 @@ def upload(api: ApiClient, dataset: str, draft: int, old: Version, new: Version)
             api.delete_data(dataset, draft, segment, path)
 
 
-def server_commits(api: ApiClient, name: str) -> tuple[str, str, str]:
+def server_commits(api: ApiClient, name: str, files: Path) -> tuple[str, str, str]:
     """(dataset id, first commit, second commit)."""
     dataset = api.create_dataset(name)
     draft = api.create_draft(dataset, "main", "v1")
-    upload(api, dataset, draft, {}, V1)
+    upload(api, dataset, draft, {}, V1, files)
     api.request("PUT", "labels/catalogs", dataset, json={"catalog": CATALOG_1,
                                                          "draftNumber": draft})
     first = api.commit(dataset, draft, "Import")
     draft = api.create_draft(dataset, "main", "v2")
-    upload(api, dataset, draft, V1, V2)
+    upload(api, dataset, draft, V1, V2, files)
     api.request("PUT", "labels/catalogs", dataset, json={"catalog": CATALOG_2,
                                                          "draftNumber": draft})
     second = api.commit(dataset, draft, "Relabel and extend", "With a validation set.")
@@ -177,13 +186,14 @@ def alice(server: ServerProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def api(server: ServerProcess, alice: str) -> ApiClient:
-    return ApiClient(server.url, alice)
+def api(server: ServerProcess, alice: str) -> Iterator[ApiClient]:
+    with closing(ApiClient(server.url, alice)) as api:
+        yield api
 
 
 @pytest.fixture(scope="module")
-def remote(api: ApiClient) -> tuple[str, str, str]:
-    return server_commits(api, "diffs1")
+def remote(api: ApiClient, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
+    return server_commits(api, "diffs1", tmp_path_factory.mktemp("contents"))
 
 
 @pytest.fixture

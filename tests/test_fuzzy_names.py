@@ -6,6 +6,7 @@ The stored names are the seed's own example: `graviti_1`, `great_graviti_1`, `gr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,13 +33,13 @@ IDS = [query for query, _ in EXAMPLES]
 
 
 @pytest.fixture(scope="module")
-def api(server: ServerProcess, alice: str) -> RawApi:
-    api = RawApi(server.api, alice, server.verify)
-    for name in STORED:
-        api.create_dataset(name)
-        api.call("POST", "storage-configs/local",
-                 json={"name": name, "filePath": "p/", "endpoint": "http://127.0.0.1:9000"})
-    return api
+def api(server: ServerProcess, alice: str) -> Iterator[RawApi]:
+    with RawApi(server.api, alice, server.verify) as api:
+        for name in STORED:
+            api.create_dataset(name)
+            api.call("POST", "storage-configs/local",
+                     json={"name": name, "filePath": "p/", "endpoint": "http://127.0.0.1:9000"})
+        yield api
 
 
 def names(page: dict[str, Any], field: str) -> list[str]:

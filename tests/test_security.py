@@ -11,6 +11,7 @@ import http.client
 import json
 import ssl
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -52,13 +53,15 @@ class Seed:
 
 
 @pytest.fixture(scope="module")
-def a_api(server: ServerProcess, alice: str) -> RawApi:
-    return RawApi(server.api, alice, server.verify)
+def a_api(server: ServerProcess, alice: str) -> Iterator[RawApi]:
+    with RawApi(server.api, alice, server.verify) as api:
+        yield api
 
 
 @pytest.fixture(scope="module")
-def b_api(server: ServerProcess, bob: str) -> RawApi:
-    return RawApi(server.api, bob, server.verify)
+def b_api(server: ServerProcess, bob: str) -> Iterator[RawApi]:
+    with RawApi(server.api, bob, server.verify) as api:
+        yield api
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -77,6 +77,11 @@ class ApiClient:
         adapter = HTTPAdapter(max_retries=RETRY, pool_connections=pool, pool_maxsize=pool)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        """Let go of the connection pools: their kept-alive connections close (once no response
+        still refers to one)."""
+        self.session.close()
 
     # plumbing ----------------------------------------------------------------------------
     def url(self, section: str, dataset_id: str = "") -> str:
@@ -196,26 +201,6 @@ class ApiClient:
     # content -----------------------------------------------------------------------------
     def create_segment(self, dataset_id: str, draft: int, name: str) -> None:
         self.request("POST", "segments", dataset_id, json={"name": name, "draftNumber": draft})
-
-    def upload_blob(self, dataset_id: str, draft: int, segment: str, data: bytes | BinaryIO
-                    ) -> tuple[str, int]:
-        """Upload bytes under a fresh policy; returns (checksum, size)."""
-        content = data if isinstance(data, bytes) else data.read()
-        checksum = hashlib.sha1(content).hexdigest()
-        policy = self.request("GET", "policies", dataset_id, params={
-            "expired": 240, "segmentName": segment, "draftNumber": draft})
-        fields = {k: v for k, v in policy["result"].items()
-                  if k != "multipleUploadLimit" and v is not None}
-        fields["key"] = policy["extra"]["objectPrefix"] + checksum
-        try:
-            response = self.session.post(policy["extra"]["host"], data=fields,
-                                         files={"file": (checksum, content)},
-                                         timeout=self.timeout)
-        except requests.ConnectionError as error:
-            raise ServerUnreachable(f"cannot reach the storage at {policy['extra']['host']}",
-                                    "check the server's --public-url") from error
-        _decode(response)
-        return checksum, len(content)
 
     def callback(self, dataset_id: str, draft: int, segment: str,
                  objects: list[dict[str, Any]]) -> None:

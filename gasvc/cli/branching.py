@@ -113,6 +113,3 @@ def restore_cmd(paths: tuple[str, ...], staged: bool) -> None:
         restore_worktree(ws.layout, ws.state,
                          lambda seg, path: any(s.covers(seg, path) for s in specs),
                          blob_source(ws))
-
-
-COMMANDS = [branch_cmd, checkout_cmd, switch_cmd, restore_cmd]

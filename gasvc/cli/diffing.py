@@ -137,4 +137,3 @@ def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
     page(lines)
 
 
-COMMANDS = [diff_cmd, show_cmd]

@@ -176,6 +176,3 @@ def _list_tags(as_json: bool) -> None:
         click.echo(render.as_json([asdict(t) for t in found]))
     elif found:
         click.echo("\n".join(_tag_line(t) for t in found))
-
-
-COMMANDS = [draft, tag]

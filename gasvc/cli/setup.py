@@ -256,6 +256,3 @@ def init_lines(result: InitResult) -> list[str]:
     if result.has_commits:
         lines.append("It already has commits: run `gas pull` to get them.")
     return lines
-
-
-COMMANDS = [auth, dataset, remote]

@@ -142,6 +142,3 @@ def push_cmd(leave_draft: bool, jobs: int, quiet: bool) -> None:
     with workspace() as ws, Bar(quiet) as bar:
         result = push(connection(ws, jobs, bar), ws.state, leave_draft)
     click.echo("\n".join(render.push_lines(result)))
-
-
-COMMANDS = [clone_cmd, fetch_cmd, pull_cmd, push_cmd]

@@ -167,4 +167,3 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: b
         page(lines[:-1] if lines[-1] == "" else lines)
 
 
-COMMANDS = [init, status_cmd, add_cmd, rm_cmd, commit_cmd, log_cmd]

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
+
+#: Lone surrogates (JSON's \ud800), which UTF-8 cannot encode.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+#: Those, and the line breaks of `str.splitlines` that JSON allows raw in a string.
+_SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
 def canonical_json(value: Any) -> bytes:
-    """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in. Lone
+    surrogates are escaped; every other character is kept as is (ids never change)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (text if text.isascii() else _SURROGATES.sub(_escape, text)).encode()
+
+
+def escaped(text: str) -> str:
+    """JSON text (of `json.dumps(..., ensure_ascii=False)`) for a file: lone surrogates and
+    line breaks escaped, so that it encodes and each value stays on its line(s)."""
+    return text if text.isascii() else _SURROGATES_AND_BREAKS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def sha1_hex(data: bytes) -> str:

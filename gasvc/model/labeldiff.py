@@ -3,8 +3,9 @@
 `field_changes(old, new)` lists what changed as `FieldChange`s with paths like `BOX2D[1].category`:
 `~` a value changed, `+` a key or list element appeared, `-` one disappeared.
 
-Lists are aligned first (difflib over each element's canonical JSON), so deleting the first of
-three boxes reads `- BOX2D[0]`, not as every later box shifting into its neighbour's place.
+Lists are aligned first (their common head and tail, then difflib over each element's canonical
+JSON between), so deleting the first of three boxes reads `- BOX2D[0]`, not as every later box
+shifting into its neighbour's place, and one element changed reads as that element changed.
 Elements replaced in place are paired by position and compared inside. DeepDiff then compares the
 aligned values: dictionaries, numbers (1 and 1.0 differ, as their canonical JSON does), strings.
 Removed elements are named by their old index, everything else by its new one.
@@ -85,9 +86,8 @@ def _align(old: Any, new: Any) -> tuple[Any, Any]:
 
 def _align_lists(old: list[Any], new: list[Any]) -> tuple[Aligned, Aligned]:
     before, after = Aligned(), Aligned()
-    matcher = difflib.SequenceMatcher(None, [canonical_json(v) for v in old],
-                                      [canonical_json(v) for v in new], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes([canonical_json(v) for v in old],
+                                        [canonical_json(v) for v in new]):
         pairs = min(i2 - i1, j2 - j1) if tag in ("equal", "replace") else 0
         for k in range(pairs):
             slot = Slot(i1 + k, j1 + k)
@@ -97,6 +97,23 @@ def _align_lists(old: list[Any], new: list[Any]) -> tuple[Aligned, Aligned]:
         for j in range(j1 + pairs, j2):
             after[Slot(-1, j)] = new[j]
     return before, after
+
+
+def _opcodes(a: list[bytes], b: list[bytes]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from `a` to `b`, the common head and tail kept equal first: so one
+    element changed is one replacement, even where an equal element could be matched instead."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail],
+                                      autojunk=False)
+    middle = [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
+              for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    return [("equal", 0, head, 0, head), *middle,
+            ("equal", len(a) - tail, len(a), len(b) - tail, len(b))]
 
 
 def _plain(value: Any) -> Any:

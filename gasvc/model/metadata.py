@@ -1,7 +1,8 @@
 """`metadata.jsonl`: the labels of one segment, one line per labelled item, sorted by path.
 
 Each line is `{"file_name": "images/0001.jpg", "label": {...}}` (the Hugging Face imagefolder
-convention), written canonically so that diffs stay minimal.
+convention), written canonically so that diffs stay minimal (line breaks inside strings
+escaped). Lines end at "\n" only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gasvc.errors import GasError, InvalidParams
-from gasvc.model.canon import canonical_json
+from gasvc.model.canon import canonical_json, escaped
 from gasvc.model.names import check_remote_path
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
 
@@ -47,7 +48,7 @@ def read_text(path: Path, where: str) -> str:
 def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
     """Labels by path; every bad line raises with its number and what is wrong."""
     labels: dict[str, LabelLine] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         item = parse_line(raw, f"{where}:{number}")
@@ -81,8 +82,8 @@ def parse_line(raw: str, where: str) -> LabelLine:
 
 def render(labels: Iterable[tuple[str, dict[str, Any]]]) -> str:
     """Canonical `metadata.jsonl` text for (path, label) pairs; empty labels are left out."""
-    lines = [
-        canonical_json({"file_name": path, "label": label}).decode()
+    lines = [  # one line each, even where the label holds a line break (U+2028...)
+        escaped(canonical_json({"file_name": path, "label": label}).decode())
         for path, label in sorted(labels)
         if label
     ]

@@ -18,7 +18,9 @@ RESERVED_NAME = ".gas"
 
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _COMMIT_ID = re.compile(r"[0-9a-f]{32}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters, and halves of UTF-16 pairs alone (JSON can write one, as \ud800), which no
+#: file name can hold.
+_UNFIT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _REF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*")
 
 
@@ -43,8 +45,12 @@ def _check_text(kind: str, value: object, limit: int) -> str:
         raise InvalidParams(f"{kind} must be a string, not {type(value).__name__}")
     if len(value) > limit:
         raise InvalidParams(f"{kind} is longer than {limit} characters", f"shorten the {kind}")
-    if _CONTROL.search(value):
+    unfit = _UNFIT.search(value)
+    if unfit and unfit.group() < "\ud800":
         raise InvalidParams(f"{kind} {value!r} contains a control character", "remove it")
+    if unfit:
+        raise InvalidParams(f"{kind} {value!r} contains a lone surrogate, which is not text",
+                            "remove it; in JSON a character above U+FFFF is a pair of \\u escapes")
     return value
 
 
@@ -120,7 +126,7 @@ def _name_problem(kind: str, name: str, limit: int) -> str | None:
     """The first rule a name found on disk breaks (shared by files and folders), or None."""
     if not is_utf8(name):
         return f"the {kind} is not valid UTF-8"
-    if _CONTROL.search(name):
+    if _UNFIT.search(name):
         return f"the {kind} contains a control character (newline, tab, ...)"
     if "\\" in name:
         return f"the {kind} contains '\\' (paths use '/')"

@@ -51,7 +51,7 @@ def parse_tbrn(text: str) -> TBRN:
             raise TBRNError(f"invalid TBRN {text!r}: empty revision after '@'", HINT)
     elif "#" in dataset:
         dataset, number = dataset.split("#", 1)
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):
             raise TBRNError(f"invalid TBRN {text!r}: draft number {number!r} is not a number",
                             HINT)
         draft = int(number)

@@ -79,11 +79,6 @@ class Call:
             raise ParamsMissing(f"query parameter {name} is required")
         return value
 
-    def need_body(self, name: str) -> Any:
-        if self.body.get(name) is None:
-            raise ParamsMissing(f"{name} is required in the request body")
-        return self.body[name]
-
     def status(self) -> dict[str, Any]:
         """Status info (spec 1.10): from the body for writes, else from the query."""
         source: Any = self.body if self.body else self.query

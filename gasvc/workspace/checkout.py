@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from gasvc.errors import GasError
 from gasvc.model import tree
+from gasvc.model.canon import escaped
 from gasvc.workspace.commit import commit_state, segment_tree
 from gasvc.workspace.compare import trusted_mtime
 from gasvc.workspace.layout import (
@@ -88,7 +89,6 @@ class WouldOverwrite(GasError):
 class MoveResult:
     written: int = 0
     deleted: int = 0
-    relabelled: int = 0
     changed_paths: list[str] = field(default_factory=list)
 
 
@@ -132,7 +132,6 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
     relabel = sorted({s for s, _, a, b in changes if (a or [None] * 4)[3] != (b or [None] * 4)[3]})
     for segment in relabel:
         _rewrite_labels(layout, state, new, segment)
-        result.relabelled += 1
     _sync_segments(layout, old, new)
     if interrupted_state is not None:
         _sync_segments(layout, interrupted_state, new)
@@ -258,7 +257,8 @@ def write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
 def _pretty(value: Any) -> bytes:
     import json
 
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return (escaped(text) + "\n").encode()
 
 
 def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
@@ -319,5 +319,4 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
                                st.st_ino)
     for segment, updates in labels.items():
         write_labels(layout, segment, {p: label or None for p, label in updates.items()})
-        result.relabelled += len(updates)
     return result

@@ -15,8 +15,6 @@ from gasvc.errors import GasError, ResourceNotExist
 from gasvc.workspace.refs import key
 from gasvc.workspace.state import CommitRecord, State
 
-STATUSES = ("OPEN", "CLOSED", "COMMITTED", "ALL")
-
 
 @dataclass(frozen=True)
 class DraftInfo:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, read_text, render
-from gasvc.model.names import MAX_PATH, check_remote_path
+from gasvc.model.names import MAX_PATH, RESERVED_NAME, check_remote_path
 from gasvc.model.strictjson import load_json
 from gasvc.workspace.layout import Layout, shown_path, write_atomic
 from gasvc.workspace.scan import labels_readable
@@ -76,7 +76,7 @@ def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[s
     """`read_label_refs` of a file's text; `where` names it in errors."""
     refs: dict[str, LabelRef] = {}
     parsed: dict[str, tuple[str | None, bytes | None] | None] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         match = _CANONICAL.fullmatch(raw)
         found = _quick_ref(match, number, known, parsed) if match else None
         if found is None:
@@ -128,16 +128,18 @@ def _label_text(text: str) -> tuple[str | None, bytes | None] | None:
     return (sha1_hex(data) if data else None), data
 
 
-#: A remote path `check_remote_path` accepts (but for its length): parts that are not empty,
-#: "." or "..", without "\\" or control characters. A part starts with a character other than
-#: ".", or with "." or ".." then such a character, or with "...".
-_CHAR, _FIRST = r"[^\x00-\x1f\x7f\\/]", r"[^\x00-\x1f\x7f\\/.]"
+#: A remote path `check_remote_path` accepts (but for its length and reserved parts): parts that
+#: are not empty, "." or "..", without "\\", control characters or lone surrogates. A part starts
+#: with a character other than ".", or with "." or ".." then such a character, or with "...".
+_CHAR, _FIRST = r"[^\x00-\x1f\x7f\\/\ud800-\udfff]", r"[^\x00-\x1f\x7f\\/.\ud800-\udfff]"
 _PART = rf"(?:{_FIRST}{_CHAR}*|\.\.?{_FIRST}{_CHAR}*|\.\.\.{_CHAR}*)"
 _PLAIN_PATH = re.compile(f"{_PART}(?:/{_PART})*")
+_RESERVED_PART = re.compile(rf"(?:^|/){re.escape(RESERVED_NAME)}(?:/|$)", re.IGNORECASE)
 
 
 def _valid_path(path: str) -> bool:
-    if len(path) <= MAX_PATH and _PLAIN_PATH.fullmatch(path):
+    if (len(path) <= MAX_PATH and _PLAIN_PATH.fullmatch(path)
+            and not _RESERVED_PART.search(path)):
         return True
     try:
         check_remote_path(path)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from gasvc.errors import Forbidden, GasError
 from gasvc.model.names import ROOT_COMMIT
@@ -226,12 +226,3 @@ def _record(state: State, branch: str, commit: CommitRecord, server_id: str) -> 
         state.set_server_id(commit.id, server_id)
         state.set_ref(f"remotes/{branch}", commit.id)
         state.set(f"push.{commit.id}", None)
-
-
-def describe(result: PushResult) -> dict[str, Any]:
-    """A JSON-able summary."""
-    return {"branch": result.branch, "createdBranch": result.created_branch,
-            "draft": result.draft,
-            "commits": [{"localId": p.commit.id, "serverId": p.server_id, "title": p.commit.title,
-                         "changes": p.sent.changes, "uploaded": p.sent.uploaded,
-                         "bytes": p.sent.nbytes} for p in result.pushed]}

@@ -7,7 +7,7 @@
   when its labels last matched the index.
 - `objects`: content-addressed JSON (labels, catalogs, tree nodes, version states).
 - `folders`: per working folder verified clean, its listing (names and stats, marshalled) at
-  that time; while a folder lists the same, its files need no comparison (see snapshots.py).
+  that time; while a folder lists the same, its files need no comparison (see folders.py).
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
   rows come, go, or start or stop being staged.
 - `commits` (local and fetched), `refs` (`heads/…`, `remotes/…`, `tags/…`), `meta` (config, HEAD).

@@ -27,7 +27,7 @@ from gasvc.workspace.scan import (
     top_level_links,
     top_level_strays,
 )
-from gasvc.workspace.state import Entry, State
+from gasvc.workspace.state import State
 
 
 @dataclass(frozen=True)
@@ -238,10 +238,6 @@ def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
             state.set_metadata_stat(segment, stat)
         if state.data_version() == version:
             state.save_folder_listings(found.clean_folders)
-
-
-def entry_value(entry: Entry) -> tuple[str | None, int | None, str | None]:
-    return entry.sum, entry.size, entry.label
 
 
 def status(layout: Layout, state: State) -> Status:
