@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gasvc.api.client import ApiClient, ServerUnreachable
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 
 IMAGES = {"cat.jpg": b"pretend-jpeg-of-a-cat", "dog.jpg": b"pretend-jpeg-of-a-dog",
           "car.jpg": b"pretend-jpeg-of-a-car"}
@@ -32,6 +32,10 @@ LABELS = {
 }
 CATALOG = {"CLASSIFICATION": {"categories": [{"name": n} for n in ("cat", "dog", "wolf")]},
            "BOX2D": {"categories": [{"name": "car"}, {"name": "truck"}]}}
+
+
+class DemoFailed(ClientError):
+    """The demo could not run its story."""
 
 
 def free_port() -> int:
@@ -48,13 +52,14 @@ def _wait_ready(url: str, key: str, process: subprocess.Popen[bytes]) -> None:
     client, deadline = ApiClient(url, key), time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise GasError("the embedded server exited at start", "run `gas server start` by hand")
+            raise DemoFailed("the embedded server exited at start",
+                             "run `gas server start` by hand")
         try:
             client.get_user()
             return
         except ServerUnreachable:
             time.sleep(0.1)
-    raise GasError("the embedded server did not start within 20 s")
+    raise DemoFailed("the embedded server did not start within 20 s")
 
 
 class Shell:
@@ -71,7 +76,7 @@ class Shell:
         yield f"\n$ gas {' '.join(args)}"
         yield from (line for line in (result.stdout + result.stderr).splitlines() if line)
         if result.returncode not in (0, 1):
-            raise GasError(f"`gas {' '.join(args)}` failed in the demo")
+            raise DemoFailed(f"`gas {' '.join(args)}` failed in the demo")
 
 
 def run_demo() -> Iterator[str]:

@@ -1,17 +1,23 @@
-"""Every error a user can act on: a message, a hint that says what to do, and its wire identity.
+"""Every error a user can act on: a message, a hint that says what to do, and an exit code.
 
-Each class carries the Open API error ``code`` and HTTP ``status`` the server answers with, so the
-server's exception → response map and the client's response → exception map are one table.
+Two branches, never mixed:
+- `WireError`: errors that cross the wire. Each carries the Open API error ``code`` and HTTP
+  ``status``; the server answers with them, and the client raises the class its ``code`` names
+  (`BY_CODE`), so the server's exception → response map and the client's response → exception
+  map are one table.
+- `ClientError`: errors of the workspace, the CLI and the client. They have no wire identity; a
+  server that raised one would answer it as a 500 bug.
 """
 
 from __future__ import annotations
 
 
 class GasError(Exception):
-    """Base of all gasvc errors: ``message`` says what happened, ``hint`` what to do about it."""
+    """Base of all gasvc errors: ``message`` says what happened, ``hint`` what to do about it.
 
-    code = "InternalServerError"
-    status = 500
+    Never raised itself: raise a `WireError` or `ClientError` subclass that names the problem.
+    """
+
     exit_code = 1
 
     def __init__(self, message: str, hint: str = "") -> None:
@@ -23,35 +29,48 @@ class GasError(Exception):
         return self.message
 
 
-class ResourceNotExist(GasError):
+class WireError(GasError):
+    """An error the server answers as ``{"code", "message"}`` with an HTTP ``status``.
+
+    Raised by the client from an error answer, ``status`` is the status the server answered."""
+
+    code = "InternalServerError"
+    status = 500
+
+
+class ClientError(GasError):
+    """An error of the client side (workspace, CLI, transfers): no Open API code or status."""
+
+
+class ResourceNotExist(WireError):
     code, status = "ResourceNotExist", 404
 
 
-class NameConflict(GasError):
+class NameConflict(WireError):
     code, status = "NameConflict", 409
 
 
-class InvalidParams(GasError):
+class InvalidParams(WireError):
     code, status = "InvalidParamsValue", 400
 
 
-class ParamsMissing(GasError):
+class ParamsMissing(WireError):
     code, status = "RequestParamsMissing", 400
 
 
-class Unauthorized(GasError):
+class Unauthorized(WireError):
     code, status = "Unauthorized", 401
 
 
-class AccessDenied(GasError):
+class AccessDenied(WireError):
     code, status = "AccessDenied", 403
 
 
-class Forbidden(GasError):
+class Forbidden(WireError):
     code, status = "Forbidden", 403
 
 
-class RequestTooLarge(GasError):
+class RequestTooLarge(WireError):
     code, status = "InvalidParamsValue", 413
 
 
@@ -59,7 +78,7 @@ class ChecksumMismatch(InvalidParams):
     """Uploaded bytes whose SHA-1 is not the one they were announced under."""
 
 
-class CopyConflict(GasError):
+class CopyConflict(WireError):
     """A copy/move with strategy ``abort`` met an existing target (the SDK expects this code).
 
     Not raised yet: kept for the copy/move work that comes next."""
@@ -67,14 +86,26 @@ class CopyConflict(GasError):
     code, status = "InternalServerError", 500
 
 
-class ConfigError(GasError):
+class ServerError(WireError):
+    """An error answer the client has no class for: ``InternalServerError``, a code of another
+    server, or an error body that is not ``{"code", "message"}``. Carries what was answered."""
+
+    def __init__(self, message: str, hint: str = "", code: str = "", status: int = 500) -> None:
+        super().__init__(message, hint)
+        self.code, self.status = code or "InternalServerError", status
+
+
+class ConfigError(ClientError):
     """Bad local configuration: settings, data directory, files given on the command line."""
 
-    code, status = "InvalidParamsValue", 400
     exit_code = 2
 
 
-BY_CODE: dict[str, type[GasError]] = {
+class EmptyMessage(ClientError):
+    """A commit or draft asked for without a message (title)."""
+
+
+BY_CODE: dict[str, type[WireError]] = {
     cls.code: cls
     for cls in (
         ResourceNotExist,

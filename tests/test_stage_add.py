@@ -272,7 +272,7 @@ def test_workers_stage_what_one_process_stages(tmp_path: Path,
     assert one == workers == overflow
     assert len(forks) == 10  # the adds over two or more segments after the first commit
     assert [step[0] for step in one] == [
-        160, 15, 2, 0, 1, "PathspecError", 13, "GasError", "MetadataError", 16, 1]
+        160, 15, 2, 0, 1, "PathspecError", 13, "LabelWithoutFile", "MetadataError", 16, 1]
     assert "s1/metadata.jsonl:1: label for 'gone.jpg'" in one[7][1]
 
 

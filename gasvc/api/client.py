@@ -16,7 +16,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from gasvc.errors import BY_CODE, GasError, ResourceNotExist, Unauthorized
+from gasvc.errors import (
+    BY_CODE,
+    ClientError,
+    ResourceNotExist,
+    ServerError,
+    Unauthorized,
+    WireError,
+)
 
 API_PATH = "gatewayv2/tensorbay-open-api/v1/"
 PAGE = 128
@@ -30,15 +37,23 @@ HINTS = {
 }
 
 
-class ServerUnreachable(GasError):
-    code, status = "ServerUnreachable", 503
+class ServerUnreachable(ClientError):
+    """No connection to the server (refused, unknown host, timed out)."""
 
 
-class UntrustedServer(GasError):
-    code, status = "UntrustedServer", 495
+class UntrustedServer(ClientError):
+    """The server's TLS certificate does not verify."""
 
 
-class WrongScheme(GasError):
+class CorruptDownload(ClientError):
+    """Downloaded bytes whose SHA-1 is not the one asked for."""
+
+
+class UnreadableAnswer(ClientError):
+    """A success answer whose body is not standard JSON: likely not a gas or TensorBay server."""
+
+
+class WrongScheme(ClientError):
     """http:// given for an https server, or the other way round."""
 
 
@@ -101,7 +116,7 @@ class ApiClient:
             raise self._connection_error(error) from error
         return _decode(response)
 
-    def _tls_error(self, error: Exception) -> GasError:
+    def _tls_error(self, error: Exception) -> ClientError:
         if "WRONG_VERSION_NUMBER" in str(error) or "wrong version number" in str(error):
             plain = "http://" + self.site.removeprefix("https://")
             return WrongScheme(f"the server at {self.site} does not speak https (TLS)",
@@ -113,7 +128,7 @@ class ApiClient:
             "give its CA with `gas auth URL KEY --ca-bundle CA.pem` (or GAS_CA_BUNDLE), "
             "or skip the check with --insecure (GAS_INSECURE=1)")
 
-    def _connection_error(self, error: Exception) -> GasError:
+    def _connection_error(self, error: Exception) -> ClientError:
         if self.site.startswith("http://") and speaks_tls(self.site):
             secure = "https://" + self.site.removeprefix("http://")
             return WrongScheme(f"the server at {self.site} speaks https, not plain http",
@@ -232,8 +247,8 @@ class ApiClient:
                     handle.write(chunk)
         if digest.hexdigest() != checksum:
             partial.unlink()
-            raise GasError(f"downloaded {target.name} does not match its checksum",
-                           "run the command again")
+            raise CorruptDownload(f"downloaded {target.name} does not match its checksum",
+                                 "run the command again")
         partial.replace(target)
 
     # diffs -------------------------------------------------------------------------------
@@ -360,10 +375,10 @@ class ApiClient:
         """gasvc's read policy for batch downloads; None from servers without the extension."""
         try:
             policy: dict[str, Any] = self.request("GET", "storage-extension", dataset_id)
-        except (ServerUnreachable, UntrustedServer, Unauthorized):
-            raise
-        except GasError:  # an unknown route: the standard per-file flow it is
-            return None
+        except WireError as error:
+            if error.status == 404:  # no such route: the standard per-file flow it is
+                return None
+            raise  # a refusal or a fault is reported, not taken for "no extension"
         return policy if "batchHost" in policy.get("extra", {}) else None
 
 
@@ -382,23 +397,24 @@ class _Session(requests.Session):
 
 
 def _decode(response: requests.Response, body: bool = True) -> Any:
-    """The JSON of a 200/201 answer, or the `GasError` its error body names."""
+    """The JSON of a 200/201 answer, or the `WireError` its error body names."""
     if response.status_code in (200, 201, 206):
         if not body:
             return None
         try:
             return response.json()
         except (ValueError, RecursionError):
-            raise GasError(f"the server's answer to {response.request.method} {response.url}"
-                           " is not standard JSON",
-                           "check that the URL is the one of a gas or TensorBay server") from None
+            raise UnreadableAnswer(
+                f"the server's answer to {response.request.method} {response.url}"
+                " is not standard JSON",
+                "check that the URL is the one of a gas or TensorBay server") from None
     try:
         error = response.json()
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         code, message = "", f"HTTP {response.status_code} from {response.url}"
-    cls = BY_CODE.get(code, GasError)
-    if response.status_code == 401:
-        cls = Unauthorized
     hint = HINTS.get(code, "") or (error.get("hint", "") if code else "")
-    raise cls(message, hint)
+    cls = Unauthorized if response.status_code == 401 else BY_CODE.get(code)
+    raised = cls(message, hint) if cls else ServerError(message, hint, code, response.status_code)
+    raised.status = response.status_code  # what was answered (e.g. 413 for InvalidParamsValue)
+    raise raised

@@ -27,7 +27,7 @@ import requests
 
 from gasvc.api.client import ApiClient, ServerUnreachable
 from gasvc.api.client import _decode as decode
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.frames import MISSING, Frame, FrameParser, header
 
 TOKEN_HEADER = "X-Storage-Token"
@@ -62,8 +62,8 @@ class Written:
     ino: int
 
 
-class TransferError(GasError):
-    code, status = "TransferFailed", 502
+class TransferError(ClientError):
+    """An upload or download of file bytes that failed."""
 
 
 def batches(items: Iterable[T], count: int, size: Callable[[T], int],

@@ -44,7 +44,7 @@ import click
 import urllib3
 
 from gasvc.api.client import ApiClient
-from gasvc.errors import ConfigError, GasError, Unauthorized
+from gasvc.errors import ClientError, ConfigError, Unauthorized
 from gasvc.workspace.datasets import dataset_id, require_remote
 from gasvc.workspace.layout import write_atomic
 from gasvc.workspace.state import State
@@ -88,7 +88,9 @@ class Credentials:
 ACCESS_KEY = re.compile(r"Accesskey-[0-9A-Za-z]{8,128}")
 
 
-class BadAccessKey(GasError):
+class BadAccessKey(ClientError):
+    """A key that does not have an access key's shape."""
+
     exit_code = 2
 
 
@@ -103,8 +105,12 @@ def check_access_key(key: str, where: str) -> str:
     return key
 
 
-class NoCredentials(GasError):
-    code, status = "NoCredentials", 401
+class UnknownProfile(ClientError):
+    """A profile of ~/.gasconfig that does not exist."""
+
+
+class NoCredentials(ClientError):
+    """No access key for the server."""
 
 
 def config_path() -> Path:
@@ -202,8 +208,8 @@ def chosen_profile() -> str | None:
 CLOUD_URLS = {"Accesskey-": "https://gas.graviti.cn/", "ACCESSKEY-": "https://gas.graviti.com/"}
 
 
-class WrongServer(GasError):
-    code, status = "WrongServer", 401
+class WrongServer(ClientError):
+    """A key saved for another server than the one asked for."""
 
 
 def profile_url(profile: Profile) -> str:

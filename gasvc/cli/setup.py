@@ -11,11 +11,15 @@ from gasvc.api.client import ServerUnreachable
 from gasvc.cli import connect, render
 from gasvc.cli.connect import NoCredentials, Profile
 from gasvc.cli.context import workspace
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.tbrn import is_tbrn, parse_tbrn
 from gasvc.workspace import datasets
 from gasvc.workspace.datasets import DatasetInfo, InitResult
 from gasvc.workspace.workspace import Remote
+
+
+class NotConfirmed(ClientError):
+    """A destructive command given without --yes."""
 
 
 def _set_profile(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -83,7 +87,8 @@ def new_profile(name: str, args: tuple[str, ...], insecure: bool, ca_bundle: str
 
 def _unset(name: str) -> None:
     if not connect.remove_profile(name):
-        raise GasError(f"profile {name!r} does not exist", "see `gas auth --get --all`")
+        raise connect.UnknownProfile(f"profile {name!r} does not exist",
+                                     "see `gas auth --get --all`")
     click.echo(f"Removed profile {name!r} from {connect.config_path()}")
 
 
@@ -92,8 +97,8 @@ def _show(name: str, show_all: bool) -> None:
     chosen = list(profiles.values()) if show_all else [p for p in [profiles.get(name)] if p]
     if not chosen:
         option = "" if name == connect.DEFAULT_PROFILE else f" -p {name}"
-        raise GasError(f"profile {name!r} does not exist in {connect.config_path()}",
-                       f"create it with `gas{option} auth URL ACCESSKEY`")
+        raise connect.UnknownProfile(f"profile {name!r} does not exist in {connect.config_path()}",
+                                     f"create it with `gas{option} auth URL ACCESSKEY`")
     click.echo("\n".join(line for p in chosen for line in _profile_lines(p)))
 
 
@@ -172,9 +177,9 @@ def dataset_delete(name: str, yes: bool) -> None:
     """
     name = _dataset_name(name)
     if not yes:
-        raise GasError(f"not deleting dataset {name!r} without --yes",
-                       f"it deletes every version of it; to go on: gas dataset delete {name} "
-                       "--yes")
+        raise NotConfirmed(f"not deleting dataset {name!r} without --yes",
+                           f"it deletes every version of it; to go on: gas dataset delete {name} "
+                           "--yes")
     info = datasets.delete_dataset(connect.client(), name)
     click.echo(f"Deleted dataset {info.name} ({info.id})")
 

@@ -18,10 +18,10 @@ from gasvc.cli.graph import continuation, graph_rows
 from gasvc.cli.setup import profile_option
 from gasvc.cli.tensorbay_data import parse_dataset_tbrn
 from gasvc.cli.terminal import page, paint
-from gasvc.errors import GasError, InvalidParams
+from gasvc.errors import InvalidParams
 from gasvc.workspace import datasets, drafts, remote_ops
 from gasvc.workspace.drafts import DraftInfo
-from gasvc.workspace.remote_ops import LogCommit
+from gasvc.workspace.remote_ops import LogCommit, NoCommits
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,9 @@ def log(tbrn: str, max_count: int | None, oneline: bool, is_all: bool, graph: bo
              for d in (drafts.list_drafts(client, dataset.id) if show_drafts else [])
              if d.branch in revisions]
     if not commits and not found:
-        raise GasError(f'dataset "{dataset.name}" has no commit history'
-                       + (" or open drafts" if show_drafts else ""),
-                       f"commit a draft first: gas commit tb:{dataset.name}#N -m TITLE")
+        raise NoCommits(f'dataset "{dataset.name}" has no commit history'
+                        + (" or open drafts" if show_drafts else ""),
+                        f"commit a draft first: gas commit tb:{dataset.name}#N -m TITLE")
     entries = _merge(commits, found)[:max_count]
     texts = _graph(entries) if graph else [entry.text for entry in entries]
     page(["".join(texts)])

@@ -15,7 +15,7 @@ import click
 
 from gasvc.cli import connect
 from gasvc.cli.setup import new_profile, profile_option
-from gasvc.errors import ConfigError, GasError, Unauthorized
+from gasvc.errors import ConfigError, Unauthorized
 from gasvc.workspace.layout import write_atomic
 
 SECTION = "config"
@@ -141,8 +141,9 @@ def _profiles(name: str, is_all: bool) -> list[connect.Profile]:
         return list(profiles.values())
     if name.lower() not in profiles:
         option = "" if name == connect.DEFAULT_PROFILE else f" -p {name}"
-        raise GasError(f'profile "{name}" does not exist in {connect.config_path()}',
-                       f"create it with `gas{option} auth URL ACCESSKEY`")
+        raise connect.UnknownProfile(
+            f'profile "{name}" does not exist in {connect.config_path()}',
+            f"create it with `gas{option} auth URL ACCESSKEY`")
     return [profiles[name.lower()]]
 
 
@@ -169,7 +170,8 @@ def _unset(name: str, is_all: bool) -> None:
     names = list(connect.read_profiles()) if is_all else [name]
     for one in names:
         if not connect.remove_profile(one) and not is_all:
-            raise GasError(f'profile "{one}" does not exist', "see `gas auth --get --all`")
+            raise connect.UnknownProfile(f'profile "{one}" does not exist',
+                                        "see `gas auth --get --all`")
     which = "all" if is_all else f'"{name}"'
     click.echo(f"Successfully unset {which} auth info")
 

@@ -19,7 +19,7 @@ from gasvc.cli import connect
 from gasvc.cli.setup import profile_option
 from gasvc.cli.tensorbay_data import parse_dataset_tbrn
 from gasvc.cli.tensorbay_setup import editor
-from gasvc.errors import GasError, InvalidParams, ResourceNotExist
+from gasvc.errors import EmptyMessage, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tbrn import TBRN
 from gasvc.workspace import datasets, drafts, remote_ops
@@ -52,7 +52,7 @@ def edit_message(messages: tuple[str, ...], title: str, description: str, hint: 
     if messages:
         return messages[0], "\n".join(messages[1:])
     if not sys.stdin.isatty():  # a script: no editor to wait for
-        raise GasError("no message given", 'give one with -m "TITLE"')
+        raise EmptyMessage("no message given", 'give one with -m "TITLE"')
     start = "\n".join([title, *(["", description] if description else []), hint])
     text = click.edit(start, editor=editor(), require_save=False) or ""
     lines = [line.rstrip() for line in text.splitlines() if line and not line.startswith("#")]
@@ -61,7 +61,7 @@ def edit_message(messages: tuple[str, ...], title: str, description: str, hint: 
 
 def _require_message(title: str, doing: str) -> None:
     if not title:
-        raise GasError(f"aborting {doing} due to empty message", 'give one with -m "TITLE"')
+        raise EmptyMessage(f"aborting {doing} due to empty message", 'give one with -m "TITLE"')
 
 
 # draft ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gasvc.errors import GasError, InvalidParams
+from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.canon import canonical_json, escaped
 from gasvc.model.names import check_remote_path
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
@@ -20,10 +20,9 @@ from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
 METADATA = "metadata.jsonl"
 
 
-class MetadataError(GasError):
+class MetadataError(ClientError):
     """A `metadata.jsonl` line that cannot be read."""
 
-    code, status = "InvalidParamsValue", 400
 
 
 @dataclass(frozen=True)

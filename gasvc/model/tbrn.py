@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 
 HINT = "write tb:DATASET, tb:DATASET@REVISION, tb:DATASET#DRAFT or tb:DATASET:SEGMENT://PATH"
 
 
-class TBRNError(GasError):
-    code, status = "InvalidParamsValue", 400
+class TBRNError(ClientError):
+    """A TBRN (tb:DATASET…) that cannot be read or does not fit the command."""
 
 
 @dataclass(frozen=True)

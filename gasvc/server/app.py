@@ -14,16 +14,16 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
-from gasvc.errors import GasError
+from gasvc.errors import WireError
 from gasvc.server.blobs import DirectoryBlobStore
 from gasvc.server.engine import Engine
 from gasvc.server.http import (
     RequestIdMiddleware,
     api_route,
     on_client_disconnect,
-    on_gas_error,
     on_http_error,
     on_unexpected,
+    on_wire_error,
 )
 from gasvc.server.meta import SqliteMetaStore
 from gasvc.server.routes import batch, content, core, storage
@@ -62,7 +62,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
         routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={
-            GasError: on_gas_error, HTTPException: on_http_error,
+            WireError: on_wire_error, HTTPException: on_http_error,
             ClientDisconnect: on_client_disconnect, Exception: on_unexpected,
         },
         lifespan=lifespan,

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gasvc.errors import GasError, InvalidParams, ParamsMissing, RequestTooLarge
+from gasvc.errors import InvalidParams, ParamsMissing, RequestTooLarge, WireError
 from gasvc.server.params import parse_int
 from gasvc.server.records import User
 
@@ -188,15 +188,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def error_response(error: GasError) -> JSONResponse:
+def error_response(error: WireError) -> JSONResponse:
     content = {"code": error.code, "message": error.message}
     if error.hint:
         content["hint"] = error.hint
     return JSONResponse(content, status_code=error.status)
 
 
-async def on_gas_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, GasError)
+async def on_wire_error(request: Request, exc: Exception) -> Response:
+    """A `WireError` as its code and status. Any other `GasError` (a client-side error) is not
+    the server's to raise: it reaches `on_unexpected` and is answered as a 500 bug."""
+    assert isinstance(exc, WireError)
     return error_response(exc)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError, GasError
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import MAX_PATH, escaped, local_path_problem
 from gasvc.workspace.compare import ItemState, compare_files
@@ -24,8 +24,16 @@ from gasvc.workspace.state import State
 if TYPE_CHECKING:
     from gasvc.workspace.stage import PathSpec
 
-class OutsideLink(GasError):
-    code, status = "OutsideLink", 400
+class LabelWithoutFile(ClientError):
+    """A `metadata.jsonl` line labelling a path that is not a file of the segment."""
+
+
+class RefusedPath(ClientError):
+    """Files whose paths the server would refuse."""
+
+
+class OutsideLink(ClientError):
+    """A symbolic link leading out of the workspace."""
 
 
 #: Files staged a window at a time (bounds memory while streaming).
@@ -133,20 +141,20 @@ class SegmentPlanner:
                    and not os.path.isfile(self.layout.file(self.segment, path))]
         if missing:
             path = min(missing, key=lambda p: self.labels[p].line)
-            raise GasError(
+            raise LabelWithoutFile(
                 f"{shown_path(self.segment, METADATA)}:{self.labels[path].line}: label for"
                 f" {path!r}, which is not a file in {shown_path(self.segment)}",
                 "add the file, or remove the line")
 
 
-def refused_paths(segment: str, refused: list[tuple[str, str]]) -> GasError:
+def refused_paths(segment: str, refused: list[tuple[str, str]]) -> RefusedPath:
     """The error for files whose paths the server would refuse (the first few named)."""
     shown = [f"{escaped(f'{segment}/{path}')}: {problem}" for path, problem in refused[:10]]
     more = f"\n  ... and {len(refused) - 10} more" if len(refused) > 10 else ""
     noun, it = ("this file", "it") if len(refused) == 1 else ("these files", "them")
-    return GasError(f"cannot add {noun}: the server refuses the path\n  " + "\n  ".join(shown)
-                    + more, f"rename {it} (a path is UTF-8, at most {MAX_PATH} characters, without"
-                    f" control characters or '\\'), or move {it} out of the workspace")
+    return RefusedPath(f"cannot add {noun}: the server refuses the path\n  " + "\n  ".join(shown)
+                       + more, f"rename {it} (a path is UTF-8, at most {MAX_PATH} characters,"
+                       f" without control characters or '\\'), or move {it} out of the workspace")
 
 
 def _any_under(folder: str, ordered: list[str]) -> bool:

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gasvc.errors import GasError, NameConflict
+from gasvc.errors import ClientError, NameConflict
 from gasvc.model.names import check_ref_name
 from gasvc.workspace.checkout import BlobSource, MoveResult, move
-from gasvc.workspace.commit import commit_state
+from gasvc.workspace.commit import NotDownloaded, commit_state
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.pending import MoveIntent
 from gasvc.workspace.refs import (
@@ -24,6 +24,10 @@ from gasvc.workspace.state import CommitRecord, State
 
 #: Makes a fetched server commit's state available locally; returns the state object id.
 Materializer = Callable[[CommitRecord], str]
+
+
+class BranchCheckedOut(ClientError):
+    """The checked-out branch, asked to be deleted."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,8 @@ def create_branch(state: State, name: str, start: str | None = None) -> CommitRe
 
 def delete_branch(state: State, name: str) -> None:
     if name == current_branch(state):
-        raise GasError(f"cannot delete branch {name!r}: it is checked out",
-                       "switch to another branch first")
+        raise BranchCheckedOut(f"cannot delete branch {name!r}: it is checked out",
+                               "switch to another branch first")
     if state.ref(f"heads/{name}") is None:
         raise UnknownRevision(f"branch {name!r} not found", "see `gas branch`")
     with state.transaction():
@@ -129,8 +133,8 @@ def _move_to(layout: Layout, state: State, commit: CommitRecord | None, source: 
              finish: Callable[[], None]) -> MoveResult:
     if commit is not None and commit.state is None:
         if materialize is None:
-            raise GasError(f"commit {key(commit)[:7]} has not been downloaded",
-                           "this needs the server: set a remote with `gas remote set`")
+            raise NotDownloaded(f"commit {key(commit)[:7]} has not been downloaded",
+                                "this needs the server: set a remote with `gas remote set`")
         materialize(commit)
     old = commit_state(state, head_commit(state))
     new = commit_state(state, commit.id if commit else None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError, GasError
 from gasvc.model import tree
 from gasvc.model.canon import escaped
 from gasvc.workspace.commit import commit_state, segment_tree
@@ -75,14 +75,19 @@ class LocalObjects:
             else:
                 missing.append(item)
         if missing and self.fallback is None:
-            raise GasError(f"{len(missing)} files are neither local nor on a server",
-                           "set a remote with `gas remote set`, then run the command again")
+            raise ContentUnavailable(
+                f"{len(missing)} files are neither local nor on a server",
+                "set a remote with `gas remote set`, then run the command again")
         if missing and self.fallback is not None:
             self.fallback.fetch(missing, progress)
 
 
-class WouldOverwrite(GasError):
-    code, status = "WouldOverwrite", 409
+class ContentUnavailable(ClientError):
+    """Files of a version that are neither in `.gas/objects` nor to be had from the server."""
+
+
+class WouldOverwrite(ClientError):
+    """A checkout that would overwrite local changes."""
 
 
 @dataclass

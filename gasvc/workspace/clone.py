@@ -22,7 +22,7 @@ from typing import IO, Any
 from gasvc.api.client import ApiClient
 from gasvc.api.pool import Pool
 from gasvc.api.transfer import Download, Written, batches, download_url
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.metadata import render
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.checkout import write_catalog
@@ -30,7 +30,7 @@ from gasvc.workspace.compare import RACY_NS
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.datasets import require_dataset
 from gasvc.workspace.fetch import fetch
-from gasvc.workspace.layout import Layout, WriteGuard, split_shown
+from gasvc.workspace.layout import AlreadyAWorkspace, Layout, WriteGuard, split_shown
 from gasvc.workspace.listing import RefusedListing
 from gasvc.workspace.objects import durable
 from gasvc.workspace.pending import CLONE
@@ -59,8 +59,12 @@ class CloneResult:
     resumed: bool
 
 
-class UnsupportedDataset(GasError):
-    code, status = "Unsupported", 400
+class FolderNotEmpty(ClientError):
+    """A clone into a folder that already has files."""
+
+
+class UnsupportedDataset(ClientError):
+    """A dataset of a kind gas cannot clone."""
 
 
 def clone(client: ApiClient, name: str, revision: str | None, root: Path,
@@ -102,10 +106,10 @@ def _open_target(root: Path, dataset_id: str) -> tuple[Layout, State, dict[str, 
         if _untouched(root, state):  # a clone killed before it recorded what it clones
             return layout, state, None
         state.close()
-        raise GasError(f"{root} is already a gas workspace", "clone into another folder")
+        raise AlreadyAWorkspace(f"{root} is already a gas workspace", "clone into another folder")
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise GasError(f"{root} already exists and is not an empty folder",
-                       "clone into a new folder: `gas clone DATASET DIR`")
+        raise FolderNotEmpty(f"{root} already exists and is not an empty folder",
+                             "clone into a new folder: `gas clone DATASET DIR`")
     init(root)
     return layout, State(layout.state_db), None
 

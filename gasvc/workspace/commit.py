@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError, EmptyMessage, GasError
 from gasvc.model import tree
 from gasvc.model.canon import content_id
 from gasvc.model.catalog import validate_label
@@ -30,12 +30,16 @@ EMPTY_STATE: dict[str, Any] = {
 }
 
 
-class NothingToCommit(GasError):
-    code, status = "NothingToCommit", 400
+class NotDownloaded(ClientError):
+    """A commit known by id whose content the workspace has not downloaded."""
 
 
-class InvalidLabels(GasError):
-    code, status = "InvalidParamsValue", 400
+class NothingToCommit(ClientError):
+    """A commit with nothing staged."""
+
+
+class InvalidLabels(ClientError):
+    """Labels in the workspace that cannot be committed."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ def commit_state(state: State, commit_id: str | None) -> dict[str, Any]:
         return EMPTY_STATE
     commit = state.commit(commit_id)
     if commit is None or commit.state is None:
-        raise GasError(f"commit {commit_id[:7]} is not available locally", "run `gas fetch`")
+        raise NotDownloaded(f"commit {commit_id[:7]} is not available locally", "run `gas fetch`")
     value: dict[str, Any] = state.get_object(commit.state)
     return value
 
@@ -104,7 +108,7 @@ def count_staged(state: State) -> int:
 def commit(layout: Layout, state: State, message: str, author: str, now: int,
            all_tracked: bool = False) -> CommitResult:
     if not message.strip():
-        raise GasError("the commit message is empty", "give one with -m MESSAGE")
+        raise EmptyMessage("the commit message is empty", "give one with -m MESSAGE")
     if all_tracked:
         add(layout, state, [EVERYTHING], tracked_only=True)
     changes = count_staged(state)

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import METADATA, LabelLine, parse, read_text
 from gasvc.model.names import is_utf8
@@ -36,6 +36,10 @@ ABSENT = (-1, -1, 0)
 #: systems) get the wider window.
 RACY_NS = 100_000_000
 COARSE_RACY_NS = 2_000_000_000
+
+
+class BadCatalogFile(ClientError):
+    """A `catalog.json` that gas cannot read."""
 
 
 class ItemState(NamedTuple):
@@ -216,8 +220,8 @@ def label_id(label: dict[str, Any] | None) -> str | None:
 def read_catalog(layout: Layout) -> dict[str, Any] | None:
     """The working tree's catalog, or None when `catalog.json` is absent."""
     if outside_link(str(layout.root), str(layout.catalog)):
-        raise GasError("catalog.json is a symbolic link leading out of the workspace; gas does"
-                       " not read through it", "replace the link with the file itself")
+        raise BadCatalogFile("catalog.json is a symbolic link leading out of the workspace; gas"
+                             " does not read through it", "replace the link with the file itself")
     try:
         text = read_text(layout.catalog, CATALOG)
     except FileNotFoundError:
@@ -225,9 +229,10 @@ def read_catalog(layout: Layout) -> dict[str, Any] | None:
     try:
         catalog = load_json(text)
     except ValueError as error:
-        raise GasError(f"catalog.json: {error}",
-                       "fix the file (standard JSON: finite numbers, no NaN or Infinity, nested at"
-                       f" most {MAX_DEPTH} levels), or delete it to have no catalog") from None
+        raise BadCatalogFile(f"catalog.json: {error}",
+                             "fix the file (standard JSON: finite numbers, no NaN or Infinity,"
+                             f" nested at most {MAX_DEPTH} levels), or delete it to have no"
+                             " catalog") from None
     if not isinstance(catalog, dict):
-        raise GasError("catalog.json must hold a JSON object keyed by label type")
+        raise BadCatalogFile("catalog.json must hold a JSON object keyed by label type")
     return catalog

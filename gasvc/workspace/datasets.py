@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from gasvc.api.client import ApiClient
-from gasvc.errors import GasError, ResourceNotExist
+from gasvc.errors import ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT, check_dataset_name
-from gasvc.workspace.layout import Layout
+from gasvc.workspace.layout import AlreadyAWorkspace, Layout
 from gasvc.workspace.state import State
 from gasvc.workspace.workspace import NoRemote, Remote, get_remote, init, set_remote
 
@@ -87,7 +87,8 @@ def init_workspace(root: Path, dataset: str, client: ApiClient | None) -> InitRe
     """
     check_dataset_name(dataset)
     if Layout(root).state_db.exists():
-        raise GasError(f"{root} is already a gas workspace", "work in it, or choose another folder")
+        raise AlreadyAWorkspace(f"{root} is already a gas workspace",
+                                "work in it, or choose another folder")
     found = find_dataset(client, dataset) if client is not None else None
     if client is not None and found is None:
         found = create_dataset(client, dataset)
@@ -141,7 +142,7 @@ def dataset_id(state: State, client: ApiClient) -> str:
         return known
     name = workspace_dataset(state)
     if name is None:
-        raise GasError("this workspace has no dataset", "set one with `gas remote set URL DATASET`")
+        raise NoRemote("this workspace has no dataset", "set one with `gas remote set URL DATASET`")
     found = require_dataset(client, name)
     with state.transaction():
         state.set("remote.dataset_id", found.id)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gasvc.errors import GasError, InvalidParams
+from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.labeldiff import FieldChange, field_changes
 from gasvc.workspace.layout import shown_path
 from gasvc.workspace.stage import PathSpec
@@ -185,5 +185,5 @@ def split_revisions(revisions: tuple[str, ...]) -> tuple[str, ...]:
     return revisions
 
 
-class NotMaterialized(GasError):
-    code, status = "NotMaterialized", 400
+class NotMaterialized(ClientError):
+    """A diff asked of a commit the workspace has not downloaded."""

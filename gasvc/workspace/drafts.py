@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gasvc.api.client import ApiClient
-from gasvc.errors import GasError, ResourceNotExist
+from gasvc.errors import ClientError, EmptyMessage, ResourceNotExist
 from gasvc.workspace.refs import key
 from gasvc.workspace.state import CommitRecord, State
 
@@ -51,8 +51,8 @@ class DraftCommit:
     local: CommitRecord | None
 
 
-class DraftNotOpen(GasError):
-    code, status = "Forbidden", 403
+class DraftNotOpen(ClientError):
+    """A draft that is closed or committed, asked to take changes."""
 
 
 def _info(raw: dict[str, Any]) -> DraftInfo:
@@ -103,7 +103,7 @@ def commit_draft(state: State | None, client: ApiClient, dataset_id: str, number
     draft = _open_draft(client, dataset_id, number)
     title, _, description = message.strip().partition("\n")
     if not title.strip():
-        raise GasError("empty commit message", 'give one with -m "MESSAGE"')
+        raise EmptyMessage("empty commit message", 'give one with -m "MESSAGE"')
     commit_id = client.commit(dataset_id, number, title.strip(), description.strip())
     local = _adopt(state, draft, commit_id) if state is not None else None
     return DraftCommit(draft, commit_id, local)

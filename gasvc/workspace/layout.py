@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.metadata import METADATA
 
 GAS_DIR = ".gas"
@@ -79,8 +79,12 @@ def split_shown(path: str) -> tuple[str | None, str]:
     return folder_segment(folder), rest
 
 
-class NotAWorkspace(GasError):
-    code, status = "NotAWorkspace", 400
+class NotAWorkspace(ClientError):
+    """A folder that is not (inside) a gas workspace."""
+
+
+class AlreadyAWorkspace(ClientError):
+    """A folder that is already a gas workspace, asked to become one."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,8 @@ class Layout:
         return self.objects / checksum[:2] / checksum[2:]
 
 
-class LinkInTheWay(GasError):
-    code, status = "LinkInTheWay", 409
+class LinkInTheWay(ClientError):
+    """A symbolic link where gas must write a file or folder."""
 
 
 class WriteGuard:

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import Any
 
-from gasvc.errors import GasError, InvalidParams
+from gasvc.errors import ClientError, InvalidParams
 from gasvc.model import tree
 from gasvc.model.canon import canonical_json
 from gasvc.model.metadata import METADATA
@@ -22,10 +22,8 @@ from gasvc.model.names import check_checksum, check_remote_path, check_segment_n
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, check_value
 
 
-class RefusedListing(GasError):
+class RefusedListing(ClientError):
     """The server lists something gas will not write into a workspace."""
-
-    code, status = "RefusedListing", 502
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "gas cannot check out this version of the dataset, and changed"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model import tree
 from gasvc.model.canon import canonical_json, content_id
 from gasvc.workspace.commit import apply_changes, commit_state, segment_tree
@@ -37,8 +37,8 @@ class Conflict:
     theirs: Side | None
 
 
-class MergeConflict(GasError):
-    code, status = "MergeConflict", 409
+class MergeConflict(ClientError):
+    """A merge or pull whose sides changed the same items."""
 
     def __init__(self, commit: CommitRecord, conflicts: list[Conflict]) -> None:
         shown = "".join(f"\n  {c.path}\n    ours:   {describe(c.ours)}\n"

@@ -16,12 +16,12 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from gasvc import __version__
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 
 Step = Callable[[sqlite3.Connection], None]
 
 
-class NewerWorkspace(GasError):
+class NewerWorkspace(ClientError):
     """The workspace was written by a newer gas, with a schema this one does not know."""
 
 

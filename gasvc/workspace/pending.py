@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.workspace.state import State
 
 MOVE = "pending_move"
@@ -86,8 +86,8 @@ def interrupted(state: State) -> Interrupted | None:
     return None
 
 
-class OperationInterrupted(GasError):
-    code, status = "OperationInterrupted", 409
+class OperationInterrupted(ClientError):
+    """An earlier command was interrupted and must be finished first."""
 
 
 def require_finished(state: State, doing: str) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gasvc.errors import GasError
 from gasvc.workspace.checkout import BlobSource, MoveResult, move
 from gasvc.workspace.commit import commit_state
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.fetch import FetchResult, fetch
 from gasvc.workspace.merge import replay
 from gasvc.workspace.pending import MoveIntent, pending_move
-from gasvc.workspace.refs import ancestry, current_branch, head_commit, key
+from gasvc.workspace.refs import DetachedHead, ancestry, current_branch, head_commit, key
 from gasvc.workspace.remote_state import materialize
 from gasvc.workspace.state import CommitRecord, State
 
@@ -40,8 +39,8 @@ def pull(conn: Connection, state: State, source: BlobSource, force: bool = False
     """`prefer` ("ours" or "theirs") settles conflicting items by taking that side."""
     branch = current_branch(state)
     if branch is None:
-        raise GasError("HEAD is detached, so there is no branch to pull into",
-                       "switch to a branch first")
+        raise DetachedHead("HEAD is detached, so there is no branch to pull into",
+                           "switch to a branch first")
     fetched = fetch(conn, state)
     finished = _finish_interrupted(conn, state, branch, source, force)
     remote_id = state.ref(f"remotes/{branch}")

@@ -18,20 +18,24 @@ import json
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from gasvc.errors import Forbidden, GasError
+from gasvc.errors import ClientError, Forbidden, GasError
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.commit import commit_state
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.drafts import DraftInfo, get_draft, record_draft
 from gasvc.workspace.drafts import _info as draft_info
 from gasvc.workspace.pending import require_finished
-from gasvc.workspace.refs import ancestry, current_branch, head_commit, key
+from gasvc.workspace.refs import DetachedHead, ancestry, current_branch, head_commit, key
 from gasvc.workspace.state import CommitRecord, State
 from gasvc.workspace.upload import SendStats, send_version
 
 
-class NeedPull(GasError):
-    code, status = "Forbidden", 403
+class NeedPull(ClientError):
+    """A push behind the server's branch: pull first."""
+
+
+class NoBaseOnServer(ClientError):
+    """A new branch whose base commit is not on the server."""
 
 
 PULL_HINT = "run `gas pull`, then push again"
@@ -71,8 +75,8 @@ def unpushed(state: State, head: str | None) -> list[CommitRecord]:
 def push(conn: Connection, state: State, leave_draft: bool = False) -> PushResult:
     branch = current_branch(state)
     if branch is None:
-        raise GasError("HEAD is detached, so there is no branch to push",
-                       "switch to a branch (`gas switch -c NAME` keeps these commits)")
+        raise DetachedHead("HEAD is detached, so there is no branch to push",
+                           "switch to a branch (`gas switch -c NAME` keeps these commits)")
     require_finished(state, "push")
     result = PushResult(branch)
     todo = unpushed(state, head_commit(state))
@@ -96,8 +100,8 @@ def _prepare_branch(conn: Connection, state: State, branch: str, first: CommitRe
     found = conn.client.get_branch(conn.dataset_id, branch)
     if found is None:
         if base == ROOT_COMMIT:
-            raise GasError(f"branch {branch!r} has no commit on the server to start from",
-                           "push the branch it was made from first")
+            raise NoBaseOnServer(f"branch {branch!r} has no commit on the server to start"
+                                 " from", "push the branch it was made from first")
         conn.client.create_branch(conn.dataset_id, branch, base)
         return True
     if found["commitId"] != base and state.get(f"push.{first.id}") is None:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.state import CommitRecord, State
 
 _ANCESTOR = re.compile(r"^(.*?)((?:[~^]\d*)+)$")
 
 
-class UnknownRevision(GasError):
-    code, status = "ResourceNotExist", 404
+class UnknownRevision(ClientError):
+    """A branch, tag or commit that the workspace does not know."""
+
+
+class DetachedHead(ClientError):
+    """HEAD on a commit, not a branch, for a command that needs a branch."""
 
 
 def head_ref(state: State) -> str:

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.layout import Layout, segment_folder
 from gasvc.workspace.state import State
@@ -28,8 +28,8 @@ LAYOUT_KEY = "layout.version"
 LAYOUT_VERSION = "2"
 
 
-class RelocationBlocked(GasError):
-    code, status = "RelocationBlocked", 409
+class RelocationBlocked(ClientError):
+    """A move of the workspace that cannot go on."""
 
 
 @dataclass

@@ -11,8 +11,7 @@ from typing import Any
 
 from gasvc.api.pool import run_all
 from gasvc.api.transfer import Download, Written, batches, download_url
-from gasvc.errors import GasError
-from gasvc.workspace.checkout import Fetch
+from gasvc.workspace.checkout import ContentUnavailable, Fetch
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.layout import shown_path
 from gasvc.workspace.refs import head_commit
@@ -47,16 +46,17 @@ class RemoteBlobs:
         candidate = self.state.get("pending_move") or head_commit(self.state)
         commit = self.state.commit(candidate) if candidate else None
         if commit is None or commit.server_id is None:
-            raise GasError("some files are neither in .gas/objects nor on the server",
-                           "push the commit that has them from the workspace where it was made")
+            raise ContentUnavailable(
+                "some files are neither in .gas/objects nor on the server",
+                "push the commit that has them from the workspace where it was made")
         return commit.server_id
 
     def _one(self, commit: str, item: Fetch) -> Written:
         found = self.conn.client.data_detail(self.conn.dataset_id, item.segment, item.path,
                                              commit)
         if found is None or found.get("checksum") != item.checksum:
-            raise GasError(f"{shown_path(item.segment, item.path)} at {commit[:7]} is not on"
-                           " the server",
-                           "run `gas fetch`, then try again")
+            raise ContentUnavailable(f"{shown_path(item.segment, item.path)} at {commit[:7]} is not"
+                                     " on the server",
+                                     "run `gas fetch`, then try again")
         return download_url(self.conn.client, Download(item.checksum, item.size, item.target,
                                                        str(found["url"])), self.conn.tmp_dir)

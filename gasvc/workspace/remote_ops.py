@@ -16,7 +16,7 @@ from typing import Any
 
 from gasvc.api.client import ApiClient
 from gasvc.api.transfer import FormUploads, Upload
-from gasvc.errors import GasError, InvalidParams, ResourceNotExist
+from gasvc.errors import ClientError, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tbrn import TBRN
 from gasvc.workspace.datasets import DatasetInfo, require_dataset
@@ -64,7 +64,11 @@ class LogCommit:
     date: int
 
 
-class NotADraft(InvalidParams):
+class NoCommits(ClientError):
+    """A dataset with no commits yet, asked for something only a commit has."""
+
+
+class NotADraft(ClientError):
     """A write was asked of a commit: the tensorbay CLI writes only into drafts."""
 
 
@@ -255,8 +259,8 @@ def commit_of(version: Version, what: str) -> str:
         raise InvalidParams(f"a {what} cannot be made from a draft",
                             f"name a commit: tb:{version.dataset.name}[@REVISION]")
     if not version.commit or version.commit == ROOT_COMMIT:
-        raise GasError(f"dataset {version.dataset.name!r} has no commits yet",
-                       f"commit a draft first (gas commit tb:{version.dataset.name}#N -m TITLE)")
+        raise NoCommits(f"dataset {version.dataset.name!r} has no commits yet",
+                        f"commit a draft first (gas commit tb:{version.dataset.name}#N -m TITLE)")
     return version.commit
 
 

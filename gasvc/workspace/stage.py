@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gasvc.errors import GasError, InvalidParams
+from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import (
     MAX_NAME,
@@ -120,9 +120,14 @@ def _no_segment(folder: str) -> str:
             "default segment)")
 
 
-class PathspecError(GasError):
-    code, status = "InvalidParamsValue", 400
+class PathspecError(ClientError):
+    """A pathspec that matches nothing or cannot be read."""
+
     exit_code = 128
+
+
+class UnstagedChanges(ClientError):
+    """Files whose working copy differs from what is staged, asked to be removed."""
 
 
 @dataclass
@@ -345,8 +350,8 @@ def _refuse_unsaved(layout: Layout, targets: Iterable[Entry]) -> None:
         if outside_link(root, str(path)) or (path.is_file() and hash_file(path)[0] != entry.sum):
             changed.append(shown_path(entry.segment, entry.path))
     if changed:
-        raise GasError("these files have changes that are not staged: " + ", ".join(changed),
-                       "stage or restore them first, or use --force to delete them anyway")
+        raise UnstagedChanges("these files have changes that are not staged: " + ", ".join(changed),
+                              "stage or restore them first, or use --force to delete them anyway")
 
 
 def _delete_files(layout: Layout, targets: list[Entry]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gasvc.api.client import ApiClient
-from gasvc.errors import GasError, NameConflict, ResourceNotExist
+from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model.names import check_ref_name
 from gasvc.workspace.refs import key, resolve
 from gasvc.workspace.state import State
@@ -24,12 +24,12 @@ class TagInfo:
     server: bool
 
 
-class NotPushed(GasError):
-    code, status = "NotPushed", 400
+class NotPushed(ClientError):
+    """A tag or operation that needs a commit the server does not have yet."""
 
 
-class UnknownTag(ResourceNotExist):
-    pass
+class UnknownTag(ClientError):
+    """A tag that is neither local nor on the server."""
 
 
 def create_tag(state: State, client: ApiClient, dataset_id: str, name: str,

@@ -18,7 +18,7 @@ from typing import Any
 
 from gasvc.api.pool import Pool
 from gasvc.api.transfer import BatchStorage, FormUploads, Upload, batches
-from gasvc.errors import GasError, NameConflict, ResourceNotExist
+from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model import tree
 from gasvc.workspace.commit import segment_tree
 from gasvc.workspace.connection import Connection
@@ -45,8 +45,8 @@ class Job:
     uploads: list[Upload]
 
 
-class LostContent(GasError):
-    code, status = "LostContent", 400
+class LostContent(ClientError):
+    """A file whose content is no longer where gas kept it."""
 
 
 def send_version(conn: Connection, state: State, draft: int, old: dict[str, Any],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gasvc.errors import GasError
-from gasvc.workspace.layout import Layout
+from gasvc.errors import ClientError
+from gasvc.workspace.layout import AlreadyAWorkspace, Layout
 from gasvc.workspace.refs import set_head
 from gasvc.workspace.relocate import LAYOUT_KEY, LAYOUT_VERSION
 from gasvc.workspace.state import State
@@ -19,15 +19,16 @@ class Remote:
     dataset_id: str
 
 
-class NoRemote(GasError):
-    code, status = "NoRemote", 400
+class NoRemote(ClientError):
+    """A workspace without a server or dataset set."""
 
 
 def init(root: Path, branch: str = "main") -> Layout:
     """Make `root` a workspace; files already there become untracked changes."""
     layout = Layout(root)
     if layout.state_db.exists():
-        raise GasError(f"{root} is already a gas workspace", "work in it, or choose another folder")
+        raise AlreadyAWorkspace(f"{root} is already a gas workspace",
+                                "work in it, or choose another folder")
     layout.gas.mkdir(parents=True, exist_ok=True)
     layout.objects.mkdir(exist_ok=True)
     state = State(layout.state_db)
