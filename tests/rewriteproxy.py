@@ -9,6 +9,7 @@ Our server refuses bad names on write, so the only way to list them is to lie on
     proxy.page_limit = 1                           # listings paged one item at a time
     proxy.labels = {"a.jpg": {"x": float("nan")}}  # an item's label, as listed
     proxy.garbage = "/segments"                    # answers to paths ending so are not JSON
+    proxy.answers = {"/policies": (403, {...})}    # paths ending so answered this, not forwarded
 
 Names in requests (`remotePath`, `segmentName` query parameters) are mapped back, so the client
 can ask for what it was shown. Downloads go to the real server directly (signed URLs and the
@@ -38,6 +39,7 @@ class RewritingProxy:
         self.page_limit: int | None = None
         self.labels: dict[str, Any] = {}
         self.garbage: str | None = None
+        self.answers: dict[str, tuple[int, Any]] = {}
         self.session = requests.Session()
         self.session.trust_env = False
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -59,6 +61,7 @@ class RewritingProxy:
     def reset(self) -> None:
         self.paths, self.segments, self.labels = {}, {}, {}
         self.duplicate, self.page_limit, self.garbage = False, None, None
+        self.answers = {}
 
     # the rewriting -----------------------------------------------------------------------
     def request_query(self, query: str) -> str:
@@ -101,6 +104,10 @@ def _handler(proxy: RewritingProxy) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             data = self.rfile.read(length) if length else None
             parts = urlsplit(self.path)
+            made_up = next((a for end, a in proxy.answers.items() if parts.path.endswith(end)),
+                           None)
+            if made_up is not None:
+                return self.answer(*made_up)
             query = proxy.request_query(parts.query)
             url = proxy.upstream + parts.path + (f"?{query}" if query else "")
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
@@ -115,6 +122,14 @@ def _handler(proxy: RewritingProxy) -> type[BaseHTTPRequestHandler]:
             for key, value in answer.headers.items():
                 if key.lower() not in HOP_HEADERS:
                     self.send_header(key, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        def answer(self, status: int, body: Any) -> None:
+            content = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
             self.wfile.write(content)
