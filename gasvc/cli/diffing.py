@@ -58,9 +58,16 @@ def connector(ws: Opened) -> diffing.Connect | None:
 
 
 def revision_args(ws: Opened, revisions: tuple[str, ...]) -> tuple[str, ...]:
-    """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions."""
-    return tuple(resolve_revision_arg(ws.state, r) if r.startswith("tb:") else r
-                 for r in revisions)
+    """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions, also on either
+    side of a range (`tb:DATASET@v1..tb:DATASET@exp`)."""
+    return tuple(_plain_revision(ws, r) for r in revisions)
+
+
+def _plain_revision(ws: Opened, text: str) -> str:
+    dots = "..." if "..." in text else ".." if ".." in text else ""
+    if dots:
+        return dots.join(_plain_revision(ws, side) for side in text.split(dots, 1))
+    return resolve_revision_arg(ws.state, text) if text.startswith("tb:") else text
 
 
 def materializer(ws: Opened) -> diffing.Materialize | None:
@@ -86,7 +93,9 @@ def render_result(result: DiffResult, fmt: str | None) -> list[str]:
 def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: str | None
              ) -> None:
     """Show changes: working tree vs index, --staged index vs HEAD, REV vs working tree,
-    or between two revisions (REV REV, or REV..REV). Paths after `--` limit the diff.
+    between two revisions (REV REV, or REV..REV), or from where two revisions forked to the
+    second (REV...REV). Revisions may be TBRNs (tb:DATASET@v1). Paths after `--` limit the
+    diff.
 
     Per item: A added, M file modified, D deleted, L label only; file checksums and sizes,
     label changes field by field (`BOX2D[1].category: car → truck`). Revisions only on the
@@ -97,9 +106,10 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
       gas diff
       gas diff --staged --stat
       gas diff v1 main -- train/images
+      gas diff main...exp
     """
     with workspace() as ws:
-        specs = tuple(pathspecs(ws.layout, ctx.meta.get("paths", ())))
+        specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"))
         result = diffing.diff(ws.layout, ws.state, request, connector(ws), materializer(ws))
     if fmt == "json":
@@ -122,7 +132,7 @@ def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
       gas show HEAD~1 --stat
     """
     with workspace() as ws:
-        specs = tuple(pathspecs(ws.layout, ctx.meta.get("paths", ())))
+        specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(specs=specs, details=fmt in (None, "json"))
         rev = revision_args(ws, (revision,))[0] if revision else None
         shown = diffing.show(ws.state, rev, request, connector(ws), materializer(ws))
