@@ -87,6 +87,20 @@ def test_bad_ranges_are_refused(gas: Gas, origin: Path) -> None:
            "names dataset 'other'")
 
 
+def titles(gas: Gas, root: Path, *args: str) -> list[str]:
+    return [line.split(" ")[-1] for line in out(gas, root, "log", "--oneline", *args).splitlines()]
+
+
+def test_log_takes_a_range_too(gas: Gas, origin: Path) -> None:
+    assert titles(gas, origin, "main..exp") == ["third"]
+    assert titles(gas, origin, "exp..main") == ["second"]
+    tbrns = f"tb:{DATASET}@v1..tb:{DATASET}@exp"
+    assert titles(gas, origin, "v1..exp") == titles(gas, origin, tbrns) == ["third"]
+    assert titles(gas, origin, "exp..") == ["second"]  # A.. is A..HEAD (main)
+    assert titles(gas, origin, "exp..exp") == []
+    failed(gas(origin, "log", "main...exp", check=False), "gas log takes A..B")
+
+
 # 3. TBRN paths ------------------------------------------------------------------------------
 def test_diff_paths_may_be_tbrns(gas: Gas, origin: Path) -> None:
     path = out(gas, origin, "diff", "v1", "main", "--", "train/b.jpg")

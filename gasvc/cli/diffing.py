@@ -8,7 +8,7 @@ import click
 
 from gasvc.cli import render, render_diff
 from gasvc.cli.context import Opened, pathspecs, workspace
-from gasvc.cli.revision import resolve_revision_arg
+from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
 from gasvc.workspace import diff as diffing
 from gasvc.workspace.diff_remote import DiffServer
@@ -60,14 +60,7 @@ def connector(ws: Opened) -> diffing.Connect | None:
 def revision_args(ws: Opened, revisions: tuple[str, ...]) -> tuple[str, ...]:
     """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions, also on either
     side of a range (`tb:DATASET@v1..tb:DATASET@exp`)."""
-    return tuple(_plain_revision(ws, r) for r in revisions)
-
-
-def _plain_revision(ws: Opened, text: str) -> str:
-    dots = "..." if "..." in text else ".." if ".." in text else ""
-    if dots:
-        return dots.join(_plain_revision(ws, side) for side in text.split(dots, 1))
-    return resolve_revision_arg(ws.state, text) if text.startswith("tb:") else text
+    return tuple(resolve_range_arg(ws.state, r) for r in revisions)
 
 
 def materializer(ws: Opened) -> diffing.Materialize | None:

@@ -50,6 +50,14 @@ def resolve_revision_arg(state: State, text: str) -> str:
     return found.revision
 
 
+def resolve_range_arg(state: State, text: str) -> str:
+    """A revision or a range (`A..B`, `A...B`) with TBRNs on either side made plain."""
+    dots = "..." if "..." in text else ".." if ".." in text else ""
+    if dots:
+        return dots.join(resolve_range_arg(state, side) for side in text.split(dots, 1))
+    return resolve_revision_arg(state, text) if is_tbrn(text) else text
+
+
 def resolve_draft_arg(state: State, text: str) -> int:
     """The draft number in `3`, `#3` or `tb:DATASET#3`."""
     if is_tbrn(text):

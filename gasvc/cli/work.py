@@ -141,30 +141,35 @@ class LogCommand(click.Command):
 @click.argument("revision", required=False)
 def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: bool,
             every_ref: bool, as_json: bool) -> None:
-    """Show commits, newest first; pushed ones under the server's commit ids.
+    """Show commits, newest first; pushed ones under the server's commit ids. REVISION may be
+    a range, A..B: the commits of B that A does not have.
 
     \b
     Example:
       gas log --oneline -5
       gas log --graph --all --oneline
+      gas log --oneline main..exp
     """
     if every_ref and revision is not None:
         raise click.UsageError("give a REVISION or --all, not both")
     with workspace() as ws:
         if revision is not None:
-            from gasvc.cli.revision import resolve_revision_arg  # loads the HTTP client
+            from gasvc.cli.revision import resolve_range_arg  # loads the HTTP client
 
-            revision = resolve_revision_arg(ws.state, revision)
+            revision = resolve_range_arg(ws.state, revision)
         from gasvc.workspace import history
 
         if every_ref:
             found = history.log_all(ws.state, max_count)
+        elif revision is not None and ".." in revision:
+            found = history.with_parents(history.log_range(ws.state, revision, max_count))
         else:
             found = history.with_parents(history.log(ws.state, revision, max_count))
     if as_json:
         click.echo(render.as_json([render.commit_json(c, d) for c, d, _ in found]))
     elif not found:
-        click.echo("no commits yet")
+        if revision is None or ".." not in revision:  # an empty range prints nothing, as git
+            click.echo("no commits yet")
     else:
         from gasvc.cli.terminal import page
 
