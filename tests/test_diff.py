@@ -277,6 +277,17 @@ def test_bad_requests(ws: tuple[Layout, State]) -> None:
         run(layout, state, "nope")
 
 
+def test_three_dots_need_both_histories_known(ws: tuple[Layout, State]) -> None:
+    # a commit whose parent was never recorded: its fork with HEAD is unknown, not ROOT
+    layout, state = ws
+    first = first_commit(layout, state)
+    with state.transaction():
+        state.add_commit(CommitRecord("e" * 32, "d" * 32, "orphan", "", "x", 1, None, "e" * 32))
+    with pytest.raises(InvalidParams, match="forked is not known here"):
+        run(layout, state, f"{first}...{'e' * 32}")
+    assert run(layout, state, f"{first}...{first}").empty
+
+
 # commits not materialized -----------------------------------------------------------------
 def test_fetched_commit_is_materialized_when_no_server_diff_is_possible(
         ws: tuple[Layout, State]) -> None:

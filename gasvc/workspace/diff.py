@@ -81,9 +81,15 @@ def show(state: State, revision: str | None, request: DiffRequest,
 
 
 def merge_base(state: State, one: CommitRecord, other: CommitRecord) -> CommitRecord | None:
-    """The newest commit both descend from (None: they share only ROOT)."""
-    mine = {commit.id for commit in ancestry(state, one.id)}
-    return next((c for c in ancestry(state, other.id) if c.id in mine), None)
+    """The newest commit both descend from (None: they share only ROOT); refused when a
+    history is known only in part, rather than taking ROOT for the fork."""
+    mine, theirs = ancestry(state, one.id), ancestry(state, other.id)
+    ids = {commit.id for commit in mine}
+    found = next((c for c in theirs if c.id in ids), None)
+    if found is None and any(chain[-1].parent != ROOT_COMMIT for chain in (mine, theirs)):
+        raise InvalidParams(f"where {key(one)[:7]} and {key(other)[:7]} forked is not known here",
+                            "run `gas fetch` to record their history, or give A..B")
+    return found
 
 
 def parent_of(state: State, commit: CommitRecord) -> CommitRecord | None:
