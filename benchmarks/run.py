@@ -211,7 +211,7 @@ def gas_push_fresh(b: Bench, snapshot: Path) -> tuple[Done, int]:
     gas(root, "remote", "set", b.server.url, "bench")
     settle()
     b.server.log.mark()
-    done = gas(root, "push", "-q")
+    done = gas(root, "push")  # its summary line is shown; -q would print nothing
     return done, b.server.log.since_mark()
 
 

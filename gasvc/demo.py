@@ -120,7 +120,7 @@ def _story(sh: Shell, root: Path, url: str, key: str) -> Iterator[str]:
     yield from sh.run(work, "diff")
     yield from sh.run(work, "commit", "-a", "-m", "Relabel the dog and the car, retake the cat")
     yield from sh.run(work, "push")
-    yield from sh.run(root, "clone", "pets", "pets-copy", "--quiet")
+    yield from sh.run(root, "clone", "pets", "pets-copy")
     copy = root / "pets-copy"
     yield from sh.run(copy, "log", "--oneline")
     yield from sh.run(copy, "diff", "--stat", "v1", "main")

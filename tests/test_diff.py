@@ -66,9 +66,32 @@ def test_whole_labels_appear_and_disappear_by_type() -> None:
     assert field_changes(label, json.loads(json.dumps(label))) == []
 
 
-def test_number_types_and_type_changes_count() -> None:
-    assert ops(field_changes({"a": 1}, {"a": 1.0})) == [("~", "a", 1, 1.0)]
+def test_numbers_compare_by_value_and_type_changes_count() -> None:
+    # numbers compare by value in a diff (1 and 1.0 were a change before; they are one value)
+    assert field_changes({"a": 1}, {"a": 1.0}) == []
+    assert field_changes({"a": [0, {"b": 2.0}]}, {"a": [0.0, {"b": 2}]}) == []
+    assert ops(field_changes({"a": 1}, {"a": 1.5})) == [("~", "a", 1, 1.5)]
+    assert ops(field_changes({"a": True}, {"a": 1})) == [("~", "a", True, 1)]
+    assert ops(field_changes({"a": 2**60 + 1}, {"a": float(2**60)})) == [
+        ("~", "a", 2**60 + 1, float(2**60))]
     assert ops(field_changes({"a": [1]}, {"a": {"x": [1]}})) == [("~", "a", [1], {"x": [1]})]
+
+
+def test_a_label_whose_every_type_changed_reads_key_by_key() -> None:
+    # DeepDiff reports two objects with no key in common as one root change (`: {…} → {…}`)
+    old = {"CLASSIFICATION": {"category": "cat"}, "BOX2D": [CAR]}
+    new = {"POLYGON": [{"polygon": [{"x": 1, "y": 2}]}], "KEYPOINTS2D": []}
+    assert ops(field_changes(old, new)) == [
+        ("-", "BOX2D", [CAR], None), ("-", "CLASSIFICATION", {"category": "cat"}, None),
+        ("+", "KEYPOINTS2D", None, []), ("+", "POLYGON", None, new["POLYGON"])]
+    old = {"CLASSIFICATION": {"category": "a", "attributes": {"q": 1}}}
+    new = {"CLASSIFICATION": {"category": "b", "attributes": {"r": 2.0, "s": 1}}}
+    assert ops(field_changes(old, new)) == [
+        ("-", "CLASSIFICATION.attributes.q", 1, None),
+        ("+", "CLASSIFICATION.attributes.r", None, 2.0),
+        ("+", "CLASSIFICATION.attributes.s", None, 1),
+        ("~", "CLASSIFICATION.category", "a", "b")]
+    assert all(c.path for c in field_changes({"a": {"x": 1}}, {"b": {"y": 2}}))
 
 
 def test_nested_lists_and_odd_keys() -> None:
@@ -252,6 +275,17 @@ def test_bad_requests(ws: tuple[Layout, State]) -> None:
         run(layout, state, "HEAD", "HEAD", staged=True)
     with pytest.raises(UnknownRevision):
         run(layout, state, "nope")
+
+
+def test_three_dots_need_both_histories_known(ws: tuple[Layout, State]) -> None:
+    # a commit whose parent was never recorded: its fork with HEAD is unknown, not ROOT
+    layout, state = ws
+    first = first_commit(layout, state)
+    with state.transaction():
+        state.add_commit(CommitRecord("e" * 32, "d" * 32, "orphan", "", "x", 1, None, "e" * 32))
+    with pytest.raises(InvalidParams, match="forked is not known here"):
+        run(layout, state, f"{first}...{'e' * 32}")
+    assert run(layout, state, f"{first}...{first}").empty
 
 
 # commits not materialized -----------------------------------------------------------------

@@ -84,6 +84,7 @@ def images(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("name, args, tensorbay", [
     ("log", ["tb:cats"], True), ("log", ["--oneline", "-n", "3", "tb:cats@dev"], True),
     ("log", ["--oneline"], False), ("log", ["main"], False),
+    ("log", ["tb:cats@v1..tb:cats@dev"], False),
     ("commit", ["-m", "tb:x"], False), ("commit", ["tb:cats#1", "-m", "x"], True),
     ("tag", ["v1", "tb:cats@HEAD"], False), ("tag", ["tb:cats", "v1"], True),
     ("branch", ["exp", "tb:cats@v1"], False), ("branch", ["-d", "tb:cats@exp"], True),

@@ -6,6 +6,7 @@ import click
 
 from gasvc.cli import render
 from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_revision_arg
 from gasvc.cli.sync import materializer, remote_blobs
 from gasvc.workspace import branches, stage
@@ -18,6 +19,7 @@ def blob_source(ws: Opened) -> BlobSource:
 
 
 @click.command("branch")
+@quiet_option(listing_when_no="name")
 @click.option("-d", "--delete", "delete", is_flag=True, help="Delete branch NAME.")
 @click.option("-a", "--all", "include_remote", is_flag=True, help="Also list remote branches.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -49,13 +51,13 @@ def branch_cmd(name: str | None, start: str | None, delete: bool, include_remote
             click.echo(f"Created branch {name} at {commit.shown_id[:7]}")
 
 
-def _checkout(revision: str, force: bool, new_branch: str | None) -> None:
+def _checkout(revision: str, force: bool, new_branch: str | None, quiet: bool) -> None:
     with workspace() as ws:
         revision = resolve_revision_arg(ws.state, revision)
         result = branches.checkout(ws.layout, ws.state, revision, blob_source(ws),
                                    materializer(ws), force, new_branch)
     moved = result.moved
-    if moved.written or moved.deleted:
+    if (moved.written or moved.deleted) and not quiet:
         click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)
     if result.branch is not None:
         click.echo(f"Switched to branch '{result.branch}'")
@@ -64,10 +66,11 @@ def _checkout(revision: str, force: bool, new_branch: str | None) -> None:
 
 
 @click.command("checkout")
+@quiet_option(pass_flag=True)
 @click.option("-b", "new_branch", help="Create branch NEW_BRANCH at REVISION and switch to it.")
 @click.option("-f", "--force", is_flag=True, help="Discard local changes in the way.")
 @click.argument("revision", required=False, default="")
-def checkout_cmd(revision: str, new_branch: str | None, force: bool) -> None:
+def checkout_cmd(revision: str, new_branch: str | None, force: bool, quiet: bool) -> None:
     """Switch to a branch, or to a commit or tag (detached HEAD).
 
     \b
@@ -77,24 +80,26 @@ def checkout_cmd(revision: str, new_branch: str | None, force: bool) -> None:
     """
     if not revision and new_branch is None:
         raise click.UsageError("give a REVISION, or -b NEW_BRANCH")
-    _checkout(revision or "HEAD", force, new_branch)
+    _checkout(revision or "HEAD", force, new_branch, quiet)
 
 
 @click.command("switch")
+@quiet_option(pass_flag=True)
 @click.option("-c", "--create", "create", is_flag=True, help="Create the branch first.")
 @click.option("-f", "--force", is_flag=True, help="Discard local changes in the way.")
 @click.argument("branch")
-def switch_cmd(branch: str, create: bool, force: bool) -> None:
+def switch_cmd(branch: str, create: bool, force: bool, quiet: bool) -> None:
     """Switch to BRANCH.
 
     \b
     Example:
       gas switch main
     """
-    _checkout("HEAD" if create else branch, force, branch if create else None)
+    _checkout("HEAD" if create else branch, force, branch if create else None, quiet)
 
 
 @click.command("restore")
+@quiet_option()
 @click.option("--staged", is_flag=True, help="Unstage: the index takes HEAD's version again.")
 @click.argument("paths", nargs=-1, required=True)
 def restore_cmd(paths: tuple[str, ...], staged: bool) -> None:
@@ -106,7 +111,7 @@ def restore_cmd(paths: tuple[str, ...], staged: bool) -> None:
       gas restore --staged train/metadata.jsonl
     """
     with workspace() as ws:
-        specs = pathspecs(ws.layout, paths)
+        specs = pathspecs(ws.layout, ws.state, paths)
         if staged:
             stage.unstage(ws.state, specs)
             return

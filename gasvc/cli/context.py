@@ -52,12 +52,18 @@ def _relocated(moved: Relocated) -> None:
         click.echo(f"gas: moved segment folder {old} to {new}", err=True)
 
 
-def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
-    """Path arguments (relative to the cwd) as workspace path specs."""
+def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:
+    """Path arguments (relative to the cwd, or TBRNs `tb:DATASET:SEGMENT://PATH`) as workspace
+    path specs."""
+    from gasvc.cli.revision import resolve_path_arg
+    from gasvc.model.tbrn import is_tbrn
     from gasvc.workspace import stage
 
     specs = []
     for raw in paths:
+        if is_tbrn(raw):
+            specs.append(stage.parse_pathspec(resolve_path_arg(state, raw)))
+            continue
         absolute = (Path.cwd() / raw).absolute()
         resolved = Path(os.path.normpath(absolute))
         try:

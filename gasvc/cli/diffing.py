@@ -8,7 +8,7 @@ import click
 
 from gasvc.cli import render, render_diff
 from gasvc.cli.context import Opened, pathspecs, workspace
-from gasvc.cli.revision import resolve_revision_arg
+from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
 from gasvc.workspace import diff as diffing
 from gasvc.workspace.diff_remote import DiffServer
@@ -58,9 +58,9 @@ def connector(ws: Opened) -> diffing.Connect | None:
 
 
 def revision_args(ws: Opened, revisions: tuple[str, ...]) -> tuple[str, ...]:
-    """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions."""
-    return tuple(resolve_revision_arg(ws.state, r) if r.startswith("tb:") else r
-                 for r in revisions)
+    """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions, also on either
+    side of a range (`tb:DATASET@v1..tb:DATASET@exp`)."""
+    return tuple(resolve_range_arg(ws.state, r) for r in revisions)
 
 
 def materializer(ws: Opened) -> diffing.Materialize | None:
@@ -86,7 +86,9 @@ def render_result(result: DiffResult, fmt: str | None) -> list[str]:
 def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: str | None
              ) -> None:
     """Show changes: working tree vs index, --staged index vs HEAD, REV vs working tree,
-    or between two revisions (REV REV, or REV..REV). Paths after `--` limit the diff.
+    between two revisions (REV REV, or REV..REV), or from where two revisions forked to the
+    second (REV...REV). Revisions may be TBRNs (tb:DATASET@v1). Paths after `--` limit the
+    diff.
 
     Per item: A added, M file modified, D deleted, L label only; file checksums and sizes,
     label changes field by field (`BOX2D[1].category: car → truck`). Revisions only on the
@@ -97,9 +99,10 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
       gas diff
       gas diff --staged --stat
       gas diff v1 main -- train/images
+      gas diff main...exp
     """
     with workspace() as ws:
-        specs = tuple(pathspecs(ws.layout, ctx.meta.get("paths", ())))
+        specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"))
         result = diffing.diff(ws.layout, ws.state, request, connector(ws), materializer(ws))
     if fmt == "json":
@@ -122,7 +125,7 @@ def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
       gas show HEAD~1 --stat
     """
     with workspace() as ws:
-        specs = tuple(pathspecs(ws.layout, ctx.meta.get("paths", ())))
+        specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(specs=specs, details=fmt in (None, "json"))
         rev = revision_args(ws, (revision,))[0] if revision else None
         shown = diffing.show(ws.state, rev, request, connector(ws), materializer(ws))

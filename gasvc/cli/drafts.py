@@ -10,11 +10,14 @@ import click
 from gasvc.cli import render
 from gasvc.cli.connect import connect_workspace
 from gasvc.cli.context import workspace
+from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_draft_arg, resolve_revision_arg
 from gasvc.workspace import drafts, tags
+from gasvc.workspace.datasets import workspace_dataset
 from gasvc.workspace.drafts import DraftDetails, DraftInfo
+from gasvc.workspace.state import State
 from gasvc.workspace.tags import TagInfo
-from gasvc.workspace.workspace import get_remote
+from gasvc.workspace.workspace import NoRemote, get_remote
 
 
 def _date(timestamp: int) -> str:
@@ -135,6 +138,7 @@ def _tag_line(tag: TagInfo) -> str:
 
 
 @click.command("tag")
+@quiet_option(listing_when_no="name")
 @click.option("-d", "--delete", is_flag=True, help="Delete tag NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable listing.")
 @click.argument("name", required=False)
@@ -162,9 +166,20 @@ def tag(name: str | None, revision: str, delete: bool, as_json: bool) -> None:
     else:
         with workspace() as ws:
             commit = resolve_revision_arg(ws.state, revision)
+            _need_server_for_tags(ws.state)
             on = connect_workspace(ws.state)
             made = tags.create_tag(ws.state, on.client, on.dataset_id, name, commit)
         click.echo(f"Tagged {made.commit[:7]} {made.title} as {made.name}")
+
+
+def _need_server_for_tags(state: State) -> None:
+    """Tagging offline is refused, saying why: a tag is made on the server, by server id."""
+    if get_remote(state) is None:
+        name = workspace_dataset(state) or "DATASET"
+        raise NoRemote(f"tags are made on the server, and this workspace has no remote "
+                       f"(dataset {name!r}, offline)",
+                       f"connect it with `gas remote set URL {name}` and `gas push`, then tag; "
+                       "`gas tag` lists the tags this workspace has")
 
 
 def _list_tags(as_json: bool) -> None:

@@ -13,6 +13,8 @@ from gasvc.workspace.layout import CATALOG, shown_path
 #: Values longer than this are cut with "…" in text output (JSON output has them whole).
 VALUE_WIDTH = 72
 INDENT = "    "
+#: A label stored differently whose values are all equal (numbers compare by value).
+SAME_VALUES = "label: no value changed, only how it is written (e.g. 0 → 0.0)"
 
 
 def diff_lines(result: DiffResult) -> list[str]:
@@ -31,6 +33,8 @@ def _item_lines(item: ItemDiff) -> list[str]:
     if item.code in ("A", "M", "D") and (item.old or item.new):
         lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
     lines += [INDENT + field_line(change) for change in item.label]
+    if item.label_changed and not item.label:
+        lines.append(f"{INDENT}{SAME_VALUES}")
     return lines
 
 

@@ -10,7 +10,8 @@ import click
 from gasvc.cli import connect, render
 from gasvc.cli.context import Opened, workspace
 from gasvc.cli.progress import Bar
-from gasvc.model.tbrn import is_tbrn, parse_tbrn
+from gasvc.cli.quiet import quiet_option
+from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
 from gasvc.workspace.branches import Materializer
 from gasvc.workspace.checkout import BlobSource, Fetch, LocalObjects
 from gasvc.workspace.clone import clone
@@ -27,7 +28,7 @@ from gasvc.workspace.workspace import need_remote
 
 JOBS = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS,
                     show_default=True, help="Transfers running at once.")
-QUIET = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+QUIET = quiet_option(pass_flag=True)  # also no progress bar
 
 
 def connection(ws: Opened, jobs: int = DEFAULT_JOBS, progress: Progress = SILENT
@@ -67,17 +68,16 @@ def materializer(ws: Opened) -> Materializer:
 @QUIET
 def clone_cmd(dataset: str, directory: Path | None, branch: str | None, jobs: int,
               quiet: bool) -> None:
-    """Copy a dataset from the server into a new workspace.
+    """Copy a dataset from the server into a new workspace: its default branch, or the
+    revision given by -b or as tb:DATASET@REVISION. Whole datasets only: a TBRN naming a
+    segment or file (tb:DATASET:SEGMENT://PATH) is refused (`gas ls` lists those).
 
     \b
     Example:
       gas clone mnist
       gas clone tb:mnist@v1.0 mnist-v1
     """
-    name, revision = dataset, branch
-    if is_tbrn(dataset):
-        parsed = parse_tbrn(dataset)
-        name, revision = parsed.dataset, revision or parsed.revision
+    name, revision = clone_source(dataset, branch)
     root = (directory or Path(name)).absolute()
     with Bar(quiet) as bar:
         result = clone(connect.client(), name, revision, root, jobs, bar)
@@ -87,7 +87,28 @@ def clone_cmd(dataset: str, directory: Path | None, branch: str | None, jobs: in
                f"{result.downloaded} downloaded")
 
 
+def clone_source(dataset: str, branch: str | None) -> tuple[str, str | None]:
+    """(dataset name, revision) to clone from `NAME` or `tb:NAME[@REV]` and `-b REV`."""
+    if not is_tbrn(dataset):
+        return dataset, branch
+    parsed = parse_tbrn(dataset)
+    whole = str(TBRN(parsed.dataset, parsed.revision, parsed.draft))
+    if parsed.segment is not None:
+        raise TBRNError(f"{dataset!r} names a segment or file: gas clones whole datasets only "
+                        "(no sparse clone)", f"clone the whole dataset with `gas clone {whole}`; "
+                        f"list those files with `gas ls {dataset}`")
+    if parsed.draft is not None:
+        raise TBRNError(f"{dataset!r} is a draft; a workspace is cloned from a commit",
+                        f"clone the dataset (`gas clone tb:{parsed.dataset}`), then see the "
+                        f"draft with `gas draft show {parsed.draft}`")
+    if parsed.revision and branch and parsed.revision != branch:
+        raise TBRNError(f"{dataset!r} names revision {parsed.revision!r} but -b names "
+                        f"{branch!r}", "give the revision once")
+    return parsed.dataset, branch or parsed.revision
+
+
 @click.command("fetch")
+@quiet_option()
 def fetch_cmd() -> None:
     """Get the server's branches, tags and commit history (no files).
 

@@ -3,7 +3,8 @@
 `gas ls`, `cp` and `config` are the tensorbay CLI's only. The verbs gas already has keep their
 meaning unless the command line is the tensorbay form:
 
-- `rm`, `commit`, `log`, `branch`, `tag`, `draft`: the first argument is a TBRN (`tb:…`);
+- `rm`, `commit`, `log`, `branch`, `tag`, `draft`: the first argument is a TBRN (`tb:…`), and
+  for `log` not a range (`gas log tb:cats@v1..tb:cats@dev` is gas's);
 - `dataset`: no sub-command (`gas dataset`, `gas dataset tb:NAME`, `gas dataset -d -y tb:NAME`);
 - `auth`: `-s/--status`, `-u` (unset), no arguments (asks for the key) or a URL alone.
 
@@ -69,6 +70,8 @@ def is_tensorbay_form(name: str, args: list[str]) -> bool:
     first = first_argument(args)
     if name == "dataset":
         return not HELP & set(args) and (first is None or first.startswith("tb:"))
+    if name == "log" and first is not None and ".." in first:
+        return False  # a range of TBRNs is gas's `log A..B`
     return first is not None and first.startswith("tb:")
 
 

@@ -9,6 +9,7 @@ import click
 
 from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
+from gasvc.cli.quiet import quiet_option
 from gasvc.workspace.pending import require_finished
 from gasvc.workspace.status import status
 
@@ -53,6 +54,7 @@ def status_cmd(porcelain: bool, as_json: bool) -> None:
 
 
 @click.command("add")
+@quiet_option()
 @click.option("-A", "--all", "everything", is_flag=True, help="Stage every change.")
 @click.argument("paths", nargs=-1)
 def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
@@ -67,13 +69,14 @@ def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
         from gasvc.workspace import stage
 
         require_finished(ws.state, "add")
-        specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, paths)
+        specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, ws.state, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
         stage.add(ws.layout, ws.state, specs)
 
 
 @click.command("rm")
+@quiet_option()
 @click.option("--cached", is_flag=True, help="Only unstage; keep the files.")
 @click.option("-f", "--force", is_flag=True, help="Delete files even with unstaged changes.")
 @click.argument("paths", nargs=-1, required=True)
@@ -88,15 +91,17 @@ def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
         from gasvc.workspace import stage
 
         require_finished(ws.state, "remove files")
-        result = stage.remove(ws.layout, ws.state, pathspecs(ws.layout, paths), cached, force)
+        specs = pathspecs(ws.layout, ws.state, paths)
+        result = stage.remove(ws.layout, ws.state, specs, cached, force)
     click.echo(f"removed {result.removed} file{'s' if result.removed != 1 else ''}")
 
 
 @click.command("commit")
+@quiet_option(pass_flag=True)
 @click.option("-m", "--message", required=True, help="The commit message.")
 @click.option("-a", "--all", "all_tracked", is_flag=True,
               help="Stage changes of tracked files first.")
-def commit_cmd(message: str, all_tracked: bool) -> None:
+def commit_cmd(message: str, all_tracked: bool, quiet: bool) -> None:
     """Record the staged changes as a local commit (offline).
 
     \b
@@ -111,7 +116,7 @@ def commit_cmd(message: str, all_tracked: bool) -> None:
             result = commit(ws.layout, ws.state, message, author_name(), commit_time(),
                             all_tracked)
         except NothingToCommit as error:
-            click.echo(error.message)
+            click.echo(error.message, err=quiet)  # quiet or not, it is said
             sys.exit(1)
     where = result.branch or "detached HEAD"
     click.echo(f"[{where} {result.commit.id[:7]}] {result.commit.title}")
@@ -136,30 +141,35 @@ class LogCommand(click.Command):
 @click.argument("revision", required=False)
 def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: bool,
             every_ref: bool, as_json: bool) -> None:
-    """Show commits, newest first; pushed ones under the server's commit ids.
+    """Show commits, newest first; pushed ones under the server's commit ids. REVISION may be
+    a range, A..B: the commits of B that A does not have.
 
     \b
     Example:
       gas log --oneline -5
       gas log --graph --all --oneline
+      gas log --oneline main..exp
     """
     if every_ref and revision is not None:
         raise click.UsageError("give a REVISION or --all, not both")
     with workspace() as ws:
         if revision is not None:
-            from gasvc.cli.revision import resolve_revision_arg  # loads the HTTP client
+            from gasvc.cli.revision import resolve_range_arg  # loads the HTTP client
 
-            revision = resolve_revision_arg(ws.state, revision)
+            revision = resolve_range_arg(ws.state, revision)
         from gasvc.workspace import history
 
         if every_ref:
             found = history.log_all(ws.state, max_count)
+        elif revision is not None and ".." in revision:
+            found = history.with_parents(history.log_range(ws.state, revision, max_count))
         else:
             found = history.with_parents(history.log(ws.state, revision, max_count))
     if as_json:
         click.echo(render.as_json([render.commit_json(c, d) for c, d, _ in found]))
     elif not found:
-        click.echo("no commits yet")
+        if revision is None or ".." not in revision:  # an empty range prints nothing, as git
+            click.echo("no commits yet")
     else:
         from gasvc.cli.terminal import page
 

@@ -7,7 +7,10 @@ Lists are aligned first (their common head and tail, then difflib over each elem
 JSON between), so deleting the first of three boxes reads `- BOX2D[0]`, not as every later box
 shifting into its neighbour's place, and one element changed reads as that element changed.
 Elements replaced in place are paired by position and compared inside. DeepDiff then compares the
-aligned values: dictionaries, numbers (1 and 1.0 differ, as their canonical JSON does), strings.
+aligned values: dictionaries, numbers, strings. Numbers compare by value: `0 → 0.0` is no change
+of a label value (though the stored JSON keeps `0` and `0.0` apart), while `true` and `1` differ.
+Two objects with no key in common (DeepDiff's one change of the whole) are listed key by key, so a
+label whose every type changed reads `- CLASSIFICATION`, `+ BOX2D: […]`, never `: {…} → {…}`.
 Removed elements are named by their old index, everything else by its new one.
 """
 
@@ -54,13 +57,28 @@ def field_changes(old: Any, new: Any) -> list[FieldChange]:
         op = {"dictionary_item_added": "+", "dictionary_item_removed": "-"}.get(report, "~")
         for level in levels:
             keys = level.path(output_format="list")
-            changes.append(_change(op, keys, level.t1, level.t2))
+            changes += _key_by_key(op, keys, level.t1, level.t2)
     return sorted(changes, key=lambda c: _sort_key(c.path))
 
 
 def _whole_keys(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     added = [FieldChange("+", format_path([k]), new=v) for k, v in sorted(new.items())]
     return added + [FieldChange("-", format_path([k]), old=v) for k, v in sorted(old.items())]
+
+
+def _key_by_key(op: str, keys: list[Any], t1: Any, t2: Any) -> list[FieldChange]:
+    """The change, or for one object replacing another, what changed in each key."""
+    if op != "~" or not (isinstance(t1, dict) and isinstance(t2, dict)):
+        return [_change(op, keys, t1, t2)]
+    found = []
+    for name in sorted(t1.keys() | t2.keys(), key=str):
+        if name not in t2:
+            found.append(_change("-", [*keys, name], t1[name], None))
+        elif name not in t1:
+            found.append(_change("+", [*keys, name], None, t2[name]))
+        elif not same_by_value(_plain(t1[name]), _plain(t2[name])):
+            found += _key_by_key("~", [*keys, name], t1[name], t2[name])
+    return found
 
 
 def _change(op: str, keys: list[Any], t1: Any, t2: Any) -> FieldChange:
@@ -81,13 +99,35 @@ def _align(old: Any, new: Any) -> tuple[Any, Any]:
         return before, after
     if isinstance(old, list) and isinstance(new, list):
         return _align_lists(old, new)
+    if _is_number(old) and _is_number(new) and old == new:
+        return old, old  # 0 and 0.0: the same value
     return old, new
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def same_by_value(old: Any, new: Any) -> bool:
+    """Whether two JSON values are equal, numbers by value (0 and 0.0 are; true and 1 not)."""
+    return canonical_json(_by_value(old)) == canonical_json(_by_value(new))
+
+
+def _by_value(value: Any) -> Any:
+    """The value with whole floats as ints (exactly), so that equal numbers compare equal."""
+    if isinstance(value, dict):
+        return {k: _by_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_by_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _align_lists(old: list[Any], new: list[Any]) -> tuple[Aligned, Aligned]:
     before, after = Aligned(), Aligned()
-    for tag, i1, i2, j1, j2 in _opcodes([canonical_json(v) for v in old],
-                                        [canonical_json(v) for v in new]):
+    for tag, i1, i2, j1, j2 in _opcodes([canonical_json(_by_value(v)) for v in old],
+                                        [canonical_json(_by_value(v)) for v in new]):
         pairs = min(i2 - i1, j2 - j1) if tag in ("equal", "replace") else 0
         for k in range(pairs):
             slot = Slot(i1 + k, j1 + k)

@@ -9,6 +9,7 @@ sizes and label fields; segments added or deleted; the catalog.
 | `diff REV`               | REV          | working tree |
 | `diff --staged REV`      | REV          | index        |
 | `diff A B`, `diff A..B`  | A            | B            |
+| `diff A...B`             | merge base   | B            |
 | `show REV`               | REV's parent | REV          |
 
 Commits available locally are diffed locally (diff_local.py). Two server commits fetched but not
@@ -41,7 +42,7 @@ from gasvc.workspace.diff_result import (
 )
 from gasvc.workspace.history import decorations
 from gasvc.workspace.layout import Layout
-from gasvc.workspace.refs import key, resolve
+from gasvc.workspace.refs import ancestry, key, resolve
 from gasvc.workspace.state import CommitRecord, State
 
 #: Opens the remote lazily: (client, dataset id); called only when a diff needs the server.
@@ -52,13 +53,14 @@ Materialize = Callable[[CommitRecord], str]
 
 def diff(layout: Layout, state: State, request: DiffRequest, connect: Connect | None = None,
          materialize: Materialize | None = None) -> DiffResult:
-    revisions = split_revisions(request.revisions)
+    revisions, from_fork = split_revisions(request.revisions)
     if request.staged and len(revisions) > 1:
         raise InvalidParams("--staged compares the index with one revision, not two",
                             "drop --staged to compare two revisions")
     if len(revisions) == 2:
         old, new = resolve(state, revisions[0]), resolve(state, revisions[1])
-        return diff_commits(state, old, new, request, connect, materialize)
+        base = merge_base(state, old, new) if from_fork else old
+        return diff_commits(state, base, new, request, connect, materialize)
     if revisions:
         commit = available(state, resolve(state, revisions[0]), materialize)
         assert commit is not None
@@ -76,6 +78,18 @@ def show(state: State, revision: str | None, request: DiffRequest,
     result = diff_commits(state, parent_of(state, commit), commit, request, connect,
                           materialize)
     return Shown(commit, decorations(state).get(key(commit), []), result)
+
+
+def merge_base(state: State, one: CommitRecord, other: CommitRecord) -> CommitRecord | None:
+    """The newest commit both descend from (None: they share only ROOT); refused when a
+    history is known only in part, rather than taking ROOT for the fork."""
+    mine, theirs = ancestry(state, one.id), ancestry(state, other.id)
+    ids = {commit.id for commit in mine}
+    found = next((c for c in theirs if c.id in ids), None)
+    if found is None and any(chain[-1].parent != ROOT_COMMIT for chain in (mine, theirs)):
+        raise InvalidParams(f"where {key(one)[:7]} and {key(other)[:7]} forked is not known here",
+                            "run `gas fetch` to record their history, or give A..B")
+    return found
 
 
 def parent_of(state: State, commit: CommitRecord) -> CommitRecord | None:

@@ -175,14 +175,23 @@ def catalog_diff(old: str, new: str, objects: Objects | None) -> CatalogDiff | N
                                            objects(new) if new else None))
 
 
-def split_revisions(revisions: tuple[str, ...]) -> tuple[str, ...]:
-    """`A..B` is the same as `A B`; `A..` means `A HEAD`."""
-    if len(revisions) == 1 and ".." in revisions[0] and "..." not in revisions[0]:
-        old, _, new = revisions[0].partition("..")
-        return old or "HEAD", new or "HEAD"
+def split_revisions(revisions: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The revisions to compare, and whether the first is to be replaced by the merge base:
+    `A..B` is the same as `A B`, `A...B` compares B with where A and B forked (git's merge-base
+    form); an empty side means HEAD."""
     if len(revisions) > 2:
         raise InvalidParams("give at most two revisions", "see `gas diff --help`")
-    return revisions
+    if len(revisions) == 1 and ".." in revisions[0]:
+        dots = "..." if "..." in revisions[0] else ".."
+        old, _, new = revisions[0].partition(dots)
+        if ".." in new:
+            raise InvalidParams(f"invalid range {revisions[0]!r}",
+                                "write A..B (A to B) or A...B (from where they forked to B)")
+        return (old or "HEAD", new or "HEAD"), dots == "..."
+    if any(".." in revision for revision in revisions):
+        raise InvalidParams("a range (A..B) stands alone, as the only revision argument",
+                            "write `gas diff A..B` or `gas diff A B`")
+    return revisions, False
 
 
 class NotMaterialized(ClientError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gasvc.errors import InvalidParams
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.refs import ancestry, current_branch, head_commit, key, resolve
 from gasvc.workspace.state import CommitRecord, State
@@ -35,6 +36,21 @@ def log(state: State, revision: str | None = None, limit: int | None = None
     refs = decorations(state)
     chain = ancestry(state, start, limit if limit is not None else 1_000_000)
     return [(commit, refs.get(key(commit), [])) for commit in chain]
+
+
+def log_range(state: State, text: str, limit: int | None = None
+              ) -> list[tuple[CommitRecord, list[str]]]:
+    """`log A..B`: B's commits that are not A's (`A..` is `A..HEAD`, `..B` is `HEAD..B`)."""
+    if "..." in text:
+        raise InvalidParams(f"gas log takes A..B, not {text!r}",
+                            "A...B (from where A and B forked) is for `gas diff`; "
+                            "run `gas log A..B` and `gas log B..A`")
+    old, _, new = text.partition("..")
+    if ".." in new:
+        raise InvalidParams(f"invalid range {text!r}", "write A..B: B's commits that A lacks")
+    known = {c.id for c in ancestry(state, resolve(state, old or "HEAD").id)}
+    found = [entry for entry in log(state, new or "HEAD") if entry[0].id not in known]
+    return found if limit is None else found[:limit]
 
 
 def with_parents(commits: list[tuple[CommitRecord, list[str]]]
