@@ -56,7 +56,13 @@ def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
     """Path arguments (relative to the cwd) as workspace path specs."""
     from gasvc.workspace import stage
 
-    specs = []
+    return [stage.parse_pathspec(relative, layout.root)
+            for relative in workspace_paths(layout, paths)]
+
+
+def workspace_paths(layout: Layout, paths: tuple[str, ...]) -> list[str]:
+    """Path arguments (relative to the cwd) as workspace-relative POSIX paths ("." the root)."""
+    found = []
     for raw in paths:
         absolute = (Path.cwd() / raw).absolute()
         resolved = Path(os.path.normpath(absolute))
@@ -64,8 +70,8 @@ def pathspecs(layout: Layout, paths: tuple[str, ...]) -> list[PathSpec]:
             relative = resolved.relative_to(layout.root.resolve())
         except ValueError:
             raise InvalidParams(f"{raw!r} is outside the workspace {layout.root}") from None
-        specs.append(stage.parse_pathspec(relative.as_posix(), layout.root))
-    return specs
+        found.append(relative.as_posix())
+    return found
 
 
 def author_name() -> str:
