@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from stat import S_ISREG
 from typing import NamedTuple
 
@@ -72,7 +74,7 @@ def _bracket(text: str, start: int) -> tuple[str, int] | None:
         body += char if char == "-" else re.escape(char)
     if i >= len(text):
         return None
-    return f"(?!/)[{'^' if negate else ''}{body}]", i + 1
+    return f"(?![/\\0])[{'^' if negate else ''}{body}]", i + 1
 
 
 def _name_regex(part: str) -> str:
@@ -83,10 +85,10 @@ def _name_regex(part: str) -> str:
         if char == "*":
             while i < len(part) and part[i] == "*":
                 i += 1
-            out += "[^/]*"
+            out += ANY_IN_NAME + "*"
             continue
         if char == "?":
-            out += "[^/]"
+            out += ANY_IN_NAME
         elif char == "[" and (found := _bracket(part, i)) is not None:
             out += found[0]
             i = found[1]
@@ -100,8 +102,16 @@ def _name_regex(part: str) -> str:
     return out
 
 
-def translate(line: str) -> tuple[str, bool] | None:
-    """(regex, negated) of one line of a `.gasignore`; None for a blank line or a comment."""
+#: Regex pieces: a character of a name, of a path. Entries are matched "\0"-separated (the one
+#: character no name holds, with "/"), so neither may match "\0".
+ANY_IN_NAME = "[^/\\0]"
+ANY = "[^\\0]"
+
+
+def translate(line: str) -> tuple[str, bool, bool] | None:
+    """(regex, negated, anchored) of one line of a `.gasignore`; None for a blank line or a
+    comment. An anchored pattern's regex matches a path relative to the file's folder, another
+    one's an entry's name (a folder's with a trailing "/" in both cases)."""
     text = line.rstrip("\r")
     while text.endswith(" ") and not text.endswith("\\ "):
         text = text[:-1]
@@ -115,51 +125,111 @@ def translate(line: str) -> tuple[str, bool] | None:
         return None
     anchored = "/" in text
     parts = text.lstrip("/").split("/") if text.startswith("/") and anchored else text.split("/")
-    regex = "" if anchored else "(?:.*/)?"
+    regex = ""
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if part == "**":
-            regex += ".+" if last else "(?:.*/)?"
+            regex += f"{ANY}+" if last else f"(?:{ANY}*/)?"
         else:
             regex += _name_regex(part) + ("" if last else "/")
-    return regex + ("/" if folders_only else "/?"), negated
+    return regex + ("/" if folders_only else "/?"), negated, anchored
+
+
+def _needle(line: str) -> str:
+    """The longest run of plain characters of a pattern ("" if none, or if it has a `[...]`
+    class): every entry it matches holds that text."""
+    body = line.rstrip().removeprefix("!")
+    return "" if "[" in body else max(re.split(r"[*?\\/]", body), key=len)
+
+
+def _tuple(found: list[str] | None) -> tuple[str, ...] | None:
+    return None if found is None else tuple(found)
+
+
+def _alternation(parts: list[str]) -> re.Pattern[str] | None:
+    """One regex trying `parts` (last first) on each entry of a string, each entry after a
+    "\0" (a literal first character: the search skips from one to the next); the match's
+    `lastindex` counts from the last part."""
+    if not parts:
+        return None
+    return re.compile(r"\0(?:" + "|".join(f"({part})" for part in reversed(parts))
+                      + r")(?=\0|\Z)")
 
 
 @dataclass(frozen=True)
 class RuleFile:
-    """The patterns of one `.gasignore` (or the defaults), for entries below `base`."""
+    """The patterns of one `.gasignore` (or the defaults), for entries below `base`: those
+    matching names, and the anchored ones matching paths, each one regex."""
 
     base: str  # workspace-relative folder, "" or "train/images/"
     rules: tuple[Rule, ...]
-    regex: re.Pattern[str] | None
+    names: re.Pattern[str] | None
+    name_rules: tuple[int, ...]  # index in `rules` of each part of `names`
+    paths: re.Pattern[str] | None
+    path_rules: tuple[int, ...]
+    #: per regex, text that every entry it matches holds one of (None: no such text), so
+    #: that a folder holding none of them is not searched
+    name_needles: tuple[str, ...] | None = None
+    path_needles: tuple[str, ...] | None = None
 
     @classmethod
     def parse(cls, base: str, source: str, text: str) -> RuleFile:
-        rules, parts = [], []
+        rules: list[Rule] = []
+        parts: dict[bool, list[str]] = {False: [], True: []}
+        indexes: dict[bool, list[int]] = {False: [], True: []}
+        needles: dict[bool, list[str] | None] = {False: [], True: []}
         for number, line in enumerate(text.split("\n"), 1):
             found = translate(line)
-            if found is not None:
-                rules.append(Rule(source, number, line.rstrip("\r"), found[1]))
-                parts.append(f"({found[0]})")
-        for rule, part in zip(rules, parts, strict=True):
+            if found is None:
+                continue
+            rule = Rule(source, number, line.rstrip("\r"), found[1])
             try:
-                re.compile(part)
+                re.compile(found[0])
             except re.error as error:
-                raise BadIgnoreFile(f"{source}:{rule.line}: gas cannot read the pattern"
+                raise BadIgnoreFile(f"{source}:{number}: gas cannot read the pattern"
                                     f" {rule.pattern!r} ({error})",
                                     "fix or remove the line (gitignore syntax)") from None
-        regex = re.compile("|".join(reversed(parts))) if parts else None
-        return cls(base, tuple(rules), regex)
+            parts[found[2]].append(found[0])
+            indexes[found[2]].append(len(rules))
+            rules.append(rule)
+            needle, kind = _needle(line), needles[found[2]]
+            needles[found[2]] = None if kind is None or not needle else [*kind, needle]
+        return cls(base, tuple(rules), _alternation(parts[False]), tuple(indexes[False]),
+                   _alternation(parts[True]), tuple(indexes[True]),
+                   _tuple(needles[False]), _tuple(needles[True]))
+
+    def judge(self, folder: str, names: list[str]) -> dict[int, Rule]:
+        """By index in `names` (entries of the workspace-relative `folder`, sub-folders with a
+        trailing "/"), the last rule matching each entry it matches."""
+        if not folder.startswith(self.base):
+            return {}
+        found: dict[int, int] = {}
+        for regex, indexes, prefix, needles in (
+                (self.names, self.name_rules, "", self.name_needles),
+                (self.paths, self.path_rules, folder[len(self.base):], self.path_needles)):
+            if regex is None:
+                continue
+            text = "\0" + ("\0".join(prefix + name for name in names) if prefix
+                            else "\0".join(names))
+            if needles is not None and not any(needle in text for needle in needles):
+                continue
+            starts: list[int] = []  # where each entry's "\0" is, once a match needs it
+            for match in regex.finditer(text):
+                assert match.lastindex is not None
+                starts = starts or list(accumulate(
+                    (len(prefix) + len(name) + 1 for name in names), initial=0))
+                row = bisect_right(starts, match.start()) - 1
+                rule = indexes[len(indexes) - match.lastindex]
+                found[row] = max(found.get(row, -1), rule)
+        return {row: self.rules[rule] for row, rule in found.items()}
 
     def decide(self, subject: str) -> Rule | None:
         """The last rule matching `subject` (workspace-relative; a folder ends with "/")."""
-        if self.regex is None or not subject.startswith(self.base):
+        if not subject.startswith(self.base):
             return None
-        match = self.regex.fullmatch(subject, len(self.base))
-        if match is None:
-            return None
-        assert match.lastindex is not None
-        return self.rules[len(self.rules) - match.lastindex]
+        folder, _, name = subject.rstrip("/").rpartition("/")
+        name += "/" if subject.endswith("/") else ""
+        return self.judge(folder + "/" if folder else "", [name]).get(0)
 
 
 _DEFAULT_FILE = RuleFile.parse("", BUILT_IN, "\n".join(DEFAULTS))
@@ -206,6 +276,19 @@ class Rules(NamedTuple):
             if rule is not None:
                 return rule
         return None
+
+    def ignored_entries(self, folder: str, names: list[str]) -> list[bool]:
+        """Per entry of the workspace-relative `folder` (sub-folders with a trailing "/"),
+        whether the rules ignore it: one regex search per rule file over all the names."""
+        if self.ignored:
+            return [True] * len(names)
+        decided: dict[int, Rule] = {}
+        for rule_file in reversed(self.files):  # the deeper decide
+            decided.update(rule_file.judge(folder, names))
+        flags = [False] * len(names)
+        for row, rule in decided.items():
+            flags[row] = not rule.negated
+        return flags
 
     def is_ignored(self, subject: str) -> bool:
         if self.ignored:

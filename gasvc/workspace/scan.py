@@ -200,24 +200,40 @@ def _walk(folder: str, prefix: str, on_listing: OnListing | None, ignoring: Igno
     """`rules`: those of this folder (its own `.gasignore` included)."""
     rows = list_folder(folder, top=not prefix)
     flags = _ignored(rows, prefix, ignoring, rules)
+    if True not in flags:  # the common case, kept lean: it is the hot loop of a status
+        if on_listing is not None:
+            on_listing(prefix, rows, [row[0] for row in rows if row[0].endswith("/")])
+        for key, size, mtime_ns, ino in rows:
+            if key.endswith("/"):
+                yield from _walk(os.path.join(folder, key), prefix + key, on_listing, ignoring,
+                                 _below(ignoring, rules, folder, prefix + key, False))
+            else:
+                yield FileStat(prefix + key, size, mtime_ns, ino)
+        return
+    assert ignoring is not None
     skipped = {key for (key, *_), ignored in zip(rows, flags, strict=True)
-               if ignored and key.endswith("/") and ignoring is not None
-               and not ignoring.tracked(prefix + key)}
+               if ignored and key.endswith("/") and not ignoring.tracked(prefix + key)}
     if on_listing is not None:
         on_listing(prefix, rows, [row[0] for row in rows
                                   if row[0].endswith("/") and row[0] not in skipped])
     for (key, size, mtime_ns, ino), ignored in zip(rows, flags, strict=True):
         if key in skipped:
-            yield FileStat(prefix + key, 0, 0, 0, True)
+            yield FileStat(prefix + key, 0, 0, 0, True)  # an ignored folder, not walked
         elif key.endswith("/"):
-            below = None
-            if ignoring is not None and rules is not None:
-                below = rules.below(ignoring.root, ignoring.base + prefix + key,
-                                    _holds_ignore_file(os.path.join(folder, key)), ignored)
             yield from _walk(os.path.join(folder, key), prefix + key, on_listing, ignoring,
-                             below)
+                             _below(ignoring, rules, folder, prefix + key, ignored))
         else:
             yield FileStat(prefix + key, size, mtime_ns, ino, ignored)
+
+
+def _below(ignoring: Ignoring | None, rules: Rules | None, folder: str, sub: str,
+           ignored: bool) -> Rules | None:
+    """The rules of the sub-folder `sub` ("dir/…/" in the segment) of `folder`."""
+    if ignoring is None or rules is None:
+        return None
+    name = sub.rstrip("/").rpartition("/")[2]
+    return rules.below(ignoring.root, ignoring.base + sub,
+                       _holds_ignore_file(os.path.join(folder, name)), ignored)
 
 
 def _ignored(rows: Listing, prefix: str, ignoring: Ignoring | None, rules: Rules | None
@@ -225,10 +241,7 @@ def _ignored(rows: Listing, prefix: str, ignoring: Ignoring | None, rules: Rules
     """Per row, whether the rules ignore it."""
     if ignoring is None or rules is None:
         return [False] * len(rows)
-    if rules.ignored:
-        return [True] * len(rows)
-    folder = ignoring.base + prefix
-    return [rules.is_ignored(folder + row[0]) for row in rows]
+    return rules.ignored_entries(ignoring.base + prefix, [row[0] for row in rows])
 
 
 def _holds_ignore_file(folder: str) -> bool:
