@@ -252,8 +252,10 @@ def test_a_pattern_gas_cannot_read_is_a_clear_error(gas: Gas, tmp_path: Path) ->
 
 @pytest.mark.parametrize(("line", "expected"), [
     ("", None), ("# c", None), ("/", None), ("   ", None),
-    ("foo", ("(?:.*/)?foo/?", False)), ("!/a/b/", ("a/b/", True)),
-    ("a/**", ("a/.+/?", False)), ("**/x", ("(?:.*/)?x/?", False)),
+    ("foo", ("foo/?", False, False)), ("!/a/b/", ("a/b/", True, True)),
+    ("a/**", ("a/[^\\0]+/?", False, True)), ("**/x", ("(?:[^\\0]*/)?x/?", False, True)),
+    ("*.swp", ("[^/\\0]*\\.swp/?", False, False)),
 ])
-def test_translate(line: str, expected: tuple[str, bool] | None) -> None:
+def test_translate(line: str, expected: tuple[str, bool, bool] | None) -> None:
+    """A pattern without an inner "/" matches names; one with it, paths from its folder."""
     assert translate(line) == expected
