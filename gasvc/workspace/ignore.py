@@ -8,9 +8,11 @@ across folders; `\\` escapes). The last matching line of the deepest file decide
 built-in DEFAULTS come below every file. An ignored folder is not walked (nothing inside it can
 be re-included, as in git). Rules never hide a tracked file: callers check the index.
 
-Each pattern becomes a regular expression matched against one entry, not against whole paths:
-the entry's path relative to the file's folder, with a trailing "/" for a folder. A file's
-patterns are one alternation, last line first, so one match finds the deciding line.
+Each pattern becomes a regular expression that matches one entry (never its ancestors, as a
+whole-path matcher's would): an unanchored one the entry's name, an anchored one its path from
+the file's folder, either with a trailing "/" for a folder. A file's patterns of each kind are
+one alternation, last line first, so one match finds the deciding line, and a folder's names,
+joined by "\0", are searched in one go (`RuleFile.judge`).
 """
 
 from __future__ import annotations
