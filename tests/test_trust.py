@@ -220,8 +220,8 @@ def test_a_link_leading_out_is_shown_and_never_added(
     labels.write_text('{"file_name": "a.jpg", "label": {"CLASSIFICATION": {"category": "x"}}}\n')
     os.symlink(labels, ws / "train/metadata.jsonl")
     assert porcelain(gas, ws) == ["?? train/", "?? train/a.jpg", "?? train/inside.jpg",
-                                  "!! train/leak.jpg", "!! train/metadata.jsonl",
-                                  "!! train/state.jpg"]
+                                  "!> train/leak.jpg", "!> train/metadata.jsonl",
+                                  "!> train/state.jpg"]
     assert "Symbolic links not followed" in gas(ws, "status").stdout
     failed(gas(ws, "add", "-A", check=False),
            "train/leak.jpg is a symbolic link leading out of the workspace")
@@ -242,7 +242,7 @@ def test_a_link_leading_out_is_shown_and_never_added(
     (ws / "train/a.jpg").unlink()
     os.symlink(secret, ws / "train/a.jpg")
     lines = porcelain(gas, ws)
-    assert " D train/a.jpg" in lines and "!! train/a.jpg" in lines
+    assert " D train/a.jpg" in lines and "!> train/a.jpg" in lines
     failed(gas(ws, "commit", "-a", "-m", "x", check=False), "train/a.jpg is a symbolic link")
     assert secret.read_text() == "outside the workspace"
 
@@ -275,7 +275,7 @@ def test_pull_refuses_to_write_through_a_folder_link(
     before = outside_copy(mine / linked, elsewhere)
     os.symlink(elsewhere, mine / linked)
     status = gas(mine, "status", "--porcelain").stdout.splitlines()
-    assert f"!! {linked}" in status and " D train/img/0.jpg" in status
+    assert f"!> {linked}" in status and " D train/img/0.jpg" in status
     for args in (("pull",), ("pull", "--force"), ("checkout", "--force", "origin/main")):
         result = gas(mine, *args, check=False)
         failed(result, f"{linked} is a symbolic link; gas does not write through links")
@@ -304,7 +304,7 @@ def test_a_segment_folder_replaced_by_a_link_is_not_uploaded(
     (ws / "train").rmdir()
     os.symlink(elsewhere, ws / "train")
     lines = porcelain(gas, ws)
-    assert " D train/" in lines and "!! train" in lines and "?? train" not in lines
+    assert " D train/" in lines and "!> train" in lines and "?? train" not in lines
     assert not any("private" in line for line in lines)
     shown = json.loads(gas(ws, "status", "--json").stdout)
     assert shown["links"] == ["train"] and shown["outside"] == []

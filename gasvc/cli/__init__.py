@@ -116,6 +116,7 @@ def main(ctx: click.Context, debug: bool, profile: str | None, key: str | None,
 COMMANDS = {
     "init": "work:init", "status": "work:status_cmd", "add": "work:add_cmd",
     "rm": "work:rm_cmd", "commit": "work:commit_cmd", "log": "work:log_cmd",
+    "check-ignore": "work:check_ignore_cmd",
     "branch": "branching:branch_cmd", "checkout": "branching:checkout_cmd",
     "switch": "branching:switch_cmd", "restore": "branching:restore_cmd",
     "auth": "setup:auth", "dataset": "setup:dataset", "remote": "setup:remote",

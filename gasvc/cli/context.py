@@ -59,7 +59,13 @@ def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[Path
     from gasvc.model.tbrn import is_tbrn
     from gasvc.workspace import stage
 
-    specs = []
+    return [stage.parse_pathspec(relative, layout.root)
+            for relative in workspace_paths(layout, paths)]
+
+
+def workspace_paths(layout: Layout, paths: tuple[str, ...]) -> list[str]:
+    """Path arguments (relative to the cwd) as workspace-relative POSIX paths ("." the root)."""
+    found = []
     for raw in paths:
         if is_tbrn(raw):
             specs.append(stage.parse_pathspec(resolve_path_arg(state, raw)))
@@ -70,8 +76,8 @@ def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[Path
             relative = resolved.relative_to(layout.root.resolve())
         except ValueError:
             raise InvalidParams(f"{raw!r} is outside the workspace {layout.root}") from None
-        specs.append(stage.parse_pathspec(relative.as_posix(), layout.root))
-    return specs
+        found.append(relative.as_posix())
+    return found
 
 
 def author_name() -> str:

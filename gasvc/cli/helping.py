@@ -48,10 +48,12 @@ def help_cmd(ctx: click.Context, command: str | None) -> None:
     lines = ["usage: gas [-d/--debug] [-p PROFILE] [-k KEY] [-u URL] [--no-color] [--no-pager] "
              "COMMAND [ARGS]...",
              "", "git for versioned ML datasets on the TensorBay Open API.", "", "Commands:"]
-    for name, summary, sample in summaries(group, root):
-        lines.append(f"  {name:<10}{summary}")
+    listed = summaries(group, root)
+    width = max([10] + [len(name) + 2 for name, _, _ in listed])
+    for name, summary, sample in listed:
+        lines.append(f"  {name:<{width}}{summary}")
         if sample:
-            lines.append(f"  {'':<10}  e.g. {sample}")
+            lines.append(f"  {'':<{width}}  e.g. {sample}")
     lines += ["", "The tensorbay CLI's command lines work too: ls, cp and config are its own; rm,",
               "commit, draft, branch, tag and log whose first argument is a tb: TBRN act on the",
               "server as the tensorbay CLI does (gas log tb:cats), as do `gas dataset [tb:NAME]`",

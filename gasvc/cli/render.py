@@ -33,7 +33,8 @@ def status_porcelain(status: Status) -> list[str]:
         columns.setdefault(change.path, [" ", " "])[1] = change.code
     lines = [f"{x}{y} {shown(path)}" for path, (x, y) in sorted(columns.items())]
     lines += [f"?? {shown(path)}" for path in sorted({*status.untracked, *status.outside})]
-    return lines + [f"!! {shown(path)}" for path in status.links]
+    lines += [f"!! {shown(path)}" for path in status.ignored]
+    return lines + [f"!> {shown(path)}" for path in status.links]
 
 
 def status_long(status: Status) -> list[str]:
@@ -64,6 +65,9 @@ def status_long(status: Status) -> list[str]:
         lines += ["", "Symbolic links not followed:",
                   "  (gas never reads or writes through a link leading out of the workspace, nor"
                   " through a folder link)", *[f"\t{shown(path)}" for path in status.links]]
+    if status.ignored:
+        lines += ["", "Ignored files:", '  (use "gas add -f <path>..." to include in what will'
+                  ' be committed)', *[f"\t{shown(path)}" for path in status.ignored]]
     if status.clean:
         lines += ["", "nothing to commit, working tree clean"]
     return lines
@@ -99,7 +103,8 @@ def status_json(status: Status) -> dict[str, Any]:
         status, staged=[Change(text(c.path), c.code) for c in status.staged],
         unstaged=[Change(text(c.path), c.code) for c in status.unstaged],
         untracked=[text(path) for path in status.untracked],
-        outside=[text(path) for path in status.outside]))
+        outside=[text(path) for path in status.outside],
+        ignored=[text(path) for path in status.ignored]))
 
 
 def _date(timestamp: int) -> str:

@@ -37,15 +37,17 @@ def init(dataset: str | None, no_remote: bool) -> None:
 @click.command("status")
 @click.option("--porcelain", is_flag=True, help="git's v1 two-letter codes, one path a line.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status_cmd(porcelain: bool, as_json: bool) -> None:
+@click.option("--ignored", is_flag=True, help="Also list the files .gasignore rules ignore.")
+def status_cmd(porcelain: bool, as_json: bool, ignored: bool) -> None:
     """Show staged, unstaged and untracked changes.
 
     \b
     Example:
       gas status --porcelain
+      gas status --ignored
     """
     with workspace() as ws:
-        result = status(ws.layout, ws.state)
+        result = status(ws.layout, ws.state, ignored)
     if as_json:
         click.echo(render.as_json(render.status_json(result)))
     else:
@@ -56,14 +58,19 @@ def status_cmd(porcelain: bool, as_json: bool) -> None:
 @click.command("add")
 @quiet_option()
 @click.option("-A", "--all", "everything", is_flag=True, help="Stage every change.")
+@click.option("-f", "--force", is_flag=True, help="Add files .gasignore rules ignore, too.")
 @click.argument("paths", nargs=-1)
-def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
+def add_cmd(paths: tuple[str, ...], everything: bool, force: bool) -> None:
     """Stage files, their labels (metadata.jsonl) and catalog.json.
+
+    Files that .gasignore rules (or the built-in ones) ignore are left out; naming one is
+    refused unless -f.
 
     \b
     Example:
       gas add train/images/0001.jpg train/metadata.jsonl
       gas add -A
+      gas add -f train/notes~
     """
     with workspace() as ws:
         from gasvc.workspace import stage
@@ -72,7 +79,7 @@ def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
         specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, ws.state, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
-        stage.add(ws.layout, ws.state, specs)
+        stage.add(ws.layout, ws.state, specs, force=force)
 
 
 @click.command("rm")
@@ -177,3 +184,30 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: b
         page(lines[:-1] if lines[-1] == "" else lines)
 
 
+
+
+@click.command("check-ignore")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show the rule that decides: SOURCE:LINE:PATTERN, a tab, the path.")
+@click.argument("paths", nargs=-1, required=True)
+def check_ignore_cmd(paths: tuple[str, ...], verbose: bool) -> None:
+    """Print the PATHs the ignore rules ignore (exit 1 when none); tracked files never are.
+
+    \b
+    Example:
+      gas check-ignore -v train/.DS_Store train/a.jpg
+    """
+    from gasvc.cli.context import workspace_paths
+    from gasvc.workspace.ignore import check_paths
+
+    with workspace() as ws:
+        found = check_paths(ws.layout, ws.state, workspace_paths(ws.layout, paths))
+    shown = 0
+    for raw, (rule, ignored) in zip(paths, found, strict=True):
+        if verbose and rule is not None:
+            click.echo(f"{rule.source}:{rule.line}:{rule.pattern}\t{raw}")
+            shown += 1
+        elif ignored and not verbose:
+            click.echo(raw)
+            shown += 1
+    sys.exit(0 if shown else 1)

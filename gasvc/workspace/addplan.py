@@ -46,9 +46,9 @@ class SegmentPlanner:
     """Reads a segment's labels and compares its files; yields what to stage, in windows."""
 
     def __init__(self, layout: Layout, state: State, segment: str, specs: list[PathSpec],
-                 tracked_only: bool) -> None:
+                 tracked_only: bool, force: bool = False) -> None:
         self.layout, self.state, self.segment = layout, state, segment
-        self.tracked_only = tracked_only
+        self.tracked_only, self.force = tracked_only, force
         #: file specs naming the whole segment, and those naming part of it
         self.whole = [i for i, spec in enumerate(specs) if spec.segment in (None, segment)
                       and not (spec.catalog or spec.labels or spec.prefix)]
@@ -68,7 +68,7 @@ class SegmentPlanner:
         """Files under the specs to store or stage (new, modified, deleted), in path order."""
         files: list[ItemState] = []
         for item in compare_files(self.layout, self.state, self.segment, [],
-                                  report_clean=False):
+                                  report_clean=False, ignore=not self.force):
             if item.path in self.tracked:
                 self._seen.add(item.path)
             if item.file is not None and item.path in self.labels:
@@ -177,10 +177,10 @@ class SegmentPlan:
 
 
 def plan_segment(layout: Layout, state: State, segment: str, specs: list[PathSpec],
-                 tracked_only: bool) -> SegmentPlan:
+                 tracked_only: bool, force: bool = False) -> SegmentPlan:
     """A segment's whole plan (in a worker): what to stage, and the labels that needs."""
     try:
-        planner = SegmentPlanner(layout, state, segment, specs, tracked_only)
+        planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force)
         files: list[ItemState] = []
         for window in planner.windows():
             files += window

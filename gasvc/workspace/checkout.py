@@ -195,7 +195,10 @@ def _refuse_overwrites(layout: Layout, state: State, changes: list[tuple[str, st
     touched |= {shown_path(s) for s in old["segments"].keys() ^ new["segments"].keys()}
     if old.get("catalog") != new.get("catalog"):
         touched.add(CATALOG)
-    conflicts = sorted((dirty | set(untracked)) & touched)
+    # an ignored file where the move writes one is not in `untracked`: it is data all the same
+    kept = {shown_path(s, p) for s, p, before, after in changes
+            if before is None and after is not None and os.path.lexists(layout.file(s, p))}
+    conflicts = sorted((dirty | set(untracked) | kept) & touched)
     if conflicts:
         shown = "\n  ".join(conflicts[:20]) + ("\n  …" if len(conflicts) > 20 else "")
         raise WouldOverwrite(f"your local changes to these files would be overwritten:\n  {shown}",

@@ -16,9 +16,10 @@ from gasvc.model.canon import content_id
 from gasvc.model.metadata import METADATA, LabelLine, parse, read_text
 from gasvc.model.names import is_utf8
 from gasvc.model.strictjson import MAX_DEPTH, load_json
-from gasvc.workspace.layout import CATALOG, Layout, shown_path
+from gasvc.workspace.layout import CATALOG, Layout, segment_folder, shown_path
 from gasvc.workspace.scan import (
     FileStat,
+    Ignoring,
     OnListing,
     hash_path,
     labels_readable,
@@ -51,7 +52,8 @@ class ItemState(NamedTuple):
     file: FileStat | None
     checksum: str | None
     #: "clean", "modified", "deleted", "untracked", "gone" (absent everywhere), "link" (a
-    #: symbolic link leading out of the workspace: not read, no file), or, until hashed,
+    #: symbolic link leading out of the workspace: not read, no file), "ignored" (untracked,
+    #: and the ignore rules match it; a folder not walked ends with "/"), or, until hashed,
     #: "suspect" (stat changed, size did not)
     kind: str
 
@@ -76,17 +78,23 @@ def all_segments(layout: Layout, state: State) -> list[str]:
 
 def compare_files(layout: Layout, state: State, segment: str,
                   refresh: list[tuple[str, str, int, int]], report_clean: bool = True,
-                  prefix: str = "", on_listing: OnListing | None = None
-                  ) -> Iterator[ItemState]:
+                  prefix: str = "", on_listing: OnListing | None = None,
+                  ignore: bool = True, report_ignored: bool = False) -> Iterator[ItemState]:
     """Merge-join the segment's files (those under the folder `prefix`, if given) with their
     index rows, in path order; appends stat refreshes to `refresh`, and tells `on_listing`
-    each folder's listing.
+    each folder's listing. Untracked files the ignore rules match (unless not `ignore`) are
+    left out, or reported as "ignored" with `report_ignored`.
 
     This is the hot loop of `gas status`: an unchanged file costs one stat and one comparison.
     Files whose stat changed but not their size are hashed in parallel, a window at a time.
     """
     window: list[ItemState] = []
-    for item in _join(layout, state, segment, report_clean, prefix, on_listing):
+    ignoring = Ignoring(str(layout.root), segment_folder(segment) + "/",
+                        lambda folder: state.count_entries(segment, folder) > 0
+                        ) if ignore else None
+    for item in _join(layout, state, segment, report_clean, prefix, on_listing, ignoring):
+        if item.kind == "ignored" and not report_ignored:
+            continue
         window.append(item)
         if len(window) >= HASH_WINDOW:
             yield from _settle(layout, window, refresh, report_clean)
@@ -117,23 +125,29 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _join(layout: Layout, state: State, segment: str, report_clean: bool, prefix: str,
-          on_listing: OnListing | None) -> Iterator[ItemState]:
+          on_listing: OnListing | None, ignoring: Ignoring | None) -> Iterator[ItemState]:
     """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
     Unchanged files are skipped unless `report_clean`."""
     root, folder = str(layout.root), layout.folder_path(segment)
-    files = walk_segment(folder, prefix, on_listing)
+    files = walk_segment(folder, prefix, on_listing, ignoring)
     entries = state.entries(segment, prefix)
     file, entry = next(files, None), next(entries, None)
     while file is not None or entry is not None:
         if entry is None or (file is not None and file.path < entry.path):
             assert file is not None
-            yield _unlinked(root, folder, ItemState(segment, file.path, None, file, None,
-                                                    "untracked"))
+            if file.ignored:
+                yield ItemState(segment, file.path, None, file, None, "ignored")
+            else:
+                yield _unlinked(root, folder, ItemState(segment, file.path, None, file, None,
+                                                        "untracked"))
             file = next(files, None)
         elif file is None or entry.path < file.path:
             kind = "deleted" if entry.sum is not None else "gone"
             yield ItemState(segment, entry.path, entry, None, None, kind)
             entry = next(entries, None)
+        elif entry.sum is None and file.ignored:
+            yield ItemState(segment, file.path, entry, file, None, "ignored")
+            file, entry = next(files, None), next(entries, None)
         else:
             if (report_clean or file.mtime_ns != entry.mtime_ns or file.size != entry.size
                     or file.ino != entry.ino or entry.sum is None):

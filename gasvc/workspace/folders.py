@@ -10,6 +10,12 @@ The index keeps those records honest: triggers in state.py drop a folder's listi
 its rows changes, and a segment's listings when rows come or go (an added row may sit under a
 folder no listing shows). Sub-folders are judged on their own listings; a folder that differs is
 compared in detail with everything below it.
+
+Ignore rules (ignore.py) are part of what a listing proves: a nested `.gasignore` is in its
+folder's listing, and the rules no listing shows (the root's `.gasignore`, the defaults) are
+recorded as a fingerprint; when it differs, no listing is trusted and all are dropped. A folder
+recorded clean may hold ignored files (their stats are in its listing); an ignored folder that
+was not walked is no recorded sub-folder.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 from collections.abc import Iterable
 
 from gasvc.workspace.compare import ItemState, thread_pool
+from gasvc.workspace.ignore import fingerprint
 from gasvc.workspace.layout import Layout
 from gasvc.workspace.scan import Listing, list_folder
 from gasvc.workspace.state import State
@@ -36,10 +43,22 @@ def encode(rows: Listing | list[str]) -> bytes:
 CHUNK = 64
 
 
-def changed_folders(layout: Layout, state: State, segments: list[str]) -> dict[str, list[str]]:
+#: The state key of the ignore rules' fingerprint the recorded listings were judged by.
+RULES_KEY = "ignore_rules"
+
+
+def rules_changed(layout: Layout, state: State) -> str | None:
+    """The rules' fingerprint when it is not the one the listings were recorded under."""
+    current = fingerprint(str(layout.root))
+    return None if state.get(RULES_KEY) == current else current
+
+
+def changed_folders(layout: Layout, state: State, segments: list[str], trust: bool = True
+                    ) -> dict[str, list[str]]:
     """Per segment, the folders ("" is the whole segment, else "dir/…/") whose files must be
-    compared in detail, sub-folders included: those whose listing is not the recorded one."""
-    recorded = state.recorded_segments()
+    compared in detail, sub-folders included: those whose listing is not the recorded one
+    (every folder when not `trust`)."""
+    recorded = state.recorded_segments() if trust else frozenset()
     changed: dict[str, list[str]] = {segment: [] for segment in segments}
     pending = []
     for segment in segments:
@@ -78,17 +97,16 @@ class Walked:
     def __init__(self) -> None:
         self.records: dict[str, tuple[bytes, bytes]] = {}
 
-    def __call__(self, prefix: str, rows: Listing) -> None:
-        subfolders = [row[0] for row in rows if row[0].endswith("/")]
+    def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
         self.records[prefix] = (encode(rows), encode(subfolders))
 
     def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
               ) -> list[tuple[str, bytes, bytes]]:
         """(prefix, listing, sub-folder names) of each folder walked and found clean, given the
-        items the comparison reported (anything but "clean" and "gone" taints the folder
-        holding it) and the stat refreshes it made (one left untrusted taints too)."""
+        items the comparison reported (anything but "clean", "gone" and "ignored" taints the
+        folder holding it) and the stat refreshes it made (one left untrusted taints too)."""
         tainted = {self._folder(item.path) for item in items
-                   if item.kind not in ("clean", "gone")}
+                   if item.kind not in ("clean", "gone", "ignored")}
         tainted.update(self._folder(path) for _, path, mtime_ns, _ in refresh if not mtime_ns)
         return [(prefix, *record) for prefix, record in self.records.items()
                 if prefix not in tainted]

@@ -19,6 +19,7 @@ from stat import S_ISREG
 from typing import NamedTuple
 
 from gasvc.model.metadata import METADATA
+from gasvc.workspace.ignore import IGNORE_FILE, Rules, rules_at
 from gasvc.workspace.layout import CATALOG, Layout, folder_segment, is_gas_name
 
 READ_CHUNK = 1024 * 1024
@@ -29,6 +30,8 @@ class FileStat(NamedTuple):
     size: int
     mtime_ns: int
     ino: int
+    #: matched by the ignore rules (a folder not walked: its path ends with "/", no stat)
+    ignored: bool = False
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int]:
@@ -162,29 +165,87 @@ def _without_gas(rows: Listing) -> Listing:
     return rows
 
 
-#: Told each folder a walk lists: (its prefix, its listing).
-OnListing = Callable[[str, Listing], None]
+#: Told each folder a walk lists: (its prefix, its listing, the sub-folders walked).
+OnListing = Callable[[str, Listing, list[str]], None]
 
 
-def walk_segment(folder: str, prefix: str = "",
-                 on_listing: OnListing | None = None) -> Iterator[FileStat]:
+class Ignoring(NamedTuple):
+    """What a walk of a segment folder needs to leave ignored entries out."""
+
+    root: str  # the workspace
+    base: str  # the segment's folder, workspace-relative: "train/"
+    #: whether the index has rows under a folder ("dir/"): an ignored folder is then walked
+    tracked: Callable[[str], bool]
+
+
+def walk_segment(folder: str, prefix: str = "", on_listing: OnListing | None = None,
+                 ignoring: Ignoring | None = None) -> Iterator[FileStat]:
     """Every file of a segment folder (or of its sub-folder `prefix`, "dir/"), in index order;
     `metadata.jsonl` at its top excluded. Each folder's listing is given to `on_listing`. A
-    folder that is a symbolic link (the segment's, or one of `prefix`) has no files."""
+    folder that is a symbolic link (the segment's, or one of `prefix`) has no files. With
+    `ignoring`, files the rules ignore are flagged, and ignored folders without tracked files
+    are not walked (each is yielded as one flagged "dir/" path)."""
     if linked_folder(folder, prefix) is not None:
         return
-    yield from _walk(os.path.join(folder, prefix), prefix, on_listing)
+    rules = None
+    if ignoring is not None:
+        rules = rules_at(ignoring.root, ignoring.base + prefix)
+        if rules.ignored and not ignoring.tracked(prefix):
+            return
+    yield from _walk(os.path.join(folder, prefix), prefix, on_listing, ignoring, rules)
 
 
-def _walk(folder: str, prefix: str, on_listing: OnListing | None) -> Iterator[FileStat]:
+def _walk(folder: str, prefix: str, on_listing: OnListing | None, ignoring: Ignoring | None,
+          rules: Rules | None) -> Iterator[FileStat]:
+    """`rules`: those of this folder (its own `.gasignore` included)."""
     rows = list_folder(folder, top=not prefix)
+    flags = _ignored(rows, prefix, ignoring, rules)
+    if True not in flags:  # the common case, kept lean: it is the hot loop of a status
+        if on_listing is not None:
+            on_listing(prefix, rows, [row[0] for row in rows if row[0].endswith("/")])
+        for key, size, mtime_ns, ino in rows:
+            if key.endswith("/"):
+                yield from _walk(os.path.join(folder, key), prefix + key, on_listing, ignoring,
+                                 _below(ignoring, rules, folder, prefix + key, False))
+            else:
+                yield FileStat(prefix + key, size, mtime_ns, ino)
+        return
+    assert ignoring is not None
+    skipped = {key for (key, *_), ignored in zip(rows, flags, strict=True)
+               if ignored and key.endswith("/") and not ignoring.tracked(prefix + key)}
     if on_listing is not None:
-        on_listing(prefix, rows)
-    for key, size, mtime_ns, ino in rows:
-        if key.endswith("/"):
-            yield from _walk(os.path.join(folder, key), prefix + key, on_listing)
+        on_listing(prefix, rows, [row[0] for row in rows
+                                  if row[0].endswith("/") and row[0] not in skipped])
+    for (key, size, mtime_ns, ino), ignored in zip(rows, flags, strict=True):
+        if key in skipped:
+            yield FileStat(prefix + key, 0, 0, 0, True)  # an ignored folder, not walked
+        elif key.endswith("/"):
+            yield from _walk(os.path.join(folder, key), prefix + key, on_listing, ignoring,
+                             _below(ignoring, rules, folder, prefix + key, ignored))
         else:
-            yield FileStat(prefix + key, size, mtime_ns, ino)
+            yield FileStat(prefix + key, size, mtime_ns, ino, ignored)
+
+
+def _below(ignoring: Ignoring | None, rules: Rules | None, folder: str, sub: str,
+           ignored: bool) -> Rules | None:
+    """The rules of the sub-folder `sub` ("dir/…/" in the segment) of `folder`."""
+    if ignoring is None or rules is None:
+        return None
+    name = sub.rstrip("/").rpartition("/")[2]
+    return rules.below(ignoring.root, ignoring.base + sub,
+                       _holds_ignore_file(os.path.join(folder, name)), ignored)
+
+
+def _ignored(rows: Listing, prefix: str, ignoring: Ignoring | None, rules: Rules | None
+             ) -> list[bool]:
+    """Per row, whether the rules ignore it."""
+    if ignoring is None or rules is None:
+        return [False] * len(rows)
+    return rules.ignored_entries(ignoring.base + prefix, [row[0] for row in rows])
+
+
+def _holds_ignore_file(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, IGNORE_FILE))
 
 
 def hash_file(path: Path) -> tuple[str, int]:

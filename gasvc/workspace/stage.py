@@ -25,6 +25,7 @@ from gasvc.model.names import (
 from gasvc.workspace import parallel
 from gasvc.workspace.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.compare import ItemState, all_segments, read_catalog, trusted_mtime
+from gasvc.workspace.ignore import path_rule, root_rules
 from gasvc.workspace.layout import (
     CATALOG,
     DEFAULT_FOLDER,
@@ -136,14 +137,17 @@ class StageResult:
     removed: int = 0
 
 
-def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool = False
-        ) -> StageResult:
-    """Stage the working tree's files, labels and catalog under `specs`."""
+def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool = False,
+        force: bool = False) -> StageResult:
+    """Stage the working tree's files, labels and catalog under `specs`; files the ignore
+    rules match are left out unless `force` (a spec naming one is refused)."""
     result, matched = StageResult(), [False] * len(specs)
     _check_segment_names(layout, specs)
-    segments = _segments(layout, state, specs)
+    if not force:
+        _refuse_ignored(layout, state, specs)
+    segments = _segments(layout, state, specs, force)
     version = state.data_version()
-    plans = _plan_in_workers(layout, state, segments, specs, tracked_only)
+    plans = _plan_in_workers(layout, state, segments, specs, tracked_only, force)
     stager = _Stager(layout, state, result)
     with state.transaction():
         if state.data_version() != version:  # another command wrote the index meanwhile
@@ -151,7 +155,8 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
         for segment in segments:
             plan = plans.get(segment)
             if plan is None or plan.files is None:
-                plan = _add_streaming(layout, state, segment, specs, tracked_only, stager)
+                plan = _add_streaming(layout, state, segment, specs, tracked_only, force,
+                                      stager)
             else:
                 stager.apply(plan)
             for i in plan.matched:
@@ -169,10 +174,15 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
     return result
 
 
-def _segments(layout: Layout, state: State, specs: list[PathSpec]) -> list[str]:
+def _segments(layout: Layout, state: State, specs: list[PathSpec], force: bool) -> list[str]:
+    """The segments the specs name (all for "."; an untracked segment folder the ignore
+    rules match is left out unless `force`)."""
     named = {spec.segment for spec in specs if spec.segment is not None}
     if any(spec.segment is None and not spec.catalog for spec in specs):
-        return all_segments(layout, state)
+        rules, tracked = root_rules(str(layout.root)), state.segments()
+        return [segment for segment in all_segments(layout, state) if force
+                or segment in named or segment in tracked
+                or not rules.is_ignored(shown_path(segment))]
     return sorted(named)
 
 
@@ -188,8 +198,32 @@ def _check_segment_names(layout: Layout, specs: list[PathSpec]) -> None:
                 " '\\' or control characters), or move it out of the workspace")
 
 
+def _refuse_ignored(layout: Layout, state: State, specs: list[PathSpec]) -> None:
+    """git's refusal to add a path the ignore rules match (tracked ones aside)."""
+    ignored = []
+    for spec in specs:
+        if spec.segment is None or spec.labels or spec.catalog:
+            continue
+        path = shown_path(spec.segment, spec.prefix)
+        folder = os.path.isdir(layout.file(spec.segment, spec.prefix)) or not spec.prefix
+        if (path_rule(str(layout.root), path.rstrip("/"), folder)[1]
+                and state.entry(spec.segment, spec.prefix) is None
+                and not state.count_entries(spec.segment, spec.prefix + "/" if spec.prefix
+                                            else "")):
+            ignored.append(spec.shown)
+    if ignored:
+        raise IgnoredPaths("The following paths are ignored by one of your .gasignore files:\n"
+                           + "\n".join(ignored) + "\nnothing was added",
+                           "use -f if you really want to add them (`gas check-ignore -v PATH`"
+                           " names the rule)")
+
+
+class IgnoredPaths(GasError):
+    code, status = "IgnoredPaths", 400
+
+
 def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],
-                     tracked_only: bool) -> dict[str, SegmentPlan]:
+                     tracked_only: bool, force: bool) -> dict[str, SegmentPlan]:
     """Plans of the segments, compared in parallel worker processes when that pays (two or
     more large tracked segments, two or more cores); else {} (each is done streaming)."""
     sizes = state.segment_sizes()
@@ -197,15 +231,16 @@ def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: l
     if (sum(1 for weight in weights if weight) < 2 or (os.cpu_count() or 1) < 2
             or sum(weights) < parallel.MIN_ROWS):
         return {}
-    work = functools.partial(plan_segment, specs=specs, tracked_only=tracked_only)
+    work = functools.partial(plan_segment, specs=specs, tracked_only=tracked_only,
+                             force=force)
     plans = parallel.map_units(work, layout, state, segments, weights)
     return {plan.segment: plan for plan in plans}
 
 
 def _add_streaming(layout: Layout, state: State, segment: str, specs: list[PathSpec],
-                   tracked_only: bool, stager: _Stager) -> SegmentPlan:
+                   tracked_only: bool, force: bool, stager: _Stager) -> SegmentPlan:
     """Plan and stage a segment in this process, a window of files at a time."""
-    planner = SegmentPlanner(layout, state, segment, specs, tracked_only)
+    planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force)
     for window in planner.windows():
         stager.stage_files(segment, planner.labels, window)
     planner.finish()

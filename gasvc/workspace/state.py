@@ -329,6 +329,10 @@ class State:
         """Record folders verified clean: run after the index writes of the same check."""
         self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?)", rows)
 
+    def drop_folder_listings(self) -> None:
+        """Forget every recorded listing (the rules they were judged by changed)."""
+        self.db.execute("DELETE FROM folders")
+
     # commits and refs --------------------------------------------------------------------
     def add_commit(self, commit: CommitRecord) -> None:
         self.db.execute(

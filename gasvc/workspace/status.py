@@ -17,6 +17,7 @@ from gasvc.workspace.compare import (
     read_catalog,
     trusted_mtime,
 )
+from gasvc.workspace.ignore import root_rules
 from gasvc.workspace.layout import CATALOG, Layout, shown_path
 from gasvc.workspace.metafile import read_label_refs
 from gasvc.workspace.pending import Interrupted, interrupted
@@ -54,6 +55,9 @@ class Status:
     #: top-level links
     links: list[str] = field(default_factory=list)
     interrupted: Interrupted | None = None  # an operation that did not finish (pending.py)
+    #: untracked paths the ignore rules match ("dir/" for a folder not walked); listed only
+    #: when asked for (`gas status --ignored`)
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -91,6 +95,7 @@ class SegmentChanges:
     unstaged: list[Change] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
     clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
@@ -99,6 +104,7 @@ class SegmentChanges:
         self.unstaged += other.unstaged
         self.untracked += other.untracked
         self.links += other.links
+        self.ignored += other.ignored
         self.refresh += other.refresh
         self.settled += other.settled
         self.clean_folders += other.clean_folders
@@ -110,9 +116,11 @@ def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[s
     return sorted(found.unstaged, key=lambda c: c.path), sorted(found.untracked)
 
 
-def _worktree(layout: Layout, state: State) -> SegmentChanges:
+def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> SegmentChanges:
     version = state.data_version()
     found = SegmentChanges()
+    new_rules = folders.rules_changed(layout, state)
+    rules = root_rules(str(layout.root))
     on_disk = set(segment_names(layout.root))
     staged_segments = {name: staged for name, (_, staged) in state.segments().items()}
     segments = sorted(on_disk | set(staged_segments))
@@ -120,12 +128,14 @@ def _worktree(layout: Layout, state: State) -> SegmentChanges:
         if segment not in on_disk and staged_segments.get(segment, False):
             found.unstaged.append(Change(shown_path(segment), "D"))
         elif segment in on_disk and not staged_segments.get(segment, False):
-            found.untracked.append(shown_path(segment))
+            ignored = rules.is_ignored(shown_path(segment))
+            (found.ignored if ignored else found.untracked).append(shown_path(segment))
     segments = [segment for segment in segments if is_utf8(segment)]  # others: never tracked
-    changed = folders.changed_folders(layout, state, segments)
-    units = [(segment, changed[segment]) for segment in segments]
+    changed = folders.changed_folders(layout, state, segments,
+                                      trust=new_rules is None and not report_ignored)
+    units = [(segment, changed[segment], report_ignored) for segment in segments]
     weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
-               for segment, prefixes in units]
+               for segment, prefixes, _ in units]
     for part in parallel.map_units(_segment_changes, layout, state, units, weights):
         found.add(part)
     catalog = _catalog_change(layout, state)
@@ -133,14 +143,15 @@ def _worktree(layout: Layout, state: State) -> SegmentChanges:
         found.untracked.append(CATALOG)
     elif catalog:
         found.unstaged.append(Change(CATALOG, catalog))
-    _save_checks(state, found, version)
+    _save_checks(state, found, version, new_rules)
     return found
 
 
-def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
+def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], bool]
                      ) -> SegmentChanges:
-    """Labels of the segment, and files of its `changed` folders (see folders.py)."""
-    segment, changed = unit
+    """Labels of the segment, and files of its `changed` folders (see folders.py); ignored
+    files too when asked for."""
+    segment, changed, report_ignored = unit
     found = SegmentChanges()
     label_changes, label_stat = _label_changes(layout, state, segment)
     shown: set[str] = set()  # items shown as M or D (their label change goes with them)
@@ -152,10 +163,12 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str]]
         walked = folders.Walked()
         refreshed = len(found.refresh)
         items = list(compare_files(layout, state, segment, found.refresh, False, prefix,
-                                   walked))
+                                   walked, report_ignored=report_ignored))
         for item in items:
             if item.kind == "untracked":
                 found.untracked.append(item.key)
+            elif item.kind == "ignored":
+                found.ignored.append(item.key)
             elif item.kind == "link":
                 found.links.append(item.key)
                 if item.entry is not None and item.entry.sum is not None:
@@ -227,12 +240,18 @@ def _label_changes(layout: Layout, state: State, segment: str
             if (refs[path].label if path in refs else None) != label}, stat
 
 
-def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
+def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: str | None
+                 ) -> None:
     """Record what the check verified: file stats, label files, clean folders (only if no
-    other command wrote the index meanwhile: they speak of the index as read)."""
-    if not (found.refresh or found.settled or found.clean_folders):
+    other command wrote the index meanwhile: they speak of the index as read). With
+    `new_rules` (the ignore rules' fingerprint, changed), listings recorded before are
+    dropped: they were judged by other rules."""
+    if not (found.refresh or found.settled or found.clean_folders or new_rules):
         return
     with state.transaction():
+        if new_rules is not None:
+            state.drop_folder_listings()
+            state.set(folders.RULES_KEY, new_rules)
         state.refresh_stats(found.refresh)
         for segment, stat in found.settled:
             state.set_metadata_stat(segment, stat)
@@ -240,15 +259,22 @@ def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
             state.save_folder_listings(found.clean_folders)
 
 
-def status(layout: Layout, state: State) -> Status:
+def status(layout: Layout, state: State, report_ignored: bool = False) -> Status:
+    """The status; `report_ignored` lists ignored paths too (every folder is then compared in
+    detail: a recorded clean folder may hold ignored files)."""
     from gasvc.workspace.refs import head_info
 
     branch, head, remote_head, ahead, behind = head_info(state)
     result = Status(branch, head, remote_head, ahead, behind, interrupted=interrupted(state))
     result.staged = staged_changes(state)
-    found = _worktree(layout, state)
+    found = _worktree(layout, state, report_ignored)
     result.unstaged = sorted(found.unstaged, key=lambda c: c.path)
     result.untracked = sorted(found.untracked)
-    result.outside = top_level_strays(layout.root)
+    rules = root_rules(str(layout.root))
+    strays = top_level_strays(layout.root)
+    result.outside = [path for path in strays if not rules.is_ignored(path)]
+    if report_ignored:
+        result.ignored = sorted({*found.ignored,
+                                 *(path for path in strays if rules.is_ignored(path))})
     result.links = sorted({*found.links, *top_level_links(layout.root)})
     return result
