@@ -55,20 +55,22 @@ def _relocated(moved: Relocated) -> None:
 def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:
     """Path arguments (relative to the cwd, or TBRNs `tb:DATASET:SEGMENT://PATH`) as workspace
     path specs."""
-    from gasvc.cli.revision import resolve_path_arg
-    from gasvc.model.tbrn import is_tbrn
     from gasvc.workspace import stage
 
     return [stage.parse_pathspec(relative, layout.root)
-            for relative in workspace_paths(layout, paths)]
+            for relative in workspace_paths(layout, state, paths)]
 
 
-def workspace_paths(layout: Layout, paths: tuple[str, ...]) -> list[str]:
-    """Path arguments (relative to the cwd) as workspace-relative POSIX paths ("." the root)."""
+def workspace_paths(layout: Layout, state: State, paths: tuple[str, ...]) -> list[str]:
+    """Path arguments (relative to the cwd, or TBRNs of this dataset) as workspace-relative POSIX
+    paths ("." the root)."""
+    from gasvc.cli.revision import resolve_path_arg
+    from gasvc.model.tbrn import is_tbrn
+
     found = []
     for raw in paths:
         if is_tbrn(raw):
-            specs.append(stage.parse_pathspec(resolve_path_arg(state, raw)))
+            found.append(resolve_path_arg(state, raw))
             continue
         absolute = (Path.cwd() / raw).absolute()
         resolved = Path(os.path.normpath(absolute))

@@ -201,7 +201,7 @@ def check_ignore_cmd(paths: tuple[str, ...], verbose: bool) -> None:
     from gasvc.workspace.ignore import check_paths
 
     with workspace() as ws:
-        found = check_paths(ws.layout, ws.state, workspace_paths(ws.layout, paths))
+        found = check_paths(ws.layout, ws.state, workspace_paths(ws.layout, ws.state, paths))
     shown = 0
     for raw, (rule, ignored) in zip(paths, found, strict=True):
         if verbose and rule is not None:

@@ -26,7 +26,7 @@ from itertools import accumulate
 from stat import S_ISREG
 from typing import NamedTuple
 
-from gasvc.errors import GasError
+from gasvc.errors import ClientError
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.layout import CATALOG, Layout, split_shown
 from gasvc.workspace.state import State
@@ -50,8 +50,8 @@ class Rule(NamedTuple):
         return not self.negated
 
 
-class BadIgnoreFile(GasError):
-    code, status = "BadIgnoreFile", 400
+class BadIgnoreFile(ClientError):
+    """A `.gasignore` line that is no pattern."""
 
 
 _CLASSES = {"alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "digit": "0-9", "lower": "a-z",

@@ -218,8 +218,8 @@ def _refuse_ignored(layout: Layout, state: State, specs: list[PathSpec]) -> None
                            " names the rule)")
 
 
-class IgnoredPaths(GasError):
-    code, status = "IgnoredPaths", 400
+class IgnoredPaths(ClientError):
+    """An explicit `gas add` of paths the ignore rules ignore (without -f)."""
 
 
 def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],
