@@ -70,7 +70,9 @@ def add_cmd(paths: tuple[str, ...], everything: bool) -> None:
         specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
-        stage.add(ws.layout, ws.state, specs)
+        result = stage.add(ws.layout, ws.state, specs)
+    for line in render.dropped_labels(result.dropped):
+        click.echo(line)
 
 
 @click.command("rm")
@@ -113,6 +115,8 @@ def commit_cmd(message: str, all_tracked: bool) -> None:
         except NothingToCommit as error:
             click.echo(error.message)
             sys.exit(1)
+    for line in render.dropped_labels(result.dropped):
+        click.echo(line)
     where = result.branch or "detached HEAD"
     click.echo(f"[{where} {result.commit.id[:7]}] {result.commit.title}")
     click.echo(f" {result.changes} change{'s' if result.changes != 1 else ''}")

@@ -240,6 +240,13 @@ def _save_checks(state: State, found: SegmentChanges, version: int) -> None:
             state.save_folder_listings(found.clean_folders)
 
 
+def folded(untracked: list[str]) -> list[str]:
+    """Untracked paths as status lists them, sorted: an untracked segment's folder ("new/")
+    stands for every file in it, as git shows an untracked folder."""
+    folders = tuple(path for path in untracked if path.endswith("/"))
+    return sorted(path for path in untracked if path in folders or not path.startswith(folders))
+
+
 def status(layout: Layout, state: State) -> Status:
     from gasvc.workspace.refs import head_info
 
@@ -248,7 +255,7 @@ def status(layout: Layout, state: State) -> Status:
     result.staged = staged_changes(state)
     found = _worktree(layout, state)
     result.unstaged = sorted(found.unstaged, key=lambda c: c.path)
-    result.untracked = sorted(found.untracked)
+    result.untracked = folded(found.untracked)
     result.outside = top_level_strays(layout.root)
     result.links = sorted({*found.links, *top_level_links(layout.root)})
     return result
