@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 from gascli import Gas, failed, write
+from serverproc import ServerProcess
+
+from gasvc.workspace.state import State
 
 
 def porcelain(gas: Gas, root: Path) -> set[str]:
@@ -149,3 +155,105 @@ def test_an_untracked_segment_folder_is_one_line(tmp_path: Path) -> None:
     gas(root, "add", "new/n.jpg")
     assert porcelain(gas, root) == {"A  new/", "A  new/n.jpg", "?? new/deep/m.jpg",
                                     "?? seg/c.jpg"}
+
+
+# against a server ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def online(http_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Gas:
+    gas = Gas(tmp_path_factory.mktemp("home"))
+    gas.login(http_server, http_server.add_user("truth"))
+    return gas
+
+
+def status_json(gas: Gas, root: Path) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(gas(root, "status", "--json").stdout)
+    return found
+
+
+def pushed_dataset(gas: Gas, root: Path, name: str) -> None:
+    write(root, {"seg/a.jpg": "A"})
+    gas(root, "init", name)
+    gas(root, "add", "-A")
+    gas(root, "commit", "-m", "first")
+    gas(root, "push")
+
+
+def test_draft_commit_gives_the_local_commit_its_new_title(online: Gas, tmp_path: Path
+                                                            ) -> None:
+    root = tmp_path / "ws"
+    pushed_dataset(online, root, "truth-draft")
+    write(root, {"seg/b.jpg": "B"})
+    online(root, "add", "-A")
+    online(root, "commit", "-m", "wip")
+    number = re.search(r"draft #(\d+)", online(root, "push", "--draft").stdout)
+    assert number is not None
+    out = online(root, "draft", "commit", number[1], "-m", "Add b\n\nreviewed").stdout
+    server_id = out.split()[1].rstrip("]")
+    log = json.loads(online(root, "log", "--json").stdout)
+    assert (log[0]["title"], log[0]["description"]) == ("Add b", "reviewed")
+    assert log[0]["id"].startswith(server_id) and log[0]["pushed"]
+    online(root, "fetch")
+    assert online(root, "log", "--oneline").stdout.splitlines()[0].endswith(") Add b")
+    assert status_json(online, root)["remote_head"] == log[0]["id"]
+    online(tmp_path, "clone", "truth-draft", "other")
+    assert json.loads(online(tmp_path / "other", "log", "--json").stdout)[0]["title"] == "Add b"
+
+
+def test_fetch_corrects_a_title_an_older_gas_kept(online: Gas, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    pushed_dataset(online, root, "truth-stale")
+    state = State(root / ".gas" / "state.sqlite")
+    try:  # as `gas draft commit` of gasvc before this fix left it
+        state.db.execute("UPDATE commits SET title = 'old title', description = 'old'")
+    finally:
+        state.close()
+    assert "old title" in online(root, "log", "--oneline").stdout
+    online(root, "fetch")
+    log = json.loads(online(root, "log", "--json").stdout)
+    assert (log[0]["title"], log[0]["description"]) == ("first", "")
+
+
+def race(gas: Gas, tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """Two clones with a commit each; `winner` pushes first."""
+    pushed_dataset(gas, tmp_path / "origin", name)
+    gas(tmp_path, "clone", name, "winner")
+    gas(tmp_path, "clone", name, "loser")
+    winner, loser = tmp_path / "winner", tmp_path / "loser"
+    write(winner, {"seg/w.jpg": "W"})
+    write(loser, {"seg/l.jpg": "L"})
+    for root in (winner, loser):
+        gas(root, "add", "-A")
+        gas(root, "commit", "-m", f"{root.name}'s work")
+    return winner, loser
+
+
+def diverged_after(gas: Gas, winner: Path, loser: Path, refusal: str) -> None:
+    """The loser's push was refused: its status says the branches diverged, in server ids."""
+    failed(gas(loser, "push", check=False), refusal)
+    won = status_json(gas, winner)
+    lost = status_json(gas, loser)
+    assert (lost["ahead"], lost["behind"]) == (1, 1)
+    assert lost["remote_head"] == won["head"] == won["remote_head"]
+    assert len(won["head"]) == 32  # the server's id of the commit
+    assert "have diverged: 1 and 1" in gas(loser, "status").stdout
+    assert "Replayed 1 local commit" in gas(loser, "pull").stdout
+    gas(loser, "push")
+    done = status_json(gas, loser)
+    assert done["head"] == done["remote_head"] and (done["ahead"], done["behind"]) == (0, 0)
+    assert len(done["head"]) == 32
+
+
+def test_a_push_behind_the_server_says_the_branches_diverged(online: Gas, tmp_path: Path
+                                                             ) -> None:
+    winner, loser = race(online, tmp_path, "truth-behind")
+    assert status_json(online, loser)["ahead"] == 1
+    online(winner, "push")
+    diverged_after(online, winner, loser, "has commits you do not have")
+
+
+def test_a_push_that_loses_the_race_says_the_branches_diverged(online: Gas, tmp_path: Path
+                                                               ) -> None:
+    winner, loser = race(online, tmp_path, "truth-race")
+    online(loser, "push", "--draft")  # its draft is based on the old head of the branch
+    online(winner, "push")  # the branch moves: committing the loser's draft loses the CAS
+    diverged_after(online, winner, loser, "someone else pushed first")
