@@ -112,7 +112,8 @@ def _track_server_head(conn: Connection, state: State, branch: str, head: str | 
     (its history fetched), so `gas status` says the branches diverged, not "ahead"."""
     if head is None or head == ROOT_COMMIT:
         return
-    fetch_history(conn, state, head)
+    with contextlib.suppress(GasError):  # the refusal matters more than this
+        fetch_history(conn, state, head)
     commit = state.commit(head)
     if commit is not None:
         with state.transaction():
@@ -232,9 +233,10 @@ def _give_up(conn: Connection, state: State, branch: str, commit: CommitRecord, 
         conn.client.update_draft(conn.dataset_id, draft, {"status": "CLOSED"})
     with state.transaction():
         state.set(f"push.{commit.id}", None)
+    found = None
     with contextlib.suppress(GasError):
         found = conn.client.get_branch(conn.dataset_id, branch)
-        _track_server_head(conn, state, branch, str(found["commitId"]) if found else None)
+    _track_server_head(conn, state, branch, str(found["commitId"]) if found else None)
     raise NeedPull("the server's branch moved since this push started: someone else pushed "
                    "first", PULL_HINT)
 
