@@ -73,6 +73,22 @@ def status_long(status: Status) -> list[str]:
     return lines
 
 
+def dropped_labels(dropped: dict[str, list[str]]) -> list[str]:
+    """Notes for the label lines `gas add` removed with their deleted files (a few named)."""
+    from gasvc.model.metadata import METADATA
+    from gasvc.workspace.layout import shown_path
+
+    lines = []
+    for segment, paths in sorted(dropped.items()):
+        names = ", ".join(escaped(path) for path in paths[:5])
+        more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+        noun = "the label of a deleted file" if len(paths) == 1 else \
+            f"the labels of {len(paths)} deleted files"
+        lines.append(f"removed {noun} from {shown(shown_path(segment, METADATA))}: "
+                     f"{names}{more}")
+    return lines
+
+
 def _branch_line(status: Status) -> str:
     if status.branch is None:
         return f"HEAD detached at {(status.head or '')[:7]}"

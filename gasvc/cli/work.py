@@ -79,7 +79,9 @@ def add_cmd(paths: tuple[str, ...], everything: bool, force: bool) -> None:
         specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, ws.state, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
-        stage.add(ws.layout, ws.state, specs, force=force)
+        result = stage.add(ws.layout, ws.state, specs, force=force)
+    for line in render.dropped_labels(result.dropped):
+        click.echo(line)
 
 
 @click.command("rm")
@@ -125,6 +127,8 @@ def commit_cmd(message: str, all_tracked: bool, quiet: bool) -> None:
         except NothingToCommit as error:
             click.echo(error.message, err=quiet)  # quiet or not, it is said
             sys.exit(1)
+    for line in render.dropped_labels(result.dropped):
+        click.echo(line)
     where = result.branch or "detached HEAD"
     click.echo(f"[{where} {result.commit.id[:7]}] {result.commit.title}")
     click.echo(f" {result.changes} change{'s' if result.changes != 1 else ''}")

@@ -61,6 +61,8 @@ class SegmentPlanner:
         self.labels = read_label_refs(layout, segment, self.tracked)
         #: (path, staged label id) of tracked items whose label alone may need staging
         self.relabel: list[tuple[str, str | None]] = []
+        #: label lines of deleted tracked files whose deletion is staged: to remove
+        self.dropped: list[str] = []
         self._seen: set[str] = set()  # tracked paths the comparison reported
         self._found: set[str] = set()  # labelled paths it reported as files
 
@@ -123,6 +125,11 @@ class SegmentPlanner:
             if _any_under(spec.prefix + "/", ordered):
                 self.matched.add(i)
 
+    def _names(self, path: str) -> bool:
+        """Whether a file spec names this path (without counting it as matched)."""
+        return bool(self.whole) or any(spec.covers(self.segment, path)
+                                       for _, spec in self.partial)
+
     def covers(self, path: str) -> bool:
         """Whether a file spec names this item; the specs that do count as matched."""
         self.matched.update(self.whole)
@@ -135,12 +142,22 @@ class SegmentPlanner:
 
     def _check_targets(self) -> None:
         """Every label must be for a file: one reported as a file, or an unchanged tracked
-        file; anything else is looked at on disk (a symlinked folder is not walked)."""
+        file; anything else is looked at on disk (a symlinked folder is not walked). The label
+        of a tracked file that was deleted goes with the file: dropped when the specs stage its
+        deletion, else left alone; a label for a file never tracked is an error."""
         missing = [path for path in self.labels if path not in self._found
                    and (path not in self.tracked or path in self._seen)
                    and not os.path.isfile(self.layout.file(self.segment, path))]
-        if missing:
-            path = min(missing, key=lambda p: self.labels[p].line)
+        untracked = []
+        for path in missing:
+            entry = self.state.entry(self.segment, path)
+            if entry is None or (entry.sum is None and entry.head_sum is None):
+                untracked.append(path)
+            elif self._names(path):
+                self.dropped.append(path)
+                del self.labels[path]
+        if untracked:
+            path = min(untracked, key=lambda p: self.labels[p].line)
             raise LabelWithoutFile(
                 f"{shown_path(self.segment, METADATA)}:{self.labels[path].line}: label for"
                 f" {path!r}, which is not a file in {shown_path(self.segment)}",
@@ -172,6 +189,7 @@ class SegmentPlan:
     relabel: list[tuple[str, str | None]] = field(default_factory=list)
     labels: dict[str, LabelRef] = field(default_factory=dict)
     matched: set[int] = field(default_factory=set)
+    dropped: list[str] = field(default_factory=list)
     #: an error to raise, with its hint (pickling keeps only the message)
     error: tuple[GasError, str] | None = None
 
@@ -191,4 +209,5 @@ def plan_segment(layout: Layout, state: State, segment: str, specs: list[PathSpe
         return SegmentPlan(segment, error=(error, error.hint))
     needed = [item.path for item in files] + [path for path, _ in planner.relabel]
     labels = {path: planner.labels[path] for path in needed if path in planner.labels}
-    return SegmentPlan(segment, files, planner.relabel, labels, planner.matched)
+    return SegmentPlan(segment, files, planner.relabel, labels, planner.matched,
+                       planner.dropped)

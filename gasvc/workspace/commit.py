@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gasvc.errors import ClientError, EmptyMessage, GasError
@@ -47,6 +47,8 @@ class CommitResult:
     commit: CommitRecord
     branch: str | None
     changes: int
+    #: label lines `-a` removed with their deleted files (see `stage.StageResult`)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
 
 
 def split_message(message: str) -> tuple[str, str]:
@@ -109,8 +111,7 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
            all_tracked: bool = False) -> CommitResult:
     if not message.strip():
         raise EmptyMessage("the commit message is empty", "give one with -m MESSAGE")
-    if all_tracked:
-        add(layout, state, [EVERYTHING], tracked_only=True)
+    dropped = add(layout, state, [EVERYTHING], tracked_only=True).dropped if all_tracked else {}
     changes = count_staged(state)
     if not changes:
         raise NothingToCommit("nothing to commit, working tree has no staged changes",
@@ -138,7 +139,7 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         else:
             set_head(state, None, record.id)
         state.settle_head()
-    return CommitResult(record, branch, changes)
+    return CommitResult(record, branch, changes, dropped)
 
 
 def _validate(layout: Layout, state: State) -> None:

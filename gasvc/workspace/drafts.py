@@ -104,8 +104,9 @@ def commit_draft(state: State | None, client: ApiClient, dataset_id: str, number
     title, _, description = message.strip().partition("\n")
     if not title.strip():
         raise EmptyMessage("empty commit message", 'give one with -m "MESSAGE"')
-    commit_id = client.commit(dataset_id, number, title.strip(), description.strip())
-    local = _adopt(state, draft, commit_id) if state is not None else None
+    title, description = title.strip(), description.strip()
+    commit_id = client.commit(dataset_id, number, title, description)
+    local = _adopt(state, draft, commit_id, title, description) if state is not None else None
     return DraftCommit(draft, commit_id, local)
 
 
@@ -127,8 +128,10 @@ def drafted_commit(state: State, number: int) -> CommitRecord | None:
     return state.commit(commit_id) if commit_id else None
 
 
-def _adopt(state: State, draft: DraftInfo, server_id: str) -> CommitRecord | None:
-    """If the draft came from a local commit, that commit is now pushed as `server_id`.
+def _adopt(state: State, draft: DraftInfo, server_id: str, title: str, description: str
+           ) -> CommitRecord | None:
+    """If the draft came from a local commit, that commit is now pushed as `server_id`, with
+    the message it was committed with.
 
     The server moved the draft's branch to the new commit, so the remote-tracking branch does too.
     """
@@ -137,6 +140,7 @@ def _adopt(state: State, draft: DraftInfo, server_id: str) -> CommitRecord | Non
         return None
     with state.transaction():
         state.set_server_id(commit.id, server_id)
+        state.set_message(commit.id, title, description)
         state.set(f"draft.{draft.number}", None)
         state.set(f"push.{commit.id}", None)  # push.py's resume record of that draft
         state.set_ref(f"remotes/{draft.branch}", commit.id)

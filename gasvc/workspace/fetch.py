@@ -68,15 +68,29 @@ def _local_id(state: State, server_id: str) -> str:
 
 def fetch(conn: Connection, state: State) -> FetchResult:
     result = FetchResult()
-    branches = {str(b["name"]): str(b["commitId"])
-                for b in conn.client.list_branches(conn.dataset_id)}
-    tags = {str(t["name"]): str(t["commitId"]) for t in conn.client.list_tags(conn.dataset_id)}
+    listed_branches = list(conn.client.list_branches(conn.dataset_id))
+    listed_tags = list(conn.client.list_tags(conn.dataset_id))
+    branches = {str(b["name"]): str(b["commitId"]) for b in listed_branches}
+    tags = {str(t["name"]): str(t["commitId"]) for t in listed_tags}
     for head in sorted(set(branches.values()) | set(tags.values())):
         result.commits += fetch_history(conn, state, head)
     with state.transaction():
+        _correct_messages(state, [*listed_branches, *listed_tags])
         result.branches = _update(state, "remotes/", branches, prune=True)
         result.tags = _update(state, "tags/", tags, prune=False)
     return result
+
+
+def _correct_messages(state: State, heads: list[dict[str, Any]]) -> None:
+    """Known commits take the message the server lists for them (a drafted commit may have been
+    committed under another title, which an older gas did not record)."""
+    for raw in heads:
+        commit = state.commit(str(raw["commitId"]))
+        if commit is None or raw.get("title") is None:
+            continue
+        listed = server_commit(raw)
+        if (commit.title, commit.description) != (listed.title, listed.description):
+            state.set_message(commit.id, listed.title, listed.description)
 
 
 def _update(state: State, prefix: str, heads: dict[str, str], prune: bool) -> list[RefUpdate]:

@@ -24,6 +24,7 @@ from gasvc.workspace.commit import commit_state
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.drafts import DraftInfo, get_draft, record_draft
 from gasvc.workspace.drafts import _info as draft_info
+from gasvc.workspace.fetch import fetch_history
 from gasvc.workspace.pending import require_finished
 from gasvc.workspace.refs import DetachedHead, ancestry, current_branch, head_commit, key
 from gasvc.workspace.state import CommitRecord, State
@@ -105,8 +106,22 @@ def _prepare_branch(conn: Connection, state: State, branch: str, first: CommitRe
         conn.client.create_branch(conn.dataset_id, branch, base)
         return True
     if found["commitId"] != base and state.get(f"push.{first.id}") is None:
+        _track_server_head(conn, state, branch, str(found["commitId"]))
         raise NeedPull(f"the server's branch {branch!r} has commits you do not have", PULL_HINT)
     return False
+
+
+def _track_server_head(conn: Connection, state: State, branch: str, head: str | None) -> None:
+    """A refused push still learns where the server's branch is: `origin/BRANCH` moves there
+    (its history fetched), so `gas status` says the branches diverged, not "ahead"."""
+    if head is None or head == ROOT_COMMIT:
+        return
+    with contextlib.suppress(GasError):  # the refusal matters more than this
+        fetch_history(conn, state, head)
+    commit = state.commit(head)
+    if commit is not None:
+        with state.transaction():
+            state.set_ref(f"remotes/{branch}", commit.id)
 
 
 def _push_commit(conn: Connection, state: State, branch: str, commit: CommitRecord,
@@ -147,7 +162,7 @@ def _draft(conn: Connection, state: State, branch: str, commit: CommitRecord, pa
         if orphan is not None:
             _remember(state, commit, orphan.number, parent)
             if orphan.base != parent:
-                _give_up(conn, state, commit, orphan.number)
+                _give_up(conn, state, branch, commit, orphan.number)
             return orphan.number
     with state.transaction():  # the intent first: a draft made below is always found again
         state.set(f"push.{commit.id}", json.dumps({"draft": None, "parent": parent}))
@@ -155,7 +170,7 @@ def _draft(conn: Connection, state: State, branch: str, commit: CommitRecord, pa
                                       _marked(commit))
     _remember(state, commit, number, parent)
     if _find_draft(conn, branch, number).base != parent:
-        _give_up(conn, state, commit, number)
+        _give_up(conn, state, branch, commit, number)
     return number
 
 
@@ -212,15 +227,20 @@ def _after_refusal(conn: Connection, state: State, branch: str, commit: CommitRe
         adopted = _adopt(conn, branch, commit, parent)
         if adopted is not None:
             return adopted
-    _give_up(conn, state, commit, draft)
+    _give_up(conn, state, branch, commit, draft)
 
 
-def _give_up(conn: Connection, state: State, commit: CommitRecord, draft: int) -> NoReturn:
+def _give_up(conn: Connection, state: State, branch: str, commit: CommitRecord, draft: int
+             ) -> NoReturn:
     """Someone else pushed first: close our draft, forget it, and tell the user to pull."""
     with contextlib.suppress(GasError):
         conn.client.update_draft(conn.dataset_id, draft, {"status": "CLOSED"})
     with state.transaction():
         state.set(f"push.{commit.id}", None)
+    found = None
+    with contextlib.suppress(GasError):
+        found = conn.client.get_branch(conn.dataset_id, branch)
+    _track_server_head(conn, state, branch, str(found["commitId"]) if found else None)
     raise NeedPull("the server's branch moved since this push started: someone else pushed "
                    "first", PULL_HINT)
 

@@ -64,7 +64,8 @@ def ancestry(state: State, commit_id: str | None, limit: int = 1_000_000
 
 
 def head_info(state: State) -> tuple[str | None, str | None, str | None, int, int]:
-    """(branch, head shown id, remote head id, ahead, behind)."""
+    """(branch, head shown id, remote head shown id, ahead, behind); shown ids are the
+    server's once pushed (see `key`)."""
     branch = current_branch(state)
     head = head_commit(state)
     commit = state.commit(head) if head else None
@@ -73,7 +74,8 @@ def head_info(state: State) -> tuple[str | None, str | None, str | None, int, in
     if remote is None:
         return branch, shown, None, len(ancestry(state, head)), 0
     ahead, behind = ahead_behind(state, head, remote)
-    return branch, shown, remote, ahead, behind
+    remote_commit = state.commit(remote)
+    return branch, shown, key(remote_commit) if remote_commit else remote, ahead, behind
 
 
 def ahead_behind(state: State, local: str | None, remote: str | None) -> tuple[int, int]:

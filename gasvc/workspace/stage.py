@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gasvc.errors import ClientError, InvalidParams
@@ -135,6 +135,8 @@ class UnstagedChanges(ClientError):
 class StageResult:
     staged: int = 0
     removed: int = 0
+    #: segment → paths whose label line `add` removed from `metadata.jsonl` with the file
+    dropped: dict[str, list[str]] = field(default_factory=dict)
 
 
 def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool = False,
@@ -161,6 +163,8 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
                 stager.apply(plan)
             for i in plan.matched:
                 matched[i] = True
+            if plan.dropped:
+                result.dropped[segment] = plan.dropped
             if plan.matched:
                 _stage_new_segment(layout, state, segment)
             _stage_segment(layout, state, segment, specs, matched)
@@ -170,6 +174,8 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
                 catalog = read_catalog(layout)
                 matched[i] |= catalog is not None or bool(state.get("staged_catalog"))
                 state.set("staged_catalog", state.put_object(catalog) if catalog else "")
+    for segment, paths in result.dropped.items():  # as `gas rm` does: the label goes too
+        write_labels(layout, segment, dict.fromkeys(paths))
     _check_matched(specs, matched)
     return result
 
@@ -245,7 +251,7 @@ def _add_streaming(layout: Layout, state: State, segment: str, specs: list[PathS
         stager.stage_files(segment, planner.labels, window)
     planner.finish()
     stager.stage_labels(segment, planner.labels, planner.relabel)
-    return SegmentPlan(segment, matched=planner.matched)
+    return SegmentPlan(segment, matched=planner.matched, dropped=planner.dropped)
 
 
 class _Stager:
@@ -330,21 +336,33 @@ def _stage_new_segment(layout: Layout, state: State, segment: str) -> None:
 
 
 def _check_matched(specs: list[PathSpec], matched: list[bool]) -> None:
+    """Refuse a path that names nothing; everything (`-A`, `.`) may be nothing, as in git."""
     for spec, hit in zip(specs, matched, strict=True):
-        if not hit:
+        if not hit and spec != EVERYTHING:
             raise PathspecError(f"pathspec {spec.shown!r} did not match any files",
                                 "check the path; `gas status` lists what can be added")
 
 
 def unstage(state: State, specs: list[PathSpec]) -> StageResult:
-    """`gas restore --staged`: the index takes HEAD's values again for these paths."""
+    """`gas restore --staged`: the index takes HEAD's values again for these paths; a
+    segment's `metadata.jsonl` names the labels of its items (a deleted item stays so)."""
     result = StageResult()
+    relabelled: set[str] = set()  # segments whose staged labels change
     with state.transaction():
         for entry in list(state.staged_changes()):
             if any(spec.covers(entry.segment, entry.path) for spec in specs):
                 state.stage(entry.segment, entry.path, entry.head_sum, entry.head_size,
                             entry.head_label)
-                result.staged += 1
+            elif (entry.sum is not None and entry.label != entry.head_label
+                  and any(spec.covers_labels(entry.segment) for spec in specs)):
+                state.set_label(entry.segment, entry.path, entry.head_label)
+            else:
+                continue
+            result.staged += 1
+            if entry.label != entry.head_label:
+                relabelled.add(entry.segment)
+        for segment in relabelled:  # its metadata.jsonl no longer matches: read it again
+            state.set_metadata_stat(segment, (0, -1, 0))
         for name, (in_head, staged) in state.segments().items():
             if in_head != staged and any(s.segment in (None, name) and not s.catalog
                                          and not s.prefix for s in specs):

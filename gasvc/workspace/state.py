@@ -356,6 +356,12 @@ class State:
     def set_server_id(self, commit_id: str, server_id: str) -> None:
         self.db.execute("UPDATE commits SET server_id = ? WHERE id = ?", (server_id, commit_id))
 
+    def set_message(self, commit_id: str, title: str, description: str) -> None:
+        """A commit's title and description, as the server committed it (`gas draft commit`
+        gives a drafted commit a new message)."""
+        self.db.execute("UPDATE commits SET title = ?, description = ? WHERE id = ?",
+                        (title, description, commit_id))
+
     def set_commit_state(self, commit_id: str, state: str) -> None:
         self.db.execute("UPDATE commits SET state = ? WHERE id = ?", (state, commit_id))
 

@@ -259,6 +259,13 @@ def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: s
             state.save_folder_listings(found.clean_folders)
 
 
+def folded(untracked: list[str]) -> list[str]:
+    """Untracked paths as status lists them, sorted: an untracked segment's folder ("new/")
+    stands for every file in it, as git shows an untracked folder."""
+    folders = tuple(path for path in untracked if path.endswith("/"))
+    return sorted(path for path in untracked if path in folders or not path.startswith(folders))
+
+
 def status(layout: Layout, state: State, report_ignored: bool = False) -> Status:
     """The status; `report_ignored` lists ignored paths too (every folder is then compared in
     detail: a recorded clean folder may hold ignored files)."""
@@ -269,7 +276,7 @@ def status(layout: Layout, state: State, report_ignored: bool = False) -> Status
     result.staged = staged_changes(state)
     found = _worktree(layout, state, report_ignored)
     result.unstaged = sorted(found.unstaged, key=lambda c: c.path)
-    result.untracked = sorted(found.untracked)
+    result.untracked = folded(found.untracked)
     rules = root_rules(str(layout.root))
     strays = top_level_strays(layout.root)
     result.outside = [path for path in strays if not rules.is_ignored(path)]
