@@ -34,13 +34,15 @@ def preload() -> None:
         importlib.import_module(f"gasvc.cli.{name}")
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float
-        ) -> subprocess.CompletedProcess[str]:
-    """Run `gas ARGS` in a child process; like `subprocess.run(..., capture_output=True)`."""
+def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float,
+        no_stdin: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `gas ARGS` in a child process; like `subprocess.run(..., capture_output=True)`.
+    `no_stdin`: stdin is /dev/null (else it is the test process's)."""
     command = [sys.executable, "-m", "gasvc", *args]
     if FRESH_INTERPRETER:
         return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              timeout=timeout, check=False,
+                              stdin=subprocess.DEVNULL if no_stdin else None)
     preload()
     with tempfile.TemporaryDirectory() as folder:
         out_path, err_path = Path(folder) / "out", Path(folder) / "err"
@@ -50,6 +52,8 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float
         if pid == 0:  # the child: never returns
             code = 1
             try:
+                if no_stdin:
+                    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
                 code = _child(args, cwd, env, out_path, err_path, timeout)
             finally:
                 os._exit(code)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import forkrun
 import pytest
 from gascli import Gas, failed, write
 from serverproc import ServerProcess
@@ -58,9 +59,7 @@ def out(gas: Gas, cwd: Path, *args: str) -> str:
 
 def no_input(gas: Gas, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run gas with nothing on stdin (no terminal): prompts and editors must not wait."""
-    return subprocess.run([sys.executable, "-m", "gasvc", *args], cwd=cwd, env=gas.env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-                          check=False)
+    return forkrun.run(list(args), cwd, gas.env, timeout=60, no_stdin=True)
 
 
 def dataset_id(api: ApiClient, name: str) -> str:
