@@ -5,10 +5,12 @@ real tensorbay 1.24.2 CLI run with the same command line and the same ~/.gasconf
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import forkrun
@@ -49,8 +51,9 @@ def tb(tensorbay_python: Path, gas: Gas, server: ServerProcess) -> Tensorbay:
 
 
 @pytest.fixture
-def api(server: ServerProcess, alice: str) -> ApiClient:
-    return ApiClient(server.url, alice, verify=server.verify)
+def api(server: ServerProcess, alice: str) -> Iterator[ApiClient]:
+    with contextlib.closing(ApiClient(server.url, alice, verify=server.verify)) as client:
+        yield client  # closed: a kept-alive TLS connection delays the server's stop by 5 s
 
 
 def out(gas: Gas, cwd: Path, *args: str) -> str:
@@ -326,12 +329,12 @@ def test_top_level_key_and_url_options(server: ServerProcess, alice: str, tmp_pa
 @pytest.fixture(scope="module")
 def bad(server: ServerProcess, alice: str) -> None:
     """Dataset tbc-bad with an open draft #1 on main and nothing committed."""
-    api = ApiClient(server.url, alice, verify=server.verify)
-    bad = api.create_dataset("tbc-bad")
-    api.create_draft(bad, "main", "open")
-    api.update_draft(bad, api.create_draft(bad, "main", "closed"), {"status": "CLOSED"})
-    fusion = str(api.request("POST", "", json={"name": "tbc-fusion", "type": 1})["id"])
-    api.create_draft(fusion, "main", "open")
+    with contextlib.closing(ApiClient(server.url, alice, verify=server.verify)) as api:
+        bad = api.create_dataset("tbc-bad")
+        api.create_draft(bad, "main", "open")
+        api.update_draft(bad, api.create_draft(bad, "main", "closed"), {"status": "CLOSED"})
+        fusion = str(api.request("POST", "", json={"name": "tbc-fusion", "type": 1})["id"])
+        api.create_draft(fusion, "main", "open")
 
 
 @pytest.mark.parametrize("args, message", [
