@@ -21,6 +21,9 @@ from serverproc import ServerProcess
 from gasvc.api.client import ApiClient
 from gasvc.cli.tensorbay import first_argument, is_tensorbay_form
 
+# slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
+pytestmark = pytest.mark.slow(seconds=40)
+
 
 class Tensorbay:
     """Runs the tensorbay CLI's own `gas` script with gas's home (the same ~/.gasconfig)."""
