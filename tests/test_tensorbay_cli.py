@@ -10,6 +10,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,6 +229,13 @@ def test_draft_edit_and_close(gas: Gas, api: ApiClient, tmp_path: Path) -> None:
 
 
 # branches, tags, log --------------------------------------------------------------------
+def next_second() -> None:
+    """Wait until the clock's whole second changes (at most 1 s)."""
+    now = int(time.time())
+    while int(time.time()) == now:
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def history(gas: Gas, images: Path, request: pytest.FixtureRequest) -> tuple[Path, str]:
     """tbc-log-TEST: main has commits one, two (tag v1 at one); dev branched at one; an open draft
@@ -239,6 +247,7 @@ def history(gas: Gas, images: Path, request: pytest.FixtureRequest) -> tuple[Pat
     gas(images, "commit", f"tb:{name}#1", "-m", "one", "-m", "The first.")
     gas(images, "tag", f"tb:{name}", "v1")
     gas(images, "branch", f"tb:{name}@v1", "dev")
+    next_second()  # dates have whole seconds: two after one, not a tie the logs may order apart
     gas(images, "draft", f"tb:{name}", "-m", "two")
     gas(images, "commit", f"tb:{name}#2", "-m", "two")
     gas(images, "draft", f"tb:{name}@dev", "-m", "on dev")
