@@ -51,6 +51,17 @@ def tensorbay_python() -> Path:
     return ensure_tensorbay_python()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow modules first, longest first (`pytest.mark.slow(seconds=...)`): started early
+    by the xdist workers (`--no-loadscope-reorder` keeps this order), they make no long tail."""
+
+    def weight(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return float(marker.kwargs.get("seconds", 1)) if marker else 0.0
+
+    items.sort(key=weight, reverse=True)  # stable: a module's tests stay together, in order
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import forkrun
 from serverproc import ServerProcess
 
 CLEARED = ("GAS_URL", "GAS_ACCESS_KEY", "GAS_PROFILE", "GAS_INSECURE", "GAS_CA_BUNDLE",
@@ -14,7 +14,8 @@ CLEARED = ("GAS_URL", "GAS_ACCESS_KEY", "GAS_PROFILE", "GAS_INSECURE", "GAS_CA_B
 
 
 class Gas:
-    """`gas(cwd, *args)` runs `python -m gasvc ARGS` in `cwd`; `home` holds the config file."""
+    """`gas(cwd, *args)` runs `python -m gasvc ARGS` in `cwd` (a forked child, see forkrun.py);
+    `home` holds the config file."""
 
     def __init__(self, home: Path, **env: str) -> None:
         self.home = home
@@ -27,9 +28,7 @@ class Gas:
     def __call__(self, cwd: Path, *args: str, check: bool = True, **env: str
                  ) -> subprocess.CompletedProcess[str]:
         cwd.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run([sys.executable, "-m", "gasvc", *args], cwd=cwd,
-                                env={**self.env, **env}, capture_output=True, text=True,
-                                timeout=120)
+        result = forkrun.run(list(args), cwd, {**self.env, **env}, timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"gas {' '.join(args)} failed ({result.returncode}):\n"
                                  f"{result.stdout}\n{result.stderr}")

@@ -46,10 +46,12 @@ class ServerProcess:
         self.tls = tls
         self.extra_args = extra_args
         self.host = host
+        self._pick_port = port is None  # may move on to another port if this one is taken
         self.port = port if port is not None else free_port(host)
         self.stdout_log = data_dir.parent / f"{data_dir.name}.stdout.log"
         self.stderr_log = data_dir.parent / f"{data_dir.name}.stderr.log"
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
 
     @property
     def url(self) -> str:
@@ -72,9 +74,21 @@ class ServerProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:
-        """Start the server and wait until it answers, or fail showing its stderr."""
+        """Start the server and wait until it answers, or fail showing its stderr.
+
+        A port picked by `free_port` can be taken by another test run (pytest-xdist workers)
+        before the server binds it: then the server starts again on another free port."""
+        for _ in range(3):
+            if self._start_once():
+                return
+            self.port = free_port(self.host)
+        raise RuntimeError(f"no free port after 3 tries\n{self.logs()}")
+
+    def _start_once(self) -> bool:
+        """Start and wait until ready; False if the port was taken (only for a picked port)."""
         if self.running:
             raise RuntimeError("server already running")
+        self._log_start = self.stderr_log.stat().st_size if self.stderr_log.exists() else 0
         command = [
             sys.executable,
             "-m",
@@ -94,7 +108,7 @@ class ServerProcess:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with open(self.stdout_log, "ab") as out, open(self.stderr_log, "ab") as err:
             self._proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        self._wait_ready()
+        return self._wait_ready()
 
     def stop(self) -> None:
         """Ask the server to exit (SIGTERM); SIGKILL it if it takes over 10 s."""
@@ -149,19 +163,28 @@ class ServerProcess:
             parts.append(f"--- {path.name} ---\n{text[-8000:]}")
         return "\n".join(parts)
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             assert self._proc is not None
             if self._proc.poll() is not None:
                 code = self._proc.returncode
                 self._proc = None
+                if self._pick_port and "address already in use" in self._new_stderr():
+                    return False
                 raise RuntimeError(f"server exited with {code} while starting\n{self.logs()}")
-            if self._answers():
-                return
-            time.sleep(0.1)
+            # "running on" first: what answers on the port could be another run's server
+            if "Uvicorn running on" in self._new_stderr() and self._answers():
+                return True
+            time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"server not ready after {READY_TIMEOUT:.0f} s\n{self.logs()}")
+
+    def _new_stderr(self) -> str:
+        """What the server wrote to stderr since this start."""
+        with open(self.stderr_log, "rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
     def _answers(self) -> bool:
         with requests.Session() as session:

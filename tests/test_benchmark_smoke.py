@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
+pytestmark = pytest.mark.slow(seconds=15)
+
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 400  # the least run.py accepts: 4 x its 100 changed files
 OPERATIONS = ("1. status", "2. status after touch", "3. add -A + commit", "4. push",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gasvc.demo import run_demo
+
+# slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
+pytestmark = pytest.mark.slow(seconds=8)
 
 
 def test_demo_story_runs_end_to_end() -> None:

@@ -40,6 +40,9 @@ from gascli import Gas
 from rawapi import RawApi
 from serverproc import ServerProcess
 
+# slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
+pytestmark = pytest.mark.slow(seconds=60)
+
 CATALOG = {"CLASSIFICATION": {"categories": [{"name": "cat"}, {"name": "dog"}]}}
 BUDGET = 120.0  # CPU seconds (the test's and its commands') on the 2-core development machine
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,15 +49,15 @@ class Draft:
 
 
 @pytest.fixture(scope="module")
-def draft(server: ServerProcess, alice: str) -> Draft:
-    api = RawApi(server.api, alice, server.verify)
-    dataset_id = api.create_dataset("bad_input")
-    number = api.create_draft(dataset_id)
-    content = f"bad input {uuid.uuid4()}".encode()
-    for segment in ("s", ""):
-        api.create_segment(dataset_id, number, segment)
-        api.upload_file(dataset_id, number, segment, "a.txt", content)
-    return Draft(api, dataset_id, number, sha1(content), len(content))
+def draft(server: ServerProcess, alice: str) -> Iterator[Draft]:
+    with RawApi(server.api, alice, server.verify) as api:  # closed before the server stops
+        dataset_id = api.create_dataset("bad_input")
+        number = api.create_draft(dataset_id)
+        content = f"bad input {uuid.uuid4()}".encode()
+        for segment in ("s", ""):
+            api.create_segment(dataset_id, number, segment)
+            api.upload_file(dataset_id, number, segment, "a.txt", content)
+        yield Draft(api, dataset_id, number, sha1(content), len(content))
 
 
 def assert_invalid(response: requests.Response, *words: str) -> None:

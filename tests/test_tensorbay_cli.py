@@ -5,18 +5,25 @@ real tensorbay 1.24.2 CLI run with the same command line and the same ~/.gasconf
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import forkrun
 import pytest
 from gascli import Gas, failed, write
 from serverproc import ServerProcess
 
 from gasvc.api.client import ApiClient
 from gasvc.cli.tensorbay import first_argument, is_tensorbay_form
+
+# slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
+pytestmark = pytest.mark.slow(seconds=40)
 
 
 class Tensorbay:
@@ -48,8 +55,9 @@ def tb(tensorbay_python: Path, gas: Gas, server: ServerProcess) -> Tensorbay:
 
 
 @pytest.fixture
-def api(server: ServerProcess, alice: str) -> ApiClient:
-    return ApiClient(server.url, alice, verify=server.verify)
+def api(server: ServerProcess, alice: str) -> Iterator[ApiClient]:
+    with contextlib.closing(ApiClient(server.url, alice, verify=server.verify)) as client:
+        yield client  # closed: a kept-alive TLS connection delays the server's stop by 5 s
 
 
 def out(gas: Gas, cwd: Path, *args: str) -> str:
@@ -58,9 +66,7 @@ def out(gas: Gas, cwd: Path, *args: str) -> str:
 
 def no_input(gas: Gas, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run gas with nothing on stdin (no terminal): prompts and editors must not wait."""
-    return subprocess.run([sys.executable, "-m", "gasvc", *args], cwd=cwd, env=gas.env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-                          check=False)
+    return forkrun.run(list(args), cwd, gas.env, timeout=60, no_stdin=True)
 
 
 def dataset_id(api: ApiClient, name: str) -> str:
@@ -224,6 +230,13 @@ def test_draft_edit_and_close(gas: Gas, api: ApiClient, tmp_path: Path) -> None:
 
 
 # branches, tags, log --------------------------------------------------------------------
+def next_second() -> None:
+    """Wait until the clock's whole second changes (at most 1 s)."""
+    now = int(time.time())
+    while int(time.time()) == now:
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def history(gas: Gas, images: Path, request: pytest.FixtureRequest) -> tuple[Path, str]:
     """tbc-log-TEST: main has commits one, two (tag v1 at one); dev branched at one; an open draft
@@ -235,6 +248,7 @@ def history(gas: Gas, images: Path, request: pytest.FixtureRequest) -> tuple[Pat
     gas(images, "commit", f"tb:{name}#1", "-m", "one", "-m", "The first.")
     gas(images, "tag", f"tb:{name}", "v1")
     gas(images, "branch", f"tb:{name}@v1", "dev")
+    next_second()  # dates have whole seconds: two after one, not a tie the logs may order apart
     gas(images, "draft", f"tb:{name}", "-m", "two")
     gas(images, "commit", f"tb:{name}#2", "-m", "two")
     gas(images, "draft", f"tb:{name}@dev", "-m", "on dev")
@@ -328,12 +342,12 @@ def test_top_level_key_and_url_options(server: ServerProcess, alice: str, tmp_pa
 @pytest.fixture(scope="module")
 def bad(server: ServerProcess, alice: str) -> None:
     """Dataset tbc-bad with an open draft #1 on main and nothing committed."""
-    api = ApiClient(server.url, alice, verify=server.verify)
-    bad = api.create_dataset("tbc-bad")
-    api.create_draft(bad, "main", "open")
-    api.update_draft(bad, api.create_draft(bad, "main", "closed"), {"status": "CLOSED"})
-    fusion = str(api.request("POST", "", json={"name": "tbc-fusion", "type": 1})["id"])
-    api.create_draft(fusion, "main", "open")
+    with contextlib.closing(ApiClient(server.url, alice, verify=server.verify)) as api:
+        bad = api.create_dataset("tbc-bad")
+        api.create_draft(bad, "main", "open")
+        api.update_draft(bad, api.create_draft(bad, "main", "closed"), {"status": "CLOSED"})
+        fusion = str(api.request("POST", "", json={"name": "tbc-fusion", "type": 1})["id"])
+        api.create_draft(fusion, "main", "open")
 
 
 @pytest.mark.parametrize("args, message", [

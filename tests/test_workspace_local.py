@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import forkrun
 import pytest
 
 from gasvc.workspace import compare, stage
@@ -221,9 +221,8 @@ def test_interrupted_checkout_completes_when_run_again(ws: tuple[Layout, State],
 
 def gas(cwd: Path, *args: str, env: dict[str, str] | None = None
         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gasvc", *args], cwd=cwd, text=True,
-                          capture_output=True, env={**os.environ, "GAS_AUTHOR": "tester",
-                                                     **(env or {})}, timeout=60)
+    return forkrun.run(list(args), cwd, {**os.environ, "GAS_AUTHOR": "tester", **(env or {})},
+                       timeout=60)
 
 
 def test_cli_story_offline(tmp_path: Path) -> None:

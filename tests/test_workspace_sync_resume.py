@@ -20,6 +20,9 @@ from rawapi import RawApi
 from serverproc import ServerProcess
 from test_workspace_sync import snapshot
 
+# slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
+pytestmark = pytest.mark.slow(seconds=30)
+
 FILES = 6000
 DEADLINE = 60.0
 
