@@ -232,7 +232,7 @@ class Data:
 
     def _item(self, objects: Objects, base: str, expires: int, path: str, item: Item
               ) -> dict[str, Any]:
-        """One data details item (spec 3.11)."""
+        """One item of a data details answer."""
         found: dict[str, Any] = {
             "remotePath": path, "url": self._url(base, item.checksum, expires),
             "label": self._read_label(objects, base, expires, path, item.label),
