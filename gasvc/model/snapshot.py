@@ -67,7 +67,7 @@ def iterate_items(ref: TreeRef, get: Getter) -> Iterator[tuple[str, Item]]:
 
 
 #: A change to one item of a segment: (segment, remote path, new item or None to delete).
-ItemChange = tuple[str, str, "Item | None"]
+ItemChange = tuple[str, str, Item | None]
 
 
 class FrameEntry(NamedTuple):
@@ -167,9 +167,9 @@ class VersionState:
                 new.segments.pop(name, None)
             elif name not in new.segments:
                 new.segments[name] = Segment()
-        grouped: dict[str, list[tuple[str, list[Any] | None]]] = defaultdict(list)
-        for segment, path, value in changes:
-            grouped[segment].append((path, None if value is None else list(value)))
+        grouped: dict[str, list[tuple[str, Item | None]]] = defaultdict(list)
+        for segment, path, value in changes:  # an Item is stored as the list it is a tuple of
+            grouped[segment].append((path, value))
         for name, items in grouped.items():
             info = new.segments.get(name)
             if info is not None:
