@@ -15,8 +15,8 @@ from typing import Any
 from faultwrap import Outcome, run
 from gascli import Gas
 
-from gasvc.model import tree
-from gasvc.workspace.commit import commit_state, segment_tree
+from gasvc.model.snapshot import iterate_items
+from gasvc.workspace.commit import commit_state
 from gasvc.workspace.refs import head_commit
 from gasvc.workspace.state import State
 
@@ -68,14 +68,14 @@ def head_tree(root: Path) -> Tree:
     try:
         version = commit_state(state, head_commit(state))
         found: Tree = {}
-        if version.get("catalog"):
-            found["catalog.json"] = state.get_object(version["catalog"])
-        for name, info in version["segments"].items():
+        if version.catalog:
+            found["catalog.json"] = state.get_object(version.catalog)
+        for name, info in version.segments.items():
             labels = {}
-            for path, value in tree.iterate(segment_tree(info), state.get_object):
-                found[f"{name}/{path}"] = value[0]
-                if value[3]:
-                    labels[path] = state.get_object(value[3])
+            for path, item in iterate_items(info.tree, state.get_object):
+                found[f"{name}/{path}"] = item.checksum
+                if item.label:
+                    labels[path] = state.get_object(item.label)
             if labels:
                 found[f"{name}/metadata.jsonl"] = labels
         return found

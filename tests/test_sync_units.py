@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from gasvc.model.frames import END, Frame, FrameError, FrameParser, header
+from gasvc.model.snapshot import Item
 from gasvc.workspace.merge import merge_item
 
 
@@ -55,26 +56,28 @@ def test_bad_streams_are_refused(bad: bytes) -> None:
         parse(bad, 100)
 
 
-# items are [checksum, size, timestamp, labelId]
-BASE = ["f0", 1, None, "l0"]
+BASE = Item("f0", 1, None, "l0")
 
 
 @pytest.mark.parametrize(("target", "after", "merged", "conflict"), [
-    (BASE, ["f1", 1, None, "l0"], ["f1", 1, None, "l0"], False),  # only we changed
-    (["f2", 2, None, "l0"], BASE, ["f2", 2, None, "l0"], False),  # only they changed
-    (["f0", 1, None, "l2"], ["f1", 1, None, "l0"], ["f1", 1, None, "l2"], False),  # file / label
-    (["f2", 2, None, "l0"], ["f1", 1, None, "l0"], None, True),  # both changed the file
-    (["f1", 1, None, "l0"], ["f1", 1, None, "l0"], ["f1", 1, None, "l0"], False),  # the same
-    (["f0", 1, None, "l2"], ["f0", 1, None, "l1"], None, True),  # both changed the label
-    (["f0", 1, None, "l2"], None, None, True),  # we deleted, they relabelled
-    (None, ["f1", 1, None, "l0"], None, True),  # they deleted, we changed
+    (BASE, Item("f1", 1, None, "l0"), Item("f1", 1, None, "l0"), False),  # only we changed
+    (Item("f2", 2, None, "l0"), BASE, Item("f2", 2, None, "l0"), False),  # only they changed
+    # we changed the file, they the label
+    (Item("f0", 1, None, "l2"), Item("f1", 1, None, "l0"), Item("f1", 1, None, "l2"), False),
+    (Item("f2", 2, None, "l0"), Item("f1", 1, None, "l0"), None, True),  # both changed the file
+    # both made the same change
+    (Item("f1", 1, None, "l0"), Item("f1", 1, None, "l0"), Item("f1", 1, None, "l0"), False),
+    (Item("f0", 1, None, "l2"), Item("f0", 1, None, "l1"), None, True),  # both changed the label
+    (Item("f0", 1, None, "l2"), None, None, True),  # we deleted, they relabelled
+    (None, Item("f1", 1, None, "l0"), None, True),  # they deleted, we changed
     (None, None, None, False),  # both deleted
 ])
-def test_merge_item(target: object, after: object, merged: object, conflict: bool) -> None:
+def test_merge_item(target: Item | None, after: Item | None, merged: Item | None,
+                    conflict: bool) -> None:
     assert merge_item(target, BASE, after) == (merged, conflict)
 
 
 def test_merge_item_settles_conflicts_with_a_side() -> None:
-    ours, theirs = ["f1", 1, None, "l0"], ["f2", 2, None, "l0"]
+    ours, theirs = Item("f1", 1, None, "l0"), Item("f2", 2, None, "l0")
     assert merge_item(theirs, BASE, ours, "ours") == (ours, False)
     assert merge_item(theirs, BASE, ours, "theirs") == (theirs, False)

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from gasvc.errors import ClientError, GasError
 from gasvc.model import tree
 from gasvc.model.canon import escaped
-from gasvc.workspace.commit import commit_state, segment_tree
+from gasvc.model.snapshot import Item, VersionState, as_item, diff_items, iterate_items
+from gasvc.workspace.commit import commit_state
 from gasvc.workspace.compare import trusted_mtime
 from gasvc.workspace.layout import (
     CATALOG,
@@ -97,16 +98,18 @@ class MoveResult:
     changed_paths: list[str] = field(default_factory=list)
 
 
-def item_changes(state: State, old: dict[str, Any], new: dict[str, Any]
-                 ) -> Iterator[tuple[str, str, Any, Any]]:
-    """(segment, path, old value, new value) for every item that differs."""
-    for name in sorted(old["segments"].keys() | new["segments"].keys()):
-        a, b = old["segments"].get(name), new["segments"].get(name)
-        for path, before, after in tree.diff(segment_tree(a), segment_tree(b), state.get_object):
+#: (segment, path, old item, new item) of an item a move changes (None: absent).
+ItemMove = tuple[str, str, Item | None, Item | None]
+
+
+def item_changes(state: State, old: VersionState, new: VersionState) -> Iterator[ItemMove]:
+    """(segment, path, old item, new item) for every item that differs."""
+    for name in old.segment_names(new):
+        for path, before, after in diff_items(old.tree(name), new.tree(name), state.get_object):
             yield name, path, before, after
 
 
-def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
+def move(layout: Layout, state: State, old: VersionState, new: VersionState,
          intent: MoveIntent, source: BlobSource, force: bool = False, progress: Any = None,
          finish: Callable[[], None] | None = None) -> MoveResult:
     """Make the working tree and the index show `new` instead of `old`.
@@ -127,52 +130,53 @@ def move(layout: Layout, state: State, old: dict[str, Any], new: dict[str, Any],
         changes += _undone(state, changes, old, interrupted_state, new)
     if force:
         changes += _discarded(layout, state, changes, new)
-    _refuse_links(layout, changes, old["segments"].keys() | new["segments"].keys())
+    _refuse_links(layout, changes, old.segments.keys() | new.segments.keys())
     if not force and not resuming:
         _refuse_overwrites(layout, state, changes, old, new)
     with state.transaction():
         intent.record(state)
     result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
     _write_files(layout, source, changes, result, progress)
-    relabel = sorted({s for s, _, a, b in changes if (a or [None] * 4)[3] != (b or [None] * 4)[3]})
+    relabel = sorted({s for s, _, a, b in changes
+                      if (a.label if a else None) != (b.label if b else None)})
     for segment in relabel:
         _rewrite_labels(layout, state, new, segment)
     _sync_segments(layout, old, new)
     if interrupted_state is not None:
         _sync_segments(layout, interrupted_state, new)
-    write_catalog(layout, state, new.get("catalog"))
+    write_catalog(layout, state, new.catalog)
     _settle_index(layout, state, changes, new, finish)
     return result
 
 
-def _interrupted_state(state: State, target: str) -> dict[str, Any]:
+def _interrupted_state(state: State, target: str) -> VersionState:
     """The state an interrupted move was going to (empty if it is not known here)."""
     try:
         return commit_state(state, target)
     except GasError:
-        return {"catalog": None, "segments": {}}
+        return VersionState()
 
 
-def _undone(state: State, changes: list[tuple[str, str, Any, Any]], old: dict[str, Any],
-            written: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+def _undone(state: State, changes: list[ItemMove], old: VersionState, written: VersionState,
+            new: VersionState) -> list[ItemMove]:
     """Items an interrupted move from `old` to `written` may have touched, not otherwise in
     `changes`: each is rewritten from `new` (or deleted), whatever is on disk."""
     moving = {(s, p) for s, p, _, _ in changes}
-    extra = []
+    extra: list[ItemMove] = []
     for segment, path, _, _ in item_changes(state, old, written):
         if (segment, path) in moving:
             continue
-        info = new["segments"].get(segment)
-        after = tree.lookup(segment_tree(info), path, state.get_object) if info else None
+        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
         extra.append((segment, path, FORCED, after))
     return extra
 
 
-FORCED = ["", -1, None, ""]
+#: The old item of a file a move rewrites whatever is on disk: matches no real item.
+FORCED = Item("", -1, None, "")
 
 
-def _discarded(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
-               new: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: VersionState
+               ) -> list[ItemMove]:
     """Uncommitted changes a forced move throws away: rewritten from `new` (or unindexed)."""
     unstaged, _ = worktree_changes(layout, state)
     moving = {shown_path(s, p) for s, p, _, _ in changes}
@@ -181,19 +185,18 @@ def _discarded(layout: Layout, state: State, changes: list[tuple[str, str, Any, 
         segment, path = split_shown(change)
         if segment is None or not path or change in moving:
             continue
-        info = new["segments"].get(segment)
-        after = tree.lookup(segment_tree(info), path, state.get_object) if info else None
+        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
         extra.append((segment, path, FORCED if after is not None else None, after))
     return extra
 
 
-def _refuse_overwrites(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
-                       old: dict[str, Any], new: dict[str, Any]) -> None:
+def _refuse_overwrites(layout: Layout, state: State, changes: list[ItemMove],
+                       old: VersionState, new: VersionState) -> None:
     unstaged, untracked = worktree_changes(layout, state)
     dirty = {c.path for c in staged_changes(state)} | {c.path for c in unstaged}
     touched = {shown_path(s, p) for s, p, _, _ in changes}
-    touched |= {shown_path(s) for s in old["segments"].keys() ^ new["segments"].keys()}
-    if old.get("catalog") != new.get("catalog"):
+    touched |= {shown_path(s) for s in old.segments.keys() ^ new.segments.keys()}
+    if old.catalog != new.catalog:
         touched.add(CATALOG)
     # an ignored file where the move writes one is not in `untracked`: it is data all the same
     kept = {shown_path(s, p) for s, p, before, after in changes
@@ -205,7 +208,7 @@ def _refuse_overwrites(layout: Layout, state: State, changes: list[tuple[str, st
                              "commit them, restore them, or use --force to discard them")
 
 
-def _refuse_links(layout: Layout, changes: list[tuple[str, str, Any, Any]],
+def _refuse_links(layout: Layout, changes: list[ItemMove],
                   segments: Iterable[str]) -> None:
     """Before anything is written: no file of the move may sit below a folder link."""
     guard = WriteGuard(layout)
@@ -213,7 +216,7 @@ def _refuse_links(layout: Layout, changes: list[tuple[str, str, Any, Any]],
     guard.check_all(layout.file(segment, path) for segment, path, _, _ in changes)
 
 
-def _write_files(layout: Layout, source: BlobSource, changes: list[tuple[str, str, Any, Any]],
+def _write_files(layout: Layout, source: BlobSource, changes: list[ItemMove],
                  result: MoveResult, progress: Any) -> None:
     fetches = []
     for segment, path, before, after in changes:
@@ -224,8 +227,8 @@ def _write_files(layout: Layout, source: BlobSource, changes: list[tuple[str, st
             target.unlink(missing_ok=True)
             _prune_empty_dirs(target.parent, layout.segment_dir(segment))
             result.deleted += 1
-        elif before is None or before[0] != after[0] or not target.is_file():
-            fetches.append(Fetch(segment, path, after[0], after[1], target))
+        elif before is None or before.checksum != after.checksum or not target.is_file():
+            fetches.append(Fetch(segment, path, after.checksum, after.size, target))
     source.fetch(fetches, progress)
     result.written = len(fetches)
 
@@ -236,21 +239,20 @@ def _prune_empty_dirs(folder: Path, stop: Path) -> None:
         folder = folder.parent
 
 
-def _rewrite_labels(layout: Layout, state: State, new: dict[str, Any], segment: str) -> None:
-    info = new["segments"].get(segment)
+def _rewrite_labels(layout: Layout, state: State, new: VersionState, segment: str) -> None:
     labels = {}
-    for path, value in tree.iterate(segment_tree(info), state.get_object):
-        if value[3]:
-            labels[path] = state.get_object(value[3])
-    if info is not None:
+    for path, value in iterate_items(new.tree(segment), state.get_object):
+        if value.label:
+            labels[path] = state.get_object(value.label)
+    if segment in new.segments:
         layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
         replace_labels(layout, segment, labels)
 
 
-def _sync_segments(layout: Layout, old: dict[str, Any], new: dict[str, Any]) -> None:
-    for name in new["segments"]:
+def _sync_segments(layout: Layout, old: VersionState, new: VersionState) -> None:
+    for name in new.segments:
         layout.segment_dir(name).mkdir(parents=True, exist_ok=True)
-    for name in old["segments"].keys() - new["segments"].keys():
+    for name in old.segments.keys() - new.segments.keys():
         layout.metadata(name).unlink(missing_ok=True)
         _prune_empty_dirs(layout.segment_dir(name), layout.root)
 
@@ -269,24 +271,24 @@ def _pretty(value: Any) -> bytes:
     return (escaped(text) + "\n").encode()
 
 
-def _settle_index(layout: Layout, state: State, changes: list[tuple[str, str, Any, Any]],
-                  new: dict[str, Any], finish: Callable[[], None] | None) -> None:
+def _settle_index(layout: Layout, state: State, changes: list[ItemMove], new: VersionState,
+                  finish: Callable[[], None] | None) -> None:
     with state.transaction():
         for segment, path, _, after in changes:
             if after is None:
                 state.set_entry(segment, path, None)
                 continue
             st = os.stat(layout.file(segment, path))
-            state.set_entry(segment, path, (after[0], after[1], after[3]),
+            state.set_entry(segment, path, (after.checksum, after.size, after.label),
                             trusted_mtime(st.st_mtime_ns), st.st_ino)
         for name in state.segments():
-            if name not in new["segments"]:
+            if name not in new.segments:
                 state.set_segment(name, False)
-        for name in new["segments"]:
+        for name in new.segments:
             state.set_segment(name, True)
             state.set_metadata_stat(name, (0, -1, 0))
-        state.set("head_catalog", new.get("catalog") or "")
-        state.set("staged_catalog", new.get("catalog") or "")
+        state.set("head_catalog", new.catalog or "")
+        state.set("staged_catalog", new.catalog or "")
         clear_move(state)
         if finish is not None:
             finish()

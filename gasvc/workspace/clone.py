@@ -25,6 +25,7 @@ from gasvc.api.transfer import Download, Written, batches, download_url
 from gasvc.errors import ClientError
 from gasvc.model.metadata import render
 from gasvc.model.names import ROOT_COMMIT
+from gasvc.model.snapshot import VersionState
 from gasvc.workspace.checkout import write_catalog
 from gasvc.workspace.compare import RACY_NS
 from gasvc.workspace.connection import Connection
@@ -160,9 +161,9 @@ def _resolve(conn: Connection, revision: str) -> tuple[str | None, str]:
                           "give a branch, a tag or a commit id")
 
 
-def _download(conn: Connection, state: State, commit: str, files: _Files) -> dict[str, Any]:
+def _download(conn: Connection, state: State, commit: str, files: _Files) -> VersionState:
     if commit == ROOT_COMMIT:
-        return {"catalog": None, "segments": {}}
+        return VersionState()
     conn.progress.phase("cloning")
     with files.pool:
         version = list_version(conn, state, commit, files)
@@ -171,19 +172,19 @@ def _download(conn: Connection, state: State, commit: str, files: _Files) -> dic
 
 
 def _finish(layout: Layout, state: State, commit: str, branch: str | None,
-            version: dict[str, Any]) -> None:
-    write_catalog(layout, state, version.get("catalog"))
+            version: VersionState) -> None:
+    write_catalog(layout, state, version.catalog)
     with state.transaction():
         if commit != ROOT_COMMIT:
-            root = state.put_object(version)
+            root = state.put_object(version.stored())
             state.set_commit_state(commit, root)
             local = state.commit(commit)
             commit = local.id if local else commit
-        for name in version["segments"]:
+        for name in version.segments:
             layout.segment_dir(name).mkdir(parents=True, exist_ok=True)
             state.set_segment(name, True)
-        state.set("head_catalog", version.get("catalog") or "")
-        state.set("staged_catalog", version.get("catalog") or "")
+        state.set("head_catalog", version.catalog or "")
+        state.set("staged_catalog", version.catalog or "")
         if branch is not None and commit != ROOT_COMMIT:
             state.set_ref(f"heads/{branch}", commit)
         set_head(state, branch, None if branch else commit)
@@ -217,7 +218,7 @@ class _Files:
         self.conn.progress.add_total(0, sizes)
         present = self._present(segment, items)
         with self.state.transaction():
-            self.state.load_entries(segment, [(i.path, i.checksum, i.size, i.value[3])
+            self.state.load_entries(segment, [(i.path, i.checksum, i.size, i.value.label)
                                               for i in items])
             for found, st in present.items():
                 self.state.refresh_stat(segment, found, st.st_mtime_ns, st.st_ino)

@@ -1,8 +1,7 @@
 """`gas commit`: the index becomes a new local commit, offline.
 
-A commit's state has the server's shape — `{catalog, notes, segments: {name: {manifest, count,
-…}}}` with items `[checksum, size, timestamp, labelId]` in chunked trees (model/tree.py) — so
-committing k changes writes O(k) tree leaves, whatever the dataset's size.
+A commit's state is the server's `VersionState` (model/snapshot.py), items in chunked trees
+(model/tree.py), so committing k changes writes O(k) tree leaves, whatever the dataset's size.
 """
 
 from __future__ import annotations
@@ -10,24 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 from gasvc.errors import ClientError, EmptyMessage, GasError
-from gasvc.model import tree
 from gasvc.model.canon import content_id
 from gasvc.model.catalog import validate_label
 from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.model.tree import TreeRef
+from gasvc.model.snapshot import Item, ItemChange, VersionState
 from gasvc.workspace.layout import Layout, shown_path
 from gasvc.workspace.refs import current_branch, head_commit, set_head
 from gasvc.workspace.stage import EVERYTHING, add
 from gasvc.workspace.state import CommitRecord, State
-
-EMPTY_STATE: dict[str, Any] = {
-    "catalog": None, "notes": {"isContinuous": False, "binPointCloudFields": None},
-    "segments": {},
-}
 
 
 class NotDownloaded(ClientError):
@@ -56,48 +49,20 @@ def split_message(message: str) -> tuple[str, str]:
     return title.strip(), rest.strip()
 
 
-def commit_state(state: State, commit_id: str | None) -> dict[str, Any]:
+def commit_state(state: State, commit_id: str | None) -> VersionState:
     """The materialized state of a commit (ROOT or None: empty)."""
     if not commit_id or commit_id == ROOT_COMMIT:
-        return EMPTY_STATE
+        return VersionState()
     commit = state.commit(commit_id)
     if commit is None or commit.state is None:
         raise NotDownloaded(f"commit {commit_id[:7]} is not available locally", "run `gas fetch`")
-    value: dict[str, Any] = state.get_object(commit.state)
-    return value
+    return VersionState.from_stored(state.get_object(commit.state))
 
 
-def segment_tree(segment: dict[str, Any] | None) -> TreeRef:
-    if not segment:
-        return tree.EMPTY
-    return TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
-
-
-def apply_changes(state: State, base: dict[str, Any], segments: dict[str, bool],
-                  changes: Iterable[tuple[str, str, list[Any] | None]], catalog: str | None
-                  ) -> dict[str, Any]:
+def apply_changes(state: State, base: VersionState, segments: dict[str, bool],
+                  changes: Iterable[ItemChange], catalog: str | None) -> VersionState:
     """A new version state: `base` with segments present/absent and item changes applied."""
-    segments_now: dict[str, dict[str, Any]] = {
-        k: dict(v) for k, v in base["segments"].items()}
-    new: dict[str, Any] = {"catalog": catalog, "notes": dict(base["notes"]),
-                           "segments": segments_now}
-    for name, present in segments.items():
-        if not present:
-            segments_now.pop(name, None)
-        elif name not in segments_now:
-            segments_now[name] = {"description": "", "manifest": None, "count": 0,
-                                     "sensors": {}}
-    grouped: dict[str, list[tuple[str, list[Any] | None]]] = defaultdict(list)
-    for segment, path, value in changes:
-        grouped[segment].append((path, value))
-    for segment, items in grouped.items():
-        info = segments_now.get(segment)
-        if info is None:
-            continue
-        ref = tree.apply(segment_tree(info), sorted(items, key=lambda i: i[0]),
-                         state.get_object, state.put_object)
-        info["manifest"], info["count"] = ref.manifest, ref.count
-    return new
+    return base.with_changes(segments, changes, catalog, state.get_object, state.put_object)
 
 
 def count_staged(state: State) -> int:
@@ -124,11 +89,13 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         base = commit_state(state, parent)
         staged_segments = {name: staged for name, (in_head, staged) in state.segments().items()
                            if in_head != staged}
-        items = ((segment, path, None if checksum is None else [checksum, size, None, label])
+        # a staged row with a checksum has its size
+        items = ((segment, path,
+                  None if checksum is None else Item(checksum, cast(int, size), None, label))
                  for segment, path, checksum, size, label in state.staged_items())
         new = apply_changes(state, base, staged_segments, items,
                             state.get("staged_catalog") or None)
-        root = state.put_object(new)
+        root = state.put_object(new.stored())
         record = CommitRecord(
             content_id({"parent": parent, "state": root, "title": title,
                         "description": description, "author": author, "date": now}),

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gasvc.model import tree
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine
-from gasvc.workspace.commit import commit_state, segment_tree
+from gasvc.model.snapshot import Item, VersionState, diff_items
+from gasvc.workspace.commit import commit_state
 from gasvc.workspace.compare import (
     ItemState,
     all_segments,
@@ -78,10 +78,10 @@ def commit_side(state: State, commit_id: str, name: str) -> Side:
     head = commit_state(state, head_commit(state))
     mine = commit_state(state, commit_id)
     overrides: dict[Key, Value] = {}
-    for segment in sorted(head["segments"].keys() | mine["segments"].keys()):
+    for segment in head.segment_names(mine):
         for path, _, after in _tree_changes(state, head, mine, segment):
             overrides[(segment, path)] = _value(after)
-    return Side(name, overrides, set(mine["segments"]), mine.get("catalog") or "")
+    return Side(name, overrides, set(mine.segments), mine.catalog or "")
 
 
 def worktree_side(layout: Layout, state: State) -> Side:
@@ -168,22 +168,21 @@ def diff_sides(state: State, old: Side, new: Side, specs: tuple[PathSpec, ...],
     return result
 
 
-def diff_states(state: State, old: dict[str, Any], new: dict[str, Any], names: tuple[str, str],
+def diff_states(state: State, old: VersionState, new: VersionState, names: tuple[str, str],
                 specs: tuple[PathSpec, ...], details: bool) -> DiffResult:
     """Two version states, compared leaf by leaf where their trees differ."""
     lookup = state.get_object if details else None
     result = DiffResult(*names)
-    for segment in sorted(old["segments"].keys() | new["segments"].keys()):
+    for segment in old.segment_names(new):
         if not covers_segment(specs, segment):
             continue
         for path, before, after in _tree_changes(state, old, new, segment):
             a, b = _value(before), _value(after)
             if a != b and covers_item(specs, segment, path):
                 _append(result, specs, item_diff(segment, path, a, b, lookup))
-    result.segments = segment_changes(old["segments"], new["segments"], specs)
+    result.segments = segment_changes(old.segments, new.segments, specs)
     if covers_catalog(specs):
-        result.catalog = catalog_diff(old.get("catalog") or "", new.get("catalog") or "",
-                                      lookup)
+        result.catalog = catalog_diff(old.catalog or "", new.catalog or "", lookup)
     return result
 
 
@@ -192,17 +191,17 @@ def _append(result: DiffResult, specs: tuple[PathSpec, ...], item: ItemDiff) -> 
         result.items.append(item)
 
 
-def _tree_changes(state: State, old: dict[str, Any], new: dict[str, Any], segment: str
-                  ) -> Iterator[tuple[str, Any, Any]]:
-    a, b = segment_tree(old["segments"].get(segment)), segment_tree(new["segments"].get(segment))
+def _tree_changes(state: State, old: VersionState, new: VersionState, segment: str
+                  ) -> Iterator[tuple[str, Item | None, Item | None]]:
+    a, b = old.tree(segment), new.tree(segment)
     if a.manifest == b.manifest:
         return iter(())
-    return tree.diff(a, b, state.get_object)
+    return diff_items(a, b, state.get_object)
 
 
-def _value(item: list[Any] | None) -> Value:
-    """A tree value `[checksum, size, timestamp, labelId]` as (checksum, size, label id)."""
+def _value(item: Item | None) -> Value:
+    """An item as the diff compares it: (checksum, size, label id)."""
     if item is None:
         return None
-    return str(item[0]), int(item[1]), item[3]
+    return str(item.checksum), int(item.size), item.label
 

@@ -16,7 +16,8 @@ from typing import Any
 from gasvc.errors import ClientError
 from gasvc.model import tree
 from gasvc.model.canon import canonical_json, content_id
-from gasvc.workspace.commit import apply_changes, commit_state, segment_tree
+from gasvc.model.snapshot import Item, ItemChange, VersionState, as_item, diff_items
+from gasvc.workspace.commit import apply_changes, commit_state
 from gasvc.workspace.layout import CATALOG, shown_path
 from gasvc.workspace.state import CommitRecord, State
 
@@ -63,16 +64,16 @@ def describe(side: Side | None) -> str:
     return f"file {side.checksum} ({side.size} bytes), label {label}"
 
 
-def _file(value: Any) -> tuple[Any, Any] | None:
-    return (value[0], value[1]) if value else None
+def _file(value: Item | None) -> tuple[str, int] | None:
+    return (value.checksum, value.size) if value else None
 
 
-def _label(value: Any) -> Any:
-    return value[3] if value else None
+def _label(value: Item | None) -> str | None:
+    return value.label if value else None
 
 
-def merge_item(target: Any, before: Any, after: Any, prefer: str | None = None
-               ) -> tuple[Any, bool]:
+def merge_item(target: Item | None, before: Item | None, after: Item | None,
+               prefer: str | None = None) -> tuple[Item | None, bool]:
     """(merged value, conflict?) of a change `before → after` applied onto `target`.
 
     `prefer` "ours" or "theirs" settles a conflict by taking that side's whole item.
@@ -88,9 +89,9 @@ def merge_item(target: Any, before: Any, after: Any, prefer: str | None = None
         return None, conflict
     if before is None or target is None:
         return after, False
-    file = after[:3] if _file(after) != _file(before) else target[:3]
-    label = after[3] if _label(after) != _label(before) else target[3]
-    return [*file, label], False
+    file = after.file if _file(after) != _file(before) else target.file
+    label = after.label if _label(after) != _label(before) else target.label
+    return Item(*file, label), False
 
 
 def replay(state: State, onto: CommitRecord, commits: list[CommitRecord],
@@ -101,10 +102,10 @@ def replay(state: State, onto: CommitRecord, commits: list[CommitRecord],
     Raises `MergeConflict` for the first commit that conflicts; nothing is recorded then.
     """
     current = commit_state(state, onto.id)
-    parent, made, last = onto.id, [], state.put_object(current)
+    parent, made, last = onto.id, [], state.put_object(current.stored())
     for commit in commits:
         current = _replay_one(state, commit, current, prefer)
-        root = state.put_object(current)
+        root = state.put_object(current.stored())
         if root == last:  # nothing of it is left: dropped, like git's empty commits
             continue
         last = root
@@ -121,25 +122,23 @@ def replay(state: State, onto: CommitRecord, commits: list[CommitRecord],
     return made
 
 
-def _replay_one(state: State, commit: CommitRecord, target: dict[str, Any],
-                prefer: str | None) -> dict[str, Any]:
+def _replay_one(state: State, commit: CommitRecord, target: VersionState,
+                prefer: str | None) -> VersionState:
     before, after = commit_state(state, commit.parent), commit_state(state, commit.id)
     conflicts: list[Conflict] = []
     segments = _segment_changes(state, before, after, target, conflicts)
     if prefer == "theirs":
         segments = {name: present for name, present in segments.items()
-                    if present or name not in target["segments"]
-                    or segment_tree(target["segments"][name])
-                    == segment_tree(before["segments"].get(name))}
-    changes = []
-    for name in sorted(before["segments"].keys() | after["segments"].keys()):
-        if name not in after["segments"] or (name not in target["segments"]
-                                             and name in before["segments"]):
+                    if present or name not in target.segments
+                    or target.tree(name) == before.tree(name)}
+    changes: list[ItemChange] = []
+    for name in before.segment_names(after):
+        if name not in after.segments or (name not in target.segments
+                                          and name in before.segments):
             continue
-        base_tree = segment_tree(target["segments"].get(name))
-        for path, old, new in tree.diff(segment_tree(before["segments"].get(name)),
-                                        segment_tree(after["segments"][name]), state.get_object):
-            now = tree.lookup(base_tree, path, state.get_object)
+        base_tree = target.tree(name)
+        for path, old, new in diff_items(before.tree(name), after.tree(name), state.get_object):
+            now = as_item(tree.lookup(base_tree, path, state.get_object))
             merged, conflict = merge_item(now, old, new, prefer)
             if conflict:
                 conflicts.append(Conflict(shown_path(name, path), _side(state, new),
@@ -156,27 +155,27 @@ def _replay_one(state: State, commit: CommitRecord, target: dict[str, Any],
     return apply_changes(state, target, segments, changes, catalog)
 
 
-def _segment_changes(state: State, before: dict[str, Any], after: dict[str, Any],
-                     target: dict[str, Any], conflicts: list[Conflict]) -> dict[str, bool]:
+def _segment_changes(state: State, before: VersionState, after: VersionState,
+                     target: VersionState, conflicts: list[Conflict]) -> dict[str, bool]:
     """Segments the commit adds or deletes; deleting one the other side changed, or changing
     one the other side deleted, conflicts."""
-    old, new, theirs = before["segments"], after["segments"], target["segments"]
+    old, new, theirs = before.segments, after.segments, target.segments
     present: dict[str, bool] = {}
-    for name in sorted(old.keys() | new.keys()):
+    for name in before.segment_names(after):
         if name not in new:
-            if name in theirs and segment_tree(theirs[name]) != segment_tree(old[name]):
+            if name in theirs and theirs[name].tree != old[name].tree:
                 conflicts.append(Conflict(f"{name}/", None, Side(None, None, None)))
             present[name] = False
         elif name not in old:
             present[name] = True
-        elif name not in theirs and segment_tree(new[name]) != segment_tree(old[name]):
+        elif name not in theirs and new[name].tree != old[name].tree:
             conflicts.append(Conflict(f"{name}/", Side(None, None, None), None))
     return present
 
 
-def _catalog(before: dict[str, Any], after: dict[str, Any], target: dict[str, Any],
+def _catalog(before: VersionState, after: VersionState, target: VersionState,
              conflicts: list[Conflict], prefer: str | None) -> str | None:
-    ours, base, theirs = after.get("catalog"), before.get("catalog"), target.get("catalog")
+    ours, base, theirs = after.catalog, before.catalog, target.catalog
     if ours == base:
         return theirs
     if theirs not in (base, ours):
@@ -185,8 +184,8 @@ def _catalog(before: dict[str, Any], after: dict[str, Any], target: dict[str, An
     return ours
 
 
-def _side(state: State, value: Any) -> Side | None:
+def _side(state: State, value: Item | None) -> Side | None:
     if value is None:
         return None
-    label = state.get_object(value[3]) if value[3] else None
-    return Side(value[0], value[1], label)
+    label = state.get_object(value.label) if value.label else None
+    return Side(value.checksum, value.size, label)

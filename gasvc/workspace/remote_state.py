@@ -18,8 +18,9 @@ from gasvc.api.pool import run_all
 from gasvc.model import tree
 from gasvc.model.canon import sha1_hex
 from gasvc.model.names import escaped
+from gasvc.model.snapshot import Item, Segment, VersionState
 from gasvc.model.tree import TreeRef
-from gasvc.workspace.commit import commit_state, segment_tree
+from gasvc.workspace.commit import commit_state
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.listing import (
     RefusedListing,
@@ -37,17 +38,17 @@ from gasvc.workspace.state import CommitRecord, State
 @dataclass(frozen=True)
 class RemoteItem:
     path: str
-    value: list[Any]  # [checksum, size, timestamp, labelId]
+    value: Item
     label: dict[str, Any]
     url: str
 
     @property
     def checksum(self) -> str:
-        return str(self.value[0])
+        return str(self.value.checksum)
 
     @property
     def size(self) -> int:
-        return int(self.value[1])
+        return int(self.value.size)
 
 
 class ListingSink(Protocol):
@@ -61,7 +62,7 @@ class ListingSink(Protocol):
 def item_of(segment: str, raw: dict[str, Any]) -> RemoteItem:
     """A data details item, checked (listing.py) before anything builds a path from it."""
     path, checksum, size, label, data = check_item(segment, raw)
-    value = [checksum, size, raw.get("timestamp"), sha1_hex(data) if label else None]
+    value = Item(checksum, size, raw.get("timestamp"), sha1_hex(data) if label else None)
     return RemoteItem(path, value, label, str(raw.get("url") or ""))
 
 
@@ -73,7 +74,7 @@ def _save_labels(state: State, items: list[RemoteItem]) -> None:
 
 
 def segment_items(conn: Connection, state: State, segment: str, commit: str,
-                  sink: ListingSink | None = None) -> Iterator[tuple[str, list[Any]]]:
+                  sink: ListingSink | None = None) -> Iterator[tuple[str, Item]]:
     """Every item of a segment at a commit, in key order, page by page; each page is checked
     before anything is done with it."""
     listing = SegmentListing(segment)
@@ -88,25 +89,23 @@ def segment_items(conn: Connection, state: State, segment: str, commit: str,
             yield item.path, item.value
 
 
-def _segment(raw: dict[str, Any], ref: TreeRef, before: dict[str, Any] | None
-             ) -> dict[str, Any]:
-    info = dict(before) if before else {"sensors": {}}
-    info.update(description=str(raw.get("description") or ""), manifest=ref.manifest,
-                count=ref.count)
-    return info
+def _segment(raw: dict[str, Any], ref: TreeRef, before: Segment | None) -> Segment:
+    """A listed segment with tree `ref` (its sensors kept from `before`)."""
+    sensors = dict(before.sensors) if before else {}
+    return Segment(str(raw.get("description") or ""), ref, sensors)
 
 
-def _version(conn: Connection, state: State, commit: str, segments: dict[str, Any]
-             ) -> dict[str, Any]:
+def _version(conn: Connection, state: State, commit: str, segments: dict[str, Segment]
+             ) -> VersionState:
     catalog = check_catalog(conn.client.catalog(conn.dataset_id, commit))
-    return {"catalog": state.put_object(catalog) if catalog else None,
-            "notes": conn.client.notes(conn.dataset_id, commit), "segments": segments}
+    return VersionState(state.put_object(catalog) if catalog else None,
+                        conn.client.notes(conn.dataset_id, commit), segments)
 
 
 def list_version(conn: Connection, state: State, commit: str,
-                 sink: ListingSink | None = None) -> dict[str, Any]:
+                 sink: ListingSink | None = None) -> VersionState:
     """The whole state of server commit `commit`, from full listings."""
-    segments: dict[str, Any] = {}
+    segments: dict[str, Segment] = {}
     for raw in check_segments(conn.client.list_segments(conn.dataset_id, commit)):
         name = str(raw["name"])
         ref = tree.build(segment_items(conn, state, name, commit, sink), state.put_object)
@@ -116,23 +115,23 @@ def list_version(conn: Connection, state: State, commit: str,
     return _version(conn, state, commit, segments)
 
 
-def diff_version(conn: Connection, state: State, base_key: str, base: dict[str, Any],
-                 target: str) -> dict[str, Any]:
+def diff_version(conn: Connection, state: State, base_key: str, base: VersionState,
+                 target: str) -> VersionState:
     """The state of server commit `target` from the local state `base` of server commit
     `base_key`, by the server's diffs between them."""
     basehead = f"commit-{base_key}...commit-{target}"
     changed = {str(d["name"]): d for d in conn.client.segment_diffs(conn.dataset_id, basehead)}
-    segments: dict[str, Any] = {}
+    segments: dict[str, Segment] = {}
     for raw in check_segments(conn.client.list_segments(conn.dataset_id, target)):
         name = str(raw["name"])
-        before = base["segments"].get(name)
+        before = base.segments.get(name)
         data_action = (changed.get(name) or {}).get("data", {}).get("action")
         if before is None:
             ref = tree.build(segment_items(conn, state, name, target), state.put_object)
         elif data_action:
-            ref = _apply_diffs(conn, state, name, basehead, segment_tree(before), target)
+            ref = _apply_diffs(conn, state, name, basehead, before.tree, target)
         else:
-            ref = segment_tree(before)
+            ref = before.tree
         segments[name] = _segment(raw, ref, before)
     return _version(conn, state, target, segments)
 
@@ -156,7 +155,7 @@ def _apply_diffs(conn: Connection, state: State, segment: str, basehead: str, re
         return item
 
     run_all(detail, wanted, lambda item: found.append(item) if item else None, conn.jobs)
-    changes: dict[str, list[Any] | None] = {p: None for p, a in actions.items() if a == "delete"}
+    changes: dict[str, Item | None] = {p: None for p, a in actions.items() if a == "delete"}
     changes.update((item.path, item.value) for item in found)
     check_changes(segment, ref, changes, state.get_object)
     _save_labels(state, found)
@@ -187,6 +186,6 @@ def materialize(conn: Connection, state: State, commit: CommitRecord) -> str:
     else:
         new = list_version(conn, state, key(commit))
     with state.transaction():
-        root = state.put_object(new)
+        root = state.put_object(new.stored())
         state.set_commit_state(commit.id, root)
     return root

@@ -19,8 +19,7 @@ from typing import Any
 from gasvc.api.pool import Pool
 from gasvc.api.transfer import BatchStorage, FormUploads, Upload, batches
 from gasvc.errors import ClientError, NameConflict, ResourceNotExist
-from gasvc.model import tree
-from gasvc.workspace.commit import segment_tree
+from gasvc.model.snapshot import Item, VersionState, diff_items
 from gasvc.workspace.connection import Connection
 from gasvc.workspace.layout import shown_path
 from gasvc.workspace.objects import has_object
@@ -49,39 +48,37 @@ class LostContent(ClientError):
     """A file whose content is no longer where gas kept it."""
 
 
-def send_version(conn: Connection, state: State, draft: int, old: dict[str, Any],
-                 new: dict[str, Any]) -> SendStats:
+def send_version(conn: Connection, state: State, draft: int, old: VersionState,
+                 new: VersionState) -> SendStats:
     """Make draft `draft` (based on `old`'s commit on the server) hold `new`."""
     sender = _Sender(conn, state, draft)
-    _segments(conn, draft, old["segments"], new["segments"])
-    if new.get("catalog") and new.get("catalog") != old.get("catalog"):
-        conn.client.put_catalog(conn.dataset_id, draft, state.get_object(new["catalog"]))
-    changed = [name for name in sorted(new["segments"])
-               if segment_tree(old["segments"].get(name)) != segment_tree(new["segments"][name])]
+    _segments(conn, draft, old.segments, new.segments)
+    if new.catalog and new.catalog != old.catalog:
+        conn.client.put_catalog(conn.dataset_id, draft, state.get_object(new.catalog))
+    changed = [name for name in sorted(new.segments) if old.tree(name) != new.tree(name)]
     if changed:
         sender.ask_missing_once(changed[0], _small_change_checksums(state, old, new, changed))
     with sender.pool:
         for name in changed:
-            before, after = segment_tree(old["segments"].get(name)), segment_tree(
-                new["segments"][name])
-            sender.segment(name, tree.diff(before, after, state.get_object))
+            sender.segment(name, diff_items(old.tree(name), new.tree(name), state.get_object))
     return sender.stats
 
 
+#: (path, old item, new item) of an item a push changes (None: absent).
+ItemDiff = tuple[str, Item | None, Item | None]
 #: Up to this many new files, one request asks which bytes the server lacks for all segments.
 SMALL_PUSH = 2_000
 
 
-def _small_change_checksums(state: State, old: dict[str, Any], new: dict[str, Any],
+def _small_change_checksums(state: State, old: VersionState, new: VersionState,
                             changed: list[str]) -> set[str] | None:
     """The checksums of new file contents when there are few (None when there are many)."""
     found: set[str] = set()
     for name in changed:
-        before = segment_tree(old["segments"].get(name))
-        for _, old_value, new_value in tree.diff(before, segment_tree(new["segments"][name]),
-                                                 state.get_object):
+        for _, old_value, new_value in diff_items(old.tree(name), new.tree(name),
+                                                  state.get_object):
             if new_value is not None and _kind(old_value, new_value) == "files":
-                found.add(new_value[0])
+                found.add(new_value.checksum)
                 if len(found) > SMALL_PUSH:
                     return None
     return found
@@ -125,11 +122,10 @@ class _Sender:
         if self._batch is not None:
             self._lacking = set(self._batch.missing(sorted(checksums)))
 
-    def segment(self, name: str, changes: Iterator[tuple[str, Any, Any]]) -> None:
+    def segment(self, name: str, changes: Iterator[ItemDiff]) -> None:
         self._storage(name)
         limit = self.conn.batch_limit(self._batch)
-        groups: dict[str, list[tuple[str, Any, Any]]] = {"files": [], "labels": [],
-                                                         "delete": []}
+        groups: dict[str, list[ItemDiff]] = {"files": [], "labels": [], "delete": []}
         for path, before, after in changes:
             kind = _kind(before, after)
             groups[kind].append((path, before, after))
@@ -141,19 +137,21 @@ class _Sender:
             if items:
                 self.pool.submit(self._job(kind, name, items))
 
-    def _job(self, kind: str, segment: str, items: list[tuple[str, Any, Any]]) -> Job:
+    def _job(self, kind: str, segment: str, items: list[ItemDiff]) -> Job:
         """Made on this thread: it reads labels from the state database."""
         if kind == "delete":
             return Job(kind, segment, [{"remotePath": path} for path, _, _ in items], [])
         objects, uploads = [], []
         for path, _, after in items:
+            assert after is not None  # kind "files" or "labels"
             obj: dict[str, Any] = {"remotePath": path}
             if kind == "files":
-                obj.update(checksum=after[0], fileSize=after[1])
-                if after[2] is not None:
-                    obj["timestamp"] = after[2]
-                uploads.append(Upload(after[0], after[1], self._source(segment, path, after[0])))
-            label = self._label(after[3]) if after[3] else {}
+                obj.update(checksum=after.checksum, fileSize=after.size)
+                if after.timestamp is not None:
+                    obj["timestamp"] = after.timestamp
+                uploads.append(Upload(after.checksum, after.size,
+                                      self._source(segment, path, after.checksum)))
+            label = self._label(after.label) if after.label else {}
             if label or kind == "labels":
                 obj["label"] = label
             objects.append(obj)
@@ -217,10 +215,10 @@ class _Sender:
         self.conn.progress(len(job.objects), sum(u.size for u in job.uploads))
 
 
-def _kind(before: Any, after: Any) -> str:
+def _kind(before: Item | None, after: Item | None) -> str:
     if after is None:
         return "delete"
-    if before is None or before[:2] != after[:2]:
+    if before is None or (before.checksum, before.size) != (after.checksum, after.size):
         return "files"
     return "labels"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from gasvc.errors import InvalidParams, NameConflict, ParamsMissing, ResourceNotExist
 from gasvc.model.names import check_segment_name
+from gasvc.model.snapshot import Segment, VersionState
 from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context
 from gasvc.server.engine.scopes import reading, writing
@@ -13,10 +14,6 @@ from gasvc.server.params import MAX_DESCRIPTION, check_bool, check_text
 from gasvc.server.records import User
 
 SENSOR_TYPES = ("LIDAR", "RADAR", "CAMERA", "FISHEYE_CAMERA")
-
-
-def new_segment() -> dict[str, Any]:
-    return {"description": "", "manifest": None, "count": 0, "sensors": {}}
 
 
 class Content:
@@ -30,10 +27,10 @@ class Content:
                       limit: int) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            segments = self.ctx.version(tx, dataset, status).state["segments"]
+            segments = self.ctx.version(tx, dataset, status).state.segments
         names = sorted(segments)
         return [
-            {"name": name, "description": segments[name].get("description", "")}
+            {"name": name, "description": segments[name].description}
             for name in names[offset : offset + limit]
         ], len(names)
 
@@ -41,24 +38,22 @@ class Content:
         name = check_segment_name(body.get("name"))
         description = check_text(body.get("description"), "description", MAX_DESCRIPTION)
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
-            if name in w.state["segments"]:
+            if name in w.state.segments:
                 raise NameConflict(f"segment {name!r} already exists")
-            segment = new_segment()
-            segment["description"] = description
-            w.state["segments"][name] = segment
+            w.state.segments[name] = Segment(description)
 
     def delete_segment(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         name = body.get("segmentName")
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
-            if not isinstance(name, str) or name not in w.state["segments"]:
+            if not isinstance(name, str) or name not in w.state.segments:
                 raise ResourceNotExist(f"segment {name!r} does not exist")
-            del w.state["segments"][name]
+            del w.state.segments[name]
             w.tx.clear_changes(w.dataset.id, w.draft.number, name)
 
     # catalog and notes -------------------------------------------------------------------
     def get_catalog(self, user: User, dataset_id: str, status: dict[str, Any]) -> dict[str, Any]:
         with reading(self.ctx, user, dataset_id, status) as r:
-            digest = r.version.state.get("catalog")
+            digest = r.version.state.catalog
             return {"catalog": r.objects.get(digest) if digest else {}}
 
     def put_catalog(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
@@ -66,17 +61,16 @@ class Content:
         if not isinstance(catalog, dict) or not catalog:
             raise InvalidParams("the catalog is empty", "upload a catalog with label types")
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
-            w.state["catalog"] = w.objects.put(catalog)
+            w.state.catalog = w.objects.put(catalog)
 
     def get_notes(self, user: User, dataset_id: str, status: dict[str, Any]) -> dict[str, Any]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            notes: dict[str, Any] = self.ctx.version(tx, dataset, status).state["notes"]
-            return notes
+            return self.ctx.version(tx, dataset, status).state.notes
 
     def update_notes(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
-            notes = w.state["notes"]
+            notes = w.state.notes
             if "isContinuous" in body:
                 notes["isContinuous"] = check_bool(body["isContinuous"], "isContinuous")
             if "binPointCloudFields" in body:
@@ -92,7 +86,7 @@ class Content:
                      segment: str) -> dict[str, Any]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            sensors = self.ctx.version(tx, dataset, status).segment(segment).get("sensors", {})
+            sensors = self.ctx.version(tx, dataset, status).segment(segment).sensors
         return {"sensors": [sensors[name] for name in sorted(sensors)]}
 
     def upload_sensor(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
@@ -104,19 +98,19 @@ class Content:
             raise InvalidParams(f"invalid sensor type {kind!r}", f"use one of {SENSOR_TYPES}")
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment = self._segment(w.state, body.get("segmentName"))
-            segment.setdefault("sensors", {})[name] = sensor
+            segment.sensors[name] = sensor
 
     def delete_sensor(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment = self._segment(w.state, body.get("segmentName"))
             name = body.get("sensorName")
-            if name not in segment.get("sensors", {}):
+            if name not in segment.sensors:
                 raise ResourceNotExist(f"sensor {name!r} does not exist")
-            del segment["sensors"][name]
+            del segment.sensors[name]
 
     @staticmethod
-    def _segment(state: dict[str, Any], name: Any) -> dict[str, Any]:
-        segment: dict[str, Any] | None = state["segments"].get(name)
+    def _segment(state: VersionState, name: Any) -> Segment:
+        segment = state.segments.get(name) if isinstance(name, str) else None
         if segment is None:
             raise ResourceNotExist(f"segment {name!r} does not exist", "create the segment first")
         return segment

@@ -14,17 +14,12 @@ from typing import Any
 from gasvc.errors import AccessDenied, Forbidden, ParamsMissing, ResourceNotExist
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.names import ROOT_COMMIT
+from gasvc.model.snapshot import Segment, VersionState
 from gasvc.model.tree import TreeRef
 from gasvc.server.blobs import BlobStore
 from gasvc.server.meta import MetaTx, SqliteMetaStore
 from gasvc.server.params import parse_int
 from gasvc.server.records import Dataset, Draft, User
-
-DEFAULT_NOTES: dict[str, Any] = {"isContinuous": False, "binPointCloudFields": None}
-
-
-def empty_state() -> dict[str, Any]:
-    return {"catalog": None, "notes": dict(DEFAULT_NOTES), "segments": {}}
 
 
 class ObjectCache:
@@ -78,19 +73,18 @@ class Version:
     """One readable version: a commit (immutable) or a draft (its flushed state)."""
 
     dataset: Dataset
-    state: dict[str, Any]
+    state: VersionState
     commit_id: str | None = None
     draft: Draft | None = None
 
-    def segment(self, name: str) -> dict[str, Any]:
-        segment = self.state["segments"].get(name)
+    def segment(self, name: str) -> Segment:
+        segment = self.state.segments.get(name)
         if segment is None:
             raise ResourceNotExist(f"segment {name!r} does not exist in this version")
-        return dict(segment)
+        return segment
 
     def tree(self, name: str) -> TreeRef:
-        segment = self.segment(name)
-        return TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
+        return self.segment(name).tree
 
 
 class Context:
@@ -143,14 +137,13 @@ class Context:
         return draft
 
     # versions ----------------------------------------------------------------------------
-    def commit_state(self, tx: MetaTx, dataset: Dataset, commit_id: str) -> dict[str, Any]:
+    def commit_state(self, tx: MetaTx, dataset: Dataset, commit_id: str) -> VersionState:
         if commit_id == ROOT_COMMIT:
-            return empty_state()
+            return VersionState()
         commit = tx.commit(dataset.id, commit_id)
         if commit is None:
             raise ResourceNotExist(f"commit {commit_id!r} does not exist")
-        state: dict[str, Any] = self.objects(tx).get(commit.root)
-        return state
+        return VersionState.from_stored(self.objects(tx).get(commit.root))
 
     def version(self, tx: MetaTx, dataset: Dataset, status: dict[str, Any]) -> Version:
         """The version named by status info: `draftNumber` or `commit` (spec 1.10)."""
@@ -158,11 +151,21 @@ class Context:
             draft = tx.draft(dataset.id, _draft_number(status["draftNumber"]))
             if draft is None:
                 raise ResourceNotExist(f"draft {status['draftNumber']} does not exist")
-            return Version(dataset, json.loads(draft.state), draft=draft)
+            return Version(dataset, draft_state(draft), draft=draft)
         commit = status.get("commit")
         if commit is None:
             raise ParamsMissing("draftNumber or commit is required")
         return Version(dataset, self.commit_state(tx, dataset, str(commit)), commit_id=str(commit))
+
+
+def draft_state(draft: Draft) -> VersionState:
+    """The state a draft has saved (its pending item changes not applied)."""
+    return VersionState.from_stored(json.loads(draft.state))
+
+
+def save_draft_state(state: VersionState) -> str:
+    """The text a draft's state is saved as."""
+    return json.dumps(state.stored())
 
 
 def _draft_number(value: Any) -> int:

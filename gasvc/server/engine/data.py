@@ -1,8 +1,8 @@
 """Data items: callbacks, labels, listings, URLs, deletion; frames of fusion segments.
 
-A normal segment's tree maps remotePath → ``[checksum, fileSize, timestamp, labelId]``; a fusion
-segment's tree maps frameId → ``[[sensorName, remotePath, checksum, fileSize, timestamp,
-labelId], …]`` sorted by sensor. Labels are content-addressed objects.
+A normal segment's tree maps remotePath → an `Item`; a fusion segment's tree maps frameId → a
+frame, its `FrameEntry`s sorted by sensor (model/snapshot.py has their stored shapes). Labels are
+content-addressed objects.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
 from gasvc.model import tree
 from gasvc.model.names import check_checksum, check_remote_path
+from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame, stored_frame
 from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.overlay import current_item, flush, stage
@@ -55,20 +56,20 @@ class Data:
             raise InvalidParams(f"timestamp of {path!r} must be a number")
         label = self._label(w, obj.get("label"))
         if w.dataset.type == 0:
-            stage(w.tx, w.dataset, w.draft, segment_name, path, [checksum, size, timestamp, label])
+            stage(w.tx, w.dataset, w.draft, segment_name, path,
+                  Item(checksum, size, timestamp, label).stored())
             return
         frame_id, sensor = obj.get("frameId"), obj.get("sensorName")
         if not isinstance(frame_id, str) or not _FRAME_ID.fullmatch(frame_id):
             raise InvalidParams(f"invalid frameId {frame_id!r}", "a frame id is a ULID")
-        if sensor not in w.state["segments"][segment_name].get("sensors", {}):
+        if sensor not in w.state.segments[segment_name].sensors:
             raise ResourceNotExist(f"sensor {sensor!r} does not exist in {segment_name!r}",
                                    "upload the sensor before its data")
-        frame = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name,
-                             frame_id) or []
-        entries = {entry[0]: entry for entry in frame}
-        entries[sensor] = [sensor, path, checksum, size, timestamp, label]
+        found = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name, frame_id)
+        entries = {entry.sensor: entry for entry in frame(found)}
+        entries[sensor] = FrameEntry(sensor, path, checksum, size, timestamp, label)
         stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
-              [entries[name] for name in sorted(entries)])
+              stored_frame(entries[name] for name in sorted(entries)))
 
     def _blob(self, w: DraftWrite, obj: dict[str, Any]) -> tuple[str, int]:
         """The checksum and size of a file uploaded into this dataset."""
@@ -125,26 +126,27 @@ class Data:
                 if value is None:
                     raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
                 label = self._label(w, obj.get("label"))
-                stage(w.tx, w.dataset, w.draft, segment_name, path, [*value[:3], label])
+                stage(w.tx, w.dataset, w.draft, segment_name, path,
+                      Item.from_stored(value).relabeled(label).stored())
 
     def _upload_frame_labels(self, w: DraftWrite, segment_name: str,
                              objects: list[dict[str, Any]]) -> None:
         """Fusion: relabel data by remotePath, found by one scan of the (flushed) frames."""
         w.state = flush(self.ctx, w.tx, w.dataset, w.draft)
-        segment = w.state["segments"][segment_name]
-        ref = tree.TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
-        where = {entry[1]: (frame_id, entry[0])
-                 for frame_id, frame in tree.iterate(ref, w.objects.get) for entry in frame}
+        where = {entry.path: (frame_id, entry.sensor)
+                 for frame_id, value in tree.iterate(w.state.tree(segment_name), w.objects.get)
+                 for entry in frame(value)}
         for obj in objects:
             path = check_remote_path(obj.get("remotePath"))
             if path not in where:
                 raise ResourceNotExist(f"data {path!r} does not exist in {segment_name!r}")
             frame_id, sensor = where[path]
             label = self._label(w, obj.get("label"))
-            frame = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name,
-                                 frame_id) or []
-            stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
-                  [[*entry[:5], label] if entry[0] == sensor else entry for entry in frame])
+            found = current_item(self.ctx, w.tx, w.dataset, w.draft, w.state, segment_name,
+                                 frame_id)
+            stage(w.tx, w.dataset, w.draft, segment_name, frame_id, stored_frame(
+                entry._replace(label=label) if entry.sensor == sensor else entry
+                for entry in frame(found)))
 
     def upload_label(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         self.upload_labels(user, dataset_id, {
@@ -179,18 +181,18 @@ class Data:
             entries, total = self._entries(r, segment, offset, limit, None)
             if r.version.dataset.type == 0:
                 return [{"remotePath": key} for key, _ in entries], total
-            return [{"remotePath": e[1]} for _, frame in entries for e in frame], total
+            return [{"remotePath": e.path} for _, value in entries for e in frame(value)], total
 
     def details(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
                 offset: int, limit: int, remote_path: str | None, base: str
                 ) -> tuple[list[dict[str, Any]], int]:
         def normal(objects: Objects, expires: int, key: str, value: Any) -> dict[str, Any]:
-            return self._item(objects, base, expires, key, *value[:4])
+            return self._item(objects, base, expires, key, Item.from_stored(value))
 
-        def fusion(objects: Objects, expires: int, key: str, frame: Any) -> dict[str, Any]:
+        def fusion(objects: Objects, expires: int, key: str, value: Any) -> dict[str, Any]:
             return {"frameId": key, "frame": [
-                {"sensorName": e[0], **self._item(objects, base, expires, *e[1:6])}
-                for e in frame]}
+                {"sensorName": e.sensor, **self._item(objects, base, expires, e.path, e.item)}
+                for e in frame(value)]}
 
         return self._read_items(user, dataset_id, status, (segment, offset, limit, remote_path),
                                 normal, fusion)
@@ -224,19 +226,21 @@ class Data:
             expires = self.ctx.now() + self.url_ttl
             found = [(path, tree.lookup(ref, check_remote_path(path), r.objects.get))
                      for path in paths]
-            return {"dataDetails": [self._item(r.objects, base, expires, path, *value[:4])
-                                    for path, value in found if value is not None]}
+            return {"dataDetails": [
+                self._item(r.objects, base, expires, path, Item.from_stored(value))
+                for path, value in found if value is not None]}
 
-    def _item(self, objects: Objects, base: str, expires: int, path: str, checksum: str,
-              size: int, timestamp: Any, label_id: str | None) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "remotePath": path, "url": self._url(base, checksum, expires),
-            "label": self._read_label(objects, base, expires, path, label_id), "fileSize": size,
-            "checksum": checksum,
+    def _item(self, objects: Objects, base: str, expires: int, path: str, item: Item
+              ) -> dict[str, Any]:
+        """One item of a data details answer."""
+        found: dict[str, Any] = {
+            "remotePath": path, "url": self._url(base, item.checksum, expires),
+            "label": self._read_label(objects, base, expires, path, item.label),
+            "fileSize": item.size, "checksum": item.checksum,
         }
-        if timestamp is not None:
-            item["timestamp"] = timestamp
-        return item
+        if item.timestamp is not None:
+            found["timestamp"] = item.timestamp
+        return found
 
     def _url(self, base: str, checksum: str, expires: int) -> str:
         return signing.download_url(self.ctx.secret, base, checksum, expires)
@@ -260,11 +264,13 @@ class Data:
              offset: int, limit: int, remote_path: str | None, base: str
              ) -> tuple[list[dict[str, Any]], int]:
         def normal(objects: Objects, expires: int, key: str, value: Any) -> dict[str, Any]:
-            return {"remotePath": key, "url": self._url(base, value[0], expires)}
+            return {"remotePath": key,
+                    "url": self._url(base, Item.from_stored(value).checksum, expires)}
 
-        def fusion(objects: Objects, expires: int, key: str, frame: Any) -> dict[str, Any]:
+        def fusion(objects: Objects, expires: int, key: str, value: Any) -> dict[str, Any]:
             return {"frameId": key, "urls": [
-                {"sensorName": e[0], "url": self._url(base, e[2], expires)} for e in frame]}
+                {"sensorName": e.sensor, "url": self._url(base, e.checksum, expires)}
+                for e in frame(value)]}
 
         return self._read_items(user, dataset_id, status, (segment, offset, limit, remote_path),
                                 normal, fusion)
@@ -279,7 +285,8 @@ class Data:
             expires = self.ctx.now() + self.url_ttl
             items: list[dict[str, Any]] = []
             for _, value in entries:
-                label = r.objects.get(value[3]) if value[3] else {}
+                label_id = Item.from_stored(value).label
+                label = r.objects.get(label_id) if label_id else {}
                 mask = label.get(mask_type)
                 items.append({"url": self._url(base, mask["checksum"], expires)} if mask else {})
             return items, total
@@ -297,10 +304,10 @@ def _objects(body: dict[str, Any]) -> list[dict[str, Any]]:
     return objects
 
 
-def _segment_name(state: dict[str, Any], body: dict[str, Any]) -> str:
+def _segment_name(state: VersionState, body: dict[str, Any]) -> str:
     name = body.get("segmentName")
     if not isinstance(name, str):
         raise ParamsMissing("segmentName is required")
-    if name not in state["segments"]:
+    if name not in state.segments:
         raise ResourceNotExist(f"segment {name!r} does not exist", "create the segment first")
     return name

@@ -16,8 +16,8 @@ from typing import Any
 from gasvc.errors import InvalidParams, ResourceNotExist
 from gasvc.model import tree
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.model.tree import TreeRef
-from gasvc.server.engine.context import Context, Objects, empty_state
+from gasvc.model.snapshot import Item, Segment, VersionState, as_item, segment_tree
+from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.overlay import flush_if_pending
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import is_int_text
@@ -28,12 +28,6 @@ DataDiff = dict[str, Any]
 Change = tuple[str, str, str, str]
 #: The change cache holds at most this many items over all cached segment pairs.
 CACHE_ITEMS = 500_000
-
-
-def _ref(segment: dict[str, Any] | None) -> TreeRef:
-    if segment is None:
-        return tree.EMPTY
-    return TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
 
 
 def _part(old: Any, new: Any) -> str:
@@ -47,8 +41,9 @@ def change(key: str, old: Any, new: Any, fusion: bool) -> Change:
     action = _part(old, new)
     if fusion:
         return key, action, action, ""
-    old_file, new_file = (old[:3] if old else None), (new[:3] if new else None)
-    old_label, new_label = (old[3] if old else None), (new[3] if new else None)
+    a, b = as_item(old), as_item(new)
+    old_file, new_file = (a.file if a else None), (b.file if b else None)
+    old_label, new_label = (a.label if a else None), (b.label if b else None)
     return key, action, _part(old_file, new_file), _part(old_label, new_label)
 
 
@@ -83,7 +78,7 @@ class Diffs:
 
     # versions ----------------------------------------------------------------------------
     def _states(self, tx: MetaTx, dataset: Dataset, basehead: str
-                ) -> tuple[dict[str, Any], dict[str, Any]]:
+                ) -> tuple[VersionState, VersionState]:
         base, sep, head = basehead.partition("...")
         if not sep:
             base, head = "", basehead
@@ -92,7 +87,7 @@ class Diffs:
             return self.ctx.commit_state(tx, dataset, parent), head_state
         return self._state(tx, dataset, base)[0], head_state
 
-    def _state(self, tx: MetaTx, dataset: Dataset, spec: str) -> tuple[dict[str, Any], str]:
+    def _state(self, tx: MetaTx, dataset: Dataset, spec: str) -> tuple[VersionState, str]:
         """(state, parent commit id) of `commit-<rev>` or `draft-<n>`."""
         from gasvc.server.engine.versions import resolve_revision
 
@@ -106,7 +101,7 @@ class Diffs:
             if commit_id is None:
                 raise ResourceNotExist(f"revision {value!r} does not exist")
             if commit_id == ROOT_COMMIT:
-                return empty_state(), ROOT_COMMIT
+                return VersionState(), ROOT_COMMIT
             commit = tx.commit(dataset.id, commit_id)
             assert commit is not None
             return self.ctx.commit_state(tx, dataset, commit_id), commit.parent_id
@@ -121,35 +116,36 @@ class Diffs:
         return self.ctx.meta.read()
 
     # segment level -----------------------------------------------------------------------
-    def _segment_diffs(self, objects: Objects, dataset: Dataset, old: dict[str, Any],
-                       new: dict[str, Any]) -> list[dict[str, Any]]:
+    def _segment_diffs(self, objects: Objects, dataset: Dataset, old: VersionState,
+                       new: VersionState) -> list[dict[str, Any]]:
         found = []
-        for name in sorted(old["segments"].keys() | new["segments"].keys()):
+        for name in old.segment_names(new):
             item = self._segment_diff(objects, dataset, name, old, new)
             if item["action"]:
                 found.append(item)
         return found
 
     def _segment_diff(self, objects: Objects, dataset: Dataset, name: str,
-                      old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        before, after = old["segments"].get(name), new["segments"].get(name)
-        sensors = _part((before or {}).get("sensors") or None, (after or {}).get("sensors") or None)
+                      old: VersionState, new: VersionState) -> dict[str, Any]:
+        before, after = old.segments.get(name), new.segments.get(name)
+        sensors = _part((before.sensors if before else None) or None,
+                        (after.sensors if after else None) or None)
         if before is None or after is None:
             action = "add" if before is None else "delete"
-            count = _ref(after if before is None else before).count
+            count = segment_tree(after if before is None else before).count
             stats, data_action = _whole(action, count), action if count else ""
         else:
             changes = self._changes(objects, dataset, before, after)
-            changed = changes or sensors or before.get("description") != after.get("description")
+            changed = changes or sensors or before.description != after.description
             action = "modify" if changed else ""
             stats, data_action = _stats(changes), "modify" if changes else ""
         return {"name": name, "action": action, "data": {"action": data_action,
                                                           "stats": stats},
                 "sensor": {"action": sensors}, "sensors": {"action": sensors}}
 
-    def _changes(self, objects: Objects, dataset: Dataset, before: dict[str, Any],
-                 after: dict[str, Any]) -> list[Change]:
-        old, new = _ref(before), _ref(after)
+    def _changes(self, objects: Objects, dataset: Dataset, before: Segment, after: Segment
+                 ) -> list[Change]:
+        old, new = before.tree, after.tree
         key = (dataset.type, old.manifest, new.manifest)
         with self._lock:
             hit = self._cache.get(key)
@@ -166,14 +162,14 @@ class Diffs:
                     self._cached_items -= len(self._cache.popitem(last=False)[1])
         return changes
 
-    def _page_whole(self, objects: Objects, dataset: Dataset, segment: dict[str, Any],
+    def _page_whole(self, objects: Objects, dataset: Dataset, segment: Segment,
                     action: str, offset: int, limit: int) -> list[DataDiff]:
         """A page of the data diff of a segment added or deleted whole, read from its tree."""
-        entries = tree.page(_ref(segment), objects.get, offset, limit)
+        entries = tree.page(segment.tree, objects.get, offset, limit)
         if dataset.type == 1:
             return [data_diff((key, action, action, ""), True) for key, _ in entries]
-        return [data_diff((key, action, action, action if value[3] else ""), False)
-                for key, value in entries]
+        return [data_diff((key, action, action, action if Item.from_stored(value).label else ""),
+                          False) for key, value in entries]
 
     # endpoints ---------------------------------------------------------------------------
     def get_diff(self, user: User, dataset_id: str, basehead: str) -> dict[str, Any]:
@@ -184,8 +180,8 @@ class Diffs:
         seg_actions = [s["action"] for s in segments]
         totals = {k: sum(s["data"]["stats"][k] for s in segments)
                   for k in ("total", "additions", "deletions", "modifications")}
-        catalog = _part(old.get("catalog"), new.get("catalog"))
-        notes = _part(old["notes"], new["notes"]) and "modify"
+        catalog = _part(old.catalog, new.catalog)
+        notes = _part(old.notes, new.notes) and "modify"
         changed = bool(segments) or bool(catalog) or bool(notes)
         return {
             "action": "modify" if changed else "unmodify",
@@ -209,7 +205,7 @@ class Diffs:
         with self._open(user, dataset_id, basehead) as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
             old, new = self._states(tx, dataset, basehead)
-            if name not in old["segments"] and name not in new["segments"]:
+            if name not in old.segments and name not in new.segments:
                 raise ResourceNotExist(f"segment {name!r} is in neither version")
             item = self._segment_diff(self.ctx.objects(tx), dataset, name, old, new)
         item["action"] = item["action"] or "unmodify"
@@ -221,7 +217,7 @@ class Diffs:
         with self._open(user, dataset_id, basehead) as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
             old, new = self._states(tx, dataset, basehead)
-            before, after = old["segments"].get(name), new["segments"].get(name)
+            before, after = old.segments.get(name), new.segments.get(name)
             objects = self.ctx.objects(tx)
             if before is None and after is None:
                 raise ResourceNotExist(f"segment {name!r} is in neither version")
@@ -230,7 +226,7 @@ class Diffs:
                 action = "add" if before is None else "delete"
                 assert whole is not None
                 return (self._page_whole(objects, dataset, whole, action, offset, limit),
-                        _ref(whole).count)
+                        whole.tree.count)
             changes = self._changes(objects, dataset, before, after)
         fusion = dataset.type == 1
         return [data_diff(c, fusion) for c in changes[offset : offset + limit]], len(changes)

@@ -10,31 +10,29 @@ import json
 from typing import Any
 
 from gasvc.model import tree
-from gasvc.model.tree import TreeRef
-from gasvc.server.engine.context import Context
+from gasvc.model.snapshot import VersionState
+from gasvc.server.engine.context import Context, draft_state, save_draft_state
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import Dataset, Draft
 
 
-def flush(ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft) -> dict[str, Any]:
+def flush(ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft) -> VersionState:
     """Apply every pending change of `draft`, save its state and return it."""
-    state: dict[str, Any] = json.loads(draft.state)
+    state = draft_state(draft)
     segments = tx.changed_segments(dataset.id, draft.number)
     if not segments:
         return state
     objects = ctx.objects(tx)
     for name in segments:
-        segment = state["segments"].get(name)
+        segment = state.segments.get(name)
         if segment is not None:
             changes = (
                 (key, None if value is None else json.loads(value))
                 for key, value in tx.changes(dataset.id, draft.number, name)
             )
-            old = TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
-            new = tree.apply(old, changes, objects.get, objects.put)
-            segment["manifest"], segment["count"] = new.manifest, new.count
+            segment.tree = tree.apply(segment.tree, changes, objects.get, objects.put)
         tx.clear_changes(dataset.id, draft.number, name)
-    tx.update_draft(dataset.id, draft.number, state=json.dumps(state))
+    tx.update_draft(dataset.id, draft.number, state=save_draft_state(state))
     return state
 
 
@@ -50,18 +48,15 @@ def flush_if_pending(ctx: Context, dataset_id: str, number: int) -> None:
 
 
 def current_item(
-    ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft, state: dict[str, Any],
+    ctx: Context, tx: MetaTx, dataset: Dataset, draft: Draft, state: VersionState,
     segment: str, key: str,
 ) -> Any | None:
-    """An item of a draft as it is now: the pending change if there is one, else its tree's."""
+    """An item of a draft as it is now (its stored value: an item, or a fusion frame): the
+    pending change if there is one, else its tree's."""
     found, value = tx.change(dataset.id, draft.number, segment, key)
     if found:
         return None if value is None else json.loads(value)
-    info = state["segments"].get(segment)
-    if info is None:
-        return None
-    ref = TreeRef(info.get("manifest"), int(info.get("count", 0)))
-    return tree.lookup(ref, key, ctx.objects(tx).get)
+    return tree.lookup(state.tree(segment), key, ctx.objects(tx).get)
 
 
 def stage(tx: MetaTx, dataset: Dataset, draft: Draft, segment: str, key: str,

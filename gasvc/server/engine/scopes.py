@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from gasvc.server.engine.context import Context, Objects, Version
+from gasvc.model.snapshot import VersionState
+from gasvc.server.engine.context import (
+    Context,
+    Objects,
+    Version,
+    draft_state,
+    save_draft_state,
+)
 from gasvc.server.engine.overlay import flush_if_pending
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import is_int_text
@@ -23,7 +29,7 @@ class DraftWrite:
     objects: Objects
     dataset: Dataset
     draft: Draft
-    state: dict[str, Any]
+    state: VersionState
 
 
 @dataclass
@@ -38,9 +44,9 @@ def writing(ctx: Context, user: User, dataset_id: str, number: Any) -> Iterator[
     with ctx.meta.write() as tx:
         dataset = ctx.writable(tx, user, dataset_id)
         draft = ctx.open_draft(tx, dataset, number)
-        write = DraftWrite(tx, ctx.objects(tx), dataset, draft, json.loads(draft.state))
+        write = DraftWrite(tx, ctx.objects(tx), dataset, draft, draft_state(draft))
         yield write
-        tx.update_draft(dataset.id, draft.number, state=json.dumps(write.state),
+        tx.update_draft(dataset.id, draft.number, state=save_draft_state(write.state),
                         updated=ctx.now())
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from gasvc.errors import ParamsMissing
 from gasvc.model import tree
 from gasvc.model.canon import content_id
-from gasvc.model.tree import TreeRef
+from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.scopes import VersionRead, reading
 from gasvc.server.records import User
@@ -20,25 +20,23 @@ from gasvc.server.records import User
 Histogram = dict[str, dict[Any, int]]
 
 
-def _label_ids(r: VersionRead) -> Iterator[str]:
-    for segment in r.version.state["segments"].values():
-        ref = TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
-        for _, value in tree.iterate(ref, r.objects.get):
-            if r.version.dataset.type == 0:
-                if value[3]:
-                    yield value[3]
+def _files(r: VersionRead) -> Iterator[Item | FrameEntry]:
+    """Every file of a version: the items of a normal dataset, the frame entries of fusion."""
+    normal = r.version.dataset.type == 0
+    for segment in r.version.state.segments.values():
+        for _, value in tree.iterate(segment.tree, r.objects.get):
+            if normal:
+                yield Item.from_stored(value)
             else:
-                yield from (entry[5] for entry in value if entry[5])
+                yield from frame(value)
+
+
+def _label_ids(r: VersionRead) -> Iterator[str]:
+    return (file.label for file in _files(r) if file.label)
 
 
 def _checksums(r: VersionRead) -> Iterator[tuple[str, int]]:
-    for segment in r.version.state["segments"].values():
-        ref = TreeRef(segment.get("manifest"), int(segment.get("count", 0)))
-        for _, value in tree.iterate(ref, r.objects.get):
-            if r.version.dataset.type == 0:
-                yield value[0], value[1]
-            else:
-                yield from ((entry[2], entry[3]) for entry in value)
+    return ((file.checksum, file.size) for file in _files(r))
 
 
 def _discrete_attributes(catalog: dict[str, Any], kind: str) -> set[str]:
@@ -101,7 +99,8 @@ class Stats:
                 compute: Callable[[VersionRead], Any]) -> Any:
         """Compute a figure of a version; commits' figures are cached by their content id."""
         with reading(self.ctx, user, dataset_id, status) as r:
-            key = content_id(r.version.state) if r.version.commit_id is not None else None
+            key = (content_id(r.version.state.stored()) if r.version.commit_id is not None
+                   else None)
             hit = r.tx.version_stat(r.version.dataset.id, key, kind) if key else None
             if hit is not None:
                 return json.loads(hit)
@@ -126,6 +125,5 @@ class Stats:
         return {"totalSize": size}
 
 
-def _catalog(objects: Objects, state: dict[str, Any]) -> dict[str, Any]:
-    digest = state.get("catalog")
-    return dict(objects.get(digest)) if digest else {}
+def _catalog(objects: Objects, state: VersionState) -> dict[str, Any]:
+    return dict(objects.get(state.catalog)) if state.catalog else {}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from gasvc.errors import Forbidden, InvalidParams, NameConflict, ParamsMissing, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT, check_ref_name, is_commit_id
-from gasvc.server.engine.context import Context
+from gasvc.server.engine.context import Context, save_draft_state
 from gasvc.server.engine.overlay import flush
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import MAX_DESCRIPTION, MAX_TITLE, check_text
@@ -134,7 +133,7 @@ class Versions:
             number = tx.next_draft_number(dataset.id)
             tx.add_draft(dataset.id, Draft(
                 number, branch, head.commit_id, title, description,
-                "OPEN", user.name, now, now, json.dumps(state),
+                "OPEN", user.name, now, now, save_draft_state(state),
             ))
             tx.touch_dataset(dataset.id, now)
         return number
@@ -193,8 +192,8 @@ class Versions:
             parent = tx.commit(dataset.id, draft.parent_commit)
             now = self.ctx.now()
             commit = Commit(
-                uuid.uuid4().hex, draft.parent_commit, self.ctx.objects(tx).put(state), title,
-                description, user.name, now,
+                uuid.uuid4().hex, draft.parent_commit, self.ctx.objects(tx).put(state.stored()),
+                title, description, user.name, now,
                 (parent.depth if parent else 0) + 1,
             )
             if not tx.move_branch(dataset.id, draft.branch, draft.parent_commit, commit.id):
