@@ -68,3 +68,40 @@ def test_a_malformed_key_is_refused_plainly(gas: Gas, server: ServerProcess, key
     failed(result, "is not an access key")
     assert "Accesskey-" in result.stderr
     assert not gas.config.exists() or key not in gas.config.read_text()
+
+
+
+def test_a_tls_failure_is_not_retried() -> None:
+    """A server that answers a TLS hello with plain HTTP will not speak TLS on a second try:
+    the client connects once and says so at once (it used to retry four times)."""
+    import socket
+    import threading
+
+    from gasvc.api.client import ApiClient, WrongScheme
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    connections = []
+
+    def answer_in_plain_http() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            connections.append(conn)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            conn.close()
+
+    thread = threading.Thread(target=answer_in_plain_http, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    client = ApiClient(f"https://127.0.0.1:{port}/", "Accesskey-" + "0" * 32)
+    try:
+        with pytest.raises(WrongScheme):
+            client.get_user()
+    finally:
+        client.close()
+        listener.close()
+        thread.join(5)
+    assert len(connections) == 1

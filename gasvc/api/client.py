@@ -10,10 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, cast
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError, SSLError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from gasvc.errors import (
@@ -27,7 +31,20 @@ from gasvc.errors import (
 
 API_PATH = "gatewayv2/tensorbay-open-api/v1/"
 PAGE = 128
-RETRY = Retry(
+class _Retry(Retry):
+    """urllib3's `Retry`, except that a TLS failure is final: a certificate that did not verify
+    (or a server that speaks no TLS) will not on a second try, so the user hears at once."""
+
+    def increment(self, method: str | None = None, url: str | None = None,
+                  response: BaseHTTPResponse | None = None, error: Exception | None = None,
+                  _pool: ConnectionPool | None = None,
+                  _stacktrace: TracebackType | None = None) -> _Retry:
+        if isinstance(error, SSLError):
+            raise MaxRetryError(cast(ConnectionPool, _pool), url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+RETRY = _Retry(
     total=4, connect=4, read=2, backoff_factor=0.3, status_forcelist=(429, 502, 503, 504),
     allowed_methods=frozenset({"GET", "PUT", "DELETE", "HEAD"}), raise_on_status=False,
 )
