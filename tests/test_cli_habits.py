@@ -134,6 +134,14 @@ def test_colour_only_on_a_terminal(branched: Path, gas: Gas) -> None:
     _, shown = run_in_terminal(branched, gas, "--no-pager", "log", "--oneline", NO_COLOR="1")
     assert ESC not in shown and "three" in shown
     assert ESC not in gas(branched, "log", "--oneline").stdout
+    write(branched, {"train/new.jpg": "N"})
+    _, shown = run_in_terminal(branched, gas, "status")
+    assert f"{ESC}31m\ttrain/new.jpg" in shown  # untracked: red
+    _, shown = run_in_terminal(branched, gas, "--no-pager", "diff", "main", "exp")
+    assert f"{ESC}32m" in shown and f"{ESC}31m" in shown  # added green, deleted red
+    _, shown = run_in_terminal(branched, gas, "--no-color", "--no-pager", "diff", "main", "exp")
+    assert ESC not in shown and "c.jpg" in shown
+    assert ESC not in gas(branched, "status").stdout
 
 
 def test_output_survives_a_terminal_that_is_not_utf8(branched: Path, gas: Gas) -> None:

@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from gasvc.cli.terminal import paint
 from gasvc.model.names import escaped, is_readable, is_utf8
 from gasvc.workspace.state import CommitRecord
 from gasvc.workspace.status import Change, Status
@@ -46,12 +47,12 @@ def status_long(status: Status) -> list[str]:
                   f"{status.interrupted.left}", f"  ({status.interrupted.hint})"]
     sections = [
         ("Changes to be committed:", '  (use "gas restore --staged <path>..." to unstage)',
-         [f"\t{NAMES[c.code]}:   {shown(c.path)}" for c in status.staged]),
+         [paint(f"\t{NAMES[c.code]}:   {shown(c.path)}", "green") for c in status.staged]),
         ("Changes not staged for commit:",
          '  (use "gas add <path>..." to stage, "gas restore <path>..." to discard)',
-         [f"\t{NAMES[c.code]}:   {shown(c.path)}" for c in status.unstaged]),
+         [paint(f"\t{NAMES[c.code]}:   {shown(c.path)}", "red") for c in status.unstaged]),
         ("Untracked files:", '  (use "gas add <path>..." to include in what will be committed)',
-         [f"\t{shown(path)}" for path in status.untracked]),
+         [paint(f"\t{shown(path)}", "red") for path in status.untracked]),
     ]
     for title, hint, items in sections:
         if items:
@@ -153,8 +154,6 @@ def log_lines(commits: list[tuple[CommitRecord, list[str], list[str]]], oneline:
 
 
 def _commit_text(commit: CommitRecord, refs: list[str], oneline: bool) -> list[str]:
-    from gasvc.cli.terminal import paint
-
     deco = f" ({', '.join(refs)})" if refs else ""
     if oneline:
         return [f"{paint(commit.shown_id[:7], 'yellow')}{deco} {commit.title}"]

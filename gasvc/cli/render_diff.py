@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from gasvc.cli.terminal import paint
 from gasvc.model.labeldiff import FieldChange
 from gasvc.workspace.diff_result import DiffResult, FileVersion, ItemDiff, SegmentStat
 from gasvc.workspace.layout import CATALOG, shown_path
@@ -28,11 +29,16 @@ def diff_lines(result: DiffResult) -> list[str]:
     return [line for _, lines in sorted(entries, key=lambda e: e[0]) for line in lines]
 
 
+#: Colours of change codes and label field lines on a terminal.
+COLOURS = {"A": "green", "D": "red", "M": "yellow", "L": "cyan", "+": "green", "-": "red"}
+
+
 def _item_lines(item: ItemDiff) -> list[str]:
-    lines = [f"{item.code}  {item.key}"]
+    lines = [paint(f"{item.code}  {item.key}", COLOURS.get(item.code, "yellow"), bold=True)]
     if item.code in ("A", "M", "D") and (item.old or item.new):
         lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
-    lines += [INDENT + field_line(change) for change in item.label]
+    lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
+              for change in item.label]
     if item.label_changed and not item.label:
         lines.append(f"{INDENT}{SAME_VALUES}")
     return lines

@@ -42,7 +42,7 @@ def colour_enabled() -> bool:
     return sys.stdout.isatty()
 
 
-def paint(text: str, colour: str, bold: bool = False) -> str:
+def paint(text: str, colour: str, bold: bool | None = None) -> str:
     """`text` in `colour` when colour is on, else as it is."""
     return click.style(text, fg=colour, bold=bold) if colour_enabled() else text
 
