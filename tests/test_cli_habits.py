@@ -156,3 +156,13 @@ def test_output_survives_a_terminal_that_is_not_utf8(branched: Path, gas: Gas) -
         run(*args)
     assert "three \\u2615" in run("log", "--oneline")
     assert "caf\u00e9 \\u2192 \\u2615" in run("diff", "main", "exp")
+
+
+def test_a_mistyped_branch_suggests_the_right_one(branched: Path, gas: Gas) -> None:
+    result = gas(branched, "checkout", "mian", check=False)
+    assert result.returncode == 1
+    assert "unknown revision 'mian'; did you mean 'main'?" in result.stderr
+    result = gas(branched, "branch", "-d", "exq", check=False)
+    assert "branch 'exq' not found; did you mean 'exp'?" in result.stderr
+    result = gas(branched, "checkout", "zzzz-unrelated", check=False)
+    assert "did you mean" not in result.stderr and "unknown revision" in result.stderr

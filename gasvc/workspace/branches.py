@@ -15,6 +15,7 @@ from gasvc.workspace.pending import MoveIntent
 from gasvc.workspace.refs import (
     UnknownRevision,
     current_branch,
+    did_you_mean,
     head_commit,
     key,
     resolve,
@@ -73,7 +74,8 @@ def delete_branch(state: State, name: str) -> None:
         raise BranchCheckedOut(f"cannot delete branch {name!r}: it is checked out",
                                "switch to another branch first")
     if state.ref(f"heads/{name}") is None:
-        raise UnknownRevision(f"branch {name!r} not found", "see `gas branch`")
+        raise UnknownRevision(f"branch {name!r} not found{did_you_mean(state, name)}",
+                              "see `gas branch`")
     with state.transaction():
         state.set_ref(f"heads/{name}", None)
 

@@ -120,6 +120,16 @@ def _resolve_name(state: State, name: str) -> CommitRecord:
         return found[0]
     if len(found) > 1:
         raise UnknownRevision(f"commit id {name!r} is ambiguous", "give more characters")
-    raise UnknownRevision(f"unknown revision {name!r}",
+    raise UnknownRevision(f"unknown revision {name!r}{did_you_mean(state, name)}",
                           "use a branch, a tag, a commit id, HEAD or HEAD~N; `gas fetch` first "
                           "for revisions made elsewhere")
+
+
+def did_you_mean(state: State, name: str) -> str:
+    """"; did you mean 'main'?" when branch, remote branch or tag names come close to `name`."""
+    import difflib
+
+    names = {*state.refs("heads/"), *(f"origin/{b}" for b in state.refs("remotes/")),
+             *state.refs("tags/")}
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
