@@ -45,10 +45,10 @@ import urllib3
 
 from gasvc.api.client import ApiClient
 from gasvc.errors import ClientError, ConfigError, Unauthorized
-from gasvc.workspace.datasets import dataset_id, require_remote
-from gasvc.workspace.layout import write_atomic
-from gasvc.workspace.state import State
-from gasvc.workspace.workspace import Remote
+from gasvc.workspace.store.layout import write_atomic
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.datasets import dataset_id, require_remote
+from gasvc.workspace.sync.remote import Remote
 
 DEFAULT_PROFILE = "default"
 SECTION = "profiles"

@@ -10,10 +10,10 @@ from gasvc.cli import render, render_diff
 from gasvc.cli.context import Opened, pathspecs, workspace
 from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
-from gasvc.workspace import diff as diffing
-from gasvc.workspace.diff_remote import DiffServer
-from gasvc.workspace.diff_result import DiffRequest, DiffResult
-from gasvc.workspace.workspace import get_remote
+from gasvc.workspace.diff import diff as diffing
+from gasvc.workspace.diff.diff_remote import DiffServer
+from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
+from gasvc.workspace.sync.remote import get_remote
 
 
 class PathsAfterDashes(click.Command):
@@ -49,7 +49,7 @@ def connector(ws: Opened) -> diffing.Connect | None:
 
     def connect() -> tuple[DiffServer, str]:
         from gasvc.cli.connect import client
-        from gasvc.workspace.datasets import dataset_id
+        from gasvc.workspace.sync.datasets import dataset_id
 
         api = client(remote.url or None)
         return api, dataset_id(ws.state, api)

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gasvc.model.names import escaped, is_readable, is_utf8
-from gasvc.workspace.state import CommitRecord
-from gasvc.workspace.status import Change, Status
+from gasvc.workspace.store.state import CommitRecord
+from gasvc.workspace.worktree.status import Change, Status
 
 NAMES = {"A": "new file", "M": "modified", "D": "deleted", "L": "label changed"}
 
@@ -76,7 +76,7 @@ def status_long(status: Status) -> list[str]:
 def dropped_labels(dropped: dict[str, list[str]]) -> list[str]:
     """Notes for the label lines `gas add` removed with their deleted files (a few named)."""
     from gasvc.model.metadata import METADATA
-    from gasvc.workspace.layout import shown_path
+    from gasvc.workspace.store.layout import shown_path
 
     lines = []
     for segment, paths in sorted(dropped.items()):
@@ -131,7 +131,7 @@ def log_lines(commits: list[tuple[CommitRecord, list[str], list[str]]], oneline:
               graph: bool = False) -> list[str]:
     """`gas log`'s text; with `graph`, each commit's lines behind its lanes."""
     from gasvc.cli.graph import continuation, graph_rows
-    from gasvc.workspace.refs import key
+    from gasvc.workspace.store.refs import key
 
     by_key = {key(commit): (commit, refs) for commit, refs, _ in commits}
     if graph:

@@ -12,19 +12,18 @@ from gasvc.cli.context import Opened, workspace
 from gasvc.cli.progress import Bar
 from gasvc.cli.quiet import quiet_option
 from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
-from gasvc.workspace.branches import Materializer
-from gasvc.workspace.checkout import BlobSource, Fetch, LocalObjects
-from gasvc.workspace.clone import clone
-from gasvc.workspace.connection import DEFAULT_JOBS, Connection
-from gasvc.workspace.datasets import dataset_id
-from gasvc.workspace.fetch import fetch
-from gasvc.workspace.progress import SILENT, Progress
-from gasvc.workspace.pull import pull
-from gasvc.workspace.push import push
-from gasvc.workspace.remote_blobs import RemoteBlobs
-from gasvc.workspace.remote_state import materialize
-from gasvc.workspace.state import CommitRecord
-from gasvc.workspace.workspace import need_remote
+from gasvc.workspace.store.state import CommitRecord
+from gasvc.workspace.sync.clone import clone
+from gasvc.workspace.sync.connection import DEFAULT_JOBS, Connection
+from gasvc.workspace.sync.datasets import dataset_id
+from gasvc.workspace.sync.fetch import fetch
+from gasvc.workspace.sync.progress import SILENT, Progress
+from gasvc.workspace.sync.pull import pull
+from gasvc.workspace.sync.push import push
+from gasvc.workspace.sync.remote import need_remote
+from gasvc.workspace.sync.remote_blobs import RemoteBlobs
+from gasvc.workspace.sync.remote_state import materialize
+from gasvc.workspace.versions.checkout import BlobSource, Fetch, LocalObjects, Materializer
 
 JOBS = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS,
                     show_default=True, help="Transfers running at once.")
