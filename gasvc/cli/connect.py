@@ -346,6 +346,8 @@ class Connected:
 
 
 def connect_workspace(state: State) -> Connected:
+    """The one way the CLI reaches a workspace's server (sync, drafts, tags, diff): callers that
+    may not need the server call this only when they do."""
     remote = require_remote(state)
     api = client(remote.url)
     return Connected(remote, api, dataset_id(state, api))

@@ -43,16 +43,14 @@ def format_options(command: Any) -> Any:
 
 def connector(ws: Opened) -> diffing.Connect | None:
     """Opens the remote only when a diff has to ask the server."""
-    remote = get_remote(ws.state)
-    if remote is None:
+    if get_remote(ws.state) is None:
         return None
 
     def connect() -> tuple[DiffServer, str]:
-        from gasvc.cli.connect import client
-        from gasvc.workspace.sync.datasets import dataset_id
+        from gasvc.cli.connect import connect_workspace
 
-        api = client(remote.url or None)
-        return api, dataset_id(ws.state, api)
+        on = connect_workspace(ws.state)
+        return on.client, on.dataset_id
 
     return connect
 

@@ -15,12 +15,10 @@ from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
 from gasvc.workspace.store.state import CommitRecord
 from gasvc.workspace.sync.clone import clone
 from gasvc.workspace.sync.connection import DEFAULT_JOBS, Connection
-from gasvc.workspace.sync.datasets import dataset_id
 from gasvc.workspace.sync.fetch import fetch
 from gasvc.workspace.sync.progress import SILENT, Progress
 from gasvc.workspace.sync.pull import pull
 from gasvc.workspace.sync.push import push
-from gasvc.workspace.sync.remote import need_remote
 from gasvc.workspace.sync.remote_blobs import RemoteBlobs
 from gasvc.workspace.sync.remote_state import materialize
 from gasvc.workspace.versions.checkout import BlobSource, Fetch, LocalObjects, Materializer
@@ -32,9 +30,8 @@ QUIET = quiet_option(pass_flag=True)  # also no progress bar
 
 def connection(ws: Opened, jobs: int = DEFAULT_JOBS, progress: Progress = SILENT
                ) -> Connection:
-    remote = need_remote(ws.state)
-    client = connect.client(remote.url or None)
-    return Connection(client, dataset_id(ws.state, client), ws.layout, jobs, progress)
+    on = connect.connect_workspace(ws.state)
+    return Connection(on.client, on.dataset_id, ws.layout, jobs, progress)
 
 
 class _LazyRemote:

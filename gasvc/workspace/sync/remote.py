@@ -26,14 +26,6 @@ def get_remote(state: State) -> Remote | None:
     return Remote(url, dataset, state.get("remote.dataset_id", "") or "")
 
 
-def need_remote(state: State) -> Remote:
-    remote = get_remote(state)
-    if remote is None:
-        raise NoRemote("this workspace has no remote",
-                       "set one with `gas remote set URL DATASET`")
-    return remote
-
-
 def set_remote(state: State, url: str, dataset: str, dataset_id: str = "") -> None:
     with state.transaction():
         write_remote(state, url, dataset, dataset_id)
