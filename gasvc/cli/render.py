@@ -184,7 +184,7 @@ def ref_update(name: str, old: str | None, new: str | None) -> str:
 
 
 def pull_summary(result: Any) -> str:
-    """One line for a `PullResult` (gasvc/workspace/pull.py)."""
+    """One line for a `PullResult` (gasvc/workspace/sync/pull.py)."""
     head = result.head.shown_id[:7] if result.head else ""
     moved = result.moved
     files = f": {moved.written} files written, {moved.deleted} deleted" if moved else ""
@@ -201,7 +201,7 @@ def pull_summary(result: Any) -> str:
 
 
 def push_lines(result: Any) -> list[str]:
-    """Lines for a `PushResult` (gasvc/workspace/push.py)."""
+    """Lines for a `PushResult` (gasvc/workspace/sync/push.py)."""
     if not result.pushed:
         return ["Everything up-to-date"]
     lines = [f"created branch {result.branch} on the server"] if result.created_branch else []

@@ -67,7 +67,7 @@ CREATE TRIGGER IF NOT EXISTS folders_on_update AFTER UPDATE OF sum, size, mtime_
         AND prefix = rtrim(OLD.path, replace(OLD.path, '/', '')); END;
 """
 
-#: The schema's numbered steps (gasvc/workspace/migrations.py): append, never edit a step.
+#: The schema's numbered steps (gasvc/workspace/store/migrations.py): append, never edit a step.
 STEPS: list[Step] = [
     lambda db: run_script(db, SCHEMA),
 ]
