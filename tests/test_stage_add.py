@@ -20,8 +20,8 @@ from gasvc.model.canon import canonical_json
 from gasvc.model.metadata import parse
 from gasvc.workspace.store import objects
 from gasvc.workspace.store.create import init
-from gasvc.workspace.store.layout import Layout
-from gasvc.workspace.store.objects import READ_CHUNK, ObjectStore
+from gasvc.workspace.store.layout import READ_CHUNK, Layout
+from gasvc.workspace.store.objects import ObjectStore
 from gasvc.workspace.store.state import State
 from gasvc.workspace.versions.commit import InvalidLabels, commit
 from gasvc.workspace.worktree import addplan, parallel, pathspec, stage

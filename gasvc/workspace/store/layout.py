@@ -35,6 +35,7 @@ RESERVED = {GAS_DIR}
 #: The folder of the default segment "", and the prefix that escapes segment names.
 DEFAULT_FOLDER = "default"
 ESCAPE = "@"
+READ_CHUNK = 1024 * 1024  # bytes read at a time when hashing or copying a workspace file
 
 
 def _escaped(name: str) -> bool:

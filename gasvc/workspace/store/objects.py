@@ -15,9 +15,7 @@ import hashlib
 import os
 import secrets
 
-from gasvc.workspace.store.layout import Layout
-
-READ_CHUNK = 1024 * 1024  # bytes read at a time when hashing or copying a file
+from gasvc.workspace.store.layout import READ_CHUNK, Layout
 
 
 def has_object(layout: Layout, checksum: str) -> bool:

@@ -19,8 +19,13 @@ from stat import S_ISREG
 from typing import NamedTuple
 
 from gasvc.model.metadata import METADATA
-from gasvc.workspace.store.layout import CATALOG, Layout, folder_segment, is_gas_name
-from gasvc.workspace.store.objects import READ_CHUNK
+from gasvc.workspace.store.layout import (
+    CATALOG,
+    READ_CHUNK,
+    Layout,
+    folder_segment,
+    is_gas_name,
+)
 from gasvc.workspace.worktree.ignore import IGNORE_FILE, Rules, rules_at
 
 
