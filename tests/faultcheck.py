@@ -16,9 +16,9 @@ from faultwrap import Outcome, run
 from gascli import Gas
 
 from gasvc.model.snapshot import iterate_items
-from gasvc.workspace.commit import commit_state
-from gasvc.workspace.refs import head_commit
-from gasvc.workspace.state import State
+from gasvc.workspace.store.refs import head_commit
+from gasvc.workspace.store.state import State
+from gasvc.workspace.versions.commit import commit_state
 
 DATE = "2026-01-02T03:04:05Z"
 Tree = dict[str, Any]

@@ -56,7 +56,7 @@ def install(steps: Steps) -> None:
     """Patch the three kinds of durable step to count (and maybe kill) after each."""
     import requests
 
-    from gasvc.workspace.state import State
+    from gasvc.workspace.store.state import State
 
     real_replace, real_rename, real_send = os.replace, os.rename, requests.Session.send
     real_transaction = State.transaction
@@ -98,8 +98,9 @@ def preload() -> None:
 
     for name in COMMAND_MODULES:
         importlib.import_module(f"gasvc.cli.{name}")
-    for name in ("clone", "pull", "push", "fetch", "stage", "commit", "branches",
-                 "remote_blobs", "remote_state", "merge", "upload", "status"):
+    for name in ("sync.clone", "sync.pull", "sync.push", "sync.fetch", "worktree.stage",
+                 "versions.commit", "versions.branches", "sync.remote_blobs", "sync.remote_state",
+                 "versions.merge", "sync.upload", "worktree.status"):
         importlib.import_module(f"gasvc.workspace.{name}")
 
 

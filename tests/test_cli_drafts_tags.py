@@ -15,9 +15,9 @@ from gascli import Gas, failed, write
 from rawapi import RawApi
 from serverproc import ServerProcess
 
-from gasvc.workspace.drafts import record_draft
-from gasvc.workspace.refs import head_commit
-from gasvc.workspace.state import State
+from gasvc.workspace.store.refs import head_commit
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.drafts import record_draft
 
 
 class Work:

@@ -36,9 +36,11 @@ def test_not_a_workspace(gas: Gas, tmp_path: Path) -> None:
     assert "hint: run `gas init`" in result.stderr
 
 
-def test_no_remote(gas: Gas, offline: Path) -> None:
-    result = gas(offline, "draft", "list", check=False)
-    failed(result, "this workspace has no remote")
+@pytest.mark.parametrize("command", [["draft", "list"], ["push"], ["fetch"], ["pull"]])
+def test_no_remote(gas: Gas, offline: Path, command: list[str]) -> None:
+    """Every command that needs the server connects the same way, so says the same thing."""
+    result = gas(offline, *command, check=False)
+    failed(result, "this workspace has no remote (dataset 'err-offline', offline)")
     assert "gas remote set URL err-offline" in result.stderr
 
 

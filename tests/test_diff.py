@@ -18,14 +18,14 @@ from gasvc.errors import InvalidParams
 from gasvc.model import tree
 from gasvc.model.labeldiff import FieldChange, field_changes
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.workspace import diff as diffing
-from gasvc.workspace import stage
-from gasvc.workspace.commit import commit
-from gasvc.workspace.diff_result import DiffRequest, DiffResult, NotMaterialized
-from gasvc.workspace.layout import Layout
-from gasvc.workspace.refs import UnknownRevision
-from gasvc.workspace.state import CommitRecord, State
-from gasvc.workspace.workspace import init
+from gasvc.workspace.diff import diff as diffing
+from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult, NotMaterialized
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.refs import UnknownRevision
+from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.versions.commit import commit
+from gasvc.workspace.worktree import pathspec, stage
 
 CAR = {"box2d": {"xmin": 1, "ymin": 1, "xmax": 2, "ymax": 2}, "category": "car"}
 BUS = {"box2d": {"xmin": 3, "ymin": 3, "xmax": 4, "ymax": 4}, "category": "bus"}
@@ -134,13 +134,13 @@ def first_commit(layout: Layout, state: State) -> str:
                                                          b_jpg={"CLASSIFICATION": {
                                                              "category": "cat"}}),
                         "catalog.json": json.dumps({"BOX2D": {}, "CLASSIFICATION": {}})})
-    stage.add(layout, state, [stage.EVERYTHING, stage.parse_pathspec("catalog.json")])
+    stage.add(layout, state, [pathspec.EVERYTHING, pathspec.parse_pathspec("catalog.json")])
     return commit(layout, state, "first", "tester", 1_700_000_000).commit.id
 
 
 def run(layout: Layout, state: State, *revisions: str, staged: bool = False,
         paths: tuple[str, ...] = (), details: bool = True) -> DiffResult:
-    specs = tuple(stage.parse_pathspec(p) for p in paths)
+    specs = tuple(pathspec.parse_pathspec(p) for p in paths)
     return diffing.diff(layout, state, DiffRequest(revisions, staged, specs, details))
 
 
@@ -188,14 +188,14 @@ def test_staged_against_head_and_revision_against_worktree(ws: tuple[Layout, Sta
     layout, state = ws
     first_commit(layout, state)
     change_worktree(layout)
-    stage.add(layout, state, [stage.parse_pathspec("train/metadata.jsonl")])
+    stage.add(layout, state, [pathspec.parse_pathspec("train/metadata.jsonl")])
     assert codes(run(layout, state, staged=True)) == {"train/a.jpg": "L"}
     assert codes(run(layout, state)) == {"train/b.jpg": "M", "train/c.jpg": "D"}
     assert codes(run(layout, state, "HEAD")) == {
         "train/a.jpg": "L", "train/b.jpg": "M", "train/c.jpg": "D"}
     write(layout.root, {"catalog.json": json.dumps({"BOX2D": {"description": "boxes"},
                                                     "CLASSIFICATION": {}})})
-    stage.add(layout, state, [stage.EVERYTHING, stage.parse_pathspec("catalog.json")])
+    stage.add(layout, state, [pathspec.EVERYTHING, pathspec.parse_pathspec("catalog.json")])
     commit(layout, state, "second", "tester", 1_700_000_001)
     # HEAD~1 against the index and the working tree: everything since, plus new.jpg staged
     expected = {"train/a.jpg": "L", "train/b.jpg": "M", "train/c.jpg": "D",
@@ -222,7 +222,7 @@ def test_segments_added_and_deleted(ws: tuple[Layout, State]) -> None:
     layout, state = ws
     first_commit(layout, state)
     write(layout.root, {"val/x.jpg": "X"})
-    stage.add(layout, state, [stage.parse_pathspec("val")])
+    stage.add(layout, state, [pathspec.parse_pathspec("val")])
     assert codes(run(layout, state, staged=True)) == {"val/": "A", "val/x.jpg": "A"}
     for path in sorted((layout.root / "train").iterdir()):
         path.unlink()
@@ -251,7 +251,7 @@ def test_stats_count_files_and_labels(ws: tuple[Layout, State]) -> None:
     change_worktree(layout)
     write(layout.root, {"train/metadata.jsonl": metadata(
         a_jpg={"BOX2D": [BUS]}, b_jpg={"CLASSIFICATION": {"category": "dog"}})})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     [stat] = run(layout, state, staged=True, details=False).stats()
     assert (stat.added, stat.modified, stat.deleted, stat.labels) == (1, 1, 1, 2)
 
@@ -260,7 +260,7 @@ def test_details_off_reads_no_label(ws: tuple[Layout, State]) -> None:
     layout, state = ws
     first_commit(layout, state)
     change_worktree(layout)
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     result = run(layout, state, "HEAD", details=False)
     assert all(item.label == [] for item in result.items)
     assert [i.label_changed for i in result.items] == [True, False, False, False]

@@ -17,8 +17,8 @@ from serverproc import ServerProcess
 from test_diff_server import CATALOG_1, CATALOG_2, V1, V2, write_version
 
 from gasvc.cli import main
-from gasvc.workspace.refs import resolve
-from gasvc.workspace.state import State
+from gasvc.workspace.store.refs import resolve
+from gasvc.workspace.store.state import State
 
 
 @pytest.fixture(scope="module")

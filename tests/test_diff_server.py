@@ -27,12 +27,13 @@ from gasvc.api.transfer import FormUploads, Upload
 from gasvc.cli import main
 from gasvc.cli.render_diff import diff_json
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.workspace import diff as diffing
-from gasvc.workspace.diff_result import DiffRequest, NotMaterialized
-from gasvc.workspace.layout import Layout
-from gasvc.workspace.stage import parse_pathspec
-from gasvc.workspace.state import CommitRecord, State
-from gasvc.workspace.workspace import init, set_remote
+from gasvc.workspace.diff import diff as diffing
+from gasvc.workspace.diff.diff_result import DiffRequest, NotMaterialized
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.sync.remote import set_remote
+from gasvc.workspace.worktree.pathspec import parse_pathspec
 
 Version = dict[str, dict[str, tuple[bytes, dict[str, Any]]]]
 BOX_A = {"box2d": {"xmin": 1, "ymin": 1, "xmax": 5, "ymax": 5}, "category": "car"}

@@ -33,11 +33,11 @@ from gasvc.errors import (
 )
 from gasvc.server.app import create_app
 from gasvc.server.settings import ServerSettings
-from gasvc.workspace.branches import BranchCheckedOut, delete_branch
-from gasvc.workspace.commit import NothingToCommit, commit
-from gasvc.workspace.layout import AlreadyAWorkspace
-from gasvc.workspace.state import State
-from gasvc.workspace.workspace import init
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import AlreadyAWorkspace
+from gasvc.workspace.store.state import State
+from gasvc.workspace.versions.branches import BranchCheckedOut, delete_branch
+from gasvc.workspace.versions.commit import NothingToCommit, commit
 
 #: The codes of the spec's error table (1.7) that gasvc's wire errors use.
 SPEC_CODES = {"AccessDenied", "Forbidden", "InvalidParamsValue", "NameConflict",

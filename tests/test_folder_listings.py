@@ -18,12 +18,12 @@ from types import ModuleType
 
 import pytest
 
-from gasvc.workspace import folders, scan, stage
-from gasvc.workspace.commit import commit
-from gasvc.workspace.layout import Layout
-from gasvc.workspace.state import State
-from gasvc.workspace.status import status
-from gasvc.workspace.workspace import init
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.state import State
+from gasvc.workspace.versions.commit import commit
+from gasvc.workspace.worktree import folders, pathspec, scan, stage
+from gasvc.workspace.worktree.status import status
 from tests.test_workspace_local import CAT, DOG, labels, porcelain, write
 
 OLD_NS = 1_600_000_000_000_000_000  # an mtime well outside the racy window
@@ -36,7 +36,7 @@ def ws(tmp_path: Path) -> tuple[Layout, State]:
     write(layout.root, {"train/a.jpg": "A", "train/b.jpg": "B", "train/deep/x/c.jpg": "C",
                         "train/deep/x/d.jpg": "D", "train/deep/y/e.jpg": "E",
                         "val/f.jpg": "F", "train/metadata.jsonl": labels(("a.jpg", CAT))})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     commit(layout, state, "first", "tester", 1_700_000_000)
     age(layout.root)
     assert status(layout, state).clean  # re-verifies the aged stats, records the folders
@@ -75,7 +75,7 @@ def test_a_clean_tree_is_recorded_and_then_skipped(ws: tuple[Layout, State],
         raise AssertionError("a recorded clean folder was compared file by file")
 
     monkeypatch.setattr(scan, "walk_segment", no_walk)
-    monkeypatch.setattr("gasvc.workspace.compare.walk_segment", no_walk)
+    monkeypatch.setattr("gasvc.workspace.worktree.compare.walk_segment", no_walk)
     assert status(layout, state).clean
 
 
@@ -102,7 +102,7 @@ def new_deep_file(layout: Layout, state: State) -> None:
 
 
 def unstage_tracking(layout: Layout, state: State) -> None:
-    stage.remove(layout, state, [stage.parse_pathspec("train/deep/y/e.jpg")], cached=True)
+    stage.remove(layout, state, [pathspec.parse_pathspec("train/deep/y/e.jpg")], cached=True)
 
 
 def replace_file_by_folder(layout: Layout, state: State) -> None:
@@ -132,11 +132,11 @@ def test_changes_are_seen_through_recorded_folders(ws: tuple[Layout, State], cha
 def test_a_deletion_unstaged_under_a_vanished_folder_shows(ws: tuple[Layout, State]) -> None:
     """The index row comes back under a folder no listing shows: its parent must be rechecked."""
     layout, state = ws
-    stage.remove(layout, state, [stage.parse_pathspec("train/deep/y/e.jpg")], cached=False)
+    stage.remove(layout, state, [pathspec.parse_pathspec("train/deep/y/e.jpg")], cached=False)
     (layout.root / "train/deep/y").rmdir()
     assert fast_and_full(layout, state) == ({"D  train/deep/y/e.jpg"},) * 2
     status(layout, state)  # records the folders with the deletion staged
-    stage.unstage(state, [stage.parse_pathspec("train/deep/y/e.jpg")])
+    stage.unstage(state, [pathspec.parse_pathspec("train/deep/y/e.jpg")])
     assert fast_and_full(layout, state) == ({" D train/deep/y/e.jpg"},) * 2
 
 
@@ -153,7 +153,7 @@ def test_a_racy_file_keeps_its_folder_unrecorded(ws: tuple[Layout, State]) -> No
     layout, state = ws
     write(layout.root, {"train/deep/x/c.jpg": "Q"})  # same size, mtime now: racy
     assert fast_and_full(layout, state) == ({" M train/deep/x/c.jpg"},) * 2
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     status(layout, state)
     assert "deep/x/" in recorded(layout, state)["train"]
 

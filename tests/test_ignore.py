@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from gascli import Gas, failed, write
 
-from gasvc.workspace.ignore import DEFAULTS, translate
+from gasvc.workspace.worktree.ignore import DEFAULTS, translate
 
 PATTERNS = ["*.log", "!keep.log", "/top.txt", "build/", "docs/**/*.md", "a/**", "!a/x",
             "**/cache", "foo/*", "[ab]?.c", "[!c]z", "\\#hash", "sp\\ ", "nested/deep/file",

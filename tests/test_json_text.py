@@ -14,7 +14,7 @@ from serverproc import ServerProcess
 
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.metadata import parse, render
-from gasvc.workspace.metafile import label_refs
+from gasvc.workspace.worktree.metafile import label_refs
 
 BREAKS = ("\x85", "\u2028", "\u2029")
 

@@ -12,7 +12,7 @@ import pytest
 
 from gasvc.model import tree
 from gasvc.model.canon import content_id
-from gasvc.workspace.listing import RefusedListing, SegmentListing, check_changes
+from gasvc.workspace.sync.listing import RefusedListing, SegmentListing, check_changes
 
 PARTS = ["a", "a.b", "a-b", "ab", "b", "a/b"]  # '-' and '.' sort before '/', 'b' after
 

@@ -32,7 +32,7 @@ from gasvc.model.names import (
     check_segment_name,
 )
 from gasvc.model.tbrn import TBRN, TBRNError, parse_tbrn
-from gasvc.workspace.metafile import _valid_path, label_refs
+from gasvc.workspace.worktree.metafile import _valid_path, label_refs
 
 #: GAS_PROPERTY_EXAMPLES=N: N fresh random examples per property instead of the fixed 150.
 EXPLORE = os.environ.get("GAS_PROPERTY_EXAMPLES")

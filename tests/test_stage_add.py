@@ -18,15 +18,15 @@ import pytest
 from gasvc.errors import GasError
 from gasvc.model.canon import canonical_json
 from gasvc.model.metadata import parse
-from gasvc.workspace import addplan, objects, parallel, stage
-from gasvc.workspace.commit import InvalidLabels, commit
-from gasvc.workspace.compare import label_id
-from gasvc.workspace.layout import Layout
-from gasvc.workspace.metafile import label_refs
-from gasvc.workspace.objects import ObjectStore
-from gasvc.workspace.scan import READ_CHUNK
-from gasvc.workspace.state import State
-from gasvc.workspace.workspace import init
+from gasvc.workspace.store import objects
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import READ_CHUNK, Layout
+from gasvc.workspace.store.objects import ObjectStore
+from gasvc.workspace.store.state import State
+from gasvc.workspace.versions.commit import InvalidLabels, commit
+from gasvc.workspace.worktree import addplan, parallel, pathspec, stage
+from gasvc.workspace.worktree.compare import label_id
+from gasvc.workspace.worktree.metafile import label_refs
 
 CAT = {"CLASSIFICATION": {"category": "cat"}}
 DOG = {"CLASSIFICATION": {"category": "dog"}}
@@ -210,7 +210,7 @@ def story(layout: Layout, state: State) -> list[Any]:
     seen: list[Any] = []
 
     def add(*paths: str, tracked_only: bool = False) -> None:
-        specs = [stage.parse_pathspec(p) for p in paths] or [stage.EVERYTHING]
+        specs = [pathspec.parse_pathspec(p) for p in paths] or [pathspec.EVERYTHING]
         try:
             result = stage.add(layout, state, specs, tracked_only)
             seen.append((result.staged, result.removed, index(state)))
@@ -243,7 +243,7 @@ def story(layout: Layout, state: State) -> list[Any]:
     add()
     write(layout.root, {"s1/metadata.jsonl": '{"file_name": "new.jpg", "label": {"A": 1}}\n'})
     add()
-    stage.unstage(state, [stage.parse_pathspec("s1/new.jpg")])
+    stage.unstage(state, [pathspec.parse_pathspec("s1/new.jpg")])
     add("s1")
     return seen
 
@@ -282,7 +282,7 @@ def test_label_in_a_symlinked_folder_is_for_a_file(ws: Any) -> None:
     (layout.root / "s").mkdir()
     (layout.root / "s/link").symlink_to(layout.root / "elsewhere")
     write(layout.root, {"s/a.jpg": "A", "s/metadata.jsonl": label_file(("link/x.jpg", CAT))})
-    stage.add(layout, state, [stage.parse_pathspec("s")])  # accepted, as `is_file()` says
+    stage.add(layout, state, [pathspec.parse_pathspec("s")])  # accepted, as `is_file()` says
     assert [row[1] for row in index(state)] == ["a.jpg"]
 
 
@@ -293,7 +293,7 @@ def test_commit_lists_each_label_that_breaks_the_catalog(ws: Any) -> None:
     write(layout.root, {"catalog.json": json.dumps(catalog), "s/a.jpg": "A", "s/b.jpg": "B",
                         "s/c.jpg": "C", "s/metadata.jsonl": label_file(
                             ("a.jpg", cow), ("b.jpg", CAT), ("c.jpg", cow))})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     with pytest.raises(InvalidLabels) as raised:
         commit(layout, state, "bad", "tester", 1_700_000_000)
     assert raised.value.message == (

@@ -8,7 +8,7 @@ import pytest
 
 from gasvc.model.frames import END, Frame, FrameError, FrameParser, header
 from gasvc.model.snapshot import Item
-from gasvc.workspace.merge import merge_item
+from gasvc.workspace.versions.merge import merge_item
 
 
 def sha1(data: bytes) -> str:

@@ -11,7 +11,7 @@ import pytest
 from gascli import Gas, failed, write
 from serverproc import ServerProcess
 
-from gasvc.workspace.state import State
+from gasvc.workspace.store.state import State
 
 
 def porcelain(gas: Gas, root: Path) -> set[str]:

@@ -13,14 +13,14 @@ from pathlib import Path
 import forkrun
 import pytest
 
-from gasvc.workspace import compare, stage
-from gasvc.workspace.branches import checkout, create_branch
-from gasvc.workspace.checkout import LocalObjects
-from gasvc.workspace.commit import NothingToCommit, commit
-from gasvc.workspace.layout import Layout
-from gasvc.workspace.state import State
-from gasvc.workspace.status import Status, status
-from gasvc.workspace.workspace import init
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.state import State
+from gasvc.workspace.versions.branches import create_branch
+from gasvc.workspace.versions.checkout import LocalObjects, checkout
+from gasvc.workspace.versions.commit import NothingToCommit, commit
+from gasvc.workspace.worktree import compare, pathspec, stage
+from gasvc.workspace.worktree.status import Status, status
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -59,7 +59,7 @@ DOG = {"CLASSIFICATION": {"category": "dog"}}
 def first_commit(layout: Layout, state: State) -> None:
     write(layout.root, {"train/a.jpg": "A", "train/b.jpg": "B", "train/sub/c.jpg": "C",
                         "train/metadata.jsonl": labels(("a.jpg", CAT))})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     commit(layout, state, "first", "tester", 1_700_000_000)
 
 
@@ -67,7 +67,7 @@ def test_new_files_are_untracked_then_staged_then_committed(ws: tuple[Layout, St
     layout, state = ws
     write(layout.root, {"train/a.jpg": "A", "train/metadata.jsonl": labels(("a.jpg", CAT))})
     assert porcelain(status(layout, state)) == {"?? train/"}
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     assert porcelain(status(layout, state)) == {"A  train/", "A  train/a.jpg"}
     result = commit(layout, state, "first\n\nmore words", "tester", 1_700_000_000)
     assert (result.commit.title, result.commit.description) == ("first", "more words")
@@ -83,12 +83,12 @@ def test_edits_show_as_file_label_and_deletion_changes(ws: tuple[Layout, State])
     (layout.root / "train/sub/c.jpg").unlink()
     assert porcelain(status(layout, state)) == {
         " L train/a.jpg", " M train/b.jpg", " D train/sub/c.jpg", "?? train/new.jpg"}
-    stage.add(layout, state, [stage.parse_pathspec("train/metadata.jsonl")])
+    stage.add(layout, state, [pathspec.parse_pathspec("train/metadata.jsonl")])
     assert porcelain(status(layout, state)) == {
         "L  train/a.jpg", " M train/b.jpg", " D train/sub/c.jpg", "?? train/new.jpg"}
     # a label change and a file change of the same item show as M
     write(layout.root, {"train/a.jpg": "A2"})
-    stage.add(layout, state, [stage.parse_pathspec("train/a.jpg")])
+    stage.add(layout, state, [pathspec.parse_pathspec("train/a.jpg")])
     assert "M  train/a.jpg" in porcelain(status(layout, state))
 
 
@@ -137,7 +137,7 @@ def test_invalid_label_is_refused_with_its_line(ws: tuple[Layout, State]) -> Non
     write(layout.root, {"catalog.json": json.dumps(catalog), "train/a.jpg": "A",
                         "train/b.jpg": "B", "train/metadata.jsonl": labels(
                             ("a.jpg", CAT), ("b.jpg", {"CLASSIFICATION": {"category": "cow"}}))})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     with pytest.raises(Exception, match=r"train/metadata.jsonl:2: train/b.jpg: .*'cow'"):
         commit(layout, state, "bad", "tester", 1_700_000_000)
 
@@ -146,19 +146,19 @@ def test_label_for_a_missing_file_is_refused(ws: tuple[Layout, State]) -> None:
     layout, state = ws
     write(layout.root, {"train/a.jpg": "A", "train/metadata.jsonl": labels(("nope.jpg", CAT))})
     with pytest.raises(Exception, match=r"metadata.jsonl:1: label for 'nope.jpg'"):
-        stage.add(layout, state, [stage.EVERYTHING])
+        stage.add(layout, state, [pathspec.EVERYTHING])
 
 
 def test_rm_and_restore(ws: tuple[Layout, State]) -> None:
     layout, state = ws
     first_commit(layout, state)
-    stage.remove(layout, state, [stage.parse_pathspec("train/a.jpg")], cached=False)
+    stage.remove(layout, state, [pathspec.parse_pathspec("train/a.jpg")], cached=False)
     assert not (layout.root / "train/a.jpg").exists()
     assert "a.jpg" not in (layout.root / "train/metadata.jsonl").read_text()
     assert porcelain(status(layout, state)) == {"D  train/a.jpg"}
-    stage.unstage(state, [stage.parse_pathspec("train/a.jpg")])
+    stage.unstage(state, [pathspec.parse_pathspec("train/a.jpg")])
     assert porcelain(status(layout, state)) == {" D train/a.jpg"}
-    from gasvc.workspace.checkout import restore_worktree
+    from gasvc.workspace.versions.checkout import restore_worktree
 
     restore_worktree(layout, state, lambda seg, path: True, LocalObjects(layout))
     assert (layout.root / "train/a.jpg").read_text() == "A"
@@ -199,7 +199,7 @@ def test_interrupted_checkout_completes_when_run_again(ws: tuple[Layout, State],
     create_branch(state, "exp")
     checkout(layout, state, "exp", LocalObjects(layout))
     write(layout.root, {"train/a.jpg": "A2", "train/b.jpg": "B2", "train/z.jpg": "Z"})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     commit(layout, state, "exp edits", "tester", 1_700_000_001)
     real = LocalObjects.fetch
 
@@ -245,11 +245,11 @@ def test_cli_story_offline(tmp_path: Path) -> None:
 
 def test_parallel_status_matches_sequential(ws: tuple[Layout, State],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from gasvc.workspace import parallel
+    from gasvc.workspace.worktree import parallel
 
     layout, state = ws
     write(layout.root, {f"s{i}/f{j}.jpg": f"{i}-{j}" for i in range(4) for j in range(30)})
-    stage.add(layout, state, [stage.EVERYTHING])
+    stage.add(layout, state, [pathspec.EVERYTHING])
     commit(layout, state, "all", "tester", 1_700_000_000)
     write(layout.root, {"s0/f1.jpg": "changed", "s2/new.jpg": "N",
                         "s3/metadata.jsonl": labels(("f2.jpg", CAT))})

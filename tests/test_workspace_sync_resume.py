@@ -133,7 +133,7 @@ def test_interrupted_clone_resumes(gas: Gas, http_server: ServerProcess, big: Pa
 
 def test_clone_killed_before_it_started_runs_again(gas: Gas, big: Path, tmp_path: Path) -> None:
     """A clone killed right after making `.gas/` (nothing recorded yet) is started afresh."""
-    from gasvc.workspace.workspace import init
+    from gasvc.workspace.store.create import init
 
     init(tmp_path / "early")
     out = gas(tmp_path, "clone", "big", "early").stdout

@@ -9,8 +9,9 @@ from gasvc.cli.context import Opened, pathspecs, workspace
 from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_revision_arg
 from gasvc.cli.sync import materializer, remote_blobs
-from gasvc.workspace import branches, stage
-from gasvc.workspace.checkout import BlobSource, LocalObjects, restore_worktree
+from gasvc.workspace.versions import branches
+from gasvc.workspace.versions.checkout import BlobSource, LocalObjects, checkout, restore_worktree
+from gasvc.workspace.worktree import stage
 
 
 def blob_source(ws: Opened) -> BlobSource:
@@ -54,8 +55,8 @@ def branch_cmd(name: str | None, start: str | None, delete: bool, include_remote
 def _checkout(revision: str, force: bool, new_branch: str | None, quiet: bool) -> None:
     with workspace() as ws:
         revision = resolve_revision_arg(ws.state, revision)
-        result = branches.checkout(ws.layout, ws.state, revision, blob_source(ws),
-                                   materializer(ws), force, new_branch)
+        result = checkout(ws.layout, ws.state, revision, blob_source(ws),
+                          materializer(ws), force, new_branch)
     moved = result.moved
     if (moved.written or moved.deleted) and not quiet:
         click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)

@@ -45,10 +45,10 @@ import urllib3
 
 from gasvc.api.client import ApiClient
 from gasvc.errors import ClientError, ConfigError, Unauthorized
-from gasvc.workspace.datasets import dataset_id, require_remote
-from gasvc.workspace.layout import write_atomic
-from gasvc.workspace.state import State
-from gasvc.workspace.workspace import Remote
+from gasvc.workspace.store.layout import write_atomic
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.datasets import dataset_id, require_remote
+from gasvc.workspace.sync.remote import Remote
 
 DEFAULT_PROFILE = "default"
 SECTION = "profiles"
@@ -346,6 +346,8 @@ class Connected:
 
 
 def connect_workspace(state: State) -> Connected:
+    """The one way the CLI reaches a workspace's server (sync, drafts, tags, diff): callers that
+    may not need the server call this only when they do."""
     remote = require_remote(state)
     api = client(remote.url)
     return Connected(remote, api, dataset_id(state, api))

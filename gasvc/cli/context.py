@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import click
 
 from gasvc.errors import ConfigError, InvalidParams
-from gasvc.workspace.layout import Layout, find_workspace
-from gasvc.workspace.relocate import Relocated, relocate
-from gasvc.workspace.state import State
+from gasvc.workspace.store.layout import Layout, find_workspace
+from gasvc.workspace.store.relocate import Relocated, relocate
+from gasvc.workspace.store.state import State
 
 if TYPE_CHECKING:
-    from gasvc.workspace.stage import PathSpec
+    from gasvc.workspace.worktree.pathspec import PathSpec
 
 
 @dataclass
@@ -55,9 +55,9 @@ def _relocated(moved: Relocated) -> None:
 def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:
     """Path arguments (relative to the cwd, or TBRNs `tb:DATASET:SEGMENT://PATH`) as workspace
     path specs."""
-    from gasvc.workspace import stage
+    from gasvc.workspace.worktree import pathspec
 
-    return [stage.parse_pathspec(relative, layout.root)
+    return [pathspec.parse_pathspec(relative, layout.root)
             for relative in workspace_paths(layout, state, paths)]
 
 

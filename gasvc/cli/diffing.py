@@ -10,10 +10,10 @@ from gasvc.cli import render, render_diff
 from gasvc.cli.context import Opened, pathspecs, workspace
 from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
-from gasvc.workspace import diff as diffing
-from gasvc.workspace.diff_remote import DiffServer
-from gasvc.workspace.diff_result import DiffRequest, DiffResult
-from gasvc.workspace.workspace import get_remote
+from gasvc.workspace.diff import diff as diffing
+from gasvc.workspace.diff.diff_remote import DiffServer
+from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
+from gasvc.workspace.sync.remote import get_remote
 
 
 class PathsAfterDashes(click.Command):
@@ -43,16 +43,14 @@ def format_options(command: Any) -> Any:
 
 def connector(ws: Opened) -> diffing.Connect | None:
     """Opens the remote only when a diff has to ask the server."""
-    remote = get_remote(ws.state)
-    if remote is None:
+    if get_remote(ws.state) is None:
         return None
 
     def connect() -> tuple[DiffServer, str]:
-        from gasvc.cli.connect import client
-        from gasvc.workspace.datasets import dataset_id
+        from gasvc.cli.connect import connect_workspace
 
-        api = client(remote.url or None)
-        return api, dataset_id(ws.state, api)
+        on = connect_workspace(ws.state)
+        return on.client, on.dataset_id
 
     return connect
 

@@ -12,12 +12,12 @@ from gasvc.cli.connect import connect_workspace
 from gasvc.cli.context import workspace
 from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_draft_arg, resolve_revision_arg
-from gasvc.workspace import drafts, tags
-from gasvc.workspace.datasets import workspace_dataset
-from gasvc.workspace.drafts import DraftDetails, DraftInfo
-from gasvc.workspace.state import State
-from gasvc.workspace.tags import TagInfo
-from gasvc.workspace.workspace import NoRemote, get_remote
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync import drafts, tags
+from gasvc.workspace.sync.datasets import workspace_dataset
+from gasvc.workspace.sync.drafts import DraftDetails, DraftInfo
+from gasvc.workspace.sync.remote import NoRemote, get_remote
+from gasvc.workspace.sync.tags import TagInfo
 
 
 def _date(timestamp: int) -> str:

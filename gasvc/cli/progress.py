@@ -21,7 +21,7 @@ def human(nbytes: float) -> str:
 
 
 class Bar:
-    """A `Progress` (gasvc/workspace/progress.py) drawn with tqdm."""
+    """A `Progress` (gasvc/workspace/sync/progress.py) drawn with tqdm."""
 
     def __init__(self, quiet: bool = False) -> None:
         enabled = not quiet and sys.stderr.isatty()

@@ -9,8 +9,8 @@ from typing import Any
 
 from gasvc.cli.terminal import paint
 from gasvc.model.names import escaped, is_readable, is_utf8
-from gasvc.workspace.state import CommitRecord
-from gasvc.workspace.status import Change, Status
+from gasvc.workspace.store.state import CommitRecord
+from gasvc.workspace.worktree.status import Change, Status
 
 NAMES = {"A": "new file", "M": "modified", "D": "deleted", "L": "label changed"}
 
@@ -77,7 +77,7 @@ def status_long(status: Status) -> list[str]:
 def dropped_labels(dropped: dict[str, list[str]]) -> list[str]:
     """Notes for the label lines `gas add` removed with their deleted files (a few named)."""
     from gasvc.model.metadata import METADATA
-    from gasvc.workspace.layout import shown_path
+    from gasvc.workspace.store.layout import shown_path
 
     lines = []
     for segment, paths in sorted(dropped.items()):
@@ -132,7 +132,7 @@ def log_lines(commits: list[tuple[CommitRecord, list[str], list[str]]], oneline:
               graph: bool = False) -> list[str]:
     """`gas log`'s text; with `graph`, each commit's lines behind its lanes."""
     from gasvc.cli.graph import continuation, graph_rows
-    from gasvc.workspace.refs import key
+    from gasvc.workspace.store.refs import key
 
     by_key = {key(commit): (commit, refs) for commit, refs, _ in commits}
     if graph:
@@ -183,7 +183,7 @@ def ref_update(name: str, old: str | None, new: str | None) -> str:
 
 
 def pull_summary(result: Any) -> str:
-    """One line for a `PullResult` (gasvc/workspace/pull.py)."""
+    """One line for a `PullResult` (gasvc/workspace/sync/pull.py)."""
     head = result.head.shown_id[:7] if result.head else ""
     moved = result.moved
     files = f": {moved.written} files written, {moved.deleted} deleted" if moved else ""
@@ -200,7 +200,7 @@ def pull_summary(result: Any) -> str:
 
 
 def push_lines(result: Any) -> list[str]:
-    """Lines for a `PushResult` (gasvc/workspace/push.py)."""
+    """Lines for a `PushResult` (gasvc/workspace/sync/push.py)."""
     if not result.pushed:
         return ["Everything up-to-date"]
     lines = [f"created branch {result.branch} on the server"] if result.created_branch else []

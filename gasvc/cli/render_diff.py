@@ -8,8 +8,8 @@ from typing import Any
 
 from gasvc.cli.terminal import paint
 from gasvc.model.labeldiff import FieldChange
-from gasvc.workspace.diff_result import DiffResult, FileVersion, ItemDiff, SegmentStat
-from gasvc.workspace.layout import CATALOG, shown_path
+from gasvc.workspace.diff.diff_result import DiffResult, FileVersion, ItemDiff, SegmentStat
+from gasvc.workspace.store.layout import CATALOG, shown_path
 
 #: Values longer than this are cut with "…" in text output (JSON output has them whole).
 VALUE_WIDTH = 72

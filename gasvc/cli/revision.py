@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
-from gasvc.workspace.datasets import workspace_dataset
-from gasvc.workspace.layout import shown_path
-from gasvc.workspace.state import State
+from gasvc.workspace.store.layout import shown_path
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.datasets import workspace_dataset
 
 DEFAULT_BRANCH = "main"
 

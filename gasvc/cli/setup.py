@@ -13,9 +13,9 @@ from gasvc.cli.connect import NoCredentials, Profile
 from gasvc.cli.context import workspace
 from gasvc.errors import ClientError
 from gasvc.model.tbrn import is_tbrn, parse_tbrn
-from gasvc.workspace import datasets
-from gasvc.workspace.datasets import DatasetInfo, InitResult
-from gasvc.workspace.workspace import Remote
+from gasvc.workspace.sync import datasets
+from gasvc.workspace.sync.datasets import DatasetInfo, InitResult
+from gasvc.workspace.sync.remote import Remote
 
 
 class NotConfirmed(ClientError):

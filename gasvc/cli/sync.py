@@ -12,19 +12,16 @@ from gasvc.cli.context import Opened, workspace
 from gasvc.cli.progress import Bar
 from gasvc.cli.quiet import quiet_option
 from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
-from gasvc.workspace.branches import Materializer
-from gasvc.workspace.checkout import BlobSource, Fetch, LocalObjects
-from gasvc.workspace.clone import clone
-from gasvc.workspace.connection import DEFAULT_JOBS, Connection
-from gasvc.workspace.datasets import dataset_id
-from gasvc.workspace.fetch import fetch
-from gasvc.workspace.progress import SILENT, Progress
-from gasvc.workspace.pull import pull
-from gasvc.workspace.push import push
-from gasvc.workspace.remote_blobs import RemoteBlobs
-from gasvc.workspace.remote_state import materialize
-from gasvc.workspace.state import CommitRecord
-from gasvc.workspace.workspace import need_remote
+from gasvc.workspace.store.state import CommitRecord
+from gasvc.workspace.sync.clone import clone
+from gasvc.workspace.sync.connection import DEFAULT_JOBS, Connection
+from gasvc.workspace.sync.fetch import fetch
+from gasvc.workspace.sync.progress import SILENT, Progress
+from gasvc.workspace.sync.pull import pull
+from gasvc.workspace.sync.push import push
+from gasvc.workspace.sync.remote_blobs import RemoteBlobs
+from gasvc.workspace.sync.remote_state import materialize
+from gasvc.workspace.versions.checkout import BlobSource, Fetch, LocalObjects, Materializer
 
 JOBS = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS,
                     show_default=True, help="Transfers running at once.")
@@ -33,9 +30,8 @@ QUIET = quiet_option(pass_flag=True)  # also no progress bar
 
 def connection(ws: Opened, jobs: int = DEFAULT_JOBS, progress: Progress = SILENT
                ) -> Connection:
-    remote = need_remote(ws.state)
-    client = connect.client(remote.url or None)
-    return Connection(client, dataset_id(ws.state, client), ws.layout, jobs, progress)
+    on = connect.connect_workspace(ws.state)
+    return Connection(on.client, on.dataset_id, ws.layout, jobs, progress)
 
 
 class _LazyRemote:

@@ -15,7 +15,7 @@ from gasvc.cli import connect
 from gasvc.cli.setup import profile_option
 from gasvc.errors import InvalidParams
 from gasvc.model.tbrn import TBRN, parse_tbrn
-from gasvc.workspace import datasets, remote_ops
+from gasvc.workspace.sync import datasets, remote_ops
 
 
 def parse_dataset_tbrn(text: str, what: str) -> TBRN:

@@ -19,9 +19,9 @@ from gasvc.cli.setup import profile_option
 from gasvc.cli.tensorbay_data import parse_dataset_tbrn
 from gasvc.cli.terminal import page, paint
 from gasvc.errors import InvalidParams
-from gasvc.workspace import datasets, drafts, remote_ops
-from gasvc.workspace.drafts import DraftInfo
-from gasvc.workspace.remote_ops import LogCommit, NoCommits
+from gasvc.workspace.sync import datasets, drafts, remote_ops
+from gasvc.workspace.sync.drafts import DraftInfo
+from gasvc.workspace.sync.remote_ops import LogCommit, NoCommits
 
 
 @dataclass(frozen=True)

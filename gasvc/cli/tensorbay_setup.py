@@ -16,7 +16,7 @@ import click
 from gasvc.cli import connect
 from gasvc.cli.setup import new_profile, profile_option
 from gasvc.errors import ConfigError, Unauthorized
-from gasvc.workspace.layout import write_atomic
+from gasvc.workspace.store.layout import write_atomic
 
 SECTION = "config"
 #: The options the tensorbay CLI accepts, with a check of the value where it has one.

@@ -22,11 +22,11 @@ from gasvc.cli.tensorbay_setup import editor
 from gasvc.errors import EmptyMessage, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.tbrn import TBRN
-from gasvc.workspace import datasets, drafts, remote_ops
-from gasvc.workspace.datasets import DatasetInfo
-from gasvc.workspace.layout import NotAWorkspace, find_workspace
-from gasvc.workspace.state import State
-from gasvc.workspace.workspace import get_remote
+from gasvc.workspace.store.layout import NotAWorkspace, find_workspace
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync import datasets, drafts, remote_ops
+from gasvc.workspace.sync.datasets import DatasetInfo
+from gasvc.workspace.sync.remote import get_remote
 
 DRAFT_HINT = """
 # Please enter the message for your draft.

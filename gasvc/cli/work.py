@@ -10,8 +10,8 @@ import click
 from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
 from gasvc.cli.quiet import quiet_option
-from gasvc.workspace.pending import require_finished
-from gasvc.workspace.status import status
+from gasvc.workspace.store.pending import require_finished
+from gasvc.workspace.worktree.status import status
 
 
 @click.command()
@@ -73,10 +73,10 @@ def add_cmd(paths: tuple[str, ...], everything: bool, force: bool) -> None:
       gas add -f train/notes~
     """
     with workspace() as ws:
-        from gasvc.workspace import stage
+        from gasvc.workspace.worktree import pathspec, stage
 
         require_finished(ws.state, "add")
-        specs = [stage.EVERYTHING] if everything else pathspecs(ws.layout, ws.state, paths)
+        specs = [pathspec.EVERYTHING] if everything else pathspecs(ws.layout, ws.state, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
         result = stage.add(ws.layout, ws.state, specs, force=force)
@@ -97,7 +97,7 @@ def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
       gas rm train/images/0001.jpg
     """
     with workspace() as ws:
-        from gasvc.workspace import stage
+        from gasvc.workspace.worktree import stage
 
         require_finished(ws.state, "remove files")
         specs = pathspecs(ws.layout, ws.state, paths)
@@ -117,7 +117,7 @@ def commit_cmd(message: str, all_tracked: bool, quiet: bool) -> None:
     Example:
       gas commit -m "Relabel dogs"
     """
-    from gasvc.workspace.commit import NothingToCommit, commit
+    from gasvc.workspace.versions.commit import NothingToCommit, commit
 
     with workspace() as ws:
         require_finished(ws.state, "commit")
@@ -168,7 +168,7 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: b
             from gasvc.cli.revision import resolve_range_arg  # loads the HTTP client
 
             revision = resolve_range_arg(ws.state, revision)
-        from gasvc.workspace import history
+        from gasvc.workspace.store import history
 
         if every_ref:
             found = history.log_all(ws.state, max_count)
@@ -202,7 +202,7 @@ def check_ignore_cmd(paths: tuple[str, ...], verbose: bool) -> None:
       gas check-ignore -v train/.DS_Store train/a.jpg
     """
     from gasvc.cli.context import workspace_paths
-    from gasvc.workspace.ignore import check_paths
+    from gasvc.workspace.worktree.ignore import check_paths
 
     with workspace() as ws:
         found = check_paths(ws.layout, ws.state, workspace_paths(ws.layout, ws.state, paths))

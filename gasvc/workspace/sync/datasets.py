@@ -1,0 +1,150 @@
+"""Datasets on the server, and tying a workspace to one: `gas dataset`, `gas init`, `gas remote`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gasvc.api.client import ApiClient
+from gasvc.errors import ResourceNotExist
+from gasvc.model.names import ROOT_COMMIT, check_dataset_name
+from gasvc.workspace.store.create import init
+from gasvc.workspace.store.layout import AlreadyAWorkspace, Layout
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.remote import NoRemote, Remote, get_remote, set_remote
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    id: str
+    name: str
+    alias: str
+    public: bool
+    default_branch: str
+    head: str
+    updated: int
+
+    @property
+    def has_commits(self) -> bool:
+        return self.head != ROOT_COMMIT
+
+
+class DatasetMissing(ResourceNotExist):
+    """The dataset a workspace or command names is not on the server."""
+
+
+def _info(raw: dict[str, Any]) -> DatasetInfo:
+    return DatasetInfo(
+        str(raw["id"]), str(raw["name"]), str(raw.get("alias") or ""),
+        bool(raw.get("isPublic", False)), str(raw.get("defaultBranch") or "main"),
+        str(raw.get("commitId") or ROOT_COMMIT), int(raw.get("updateTime") or 0))
+
+
+def list_datasets(client: ApiClient) -> list[DatasetInfo]:
+    return [_info(raw) for raw in client.list_datasets()]
+
+
+def find_dataset(client: ApiClient, name: str) -> DatasetInfo | None:
+    found = client.find_dataset(name)
+    return _info({**client.get_dataset(str(found["id"])), "id": found["id"]}) if found else None
+
+
+def require_dataset(client: ApiClient, name: str) -> DatasetInfo:
+    found = find_dataset(client, name)
+    if found is None:
+        raise DatasetMissing(f"dataset {name!r} does not exist on {client.site}",
+                             f"create it with `gas dataset create {name}`, or see "
+                             "`gas dataset list`")
+    return found
+
+
+def create_dataset(client: ApiClient, name: str, alias: str = "", public: bool = False
+                   ) -> DatasetInfo:
+    dataset_id = client.create_dataset(check_dataset_name(name), alias, public)
+    return _info({**client.get_dataset(dataset_id), "id": dataset_id})
+
+
+def delete_dataset(client: ApiClient, name: str) -> DatasetInfo:
+    found = require_dataset(client, name)
+    client.delete_dataset(found.id)
+    return found
+
+
+# workspaces -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InitResult:
+    layout: Layout
+    dataset: str
+    remote: Remote | None
+    created: bool
+    has_commits: bool
+
+
+def init_workspace(root: Path, dataset: str, client: ApiClient | None) -> InitResult:
+    """Make `root` a workspace of `dataset`; with a client, on that server (created if new).
+
+    Without a client the workspace is offline: it only remembers the dataset's name.
+    """
+    check_dataset_name(dataset)
+    if Layout(root).state_db.exists():
+        raise AlreadyAWorkspace(f"{root} is already a gas workspace",
+                                "work in it, or choose another folder")
+    found = find_dataset(client, dataset) if client is not None else None
+    if client is not None and found is None:
+        found = create_dataset(client, dataset)
+        created = True
+    else:
+        created = False
+    layout = init(root)
+    remote = Remote(client.site, dataset, found.id) if client and found else None
+    state = State(layout.state_db)
+    try:
+        set_remote(state, remote.url if remote else "", dataset, remote.dataset_id if remote
+                   else "")
+    finally:
+        state.close()
+    return InitResult(layout, dataset, remote, created,
+                      bool(found and found.has_commits and not created))
+
+
+def workspace_dataset(state: State) -> str | None:
+    """The name of the dataset this workspace tracks (also known offline)."""
+    return state.get("remote.dataset") or None
+
+
+def require_remote(state: State) -> Remote:
+    """The workspace's remote, or an error whose hint names its dataset."""
+    remote = get_remote(state)
+    if remote is None:
+        name = workspace_dataset(state)
+        raise NoRemote("this workspace has no remote" + (f" (dataset {name!r}, offline)"
+                                                         if name else ""),
+                       f"set one with `gas remote set URL {name or 'DATASET'}`")
+    return remote
+
+
+def locate_remote(client: ApiClient, dataset: str) -> Remote:
+    """The remote for `dataset` on the client's server, its id resolved (it must exist)."""
+    return Remote(client.site, dataset, require_dataset(client, check_dataset_name(dataset)).id)
+
+
+def change_remote(state: State, remote: Remote) -> Remote | None:
+    """Point the workspace at `remote`; returns the remote it had before."""
+    before = get_remote(state)
+    set_remote(state, remote.url, remote.dataset, remote.dataset_id)
+    return before
+
+
+def dataset_id(state: State, client: ApiClient) -> str:
+    """The server id of the workspace's dataset, looked up (and remembered) if not known yet."""
+    known = state.get("remote.dataset_id")
+    if known:
+        return known
+    name = workspace_dataset(state)
+    if name is None:
+        raise NoRemote("this workspace has no dataset", "set one with `gas remote set URL DATASET`")
+    found = require_dataset(client, name)
+    with state.transaction():
+        state.set("remote.dataset_id", found.id)
+    return found.id

@@ -1,0 +1,62 @@
+"""File contents from the server, as a `BlobSource` for checkout, restore and pull.
+
+By checksum through the batch extension when the server has it; else one item at a time by the
+signed URL of its data details at the commit being checked out (the move's target, recorded as
+`pending_move`, or HEAD's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gasvc.api.pool import run_all
+from gasvc.api.transfer import Download, Written, batches, download_url
+from gasvc.workspace.store.layout import shown_path
+from gasvc.workspace.store.refs import head_commit
+from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.connection import Connection
+from gasvc.workspace.versions.checkout import ContentUnavailable, Fetch
+
+
+class RemoteBlobs:
+    def __init__(self, conn: Connection, state: State) -> None:
+        self.conn, self.state = conn, state
+
+    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
+        if not items:
+            return
+        report = progress or self.conn.progress
+        if progress is None:
+            self.conn.progress.add_total(len(items), sum(i.size for i in items))
+
+        def done(written: list[Written]) -> None:
+            report(len(written), sum(w.item.size for w in written))
+
+        batch = self.conn.reader()
+        if batch is not None:
+            downloads = [Download(i.checksum, i.size, i.target) for i in items]
+            run_all(lambda group: batch.download(group, self.conn.tmp_dir),
+                    batches(downloads, batch.limit, lambda d: d.size), done, self.conn.jobs)
+            return
+        commit = self._commit()
+        run_all(lambda item: [self._one(commit, item)], items, done, self.conn.jobs)
+
+    def _commit(self) -> str:
+        """The server commit the wanted items belong to."""
+        candidate = self.state.get("pending_move") or head_commit(self.state)
+        commit = self.state.commit(candidate) if candidate else None
+        if commit is None or commit.server_id is None:
+            raise ContentUnavailable(
+                "some files are neither in .gas/objects nor on the server",
+                "push the commit that has them from the workspace where it was made")
+        return commit.server_id
+
+    def _one(self, commit: str, item: Fetch) -> Written:
+        found = self.conn.client.data_detail(self.conn.dataset_id, item.segment, item.path,
+                                             commit)
+        if found is None or found.get("checksum") != item.checksum:
+            raise ContentUnavailable(f"{shown_path(item.segment, item.path)} at {commit[:7]} is not"
+                                     " on the server",
+                                     "run `gas fetch`, then try again")
+        return download_url(self.conn.client, Download(item.checksum, item.size, item.target,
+                                                       str(found["url"])), self.conn.tmp_dir)

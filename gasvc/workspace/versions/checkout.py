@@ -1,0 +1,400 @@
+"""`gas checkout`, and moving the working tree and index from one version state to another
+(checkout, pull, clone): only items that differ are touched, file bytes come from
+`.gas/objects/` or the server through a `BlobSource`.
+
+Safety: a change that is not committed and would be overwritten stops the move (unless forced).
+A move records its intent first (pending.py) and settles the index and moves HEAD or the branch
+in one transaction last: interrupted, re-running the same command completes it; a move to
+anywhere else is refused, or, forced, ends exactly at its target.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from gasvc.errors import ClientError, GasError, NameConflict
+from gasvc.model import tree
+from gasvc.model.canon import escaped
+from gasvc.model.names import check_ref_name
+from gasvc.model.snapshot import Item, VersionState, as_item, diff_items, iterate_items
+from gasvc.workspace.store.layout import (
+    CATALOG,
+    Layout,
+    WriteGuard,
+    shown_path,
+    split_shown,
+    write_atomic,
+)
+from gasvc.workspace.store.objects import has_object
+from gasvc.workspace.store.pending import (
+    BETWEEN,
+    MoveIntent,
+    OperationInterrupted,
+    clear_move,
+    pending_move,
+)
+from gasvc.workspace.store.refs import current_branch, head_commit, key, resolve, set_head
+from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.versions.commit import NotDownloaded, commit_state
+from gasvc.workspace.worktree.compare import trusted_mtime
+from gasvc.workspace.worktree.metafile import replace_labels, write_labels
+from gasvc.workspace.worktree.status import staged_changes, worktree_changes
+
+#: Makes a fetched server commit's state available locally; returns the state object id.
+Materializer = Callable[[CommitRecord], str]
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One file to materialize: its place in the version and where it goes on disk."""
+
+    segment: str
+    path: str
+    checksum: str
+    size: int
+    target: Path
+
+
+class BlobSource(Protocol):
+    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
+        """Write each item's bytes to its target (atomically), verified by checksum."""
+
+
+class LocalObjects:
+    """Bytes from `.gas/objects/`; anything missing is passed on to `fallback`."""
+
+    def __init__(self, layout: Layout, fallback: BlobSource | None = None) -> None:
+        self.layout, self.fallback = layout, fallback
+
+    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
+        missing = []
+        for item in items:
+            source = self.layout.object_path(item.checksum)
+            if has_object(self.layout, item.checksum):
+                write_atomic(item.target, source.read_bytes(), self.layout.tmp)
+                if progress:
+                    progress(1, item.size)
+            else:
+                missing.append(item)
+        if missing and self.fallback is None:
+            raise ContentUnavailable(
+                f"{len(missing)} files are neither local nor on a server",
+                "set a remote with `gas remote set`, then run the command again")
+        if missing and self.fallback is not None:
+            self.fallback.fetch(missing, progress)
+
+
+class ContentUnavailable(ClientError):
+    """Files of a version that are neither in `.gas/objects` nor to be had from the server."""
+
+
+class WouldOverwrite(ClientError):
+    """A checkout that would overwrite local changes."""
+
+
+@dataclass
+class MoveResult:
+    written: int = 0
+    deleted: int = 0
+    changed_paths: list[str] = field(default_factory=list)
+
+
+#: (segment, path, old item, new item) of an item a move changes (None: absent).
+ItemMove = tuple[str, str, Item | None, Item | None]
+
+
+def item_changes(state: State, old: VersionState, new: VersionState) -> Iterator[ItemMove]:
+    """(segment, path, old item, new item) for every item that differs."""
+    for name in old.segment_names(new):
+        for path, before, after in diff_items(old.tree(name), new.tree(name), state.get_object):
+            yield name, path, before, after
+
+
+def move(layout: Layout, state: State, old: VersionState, new: VersionState,
+         intent: MoveIntent, source: BlobSource, force: bool = False, progress: Any = None,
+         finish: Callable[[], None] | None = None) -> MoveResult:
+    """Make the working tree and the index show `new` instead of `old`.
+
+    `finish` (moving HEAD or a branch) runs in the transaction that settles the index, so the
+    index and the refs never disagree. An interrupted move to another target is refused unless
+    forced; forced, the items it may have written are rewritten too.
+    """
+    changes = list(item_changes(state, old, new))
+    pending = pending_move(state)
+    resuming = pending is not None and pending.target == intent.target
+    interrupted_state = None
+    if pending is not None and not resuming:
+        if not force:
+            raise OperationInterrupted(f"`{pending.redo}` was interrupted, so {BETWEEN}",
+                                       pending.hint)
+        interrupted_state = _interrupted_state(state, pending.target)
+        changes += _undone(state, changes, old, interrupted_state, new)
+    if force:
+        changes += _discarded(layout, state, changes, new)
+    _refuse_links(layout, changes, old.segments.keys() | new.segments.keys())
+    if not force and not resuming:
+        _refuse_overwrites(layout, state, changes, old, new)
+    with state.transaction():
+        intent.record(state)
+    result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
+    _write_files(layout, source, changes, result, progress)
+    relabel = sorted({s for s, _, a, b in changes
+                      if (a.label if a else None) != (b.label if b else None)})
+    for segment in relabel:
+        _rewrite_labels(layout, state, new, segment)
+    _sync_segments(layout, old, new)
+    if interrupted_state is not None:
+        _sync_segments(layout, interrupted_state, new)
+    write_catalog(layout, state, new.catalog)
+    _settle_index(layout, state, changes, new, finish)
+    return result
+
+
+def _interrupted_state(state: State, target: str) -> VersionState:
+    """The state an interrupted move was going to (empty if it is not known here)."""
+    try:
+        return commit_state(state, target)
+    except GasError:
+        return VersionState()
+
+
+def _undone(state: State, changes: list[ItemMove], old: VersionState, written: VersionState,
+            new: VersionState) -> list[ItemMove]:
+    """Items an interrupted move from `old` to `written` may have touched, not otherwise in
+    `changes`: each is rewritten from `new` (or deleted), whatever is on disk."""
+    moving = {(s, p) for s, p, _, _ in changes}
+    extra: list[ItemMove] = []
+    for segment, path, _, _ in item_changes(state, old, written):
+        if (segment, path) in moving:
+            continue
+        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
+        extra.append((segment, path, FORCED, after))
+    return extra
+
+
+#: The old item of a file a move rewrites whatever is on disk: matches no real item.
+FORCED = Item("", -1, None, "")
+
+
+def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: VersionState
+               ) -> list[ItemMove]:
+    """Uncommitted changes a forced move throws away: rewritten from `new` (or unindexed)."""
+    unstaged, _ = worktree_changes(layout, state)
+    moving = {shown_path(s, p) for s, p, _, _ in changes}
+    extra = []
+    for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
+        segment, path = split_shown(change)
+        if segment is None or not path or change in moving:
+            continue
+        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
+        extra.append((segment, path, FORCED if after is not None else None, after))
+    return extra
+
+
+def _refuse_overwrites(layout: Layout, state: State, changes: list[ItemMove],
+                       old: VersionState, new: VersionState) -> None:
+    unstaged, untracked = worktree_changes(layout, state)
+    dirty = {c.path for c in staged_changes(state)} | {c.path for c in unstaged}
+    touched = {shown_path(s, p) for s, p, _, _ in changes}
+    touched |= {shown_path(s) for s in old.segments.keys() ^ new.segments.keys()}
+    if old.catalog != new.catalog:
+        touched.add(CATALOG)
+    # an ignored file where the move writes one is not in `untracked`: it is data all the same
+    kept = {shown_path(s, p) for s, p, before, after in changes
+            if before is None and after is not None and os.path.lexists(layout.file(s, p))}
+    conflicts = sorted((dirty | set(untracked) | kept) & touched)
+    if conflicts:
+        shown = "\n  ".join(conflicts[:20]) + ("\n  …" if len(conflicts) > 20 else "")
+        raise WouldOverwrite(f"your local changes to these files would be overwritten:\n  {shown}",
+                             "commit them, restore them, or use --force to discard them")
+
+
+def _refuse_links(layout: Layout, changes: list[ItemMove],
+                  segments: Iterable[str]) -> None:
+    """Before anything is written: no file of the move may sit below a folder link."""
+    guard = WriteGuard(layout)
+    guard.check_all(layout.metadata(segment) for segment in segments)
+    guard.check_all(layout.file(segment, path) for segment, path, _, _ in changes)
+
+
+def _write_files(layout: Layout, source: BlobSource, changes: list[ItemMove],
+                 result: MoveResult, progress: Any) -> None:
+    fetches = []
+    for segment, path, before, after in changes:
+        target = layout.file(segment, path)
+        if after is None and before is None:
+            continue
+        if after is None:
+            target.unlink(missing_ok=True)
+            _prune_empty_dirs(target.parent, layout.segment_dir(segment))
+            result.deleted += 1
+        elif before is None or before.checksum != after.checksum or not target.is_file():
+            fetches.append(Fetch(segment, path, after.checksum, after.size, target))
+    source.fetch(fetches, progress)
+    result.written = len(fetches)
+
+
+def _prune_empty_dirs(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _rewrite_labels(layout: Layout, state: State, new: VersionState, segment: str) -> None:
+    labels = {}
+    for path, value in iterate_items(new.tree(segment), state.get_object):
+        if value.label:
+            labels[path] = state.get_object(value.label)
+    if segment in new.segments:
+        layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
+        replace_labels(layout, segment, labels)
+
+
+def _sync_segments(layout: Layout, old: VersionState, new: VersionState) -> None:
+    for name in new.segments:
+        layout.segment_dir(name).mkdir(parents=True, exist_ok=True)
+    for name in old.segments.keys() - new.segments.keys():
+        layout.metadata(name).unlink(missing_ok=True)
+        _prune_empty_dirs(layout.segment_dir(name), layout.root)
+
+
+def write_catalog(layout: Layout, state: State, catalog: str | None) -> None:
+    if catalog:
+        write_atomic(layout.catalog, _pretty(state.get_object(catalog)), layout.tmp)
+    else:
+        layout.catalog.unlink(missing_ok=True)
+
+
+def _pretty(value: Any) -> bytes:
+    import json
+
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return (escaped(text) + "\n").encode()
+
+
+def _settle_index(layout: Layout, state: State, changes: list[ItemMove], new: VersionState,
+                  finish: Callable[[], None] | None) -> None:
+    with state.transaction():
+        for segment, path, _, after in changes:
+            if after is None:
+                state.set_entry(segment, path, None)
+                continue
+            st = os.stat(layout.file(segment, path))
+            state.set_entry(segment, path, (after.checksum, after.size, after.label),
+                            trusted_mtime(st.st_mtime_ns), st.st_ino)
+        for name in state.segments():
+            if name not in new.segments:
+                state.set_segment(name, False)
+        for name in new.segments:
+            state.set_segment(name, True)
+            state.set_metadata_stat(name, (0, -1, 0))
+        state.set("head_catalog", new.catalog or "")
+        state.set("staged_catalog", new.catalog or "")
+        clear_move(state)
+        if finish is not None:
+            finish()
+
+
+def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSource
+                     ) -> MoveResult:
+    """`gas restore PATH`: working files and labels take their staged values again.
+
+    `covers(segment, path) -> bool` selects the items.
+    """
+    unstaged, _ = worktree_changes(layout, state)
+    result = MoveResult()
+    fetches: list[Fetch] = []
+    labels: dict[str, dict[str, Any]] = {}
+    for change in unstaged:
+        segment, path = split_shown(change.path)
+        if segment is None or not path or not covers(segment, path):
+            continue
+        entry = state.entry(segment, path)
+        if entry is None or entry.sum is None:
+            continue
+        if change.code in ("M", "D"):
+            fetches.append(Fetch(segment, path, entry.sum, entry.size or 0,
+                                 layout.file(segment, path)))
+        labels.setdefault(segment, {})[path] = (
+            state.get_object(entry.label) if entry.label else {})
+        result.changed_paths.append(change.path)
+    guard = WriteGuard(layout)
+    guard.check_all(fetch.target for fetch in fetches)
+    guard.check_all(layout.metadata(segment) for segment in labels)
+    source.fetch(fetches)
+    result.written = len(fetches)
+    with state.transaction():
+        for fetch in fetches:
+            st = os.stat(fetch.target)
+            state.refresh_stat(fetch.segment, fetch.path, trusted_mtime(st.st_mtime_ns),
+                               st.st_ino)
+    for segment, updates in labels.items():
+        write_labels(layout, segment, {p: label or None for p, label in updates.items()})
+    return result
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    branch: str | None
+    commit: CommitRecord | None
+    moved: MoveResult
+
+
+def checkout(layout: Layout, state: State, revision: str, source: BlobSource,
+             materialize: Materializer | None = None, force: bool = False,
+             new_branch: str | None = None, progress: Any = None) -> CheckoutResult:
+    """Switch the working tree to a branch (HEAD follows it) or a commit (detached HEAD)."""
+    branch: str | None = None
+    if new_branch is not None:
+        commit: CommitRecord | None = resolve(state, revision) if revision else None
+        check_ref_name("branch", new_branch)
+        if state.ref(f"heads/{new_branch}") is not None:
+            raise NameConflict(f"a branch named {new_branch!r} already exists")
+        branch = new_branch
+    elif state.ref(f"heads/{revision}") is not None or revision == current_branch(state):
+        branch = revision
+        target = state.ref(f"heads/{revision}")
+        commit = state.commit(target) if target else None
+    elif state.ref(f"remotes/{revision}") is not None:
+        branch = revision
+        commit = resolve(state, f"origin/{revision}")
+    else:
+        commit = resolve(state, revision)
+    target = commit.id if commit else ""
+    redo = f"gas checkout -b {new_branch} {revision}" if new_branch else f"gas checkout {revision}"
+    intent = MoveIntent(target, redo, f"gas checkout -f {_here(state)}")
+
+    def finish() -> None:
+        if branch is not None and commit is not None and state.ref(f"heads/{branch}") is None:
+            state.set_ref(f"heads/{branch}", commit.id)
+        set_head(state, branch, commit.id if commit else None)
+
+    moved = _move_to(layout, state, commit, source, materialize, force, progress, intent, finish)
+    return CheckoutResult(branch, commit, moved)
+
+
+def _here(state: State) -> str:
+    """How to name where HEAD is now in a command: its branch, else its commit."""
+    branch = current_branch(state)
+    if branch is not None:
+        return branch
+    head = head_commit(state)
+    commit = state.commit(head) if head else None
+    return key(commit) if commit else "HEAD"
+
+
+def _move_to(layout: Layout, state: State, commit: CommitRecord | None, source: BlobSource,
+             materialize: Materializer | None, force: bool, progress: Any, intent: MoveIntent,
+             finish: Callable[[], None]) -> MoveResult:
+    if commit is not None and commit.state is None:
+        if materialize is None:
+            raise NotDownloaded(f"commit {key(commit)[:7]} has not been downloaded",
+                                "this needs the server: set a remote with `gas remote set`")
+        materialize(commit)
+    old = commit_state(state, head_commit(state))
+    new = commit_state(state, commit.id if commit else None)
+    return move(layout, state, old, new, intent, source, force, progress, finish)

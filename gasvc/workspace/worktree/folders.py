@@ -1,0 +1,119 @@
+"""Folder listings: how `gas status` skips comparing a clean tree file by file.
+
+When a detailed comparison finds a working folder clean — every file in it tracked, its stat
+equal to the index's (with a trusted mtime), every index row of the folder with its file — the
+folder's listing (names and stats of its files and sub-folders) is recorded, marshalled. While
+the folder lists exactly the same bytes again, nothing in it can have changed against the index:
+status then costs one (native, threaded) stat per file and one bytes comparison per folder.
+
+The index keeps those records honest: triggers in state.py drop a folder's listing when one of
+its rows changes, and a segment's listings when rows come or go (an added row may sit under a
+folder no listing shows). Sub-folders are judged on their own listings; a folder that differs is
+compared in detail with everything below it.
+
+Ignore rules (ignore.py) are part of what a listing proves: a nested `.gasignore` is in its
+folder's listing, and the rules no listing shows (the root's `.gasignore`, the defaults) are
+recorded as a fingerprint; when it differs, no listing is trusted and all are dropped. A folder
+recorded clean may hold ignored files (their stats are in its listing); an ignored folder that
+was not walked is no recorded sub-folder.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from collections.abc import Iterable
+
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.state import State
+from gasvc.workspace.worktree.compare import ItemState, thread_pool
+from gasvc.workspace.worktree.ignore import fingerprint
+from gasvc.workspace.worktree.scan import Listing, list_folder
+
+#: Marshal format of the recorded listings: 2, the newest whose bytes depend on values alone
+#: (3 and 4 add back-references and interning flags). Another format costs a detailed check.
+FORMAT = 2
+
+
+def encode(rows: Listing | list[str]) -> bytes:
+    return marshal.dumps(rows, FORMAT)
+
+
+#: Folders listed at a time (bounds the listings in memory: ~1,000 files a folder).
+CHUNK = 64
+
+
+#: The state key of the ignore rules' fingerprint the recorded listings were judged by.
+RULES_KEY = "ignore_rules"
+
+
+def rules_changed(layout: Layout, state: State) -> str | None:
+    """The rules' fingerprint when it is not the one the listings were recorded under."""
+    current = fingerprint(str(layout.root))
+    return None if state.get(RULES_KEY) == current else current
+
+
+def changed_folders(layout: Layout, state: State, segments: list[str], trust: bool = True
+                    ) -> dict[str, list[str]]:
+    """Per segment, the folders ("" is the whole segment, else "dir/…/") whose files must be
+    compared in detail, sub-folders included: those whose listing is not the recorded one
+    (every folder when not `trust`)."""
+    recorded = state.recorded_segments() if trust else frozenset()
+    changed: dict[str, list[str]] = {segment: [] for segment in segments}
+    pending = []
+    for segment in segments:
+        if segment in recorded:
+            pending.append((segment, ""))
+        else:
+            changed[segment].append("")
+    places = {segment: layout.folder_path(segment) for segment in segments}
+    while pending:
+        deeper: list[tuple[str, str]] = []
+        for start in range(0, len(pending), CHUNK):
+            part = pending[start:start + CHUNK]
+            listings = thread_pool().map(
+                lambda folder: _listing(os.path.join(places[folder[0]], folder[1]),
+                                        top=not folder[1]), part)
+            for (segment, prefix), rows in zip(part, listings, strict=True):
+                record = state.folder_listing(segment, prefix)
+                if record is not None and rows is not None and record[0] == encode(rows):
+                    deeper += [(segment, prefix + name) for name in marshal.loads(record[1])]
+                else:
+                    changed[segment].append(prefix)
+        pending = deeper
+    return changed
+
+
+def _listing(folder: str, top: bool) -> Listing | None:
+    """The folder's listing; None for a folder replaced by a link (compared in detail, where
+    the walk does not go through it)."""
+    return None if os.path.islink(folder.rstrip("/")) else list_folder(folder, top)
+
+
+class Walked:
+    """The folders a detailed comparison lists (an `on_listing` for `compare_files`), each kept
+    as its record would be: encoded, ~45 bytes a file."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, tuple[bytes, bytes]] = {}
+
+    def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
+        self.records[prefix] = (encode(rows), encode(subfolders))
+
+    def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
+              ) -> list[tuple[str, bytes, bytes]]:
+        """(prefix, listing, sub-folder names) of each folder walked and found clean, given the
+        items the comparison reported (anything but "clean", "gone" and "ignored" taints the
+        folder holding it) and the stat refreshes it made (one left untrusted taints too)."""
+        tainted = {self._folder(item.path) for item in items
+                   if item.kind not in ("clean", "gone", "ignored")}
+        tainted.update(self._folder(path) for _, path, mtime_ns, _ in refresh if not mtime_ns)
+        return [(prefix, *record) for prefix, record in self.records.items()
+                if prefix not in tainted]
+
+    def _folder(self, path: str) -> str:
+        """The folder holding `path`, or its nearest walked ancestor when that one is gone."""
+        folder = path[:path.rfind("/") + 1]
+        while folder and folder not in self.records:
+            folder = folder[:folder.rfind("/", 0, len(folder) - 1) + 1]
+        return folder

@@ -1,0 +1,148 @@
+"""A segment's `metadata.jsonl`: rewriting it when labels change under it (rm, restore,
+checkout), and reading it fast for `gas add`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from gasvc.errors import InvalidParams
+from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, read_text, render
+from gasvc.model.names import MAX_PATH, RESERVED_NAME, check_remote_path
+from gasvc.model.strictjson import load_json
+from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
+from gasvc.workspace.worktree.scan import labels_readable
+
+
+def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any] | None]
+                 ) -> None:
+    """Set (or, with None, drop) the labels of some items, keeping every other line."""
+    path = layout.metadata(segment)
+    try:
+        where = shown_path(segment, METADATA)
+        current = parse(read_text(path, where), where)
+    except FileNotFoundError:
+        current = {}
+    labels = {p: line.label for p, line in current.items()}
+    for item, label in updates.items():
+        if label:
+            labels[item] = label
+        else:
+            labels.pop(item, None)
+    text = render(labels.items())
+    if text or path.exists():
+        write_atomic(path, text.encode(), layout.tmp)
+
+
+def replace_labels(layout: Layout, segment: str, labels: dict[str, dict[str, Any]]) -> None:
+    """Write a segment's whole `metadata.jsonl` (clone, checkout)."""
+    text = render(labels.items())
+    path = layout.metadata(segment)
+    if text or path.exists():
+        write_atomic(path, text.encode(), layout.tmp)
+
+
+class LabelRef(NamedTuple):
+    """A `metadata.jsonl` line as `gas add` needs it: its number, its label's id (None for an
+    empty label), and the label's canonical JSON unless the index already holds that label."""
+
+    line: int
+    label: str | None
+    data: bytes | None
+
+
+#: A line as gas writes it (canonical JSON, a path without escapes): the label's text can be
+#: compared with the index by its hash, without parsing.
+_CANONICAL = re.compile(r'\{"file_name":"([^"\\\x00-\x1f]*)","label":(.*)\}')
+
+
+def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None]
+                    ) -> dict[str, LabelRef]:
+    """The labels of a segment's `metadata.jsonl` by path ({} when absent), exactly as
+    `metadata.parse` reads them. `known` are the index's label ids by path: a canonical line whose
+    label hashes to its path's id is not parsed."""
+    if not labels_readable(layout, segment):
+        return {}
+    try:
+        text = read_text(layout.metadata(segment), shown_path(segment, METADATA))
+    except FileNotFoundError:
+        return {}
+    return label_refs(text, shown_path(segment, METADATA), known)
+
+
+def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[str, LabelRef]:
+    """`read_label_refs` of a file's text; `where` names it in errors."""
+    refs: dict[str, LabelRef] = {}
+    parsed: dict[str, tuple[str | None, bytes | None] | None] = {}
+    for number, raw in enumerate(text.split("\n"), start=1):
+        match = _CANONICAL.fullmatch(raw)
+        found = _quick_ref(match, number, known, parsed) if match else None
+        if found is None:
+            if not raw.strip():
+                continue
+            found = _full_ref(raw, where, number)
+        path, ref = found
+        if path in refs:
+            raise MetadataError(f"{where}:{number}: {path!r} already has a label on line "
+                                f"{refs[path].line}", "keep one line per file")
+        refs[path] = ref
+    return refs
+
+
+def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None],
+               parsed: dict[str, tuple[str | None, bytes | None] | None]
+               ) -> tuple[str, LabelRef] | None:
+    """A canonical line's ref, its label text read once per distinct text: by its hash when that
+    is the index's label id for the path, else by `json.loads`. None: parse the line in full."""
+    path, text = match.group(1, 2)
+    if not _valid_path(path):
+        return None
+    if text not in parsed:
+        label = known.get(path)
+        if label is not None and sha1_hex(text.encode()) == label:
+            parsed[text] = label, None  # canonical, and already in the index
+        else:
+            parsed[text] = _label_text(text)
+    found = parsed[text]
+    return None if found is None else (path, LabelRef(number, *found))
+
+
+def _full_ref(raw: str, where: str, number: int) -> tuple[str, LabelRef]:
+    """Any other line, read by `metadata.parse`'s rules (and its errors)."""
+    line = parse_line(raw, f"{where}:{number}")
+    data = canonical_json(line.label) if line.label else None
+    return line.path, LabelRef(number, sha1_hex(data) if data else None, data)
+
+
+def _label_text(text: str) -> tuple[str | None, bytes | None] | None:
+    """(id, canonical JSON) of a label's JSON text; None unless it is one JSON object."""
+    try:
+        value = load_json(text)
+    except ValueError:  # parsed again in full, for the error
+        return None
+    if not isinstance(value, dict):
+        return None
+    data = canonical_json(value) if value else None
+    return (sha1_hex(data) if data else None), data
+
+
+#: A remote path `check_remote_path` accepts (but for its length and reserved parts): parts that
+#: are not empty, "." or "..", without "\\", control characters or lone surrogates. A part starts
+#: with a character other than ".", or with "." or ".." then such a character, or with "...".
+_CHAR, _FIRST = r"[^\x00-\x1f\x7f\\/\ud800-\udfff]", r"[^\x00-\x1f\x7f\\/.\ud800-\udfff]"
+_PART = rf"(?:{_FIRST}{_CHAR}*|\.\.?{_FIRST}{_CHAR}*|\.\.\.{_CHAR}*)"
+_PLAIN_PATH = re.compile(f"{_PART}(?:/{_PART})*")
+_RESERVED_PART = re.compile(rf"(?:^|/){re.escape(RESERVED_NAME)}(?:/|$)", re.IGNORECASE)
+
+
+def _valid_path(path: str) -> bool:
+    if (len(path) <= MAX_PATH and _PLAIN_PATH.fullmatch(path)
+            and not _RESERVED_PART.search(path)):
+        return True
+    try:
+        check_remote_path(path)
+    except InvalidParams:
+        return False
+    return True

@@ -1,0 +1,330 @@
+"""`gas add`, `gas rm`, `gas restore --staged`: moving changes into and out of the index.
+
+Paths are workspace-relative POSIX strings: `seg`, `seg/dir`, `seg/file.jpg`,
+`seg/metadata.jsonl` (the labels of the whole segment), `catalog.json`, or `.` for everything;
+`seg` is a segment's folder (`default` for the default segment, see layout.segment_folder).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gasvc.errors import ClientError, InvalidParams
+from gasvc.model.names import (
+    MAX_NAME,
+    escaped,
+    local_segment_problem,
+)
+from gasvc.workspace.store.layout import (
+    Layout,
+    WriteGuard,
+    shown_path,
+)
+from gasvc.workspace.store.objects import ObjectStore
+from gasvc.workspace.store.state import Entry, State
+from gasvc.workspace.worktree import parallel
+from gasvc.workspace.worktree.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
+from gasvc.workspace.worktree.compare import ItemState, all_segments, read_catalog, trusted_mtime
+from gasvc.workspace.worktree.ignore import path_rule, root_rules
+from gasvc.workspace.worktree.metafile import LabelRef, write_labels
+from gasvc.workspace.worktree.pathspec import EVERYTHING, PathSpec
+from gasvc.workspace.worktree.scan import hash_file, outside_link, segment_names
+
+
+class PathspecError(ClientError):
+    """A pathspec that matches nothing or cannot be read."""
+
+    exit_code = 128
+
+
+class UnstagedChanges(ClientError):
+    """Files whose working copy differs from what is staged, asked to be removed."""
+
+
+@dataclass
+class StageResult:
+    staged: int = 0
+    removed: int = 0
+    #: segment → paths whose label line `add` removed from `metadata.jsonl` with the file
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+
+
+def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool = False,
+        force: bool = False) -> StageResult:
+    """Stage the working tree's files, labels and catalog under `specs`; files the ignore
+    rules match are left out unless `force` (a spec naming one is refused)."""
+    result, matched = StageResult(), [False] * len(specs)
+    _check_segment_names(layout, specs)
+    if not force:
+        _refuse_ignored(layout, state, specs)
+    segments = _segments(layout, state, specs, force)
+    version = state.data_version()
+    plans = _plan_in_workers(layout, state, segments, specs, tracked_only, force)
+    stager = _Stager(layout, state, result)
+    with state.transaction():
+        if state.data_version() != version:  # another command wrote the index meanwhile
+            plans = {}
+        for segment in segments:
+            plan = plans.get(segment)
+            if plan is None or plan.files is None:
+                plan = _add_streaming(layout, state, segment, specs, tracked_only, force,
+                                      stager)
+            else:
+                stager.apply(plan)
+            for i in plan.matched:
+                matched[i] = True
+            if plan.dropped:
+                result.dropped[segment] = plan.dropped
+            if plan.matched:
+                _stage_new_segment(layout, state, segment)
+            _stage_segment(layout, state, segment, specs, matched)
+        for i, spec in enumerate(specs):
+            tracked_catalog = bool(state.get("staged_catalog"))
+            if spec.catalog or (spec == EVERYTHING and (tracked_catalog or not tracked_only)):
+                catalog = read_catalog(layout)
+                matched[i] |= catalog is not None or bool(state.get("staged_catalog"))
+                state.set("staged_catalog", state.put_object(catalog) if catalog else "")
+    for segment, paths in result.dropped.items():  # as `gas rm` does: the label goes too
+        write_labels(layout, segment, dict.fromkeys(paths))
+    _check_matched(specs, matched)
+    return result
+
+
+def _segments(layout: Layout, state: State, specs: list[PathSpec], force: bool) -> list[str]:
+    """The segments the specs name (all for "."; an untracked segment folder the ignore
+    rules match is left out unless `force`)."""
+    named = {spec.segment for spec in specs if spec.segment is not None}
+    if any(spec.segment is None and not spec.catalog for spec in specs):
+        rules, tracked = root_rules(str(layout.root)), state.segments()
+        return [segment for segment in all_segments(layout, state) if force
+                or segment in named or segment in tracked
+                or not rules.is_ignored(shown_path(segment))]
+    return sorted(named)
+
+
+def _check_segment_names(layout: Layout, specs: list[PathSpec]) -> None:
+    """Refuse to add a top-level folder whose name the server refuses as a segment name."""
+    everything = any(spec.segment is None and not spec.catalog for spec in specs)
+    for segment in segment_names(layout.root):
+        problem = local_segment_problem(segment)
+        if problem is not None and (everything or any(s.segment == segment for s in specs)):
+            raise InvalidParams(
+                f"cannot add the folder {escaped(segment)}: {problem}",
+                f"rename it (a segment name is UTF-8, at most {MAX_NAME} characters, without '/',"
+                " '\\' or control characters), or move it out of the workspace")
+
+
+def _refuse_ignored(layout: Layout, state: State, specs: list[PathSpec]) -> None:
+    """git's refusal to add a path the ignore rules match (tracked ones aside)."""
+    ignored = []
+    for spec in specs:
+        if spec.segment is None or spec.labels or spec.catalog:
+            continue
+        path = shown_path(spec.segment, spec.prefix)
+        folder = os.path.isdir(layout.file(spec.segment, spec.prefix)) or not spec.prefix
+        if (path_rule(str(layout.root), path.rstrip("/"), folder)[1]
+                and state.entry(spec.segment, spec.prefix) is None
+                and not state.count_entries(spec.segment, spec.prefix + "/" if spec.prefix
+                                            else "")):
+            ignored.append(spec.shown)
+    if ignored:
+        raise IgnoredPaths("The following paths are ignored by one of your .gasignore files:\n"
+                           + "\n".join(ignored) + "\nnothing was added",
+                           "use -f if you really want to add them (`gas check-ignore -v PATH`"
+                           " names the rule)")
+
+
+class IgnoredPaths(ClientError):
+    """An explicit `gas add` of paths the ignore rules ignore (without -f)."""
+
+
+def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],
+                     tracked_only: bool, force: bool) -> dict[str, SegmentPlan]:
+    """Plans of the segments, compared in parallel worker processes when that pays (two or
+    more large tracked segments, two or more cores); else {} (each is done streaming)."""
+    sizes = state.segment_sizes()
+    weights = [sizes.get(segment, 0) for segment in segments]
+    if (sum(1 for weight in weights if weight) < 2 or (os.cpu_count() or 1) < 2
+            or sum(weights) < parallel.MIN_ROWS):
+        return {}
+    work = functools.partial(plan_segment, specs=specs, tracked_only=tracked_only,
+                             force=force)
+    plans = parallel.map_units(work, layout, state, segments, weights)
+    return {plan.segment: plan for plan in plans}
+
+
+def _add_streaming(layout: Layout, state: State, segment: str, specs: list[PathSpec],
+                   tracked_only: bool, force: bool, stager: _Stager) -> SegmentPlan:
+    """Plan and stage a segment in this process, a window of files at a time."""
+    planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force)
+    for window in planner.windows():
+        stager.stage_files(segment, planner.labels, window)
+    planner.finish()
+    stager.stage_labels(segment, planner.labels, planner.relabel)
+    return SegmentPlan(segment, matched=planner.matched, dropped=planner.dropped)
+
+
+class _Stager:
+    """The writes of `gas add`: file contents into `.gas/objects/`, rows into the index."""
+
+    def __init__(self, layout: Layout, state: State, result: StageResult) -> None:
+        self.layout, self.state, self.result = layout, state, result
+        self.store = ObjectStore(layout)
+        self._put: set[str] = set()  # label ids stored by this command
+
+    def apply(self, plan: SegmentPlan) -> None:
+        if plan.error is not None:
+            error, hint = plan.error
+            error.hint = hint
+            raise error
+        assert plan.files is not None
+        for start in range(0, len(plan.files), WINDOW):
+            self.stage_files(plan.segment, plan.labels, plan.files[start:start + WINDOW])
+        self.stage_labels(plan.segment, plan.labels, plan.relabel)
+
+    def stage_files(self, segment: str, labels: dict[str, LabelRef], items: list[ItemState]
+                    ) -> None:
+        """Store new and modified files, then stage them (and deletions) in one statement."""
+        folder = os.path.join(self.layout.folder_path(segment), "")
+        rows: list[tuple[str, str, str | None, int | None, str | None, int, int]] = []
+        for item in items:
+            if item.kind == "clean":
+                assert item.entry is not None
+                self.stage_labels(segment, labels, [(item.path, item.entry.label)])
+            elif item.kind == "deleted":
+                rows.append((segment, item.path, None, None, None, 0, 0))
+                self.result.removed += 1
+            else:
+                assert item.file is not None
+                checksum, size = self.store.store(folder + item.path,
+                                                  item.entry.head_sum if item.entry else None)
+                rows.append((segment, item.path, checksum, size, self._label(labels, item.path),
+                             trusted_mtime(item.file.mtime_ns), item.file.ino))
+                self.result.staged += 1
+        self.state.stage_rows(rows)
+
+    def stage_labels(self, segment: str, labels: dict[str, LabelRef],
+                     items: list[tuple[str, str | None]]) -> None:
+        """Stage the working labels of tracked items (path, staged label id) that differ."""
+        for path, staged in items:
+            label = self._label(labels, path)
+            if label != staged:
+                self.state.set_label(segment, path, label)
+                self.result.staged += 1
+
+    def _label(self, labels: dict[str, LabelRef], path: str) -> str | None:
+        """An item's working label id; the label is stored first if new."""
+        ref = labels.get(path)
+        if ref is None:
+            return None
+        if ref.data is not None and ref.label is not None and ref.label not in self._put:
+            self.state.put_json(ref.label, ref.data)
+            self._put.add(ref.label)
+        return ref.label
+
+
+def _stage_segment(layout: Layout, state: State, segment: str, specs: list[PathSpec],
+                   matched: list[bool]) -> None:
+    whole = [i for i, spec in enumerate(specs)
+             if spec.segment in (None, segment) and not spec.prefix and not spec.catalog]
+    if not whole:
+        return
+    folder = layout.segment_dir(segment)
+    exists = folder.is_dir() and not folder.is_symlink()
+    if exists or state.segments().get(segment, (False, False))[1]:
+        for i in whole:
+            matched[i] = True
+    state.stage_segment(segment, exists)
+
+
+def _stage_new_segment(layout: Layout, state: State, segment: str) -> None:
+    """A file staged in a segment folder the index does not hold yet brings the segment in
+    (else the commit would have no segment to put the file in)."""
+    staged = state.segments().get(segment, (False, False))[1]
+    if not staged and layout.segment_dir(segment).is_dir():
+        state.stage_segment(segment, True)
+
+
+def _check_matched(specs: list[PathSpec], matched: list[bool]) -> None:
+    """Refuse a path that names nothing; everything (`-A`, `.`) may be nothing, as in git."""
+    for spec, hit in zip(specs, matched, strict=True):
+        if not hit and spec != EVERYTHING:
+            raise PathspecError(f"pathspec {spec.shown!r} did not match any files",
+                                "check the path; `gas status` lists what can be added")
+
+
+def unstage(state: State, specs: list[PathSpec]) -> StageResult:
+    """`gas restore --staged`: the index takes HEAD's values again for these paths; a
+    segment's `metadata.jsonl` names the labels of its items (a deleted item stays so)."""
+    result = StageResult()
+    relabelled: set[str] = set()  # segments whose staged labels change
+    with state.transaction():
+        for entry in list(state.staged_changes()):
+            if any(spec.covers(entry.segment, entry.path) for spec in specs):
+                state.stage(entry.segment, entry.path, entry.head_sum, entry.head_size,
+                            entry.head_label)
+            elif (entry.sum is not None and entry.label != entry.head_label
+                  and any(spec.covers_labels(entry.segment) for spec in specs)):
+                state.set_label(entry.segment, entry.path, entry.head_label)
+            else:
+                continue
+            result.staged += 1
+            if entry.label != entry.head_label:
+                relabelled.add(entry.segment)
+        for segment in relabelled:  # its metadata.jsonl no longer matches: read it again
+            state.set_metadata_stat(segment, (0, -1, 0))
+        for name, (in_head, staged) in state.segments().items():
+            if in_head != staged and any(s.segment in (None, name) and not s.catalog
+                                         and not s.prefix for s in specs):
+                state.stage_segment(name, in_head)
+        if any(spec.catalog or spec == EVERYTHING for spec in specs):
+            state.set("staged_catalog", state.get("head_catalog", ""))
+    return result
+
+
+def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
+           force: bool = False) -> StageResult:
+    """`gas rm`: stage the deletion of tracked items; also delete the files unless cached."""
+    result = StageResult()
+    targets = [e for e in state.entries() if e.sum is not None
+               and any(spec.covers(e.segment, e.path) for spec in specs)]
+    if not targets:
+        raise PathspecError("no tracked file matches " + ", ".join(s.shown for s in specs),
+                            "see `gas status`")
+    if not cached:
+        guard = WriteGuard(layout)
+        guard.check_all(layout.metadata(e.segment) for e in targets)
+        guard.check_all(layout.file(e.segment, e.path) for e in targets)
+    if not cached and not force:
+        _refuse_unsaved(layout, targets)
+    with state.transaction():
+        for entry in targets:
+            state.stage(entry.segment, entry.path, None, None, None)
+            result.removed += 1
+    if not cached:
+        _delete_files(layout, targets)
+    return result
+
+
+def _refuse_unsaved(layout: Layout, targets: Iterable[Entry]) -> None:
+    changed, root = [], str(layout.root)
+    for entry in targets:
+        path = layout.file(entry.segment, entry.path)
+        if outside_link(root, str(path)) or (path.is_file() and hash_file(path)[0] != entry.sum):
+            changed.append(shown_path(entry.segment, entry.path))
+    if changed:
+        raise UnstagedChanges("these files have changes that are not staged: " + ", ".join(changed),
+                              "stage or restore them first, or use --force to delete them anyway")
+
+
+def _delete_files(layout: Layout, targets: list[Entry]) -> None:
+    by_segment: dict[str, list[str]] = {}
+    for entry in targets:
+        by_segment.setdefault(entry.segment, []).append(entry.path)
+    for segment, paths in by_segment.items():
+        for path in paths:
+            layout.file(segment, path).unlink(missing_ok=True)
+        write_labels(layout, segment, dict.fromkeys(paths))

@@ -1,0 +1,287 @@
+"""`gas status`: staged changes (HEAD → index), unstaged ones (index → working tree), untracked
+files, and where the branch stands against the last fetched remote head.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from gasvc.model.canon import content_id
+from gasvc.model.metadata import METADATA
+from gasvc.model.names import is_utf8
+from gasvc.workspace.store.layout import CATALOG, Layout, shown_path
+from gasvc.workspace.store.pending import Interrupted, interrupted
+from gasvc.workspace.store.state import State
+from gasvc.workspace.worktree import folders, parallel
+from gasvc.workspace.worktree.compare import (
+    compare_files,
+    label_file_stat,
+    read_catalog,
+    trusted_mtime,
+)
+from gasvc.workspace.worktree.ignore import root_rules
+from gasvc.workspace.worktree.metafile import read_label_refs
+from gasvc.workspace.worktree.scan import (
+    linked_folder,
+    outside_link,
+    segment_names,
+    top_level_links,
+    top_level_strays,
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    #: the workspace-relative path: "folder/remotePath", "folder/" for a whole segment (the
+    #: segment's folder, see layout.segment_folder), or "catalog.json"
+    path: str
+    code: str  # "A" added, "M" modified, "D" deleted, "L" label only
+
+
+@dataclass
+class Status:
+    branch: str | None
+    head: str | None
+    remote_head: str | None = None
+    ahead: int = 0
+    behind: int = 0
+    staged: list[Change] = field(default_factory=list)
+    unstaged: list[Change] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    #: top-level entries that belong to no segment ("name/" for a folder)
+    outside: list[str] = field(default_factory=list)
+    #: symbolic links not followed: files or folders linked out of the workspace, and
+    #: top-level links
+    links: list[str] = field(default_factory=list)
+    interrupted: Interrupted | None = None  # an operation that did not finish (pending.py)
+    #: untracked paths the ignore rules match ("dir/" for a folder not walked); listed only
+    #: when asked for (`gas status --ignored`)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.staged or self.unstaged or self.untracked or self.outside or self.links
+                    or self.interrupted)
+
+
+def _code(old: tuple[object, object, object], new: tuple[object, object, object]) -> str:
+    if old[0] is None:
+        return "A"
+    if new[0] is None:
+        return "D"
+    return "L" if old[:2] == new[:2] else "M"
+
+
+def staged_changes(state: State) -> list[Change]:
+    changes: list[Change] = []
+    for name, (in_head, staged) in state.segments().items():
+        if in_head != staged:
+            changes.append(Change(shown_path(name), "A" if staged else "D"))
+    for entry in state.staged_changes():
+        old = (entry.head_sum, entry.head_size, entry.head_label)
+        new = (entry.sum, entry.size, entry.label)
+        changes.append(Change(shown_path(entry.segment, entry.path), _code(old, new)))
+    head_catalog, catalog = state.get("head_catalog", ""), state.get("staged_catalog", "")
+    if head_catalog != catalog:
+        changes.append(Change(CATALOG, "A" if not head_catalog else "D" if not catalog else "M"))
+    return sorted(changes, key=lambda c: c.path)
+
+
+@dataclass
+class SegmentChanges:
+    """What one segment's working files and labels show against the index."""
+
+    unstaged: list[Change] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
+    settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
+    clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
+
+    def add(self, other: SegmentChanges) -> None:
+        self.unstaged += other.unstaged
+        self.untracked += other.untracked
+        self.links += other.links
+        self.ignored += other.ignored
+        self.refresh += other.refresh
+        self.settled += other.settled
+        self.clean_folders += other.clean_folders
+
+
+def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
+    """(unstaged changes, untracked paths); refreshes the index's stat cache as it goes."""
+    found = _worktree(layout, state)
+    return sorted(found.unstaged, key=lambda c: c.path), sorted(found.untracked)
+
+
+def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> SegmentChanges:
+    version = state.data_version()
+    found = SegmentChanges()
+    new_rules = folders.rules_changed(layout, state)
+    rules = root_rules(str(layout.root))
+    on_disk = set(segment_names(layout.root))
+    staged_segments = {name: staged for name, (_, staged) in state.segments().items()}
+    segments = sorted(on_disk | set(staged_segments))
+    for segment in segments:
+        if segment not in on_disk and staged_segments.get(segment, False):
+            found.unstaged.append(Change(shown_path(segment), "D"))
+        elif segment in on_disk and not staged_segments.get(segment, False):
+            ignored = rules.is_ignored(shown_path(segment))
+            (found.ignored if ignored else found.untracked).append(shown_path(segment))
+    segments = [segment for segment in segments if is_utf8(segment)]  # others: never tracked
+    changed = folders.changed_folders(layout, state, segments,
+                                      trust=new_rules is None and not report_ignored)
+    units = [(segment, changed[segment], report_ignored) for segment in segments]
+    weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
+               for segment, prefixes, _ in units]
+    for part in parallel.map_units(_segment_changes, layout, state, units, weights):
+        found.add(part)
+    catalog = _catalog_change(layout, state)
+    if catalog == "??":
+        found.untracked.append(CATALOG)
+    elif catalog:
+        found.unstaged.append(Change(CATALOG, catalog))
+    _save_checks(state, found, version, new_rules)
+    return found
+
+
+def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], bool]
+                     ) -> SegmentChanges:
+    """Labels of the segment, and files of its `changed` folders (see folders.py); ignored
+    files too when asked for."""
+    segment, changed, report_ignored = unit
+    found = SegmentChanges()
+    label_changes, label_stat = _label_changes(layout, state, segment)
+    shown: set[str] = set()  # items shown as M or D (their label change goes with them)
+    linked = _LinkedFolders(layout, segment)
+    if linked_folder(linked.folder) is None and outside_link(linked.root,
+                                                             str(layout.metadata(segment))):
+        found.links.append(shown_path(segment, METADATA))
+    for prefix in changed:
+        walked = folders.Walked()
+        refreshed = len(found.refresh)
+        items = list(compare_files(layout, state, segment, found.refresh, False, prefix,
+                                   walked, report_ignored=report_ignored))
+        for item in items:
+            if item.kind == "untracked":
+                found.untracked.append(item.key)
+            elif item.kind == "ignored":
+                found.ignored.append(item.key)
+            elif item.kind == "link":
+                found.links.append(item.key)
+                if item.entry is not None and item.entry.sum is not None:
+                    found.unstaged.append(Change(item.key, "D"))
+                    shown.add(item.key)
+            elif item.kind in ("deleted", "modified"):
+                found.unstaged.append(Change(item.key, item.kind[0].upper()))
+                shown.add(item.key)
+                if item.kind == "deleted":
+                    found.links += linked.above(item.path)
+        found.clean_folders += [(segment, *row) for row in walked.clean(
+            items, found.refresh[refreshed:])]
+    if label_changes is None:
+        return found
+    found.unstaged += [Change(key, "L") for key in label_changes - shown]
+    if not label_changes:  # the labels match the index: trust this stat of the file
+        mtime, size, ino = label_stat
+        found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
+                                        ino)))
+    return found
+
+
+class _LinkedFolders:
+    """The folder links that hide deleted files of a segment (each folder looked at once)."""
+
+    def __init__(self, layout: Layout, segment: str) -> None:
+        self.root, self.folder = str(layout.root), layout.folder_path(segment)
+        self.seen: set[str] = set()
+        self.links: set[str] = set()
+
+    def above(self, path: str) -> list[str]:
+        """[the link] when a folder of `path` (the segment's included) is a link, first time."""
+        parent = os.path.dirname(path)
+        if parent in self.seen:
+            return []
+        self.seen.add(parent)
+        link = linked_folder(self.folder, parent)
+        if link is None:
+            return []
+        shown = os.path.relpath(link, self.root).replace(os.sep, "/")
+        if shown in self.links:
+            return []
+        self.links.add(shown)
+        return [shown]
+
+
+def _catalog_change(layout: Layout, state: State) -> str:
+    """"" when `catalog.json` matches the index, "??" when untracked, else M or D."""
+    catalog = read_catalog(layout)
+    staged = state.get("staged_catalog", "")
+    if (content_id(catalog) if catalog is not None else "") == staged:
+        return ""
+    if not staged:
+        return "??"
+    return "D" if catalog is None else "M"
+
+
+def _label_changes(layout: Layout, state: State, segment: str
+                   ) -> tuple[set[str] | None, tuple[int, int, int]]:
+    """Keys of tracked items whose working label differs from the staged one (None when
+    `metadata.jsonl` has the stat the index saw), and the file's stat. Lines as gas writes them
+    are compared by the hash of their label's text, without parsing (metafile.py)."""
+    stat = label_file_stat(layout, segment)
+    if stat == state.metadata_stat(segment) and stat[0] != 0:
+        return None, stat
+    staged = state.staged_labels(segment)
+    refs = read_label_refs(layout, segment, staged)
+    return {shown_path(segment, path) for path, label in staged.items()
+            if (refs[path].label if path in refs else None) != label}, stat
+
+
+def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: str | None
+                 ) -> None:
+    """Record what the check verified: file stats, label files, clean folders (only if no
+    other command wrote the index meanwhile: they speak of the index as read). With
+    `new_rules` (the ignore rules' fingerprint, changed), listings recorded before are
+    dropped: they were judged by other rules."""
+    if not (found.refresh or found.settled or found.clean_folders or new_rules):
+        return
+    with state.transaction():
+        if new_rules is not None:
+            state.drop_folder_listings()
+            state.set(folders.RULES_KEY, new_rules)
+        state.refresh_stats(found.refresh)
+        for segment, stat in found.settled:
+            state.set_metadata_stat(segment, stat)
+        if state.data_version() == version:
+            state.save_folder_listings(found.clean_folders)
+
+
+def folded(untracked: list[str]) -> list[str]:
+    """Untracked paths as status lists them, sorted: an untracked segment's folder ("new/")
+    stands for every file in it, as git shows an untracked folder."""
+    folders = tuple(path for path in untracked if path.endswith("/"))
+    return sorted(path for path in untracked if path in folders or not path.startswith(folders))
+
+
+def status(layout: Layout, state: State, report_ignored: bool = False) -> Status:
+    """The status; `report_ignored` lists ignored paths too (every folder is then compared in
+    detail: a recorded clean folder may hold ignored files)."""
+    from gasvc.workspace.store.refs import head_info
+
+    branch, head, remote_head, ahead, behind = head_info(state)
+    result = Status(branch, head, remote_head, ahead, behind, interrupted=interrupted(state))
+    result.staged = staged_changes(state)
+    found = _worktree(layout, state, report_ignored)
+    result.unstaged = sorted(found.unstaged, key=lambda c: c.path)
+    result.untracked = folded(found.untracked)
+    rules = root_rules(str(layout.root))
+    strays = top_level_strays(layout.root)
+    result.outside = [path for path in strays if not rules.is_ignored(path)]
+    if report_ignored:
+        result.ignored = sorted({*found.ignored,
+                                 *(path for path in strays if rules.is_ignored(path))})
+    result.links = sorted({*found.links, *top_level_links(layout.root)})
+    return result
