@@ -1,8 +1,6 @@
 """`gas add`, `gas rm`, `gas restore --staged`: moving changes into and out of the index.
 
-Paths are workspace-relative POSIX strings: `seg`, `seg/dir`, `seg/file.jpg`,
-`seg/metadata.jsonl` (the labels of the whole segment), `catalog.json`, or `.` for everything;
-`seg` is a segment's folder (`default` for the default segment, see layout.segment_folder).
+What a path argument names is worktree/pathspec.py's `PathSpec`.
 """
 
 from __future__ import annotations
