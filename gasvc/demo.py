@@ -19,7 +19,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from gasvc.api.client import ApiClient, ServerUnreachable
+from gasvc.api.client import ApiClient
+from gasvc.api.session import ServerUnreachable
 from gasvc.errors import ClientError
 
 IMAGES = {"cat.jpg": b"pretend-jpeg-of-a-cat", "dog.jpg": b"pretend-jpeg-of-a-dog",

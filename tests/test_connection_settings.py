@@ -77,7 +77,8 @@ def test_a_tls_failure_is_not_retried() -> None:
     import socket
     import threading
 
-    from gasvc.api.client import ApiClient, WrongScheme
+    from gasvc.api.client import ApiClient
+    from gasvc.api.session import WrongScheme
 
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(10)

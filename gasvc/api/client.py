@@ -1,8 +1,6 @@
 """An Open API v1 client: one method per endpoint, paging, retries, errors → `GasError`.
 
-Retries (urllib3 `Retry`): connection errors and statuses 429, 502, 503, 504 — a busy, restarting
-or proxied server — are retried with exponential back-off, for idempotent methods only (GET, PUT,
-DELETE, HEAD); POST (create draft, commit) is never replayed, so it cannot run twice.
+The HTTP session, its retries and the connection errors are in session.py.
 """
 
 from __future__ import annotations
@@ -10,16 +8,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import ConnectionPool
-from urllib3.exceptions import MaxRetryError, SSLError
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.retry import Retry
 
+from gasvc.api.session import (
+    RETRY,
+    ServerUnreachable,
+    Session,
+    UntrustedServer,
+    WrongScheme,
+    speaks_tls,
+)
 from gasvc.errors import (
     BY_CODE,
     ClientError,
@@ -31,35 +32,10 @@ from gasvc.errors import (
 
 API_PATH = "gatewayv2/tensorbay-open-api/v1/"
 PAGE = 128
-class _Retry(Retry):
-    """urllib3's `Retry`, except that a TLS failure is final: a certificate that did not verify
-    (or a server that speaks no TLS) will not on a second try, so the user hears at once."""
-
-    def increment(self, method: str | None = None, url: str | None = None,
-                  response: BaseHTTPResponse | None = None, error: Exception | None = None,
-                  _pool: ConnectionPool | None = None,
-                  _stacktrace: TracebackType | None = None) -> _Retry:
-        if isinstance(error, SSLError):
-            raise MaxRetryError(cast(ConnectionPool, _pool), url or "", error) from error
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
-RETRY = _Retry(
-    total=4, connect=4, read=2, backoff_factor=0.3, status_forcelist=(429, 502, 503, 504),
-    allowed_methods=frozenset({"GET", "PUT", "DELETE", "HEAD"}), raise_on_status=False,
-)
 HINTS = {
     "Unauthorized": "check the access key: `gas auth URL ACCESSKEY`",
     "AccessDenied": "the dataset belongs to someone else; ask its owner",
 }
-
-
-class ServerUnreachable(ClientError):
-    """No connection to the server (refused, unknown host, timed out)."""
-
-
-class UntrustedServer(ClientError):
-    """The server's TLS certificate does not verify."""
 
 
 class CorruptDownload(ClientError):
@@ -68,27 +44,6 @@ class CorruptDownload(ClientError):
 
 class UnreadableAnswer(ClientError):
     """A success answer whose body is not standard JSON: likely not a gas or TensorBay server."""
-
-
-class WrongScheme(ClientError):
-    """http:// given for an https server, or the other way round."""
-
-
-def speaks_tls(site: str, timeout: float = 3) -> bool:
-    """Whether the host and port of an http:// URL answer a TLS handshake."""
-    import socket
-    import ssl
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(site)
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    try:
-        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout) as raw, \
-                context.wrap_socket(raw, server_hostname=parts.hostname):
-            return True
-    except (OSError, ssl.SSLError):
-        return False
 
 
 class ApiClient:
@@ -103,7 +58,7 @@ class ApiClient:
         self.timeout = timeout
         #: Items per page of listings: the SDK's 128, raised for servers that allow more.
         self.page_size = PAGE
-        self.session = _Session()
+        self.session = Session()
         self.session.verify = verify
         self.session.headers.update({"X-Token": key, "X-Source": "GASVC"})
         adapter = HTTPAdapter(max_retries=RETRY, pool_connections=pool, pool_maxsize=pool)
@@ -397,20 +352,6 @@ class ApiClient:
                 return None
             raise  # a refusal or a fault is reported, not taken for "no extension"
         return policy if "batchHost" in policy.get("extra", {}) else None
-
-
-class _Session(requests.Session):
-    """A session whose explicit `verify` (False or a CA bundle) beats REQUESTS_CA_BUNDLE.
-
-    Plain requests lets the environment variable override a session's `verify`.
-    """
-
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
-                                   cert: Any) -> Any:
-        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        if verify is None and self.verify is not True:
-            settings["verify"] = self.verify
-        return settings
 
 
 def _decode(response: requests.Response, body: bool = True) -> Any:

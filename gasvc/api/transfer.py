@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 
 import requests
 
-from gasvc.api.client import ApiClient, ServerUnreachable
+from gasvc.api.client import ApiClient
 from gasvc.api.client import _decode as decode
+from gasvc.api.session import ServerUnreachable
 from gasvc.errors import ClientError
 from gasvc.model.frames import MISSING, Frame, FrameParser, header
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gasvc.api.client import ServerUnreachable
+from gasvc.api.session import ServerUnreachable
 from gasvc.cli import connect, render
 from gasvc.cli.connect import NoCredentials, Profile
 from gasvc.cli.context import workspace
