@@ -81,13 +81,16 @@ def test_a_tls_failure_is_not_retried() -> None:
     from gasvc.api.session import WrongScheme
 
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)
+    listener.settimeout(0.1)
     connections = []
+    done = threading.Event()
 
     def answer_in_plain_http() -> None:
-        while True:
+        while not done.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             connections.append(conn)
@@ -102,7 +105,8 @@ def test_a_tls_failure_is_not_retried() -> None:
         with pytest.raises(WrongScheme):
             client.get_user()
     finally:
+        done.set()
         client.close()
-        listener.close()
         thread.join(5)
+        listener.close()
     assert len(connections) == 1
