@@ -9,7 +9,6 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,29 +16,24 @@ from typing import TYPE_CHECKING
 import click
 
 from gasvc.errors import ConfigError, InvalidParams
-from gasvc.workspace.store.layout import Layout, find_workspace
-from gasvc.workspace.store.relocate import Relocated, relocate
+from gasvc.workspace import Workspace
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.relocate import Relocated
 from gasvc.workspace.store.state import State
 
 if TYPE_CHECKING:
     from gasvc.workspace.worktree.pathspec import PathSpec
 
 
-@dataclass
-class Opened:
-    layout: Layout
-    state: State
+Opened = Workspace  # the name the commands' helpers know it by
 
 
 @contextmanager
-def workspace() -> Iterator[Opened]:
-    layout = find_workspace(Path.cwd())
-    state = State(layout.state_db)
-    try:
-        _relocated(relocate(layout, state))
-        yield Opened(layout, state)
-    finally:
-        state.close()
+def workspace() -> Iterator[Workspace]:
+    """The workspace around the cwd, told what its opening moved, closed after the command."""
+    with Workspace.open(Path.cwd()) as opened:
+        _relocated(opened.relocated)
+        yield opened
 
 
 def _relocated(moved: Relocated) -> None:

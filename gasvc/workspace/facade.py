@@ -1,0 +1,146 @@
+"""`Workspace`: one object opened from a path, one method per verb, each returning the library's
+data. The CLI parses, calls one method, renders.
+
+Opening is cheap (the `.gas/` state only); each verb imports its modules when called, so `gas
+status` never loads the diff or sync code. Verbs that may need the server take what reaches it
+(a blob source, a materializer) from the caller, who builds them lazily.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from gasvc.workspace.store.layout import Layout, find_workspace
+from gasvc.workspace.store.relocate import Relocated, relocate
+from gasvc.workspace.store.state import CommitRecord, State
+
+if TYPE_CHECKING:
+    from gasvc.workspace.versions.branches import BranchInfo
+    from gasvc.workspace.versions.checkout import (
+        BlobSource,
+        CheckoutResult,
+        Materializer,
+        MoveResult,
+    )
+    from gasvc.workspace.versions.commit import CommitResult
+    from gasvc.workspace.worktree.ignore import Rule
+    from gasvc.workspace.worktree.pathspec import PathSpec
+    from gasvc.workspace.worktree.stage import StageResult
+    from gasvc.workspace.worktree.status import Status
+
+LogEntry = tuple[CommitRecord, list[str], list[str]]
+
+
+class Workspace:
+    """A workspace folder and its open `.gas/` state; close it (or use `with`) when done."""
+
+    def __init__(self, layout: Layout, state: State, relocated: Relocated) -> None:
+        self.layout = layout
+        self.state = state
+        self.relocated = relocated  # what opening a workspace of an older gas moved (once)
+
+    @classmethod
+    def open(cls, path: Path) -> Workspace:
+        """The workspace at `path` or the nearest folder above it that has one."""
+        layout = find_workspace(path)
+        state = State(layout.state_db)
+        try:
+            return cls(layout, state, relocate(layout, state))
+        except BaseException:
+            state.close()
+            raise
+
+    def close(self) -> None:
+        self.state.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def require_finished(self, doing: str) -> None:
+        """Refuse `doing` while an interrupted checkout or pull waits to be finished."""
+        from gasvc.workspace.store.pending import require_finished
+
+        require_finished(self.state, doing)
+
+    def status(self, report_ignored: bool = False) -> Status:
+        from gasvc.workspace.worktree.status import status
+
+        return status(self.layout, self.state, report_ignored)
+
+    def add(self, specs: list[PathSpec], force: bool = False) -> StageResult:
+        from gasvc.workspace.worktree import stage
+
+        self.require_finished("add")
+        return stage.add(self.layout, self.state, specs, force=force)
+
+    def rm(self, specs: list[PathSpec], cached: bool, force: bool = False) -> StageResult:
+        from gasvc.workspace.worktree import stage
+
+        self.require_finished("remove files")
+        return stage.remove(self.layout, self.state, specs, cached, force)
+
+    def unstage(self, specs: list[PathSpec]) -> StageResult:
+        from gasvc.workspace.worktree import stage
+
+        return stage.unstage(self.state, specs)
+
+    def restore(self, specs: list[PathSpec], source: BlobSource) -> MoveResult:
+        """Working files and labels under `specs` take their staged values again."""
+        from gasvc.workspace.versions.checkout import restore_worktree
+
+        return restore_worktree(self.layout, self.state,
+                                lambda seg, path: any(s.covers(seg, path) for s in specs),
+                                source)
+
+    def commit(self, message: str, author: str, now: int, all_tracked: bool = False
+               ) -> CommitResult:
+        from gasvc.workspace.versions.commit import commit
+
+        self.require_finished("commit")
+        return commit(self.layout, self.state, message, author, now, all_tracked)
+
+    def log(self, revision: str | None = None, limit: int | None = None,
+            every_ref: bool = False) -> list[LogEntry]:
+        """Commits newest first with their decorations and parents; `revision` may be A..B."""
+        from gasvc.workspace.store import history
+
+        if every_ref:
+            return history.log_all(self.state, limit)
+        if revision is not None and ".." in revision:
+            return history.with_parents(history.log_range(self.state, revision, limit))
+        return history.with_parents(history.log(self.state, revision, limit))
+
+    def branches(self, include_remote: bool = False) -> list[BranchInfo]:
+        from gasvc.workspace.versions import branches
+
+        return branches.list_branches(self.state, include_remote)
+
+    def create_branch(self, name: str, start: str | None = None) -> CommitRecord:
+        from gasvc.workspace.versions import branches
+
+        return branches.create_branch(self.state, name, start)
+
+    def delete_branch(self, name: str) -> None:
+        from gasvc.workspace.versions import branches
+
+        branches.delete_branch(self.state, name)
+
+    def checkout(self, revision: str, source: BlobSource, materialize: Materializer | None,
+                 force: bool = False, new_branch: str | None = None) -> CheckoutResult:
+        """Switch to a branch (HEAD follows it) or a commit (detached HEAD)."""
+        from gasvc.workspace.versions.checkout import checkout
+
+        return checkout(self.layout, self.state, revision, source, materialize, force,
+                        new_branch)
+
+    def check_ignore(self, paths: list[str]) -> list[tuple[Rule | None, bool]]:
+        """For each workspace path: the rule that decides, and whether it is ignored."""
+        from gasvc.workspace.worktree.ignore import check_paths
+
+        return check_paths(self.layout, self.state, paths)
