@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from gasvc.api.client import ApiClient
 from gasvc.errors import GasError
 from gasvc.workspace import Workspace
 from gasvc.workspace.store.create import init
-from gasvc.workspace.versions.checkout import LocalObjects
 from gasvc.workspace.worktree import pathspec
+
+
+def offline() -> tuple[ApiClient, str]:
+    raise AssertionError("a local verb asked for the server")
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -39,7 +43,7 @@ def test_opens_upwards_and_runs_the_offline_verbs(tmp_path: Path) -> None:
         assert (made.branch, made.commit.title, made.changes) == ("main", "First", 3)
         assert ws.create_branch("exp").id == made.commit.id
         assert [(b.name, b.current) for b in ws.branches()] == [("exp", False), ("main", True)]
-        switched = ws.checkout("exp", LocalObjects(ws.layout, None), None)
+        switched = ws.checkout("exp", offline)
         assert switched.branch == "exp"
         assert ws.rm(specs(tmp_path, "train/a.jpg"), cached=False).removed == 1
         assert not (tmp_path / "train/a.jpg").exists()
@@ -61,7 +65,7 @@ def test_restore_and_unstage(tmp_path: Path) -> None:
         ws.add(specs(tmp_path, "train"))
         ws.unstage(specs(tmp_path, "train/a.jpg"))
         assert ws.status().staged == []
-        ws.restore(specs(tmp_path, "train/a.jpg"), LocalObjects(ws.layout, None))
+        ws.restore(specs(tmp_path, "train/a.jpg"), offline)
         assert (tmp_path / "train/a.jpg").read_text() == "A"
         assert ws.status().unstaged == []
 

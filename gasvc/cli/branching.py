@@ -5,16 +5,9 @@ from __future__ import annotations
 import click
 
 from gasvc.cli import render
-from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.cli.context import pathspecs, server, workspace
 from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_revision_arg
-from gasvc.cli.sync import materializer, remote_blobs
-from gasvc.workspace.versions.checkout import BlobSource, LocalObjects
-
-
-def blob_source(ws: Opened) -> BlobSource:
-    """Local objects first, then the server."""
-    return LocalObjects(ws.layout, remote_blobs(ws))
 
 
 @click.command("branch")
@@ -53,7 +46,7 @@ def branch_cmd(name: str | None, start: str | None, delete: bool, include_remote
 def _checkout(revision: str, force: bool, new_branch: str | None, quiet: bool) -> None:
     with workspace() as ws:
         revision = resolve_revision_arg(ws.state, revision)
-        result = ws.checkout(revision, blob_source(ws), materializer(ws), force, new_branch)
+        result = ws.checkout(revision, server(ws), force, new_branch)
     moved = result.moved
     if (moved.written or moved.deleted) and not quiet:
         click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)
@@ -113,4 +106,4 @@ def restore_cmd(paths: tuple[str, ...], staged: bool) -> None:
         if staged:
             ws.unstage(specs)
             return
-        ws.restore(specs, blob_source(ws))
+        ws.restore(specs, server(ws))

@@ -22,6 +22,8 @@ from gasvc.workspace.store.relocate import Relocated
 from gasvc.workspace.store.state import State
 
 if TYPE_CHECKING:
+    from gasvc.api.client import ApiClient
+    from gasvc.workspace.sync.connection import Connect
     from gasvc.workspace.worktree.pathspec import PathSpec
 
 
@@ -44,6 +46,17 @@ def _relocated(moved: Relocated) -> None:
                    "default/ (its folder now)", err=True)
     for old, new in moved.folders:
         click.echo(f"gas: moved segment folder {old} to {new}", err=True)
+
+
+def server(ws: Workspace) -> Connect:
+    """The workspace's server for the verbs that may need it, reached only when one does (the
+    HTTP client loads then)."""
+    def connect() -> tuple[ApiClient, str]:
+        from gasvc.cli.connect import connect_workspace
+
+        on = connect_workspace(ws.state)
+        return on.client, on.dataset_id
+    return connect
 
 
 def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:

@@ -2,8 +2,8 @@
 data. The CLI parses, calls one method, renders.
 
 Opening is cheap (the `.gas/` state only); each verb imports its modules when called, so `gas
-status` never loads the diff or sync code. Verbs that may need the server take what reaches it
-(a blob source, a materializer) from the caller, who builds them lazily.
+status` never loads the diff or sync code. Verbs that may need the server take a `Connect`
+from the caller, called only when the server is needed (see facade_remote).
 """
 
 from __future__ import annotations
@@ -12,16 +12,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from gasvc.workspace import facade_remote as remote
 from gasvc.workspace.store.layout import Layout, find_workspace
 from gasvc.workspace.store.relocate import Relocated, relocate
 from gasvc.workspace.store.state import CommitRecord, State
 
 if TYPE_CHECKING:
+    from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult, Shown
+    from gasvc.workspace.sync.connection import Connect
+    from gasvc.workspace.sync.fetch import FetchResult
+    from gasvc.workspace.sync.progress import Progress
+    from gasvc.workspace.sync.pull import PullResult
+    from gasvc.workspace.sync.push import PushResult
     from gasvc.workspace.versions.branches import BranchInfo
     from gasvc.workspace.versions.checkout import (
-        BlobSource,
         CheckoutResult,
-        Materializer,
         MoveResult,
     )
     from gasvc.workspace.versions.commit import CommitResult
@@ -90,13 +95,13 @@ class Workspace:
 
         return stage.unstage(self.state, specs)
 
-    def restore(self, specs: list[PathSpec], source: BlobSource) -> MoveResult:
+    def restore(self, specs: list[PathSpec], connect: Connect) -> MoveResult:
         """Working files and labels under `specs` take their staged values again."""
         from gasvc.workspace.versions.checkout import restore_worktree
 
         return restore_worktree(self.layout, self.state,
                                 lambda seg, path: any(s.covers(seg, path) for s in specs),
-                                source)
+                                remote.blob_source(self.layout, self.state, connect))
 
     def commit(self, message: str, author: str, now: int, all_tracked: bool = False
                ) -> CommitResult:
@@ -131,13 +136,59 @@ class Workspace:
 
         branches.delete_branch(self.state, name)
 
-    def checkout(self, revision: str, source: BlobSource, materialize: Materializer | None,
-                 force: bool = False, new_branch: str | None = None) -> CheckoutResult:
+    def checkout(self, revision: str, connect: Connect, force: bool = False,
+                 new_branch: str | None = None) -> CheckoutResult:
         """Switch to a branch (HEAD follows it) or a commit (detached HEAD)."""
         from gasvc.workspace.versions.checkout import checkout
 
-        return checkout(self.layout, self.state, revision, source, materialize, force,
+        return checkout(self.layout, self.state, revision,
+                        remote.blob_source(self.layout, self.state, connect),
+                        remote.materializer(self.layout, self.state, connect), force,
                         new_branch)
+
+    def diff(self, request: DiffRequest, connect: Connect) -> DiffResult:
+        """What `request` compares; the server is asked only for revisions only it has."""
+        from gasvc.workspace.diff import diff
+
+        return diff.diff(self.layout, self.state, request, self._diff_server(connect),
+                         remote.materializer(self.layout, self.state, connect))
+
+    def show(self, revision: str | None, request: DiffRequest, connect: Connect) -> Shown:
+        """A commit (default HEAD) and its diff against its parent."""
+        from gasvc.workspace.diff import diff
+
+        return diff.show(self.state, revision, request, self._diff_server(connect),
+                         remote.materializer(self.layout, self.state, connect))
+
+    def _diff_server(self, connect: Connect) -> Connect | None:
+        from gasvc.workspace.sync.remote import get_remote
+
+        return None if get_remote(self.state) is None else connect
+
+    def fetch(self, connect: Connect) -> FetchResult:
+        """The server's branches, tags and commit history (no files)."""
+        from gasvc.workspace.sync.fetch import fetch
+
+        return fetch(remote.connection(self.layout, connect), self.state)
+
+    def pull(self, connect: Connect, force: bool = False, prefer: str | None = None,
+             jobs: int | None = None, progress: Progress | None = None) -> PullResult:
+        """Fetch, then bring the current branch up to the server's."""
+        from gasvc.workspace.sync.pull import pull
+        from gasvc.workspace.sync.remote_blobs import RemoteBlobs
+        from gasvc.workspace.versions.checkout import LocalObjects
+
+        conn = remote.connection(self.layout, connect, jobs, progress)
+        source = LocalObjects(self.layout, RemoteBlobs(conn, self.state))
+        return pull(conn, self.state, source, force, prefer)
+
+    def push(self, connect: Connect, leave_draft: bool = False, jobs: int | None = None,
+             progress: Progress | None = None) -> PushResult:
+        """Send the current branch's new commits to the server."""
+        from gasvc.workspace.sync.push import push
+
+        return push(remote.connection(self.layout, connect, jobs, progress), self.state,
+                    leave_draft)
 
     def check_ignore(self, paths: list[str]) -> list[tuple[Rule | None, bool]]:
         """For each workspace path: the rule that decides, and whether it is ignored."""
