@@ -11,7 +11,9 @@ import pytest
 from gasvc.api.client import ApiClient
 from gasvc.errors import GasError
 from gasvc.workspace import Workspace
+from gasvc.workspace.diff.diff_result import DiffRequest
 from gasvc.workspace.store.create import init
+from gasvc.workspace.sync.remote import NoRemote, Remote
 from gasvc.workspace.worktree import pathspec
 
 
@@ -82,3 +84,28 @@ def test_no_workspace_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(GasError) as caught:
         Workspace.open(tmp_path)
     assert caught.value.hint
+
+
+def test_server_verbs_offline_ask_no_server(tmp_path: Path) -> None:
+    init(tmp_path)
+    write(tmp_path, {"train/a.jpg": "A"})
+    with Workspace.open(tmp_path) as ws:
+        ws.add(specs(tmp_path, "train"))
+        first = ws.commit("First", "alice", 1_700_000_000)
+        write(tmp_path, {"train/a.jpg": "changed"})
+        changed = ws.diff(DiffRequest(), offline)
+        assert [(i.segment, i.path, i.code) for i in changed.items] == [("train", "a.jpg", "M")]
+        assert ws.show(None, DiffRequest(), offline).commit.id == first.commit.id
+        assert ws.tags(offline) == []
+        with pytest.raises(NoRemote):
+            ws.create_tag(offline, "v1", first.commit.id)
+        with pytest.raises(NoRemote):
+            ws.remote()
+
+
+def test_set_remote(tmp_path: Path) -> None:
+    init(tmp_path)
+    with Workspace.open(tmp_path) as ws:
+        assert ws.set_remote(Remote("https://gas.example/", "cats", "")) is None
+        assert ws.remote() == Remote("https://gas.example/", "cats", "")
+        assert ws.dataset() == "cats"

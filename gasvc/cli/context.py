@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from gasvc.workspace.worktree.pathspec import PathSpec
 
 
-Opened = Workspace  # the name the commands' helpers know it by
-
-
 @contextmanager
 def workspace() -> Iterator[Workspace]:
     """The workspace around the cwd, told what its opening moved, closed after the command."""

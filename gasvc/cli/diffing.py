@@ -7,9 +7,10 @@ from typing import Any
 import click
 
 from gasvc.cli import render, render_diff
-from gasvc.cli.context import Opened, pathspecs, server, workspace
+from gasvc.cli.context import pathspecs, server, workspace
 from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
+from gasvc.workspace import Workspace
 from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
 
 
@@ -38,7 +39,7 @@ def format_options(command: Any) -> Any:
     return command
 
 
-def revision_args(ws: Opened, revisions: tuple[str, ...]) -> tuple[str, ...]:
+def revision_args(ws: Workspace, revisions: tuple[str, ...]) -> tuple[str, ...]:
     """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions, also on either
     side of a range (`tb:DATASET@v1..tb:DATASET@exp`)."""
     return tuple(resolve_range_arg(ws.state, r) for r in revisions)

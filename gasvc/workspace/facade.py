@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gasvc.workspace import facade_remote as remote
 from gasvc.workspace.store.layout import Layout, find_workspace
@@ -20,10 +20,13 @@ from gasvc.workspace.store.state import CommitRecord, State
 if TYPE_CHECKING:
     from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult, Shown
     from gasvc.workspace.sync.connection import Connect
+    from gasvc.workspace.sync.drafts import DraftCommit, DraftDetails, DraftInfo
     from gasvc.workspace.sync.fetch import FetchResult
     from gasvc.workspace.sync.progress import Progress
     from gasvc.workspace.sync.pull import PullResult
     from gasvc.workspace.sync.push import PushResult
+    from gasvc.workspace.sync.remote import Remote
+    from gasvc.workspace.sync.tags import TagInfo
     from gasvc.workspace.versions.branches import BranchInfo
     from gasvc.workspace.versions.checkout import (
         CheckoutResult,
@@ -189,6 +192,76 @@ class Workspace:
 
         return push(remote.connection(self.layout, connect, jobs, progress), self.state,
                     leave_draft)
+
+    def remote(self) -> Remote:
+        """The server and dataset this workspace syncs with (refused when it has none)."""
+        from gasvc.workspace.sync.datasets import require_remote
+
+        return require_remote(self.state)
+
+    def dataset(self) -> str | None:
+        """The name of the dataset this workspace holds."""
+        from gasvc.workspace.sync.datasets import workspace_dataset
+
+        return workspace_dataset(self.state)
+
+    def set_remote(self, new: Remote) -> Remote | None:
+        """Point the workspace at `new`; returns the remote it had."""
+        from gasvc.workspace.sync.datasets import change_remote
+
+        return change_remote(self.state, new)
+
+    def drafts(self, connect: Connect, every: bool = False) -> list[DraftInfo]:
+        """The dataset's open drafts (all of them when `every`)."""
+        from gasvc.workspace.sync import drafts
+
+        client, dataset_id = connect()
+        return drafts.list_drafts(client, dataset_id, "ALL" if every else "OPEN")
+
+    def show_draft(self, connect: Connect, number: int) -> DraftDetails:
+        from gasvc.workspace.sync import drafts
+
+        client, dataset_id = connect()
+        return drafts.show_draft(client, dataset_id, number)
+
+    def commit_draft(self, connect: Connect, number: int, message: str) -> DraftCommit:
+        from gasvc.workspace.sync import drafts
+
+        client, dataset_id = connect()
+        return drafts.commit_draft(self.state, client, dataset_id, number, message)
+
+    def close_draft(self, connect: Connect, number: int) -> DraftInfo:
+        from gasvc.workspace.sync import drafts
+
+        client, dataset_id = connect()
+        return drafts.close_draft(client, dataset_id, number)
+
+    def tags(self, connect: Connect) -> list[TagInfo]:
+        """Local tags, and the server's when the workspace has a remote."""
+        from gasvc.workspace.sync import tags
+
+        on = self._connected_if_remote(connect)
+        return tags.list_tags(self.state, on[0] if on else None, on[1] if on else "")
+
+    def delete_tag(self, connect: Connect, name: str) -> TagInfo:
+        """Delete the tag on the server (when the workspace has a remote) and locally."""
+        from gasvc.workspace.sync import tags
+
+        on = self._connected_if_remote(connect)
+        return tags.delete_tag(self.state, on[0] if on else None, on[1] if on else "", name)
+
+    def create_tag(self, connect: Connect, name: str, commit: str) -> TagInfo:
+        """Tag `commit` on the server, which must have it (tags are made there)."""
+        from gasvc.workspace.sync import tags
+
+        tags.require_remote_for_tags(self.state)
+        client, dataset_id = connect()
+        return tags.create_tag(self.state, client, dataset_id, name, commit)
+
+    def _connected_if_remote(self, connect: Connect) -> tuple[Any, str] | None:
+        from gasvc.workspace.sync.remote import get_remote
+
+        return connect() if get_remote(self.state) else None
 
     def check_ignore(self, paths: list[str]) -> list[tuple[Rule | None, bool]]:
         """For each workspace path: the rule that decides, and whether it is ignored."""
