@@ -56,6 +56,13 @@ def server(ws: Workspace) -> Connect:
     return connect
 
 
+def server_now(ws: Workspace) -> Connect:
+    """The workspace's server, reached now: for the commands that always need it, so that having
+    no remote (or no server) is said before their other arguments are looked at."""
+    reached = server(ws)()
+    return lambda: reached
+
+
 def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:
     """Path arguments (relative to the cwd, or TBRNs `tb:DATASET:SEGMENT://PATH`) as workspace
     path specs."""

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import click
 
 from gasvc.cli import render
-from gasvc.cli.context import server, workspace
+from gasvc.cli.context import server, server_now, workspace
 from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_draft_arg, resolve_revision_arg
 from gasvc.workspace.sync.drafts import DraftDetails, DraftInfo
@@ -81,7 +81,7 @@ def draft_show(number: str, as_json: bool) -> None:
       gas draft show 3
     """
     with workspace() as ws:
-        details = ws.show_draft(server(ws), resolve_draft_arg(ws.state, number))
+        details = ws.show_draft(server_now(ws), resolve_draft_arg(ws.state, number))
     if as_json:
         click.echo(render.as_json(asdict(details)))
     else:
@@ -99,7 +99,7 @@ def draft_commit(number: str, message: str) -> None:
       gas draft commit 3 -m "Relabel dogs"
     """
     with workspace() as ws:
-        done = ws.commit_draft(server(ws), resolve_draft_arg(ws.state, number), message)
+        done = ws.commit_draft(server_now(ws), resolve_draft_arg(ws.state, number), message)
     click.echo(f"[{done.draft.branch} {done.commit_id[:7]}] {message.splitlines()[0]}")
     if done.local is None:
         click.echo("run `gas pull` to bring the commit into this workspace")
@@ -115,7 +115,7 @@ def draft_close(number: str) -> None:
       gas draft close 3
     """
     with workspace() as ws:
-        closed = ws.close_draft(server(ws), resolve_draft_arg(ws.state, number))
+        closed = ws.close_draft(server_now(ws), resolve_draft_arg(ws.state, number))
     click.echo(f"Closed draft #{closed.number} ({closed.title})")
 
 
