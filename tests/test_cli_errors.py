@@ -36,9 +36,12 @@ def test_not_a_workspace(gas: Gas, tmp_path: Path) -> None:
     assert "hint: run `gas init`" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["draft", "list"], ["push"], ["fetch"], ["pull"]])
+@pytest.mark.parametrize("command", [["draft", "list"], ["push"], ["fetch"], ["pull"],
+                                     ["draft", "show", "abc"], ["draft", "close", "abc"],
+                                     ["draft", "commit", "abc", "-m", "x"]])
 def test_no_remote(gas: Gas, offline: Path, command: list[str]) -> None:
-    """Every command that needs the server connects the same way, so says the same thing."""
+    """Every command that needs the server connects the same way, so says the same thing; the
+    draft commands say it before they look at the draft number."""
     result = gas(offline, *command, check=False)
     failed(result, "this workspace has no remote (dataset 'err-offline', offline)")
     assert "gas remote set URL err-offline" in result.stderr

@@ -5,18 +5,9 @@ from __future__ import annotations
 import click
 
 from gasvc.cli import render
-from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.cli.context import pathspecs, server, workspace
 from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_revision_arg
-from gasvc.cli.sync import materializer, remote_blobs
-from gasvc.workspace.versions import branches
-from gasvc.workspace.versions.checkout import BlobSource, LocalObjects, checkout, restore_worktree
-from gasvc.workspace.worktree import stage
-
-
-def blob_source(ws: Opened) -> BlobSource:
-    """Local objects first, then the server."""
-    return LocalObjects(ws.layout, remote_blobs(ws))
 
 
 @click.command("branch")
@@ -37,26 +28,25 @@ def branch_cmd(name: str | None, start: str | None, delete: bool, include_remote
     """
     with workspace() as ws:
         if name is None:
-            found = branches.list_branches(ws.state, include_remote)
+            found = ws.branches(include_remote)
             if as_json:
                 click.echo(render.as_json([b.__dict__ for b in found]))
             for b in [] if as_json else found:
                 mark = "*" if b.current else " "
                 click.echo(f"{mark} {b.name:<20} {(b.commit or '')[:7]} {b.title}".rstrip())
         elif delete:
-            branches.delete_branch(ws.state, name)
+            ws.delete_branch(name)
             click.echo(f"Deleted branch {name}")
         else:
             start = resolve_revision_arg(ws.state, start) if start else None
-            commit = branches.create_branch(ws.state, name, start)
+            commit = ws.create_branch(name, start)
             click.echo(f"Created branch {name} at {commit.shown_id[:7]}")
 
 
 def _checkout(revision: str, force: bool, new_branch: str | None, quiet: bool) -> None:
     with workspace() as ws:
         revision = resolve_revision_arg(ws.state, revision)
-        result = checkout(ws.layout, ws.state, revision, blob_source(ws),
-                          materializer(ws), force, new_branch)
+        result = ws.checkout(revision, server(ws), force, new_branch)
     moved = result.moved
     if (moved.written or moved.deleted) and not quiet:
         click.echo(f"{moved.written} files written, {moved.deleted} deleted", err=True)
@@ -114,8 +104,6 @@ def restore_cmd(paths: tuple[str, ...], staged: bool) -> None:
     with workspace() as ws:
         specs = pathspecs(ws.layout, ws.state, paths)
         if staged:
-            stage.unstage(ws.state, specs)
+            ws.unstage(specs)
             return
-        restore_worktree(ws.layout, ws.state,
-                         lambda seg, path: any(s.covers(seg, path) for s in specs),
-                         blob_source(ws))
+        ws.restore(specs, server(ws))

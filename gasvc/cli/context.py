@@ -9,7 +9,6 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,29 +16,23 @@ from typing import TYPE_CHECKING
 import click
 
 from gasvc.errors import ConfigError, InvalidParams
-from gasvc.workspace.store.layout import Layout, find_workspace
-from gasvc.workspace.store.relocate import Relocated, relocate
+from gasvc.workspace import Workspace
+from gasvc.workspace.store.layout import Layout
+from gasvc.workspace.store.relocate import Relocated
 from gasvc.workspace.store.state import State
 
 if TYPE_CHECKING:
+    from gasvc.api.client import ApiClient
+    from gasvc.workspace.sync.connection import Connect
     from gasvc.workspace.worktree.pathspec import PathSpec
 
 
-@dataclass
-class Opened:
-    layout: Layout
-    state: State
-
-
 @contextmanager
-def workspace() -> Iterator[Opened]:
-    layout = find_workspace(Path.cwd())
-    state = State(layout.state_db)
-    try:
-        _relocated(relocate(layout, state))
-        yield Opened(layout, state)
-    finally:
-        state.close()
+def workspace() -> Iterator[Workspace]:
+    """The workspace around the cwd, told what its opening moved, closed after the command."""
+    with Workspace.open(Path.cwd()) as opened:
+        _relocated(opened.relocated)
+        yield opened
 
 
 def _relocated(moved: Relocated) -> None:
@@ -50,6 +43,24 @@ def _relocated(moved: Relocated) -> None:
                    "default/ (its folder now)", err=True)
     for old, new in moved.folders:
         click.echo(f"gas: moved segment folder {old} to {new}", err=True)
+
+
+def server(ws: Workspace) -> Connect:
+    """The workspace's server for the verbs that may need it, reached only when one does (the
+    HTTP client loads then)."""
+    def connect() -> tuple[ApiClient, str]:
+        from gasvc.cli.connect import connect_workspace
+
+        on = connect_workspace(ws.state)
+        return on.client, on.dataset_id
+    return connect
+
+
+def server_now(ws: Workspace) -> Connect:
+    """The workspace's server, reached now: for the commands that always need it, so that having
+    no remote (or no server) is said before their other arguments are looked at."""
+    reached = server(ws)()
+    return lambda: reached
 
 
 def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:

@@ -7,13 +7,11 @@ from typing import Any
 import click
 
 from gasvc.cli import render, render_diff
-from gasvc.cli.context import Opened, pathspecs, workspace
+from gasvc.cli.context import pathspecs, server, workspace
 from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
-from gasvc.workspace.diff import diff as diffing
-from gasvc.workspace.diff.diff_remote import DiffServer
+from gasvc.workspace import Workspace
 from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
-from gasvc.workspace.sync.remote import get_remote
 
 
 class PathsAfterDashes(click.Command):
@@ -41,30 +39,10 @@ def format_options(command: Any) -> Any:
     return command
 
 
-def connector(ws: Opened) -> diffing.Connect | None:
-    """Opens the remote only when a diff has to ask the server."""
-    if get_remote(ws.state) is None:
-        return None
-
-    def connect() -> tuple[DiffServer, str]:
-        from gasvc.cli.connect import connect_workspace
-
-        on = connect_workspace(ws.state)
-        return on.client, on.dataset_id
-
-    return connect
-
-
-def revision_args(ws: Opened, revisions: tuple[str, ...]) -> tuple[str, ...]:
+def revision_args(ws: Workspace, revisions: tuple[str, ...]) -> tuple[str, ...]:
     """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions, also on either
     side of a range (`tb:DATASET@v1..tb:DATASET@exp`)."""
     return tuple(resolve_range_arg(ws.state, r) for r in revisions)
-
-
-def materializer(ws: Opened) -> diffing.Materialize | None:
-    from gasvc.cli.sync import materializer as make
-
-    return make(ws)
 
 
 def render_result(result: DiffResult, fmt: str | None) -> list[str]:
@@ -102,7 +80,7 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
     with workspace() as ws:
         specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"))
-        result = diffing.diff(ws.layout, ws.state, request, connector(ws), materializer(ws))
+        result = ws.diff(request, server(ws))
     if fmt == "json":
         click.echo(render.as_json(render_diff.diff_json(result)))
     elif not result.empty:
@@ -126,7 +104,7 @@ def show_cmd(ctx: click.Context, revision: str | None, fmt: str | None) -> None:
         specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(specs=specs, details=fmt in (None, "json"))
         rev = revision_args(ws, (revision,))[0] if revision else None
-        shown = diffing.show(ws.state, rev, request, connector(ws), materializer(ws))
+        shown = ws.show(rev, request, server(ws))
     if fmt == "json":
         click.echo(render.as_json({"commit": render.commit_json(shown.commit, shown.decorations),
                                    "diff": render_diff.diff_json(shown.diff)}))

@@ -8,15 +8,10 @@ from datetime import datetime, timezone
 import click
 
 from gasvc.cli import render
-from gasvc.cli.connect import connect_workspace
-from gasvc.cli.context import workspace
+from gasvc.cli.context import server, server_now, workspace
 from gasvc.cli.quiet import quiet_option
 from gasvc.cli.revision import resolve_draft_arg, resolve_revision_arg
-from gasvc.workspace.store.state import State
-from gasvc.workspace.sync import drafts, tags
-from gasvc.workspace.sync.datasets import workspace_dataset
 from gasvc.workspace.sync.drafts import DraftDetails, DraftInfo
-from gasvc.workspace.sync.remote import NoRemote, get_remote
 from gasvc.workspace.sync.tags import TagInfo
 
 
@@ -66,8 +61,7 @@ def draft_list(every: bool, as_json: bool) -> None:
       gas draft list --all --json
     """
     with workspace() as ws:
-        on = connect_workspace(ws.state)
-        found = drafts.list_drafts(on.client, on.dataset_id, "ALL" if every else "OPEN")
+        found = ws.drafts(server(ws), every)
     if as_json:
         click.echo(render.as_json([asdict(d) for d in found]))
     elif found:
@@ -87,8 +81,7 @@ def draft_show(number: str, as_json: bool) -> None:
       gas draft show 3
     """
     with workspace() as ws:
-        on = connect_workspace(ws.state)
-        details = drafts.show_draft(on.client, on.dataset_id, resolve_draft_arg(ws.state, number))
+        details = ws.show_draft(server_now(ws), resolve_draft_arg(ws.state, number))
     if as_json:
         click.echo(render.as_json(asdict(details)))
     else:
@@ -106,9 +99,7 @@ def draft_commit(number: str, message: str) -> None:
       gas draft commit 3 -m "Relabel dogs"
     """
     with workspace() as ws:
-        on = connect_workspace(ws.state)
-        done = drafts.commit_draft(ws.state, on.client, on.dataset_id,
-                                   resolve_draft_arg(ws.state, number), message)
+        done = ws.commit_draft(server_now(ws), resolve_draft_arg(ws.state, number), message)
     click.echo(f"[{done.draft.branch} {done.commit_id[:7]}] {message.splitlines()[0]}")
     if done.local is None:
         click.echo("run `gas pull` to bring the commit into this workspace")
@@ -124,9 +115,7 @@ def draft_close(number: str) -> None:
       gas draft close 3
     """
     with workspace() as ws:
-        on = connect_workspace(ws.state)
-        closed = drafts.close_draft(on.client, on.dataset_id,
-                                    resolve_draft_arg(ws.state, number))
+        closed = ws.close_draft(server_now(ws), resolve_draft_arg(ws.state, number))
     click.echo(f"Closed draft #{closed.number} ({closed.title})")
 
 
@@ -159,34 +148,19 @@ def tag(name: str | None, revision: str, delete: bool, as_json: bool) -> None:
         _list_tags(as_json)
     elif delete:
         with workspace() as ws:
-            on = connect_workspace(ws.state) if get_remote(ws.state) else None
-            gone = tags.delete_tag(ws.state, on.client if on else None,
-                                   on.dataset_id if on else "", name)
+            gone = ws.delete_tag(server(ws), name)
         click.echo(f"Deleted tag {gone.name} (was {gone.commit[:7]})")
     else:
         with workspace() as ws:
             commit = resolve_revision_arg(ws.state, revision)
-            _need_server_for_tags(ws.state)
-            on = connect_workspace(ws.state)
-            made = tags.create_tag(ws.state, on.client, on.dataset_id, name, commit)
+            made = ws.create_tag(server(ws), name, commit)
         click.echo(f"Tagged {made.commit[:7]} {made.title} as {made.name}")
-
-
-def _need_server_for_tags(state: State) -> None:
-    """Tagging offline is refused, saying why: a tag is made on the server, by server id."""
-    if get_remote(state) is None:
-        name = workspace_dataset(state) or "DATASET"
-        raise NoRemote(f"tags are made on the server, and this workspace has no remote "
-                       f"(dataset {name!r}, offline)",
-                       f"connect it with `gas remote set URL {name}` and `gas push`, then tag; "
-                       "`gas tag` lists the tags this workspace has")
 
 
 def _list_tags(as_json: bool) -> None:
     """Local tags, and the server's when the workspace has a remote."""
     with workspace() as ws:
-        on = connect_workspace(ws.state) if get_remote(ws.state) else None
-        found = tags.list_tags(ws.state, on.client if on else None, on.dataset_id if on else "")
+        found = ws.tags(server(ws))
     if as_json:
         click.echo(render.as_json([asdict(t) for t in found]))
     elif found:

@@ -200,7 +200,7 @@ def remote(ctx: click.Context, verbose: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     with workspace() as ws:
-        current = datasets.require_remote(ws.state)
+        current = ws.remote()
     click.echo(_remote_line(current) if verbose else "origin")
 
 
@@ -222,11 +222,11 @@ def remote_set(url: str, dataset_name: str | None) -> None:
       gas remote set https://gas.example.com/ cats
     """
     with workspace() as ws:
-        name = _dataset_name(dataset_name or datasets.workspace_dataset(ws.state) or "")
+        name = _dataset_name(dataset_name or ws.dataset() or "")
         if not name:
             raise click.UsageError("give the DATASET")
         new, reached = _locate(connect.normalize_url(url), name)
-        datasets.change_remote(ws.state, new)
+        ws.set_remote(new)
     if not reached:
         click.echo(f"warning: could not reach {new.url}; the dataset will be looked up on "
                    "first use", err=True)

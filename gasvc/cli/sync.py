@@ -3,56 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from gasvc.cli import connect, render
-from gasvc.cli.context import Opened, workspace
+from gasvc.cli.context import server, workspace
 from gasvc.cli.progress import Bar
 from gasvc.cli.quiet import quiet_option
 from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
-from gasvc.workspace.store.state import CommitRecord
 from gasvc.workspace.sync.clone import clone
-from gasvc.workspace.sync.connection import DEFAULT_JOBS, Connection
-from gasvc.workspace.sync.fetch import fetch
-from gasvc.workspace.sync.progress import SILENT, Progress
-from gasvc.workspace.sync.pull import pull
-from gasvc.workspace.sync.push import push
-from gasvc.workspace.sync.remote_blobs import RemoteBlobs
-from gasvc.workspace.sync.remote_state import materialize
-from gasvc.workspace.versions.checkout import BlobSource, Fetch, LocalObjects, Materializer
+from gasvc.workspace.sync.connection import DEFAULT_JOBS
 
 JOBS = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS,
                     show_default=True, help="Transfers running at once.")
 QUIET = quiet_option(pass_flag=True)  # also no progress bar
-
-
-def connection(ws: Opened, jobs: int = DEFAULT_JOBS, progress: Progress = SILENT
-               ) -> Connection:
-    on = connect.connect_workspace(ws.state)
-    return Connection(on.client, on.dataset_id, ws.layout, jobs, progress)
-
-
-class _LazyRemote:
-    """The server as a `BlobSource`, connected only when a file is actually missing locally."""
-
-    def __init__(self, ws: Opened) -> None:
-        self.ws = ws
-
-    def fetch(self, items: list[Fetch], progress: Any = None) -> None:
-        if items:
-            RemoteBlobs(connection(self.ws), self.ws.state).fetch(items, progress)
-
-
-def remote_blobs(ws: Opened) -> BlobSource:
-    return _LazyRemote(ws)
-
-
-def materializer(ws: Opened) -> Materializer:
-    def make(commit: CommitRecord) -> str:
-        return materialize(connection(ws), ws.state, commit)
-    return make
 
 
 @click.command("clone")
@@ -113,7 +77,7 @@ def fetch_cmd() -> None:
       gas fetch && gas log origin/main
     """
     with workspace() as ws:
-        result = fetch(connection(ws), ws.state)
+        result = ws.fetch(server(ws))
     for update in result.branches:
         click.echo(render.ref_update("origin/" + update.name, update.old, update.new))
     for update in result.tags:
@@ -137,9 +101,7 @@ def pull_cmd(force: bool, prefer: str | None, jobs: int, quiet: bool) -> None:
       gas pull --theirs
     """
     with workspace() as ws, Bar(quiet) as bar:
-        conn = connection(ws, jobs, bar)
-        source = LocalObjects(ws.layout, RemoteBlobs(conn, ws.state))
-        result = pull(conn, ws.state, source, force, prefer)
+        result = ws.pull(server(ws), force, prefer, jobs, bar)
     click.echo(render.pull_summary(result))
 
 
@@ -157,5 +119,5 @@ def push_cmd(leave_draft: bool, jobs: int, quiet: bool) -> None:
       gas push --draft
     """
     with workspace() as ws, Bar(quiet) as bar:
-        result = push(connection(ws, jobs, bar), ws.state, leave_draft)
+        result = ws.push(server(ws), leave_draft, jobs, bar)
     click.echo("\n".join(render.push_lines(result)))

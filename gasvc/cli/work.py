@@ -10,8 +10,6 @@ import click
 from gasvc.cli import render
 from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
 from gasvc.cli.quiet import quiet_option
-from gasvc.workspace.store.pending import require_finished
-from gasvc.workspace.worktree.status import status
 
 
 @click.command()
@@ -47,7 +45,7 @@ def status_cmd(porcelain: bool, as_json: bool, ignored: bool) -> None:
       gas status --ignored
     """
     with workspace() as ws:
-        result = status(ws.layout, ws.state, ignored)
+        result = ws.status(ignored)
     if as_json:
         click.echo(render.as_json(render.status_json(result)))
     else:
@@ -73,13 +71,13 @@ def add_cmd(paths: tuple[str, ...], everything: bool, force: bool) -> None:
       gas add -f train/notes~
     """
     with workspace() as ws:
-        from gasvc.workspace.worktree import pathspec, stage
+        from gasvc.workspace.worktree import pathspec
 
-        require_finished(ws.state, "add")
+        ws.require_finished("add")
         specs = [pathspec.EVERYTHING] if everything else pathspecs(ws.layout, ws.state, paths)
         if not specs:
             raise click.UsageError("nothing specified, nothing added (give paths or -A)")
-        result = stage.add(ws.layout, ws.state, specs, force=force)
+        result = ws.add(specs, force=force)
     for line in render.dropped_labels(result.dropped):
         click.echo(line)
 
@@ -97,11 +95,9 @@ def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
       gas rm train/images/0001.jpg
     """
     with workspace() as ws:
-        from gasvc.workspace.worktree import stage
-
-        require_finished(ws.state, "remove files")
+        ws.require_finished("remove files")
         specs = pathspecs(ws.layout, ws.state, paths)
-        result = stage.remove(ws.layout, ws.state, specs, cached, force)
+        result = ws.rm(specs, cached, force)
     click.echo(f"removed {result.removed} file{'s' if result.removed != 1 else ''}")
 
 
@@ -117,13 +113,12 @@ def commit_cmd(message: str, all_tracked: bool, quiet: bool) -> None:
     Example:
       gas commit -m "Relabel dogs"
     """
-    from gasvc.workspace.versions.commit import NothingToCommit, commit
+    from gasvc.workspace.versions.commit import NothingToCommit
 
     with workspace() as ws:
-        require_finished(ws.state, "commit")
+        ws.require_finished("commit")  # before GAS_COMMIT_DATE is read, as ever
         try:
-            result = commit(ws.layout, ws.state, message, author_name(), commit_time(),
-                            all_tracked)
+            result = ws.commit(message, author_name(), commit_time(), all_tracked)
         except NothingToCommit as error:
             click.echo(error.message, err=quiet)  # quiet or not, it is said
             sys.exit(1)
@@ -168,14 +163,7 @@ def log_cmd(revision: str | None, max_count: int | None, oneline: bool, graph: b
             from gasvc.cli.revision import resolve_range_arg  # loads the HTTP client
 
             revision = resolve_range_arg(ws.state, revision)
-        from gasvc.workspace.store import history
-
-        if every_ref:
-            found = history.log_all(ws.state, max_count)
-        elif revision is not None and ".." in revision:
-            found = history.with_parents(history.log_range(ws.state, revision, max_count))
-        else:
-            found = history.with_parents(history.log(ws.state, revision, max_count))
+        found = ws.log(revision, max_count, every_ref)
     if as_json:
         click.echo(render.as_json([render.commit_json(c, d) for c, d, _ in found]))
     elif not found:
@@ -202,10 +190,8 @@ def check_ignore_cmd(paths: tuple[str, ...], verbose: bool) -> None:
       gas check-ignore -v train/.DS_Store train/a.jpg
     """
     from gasvc.cli.context import workspace_paths
-    from gasvc.workspace.worktree.ignore import check_paths
-
     with workspace() as ws:
-        found = check_paths(ws.layout, ws.state, workspace_paths(ws.layout, ws.state, paths))
+        found = ws.check_ignore(workspace_paths(ws.layout, ws.state, paths))
     shown = 0
     for raw, (rule, ignored) in zip(paths, found, strict=True):
         if verbose and rule is not None:

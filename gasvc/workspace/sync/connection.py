@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.sync.progress import SILENT, Progress
 
 DEFAULT_JOBS = 8
+
+#: Reaches the workspace's server when first called: its client and the dataset's id there.
+Connect = Callable[[], tuple[ApiClient, str]]
 #: Objects per callback or label request on servers without the extension (the SDK's batch).
 STANDARD_BATCH = 50
 

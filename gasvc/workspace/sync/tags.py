@@ -13,6 +13,8 @@ from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model.names import check_ref_name
 from gasvc.workspace.store.refs import key, resolve
 from gasvc.workspace.store.state import State
+from gasvc.workspace.sync.datasets import workspace_dataset
+from gasvc.workspace.sync.remote import NoRemote, get_remote
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,16 @@ class NotPushed(ClientError):
 
 class UnknownTag(ClientError):
     """A tag that is neither local nor on the server."""
+
+
+def require_remote_for_tags(state: State) -> None:
+    """Tagging offline is refused, saying why: a tag is made on the server, by server id."""
+    if get_remote(state) is None:
+        name = workspace_dataset(state) or "DATASET"
+        raise NoRemote(f"tags are made on the server, and this workspace has no remote "
+                       f"(dataset {name!r}, offline)",
+                       f"connect it with `gas remote set URL {name}` and `gas push`, then tag; "
+                       "`gas tag` lists the tags this workspace has")
 
 
 def create_tag(state: State, client: ApiClient, dataset_id: str, name: str,
