@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gasvc.errors import ClientError, GasError, NameConflict
+from gasvc.errors import ClientError, NameConflict
 from gasvc.model import tree
 from gasvc.model.canon import escaped
 from gasvc.model.names import check_ref_name
@@ -158,7 +158,7 @@ def _interrupted_state(state: State, target: str) -> VersionState:
     """The state an interrupted move was going to (empty if it is not known here)."""
     try:
         return commit_state(state, target)
-    except GasError:
+    except NotDownloaded:
         return VersionState()
 
 
