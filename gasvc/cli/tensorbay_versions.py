@@ -7,7 +7,7 @@ branch.py, tag.py); errors are gas's: a message and a hint.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from textwrap import indent
@@ -213,8 +213,7 @@ def branch(tbrn: str, name: str, verbose: bool, is_delete: bool, sort: str) -> N
         return
     version = remote_ops.open_version(client, target)
     if name:
-        client.create_branch(version.id, name, remote_ops.commit_of(version, "branch"))
-        click.echo(f'Successfully created branch "{TBRN(target.dataset, revision=name)}"')
+        _create_ref(client.create_branch, version, target, name, "branch")
         return
     found = remote_ops.sort_refs(remote_ops.branches(client, version.dataset), sort)
     width = max((len(b.name) for b in found), default=0)
@@ -257,8 +256,14 @@ def tag(tbrn: str, name: str, is_delete: bool, sort: str) -> None:
         return
     version = remote_ops.open_version(client, target)
     if name:
-        client.create_tag(version.id, name, remote_ops.commit_of(version, "tag"))
-        click.echo(f'Successfully created tag "{TBRN(target.dataset, revision=name)}"')
+        _create_ref(client.create_tag, version, target, name, "tag")
         return
     for one in remote_ops.sort_refs(remote_ops.tags(client, version.dataset), sort):
         click.echo(one.name)
+
+
+def _create_ref(create: Callable[[str, str, str], None], version: remote_ops.Version,
+                target: TBRN, name: str, kind: str) -> None:
+    """`gas branch|tag tb:DS@REV NAME`: NAME at the revision's commit, said as tensorbay does."""
+    create(version.id, name, remote_ops.commit_of(version, kind))
+    click.echo(f'Successfully created {kind} "{TBRN(target.dataset, revision=name)}"')

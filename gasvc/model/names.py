@@ -6,6 +6,7 @@ They are checked before anything touches storage, on the server and in the clien
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gasvc.errors import InvalidParams
 
@@ -140,21 +141,20 @@ def _name_problem(kind: str, name: str, limit: int) -> str | None:
 def local_path_problem(path: str) -> str | None:
     """Why the server would refuse a working-tree file's path inside its segment, or None:
     the rules of `check_remote_path`, said for a file found on disk."""
-    problem = _name_problem("path", path, MAX_PATH)
-    if problem is None:
-        try:
-            check_remote_path(path)
-        except InvalidParams as error:
-            problem = error.message
-    return problem
+    return _local_problem("path", path, MAX_PATH, check_remote_path)
 
 
 def local_segment_problem(name: str) -> str | None:
     """Why the server would refuse a top-level folder's name as a segment name, or None."""
-    problem = _name_problem("name", name, MAX_NAME)
+    return _local_problem("name", name, MAX_NAME, check_segment_name)
+
+
+def _local_problem(kind: str, value: str, limit: int, check: Callable[[object], str]
+                   ) -> str | None:
+    problem = _name_problem(kind, value, limit)
     if problem is None:
         try:
-            check_segment_name(name)
+            check(value)
         except InvalidParams as error:
             problem = error.message
     return problem
