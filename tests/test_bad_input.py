@@ -187,12 +187,14 @@ def test_a_catalog_that_is_not_standard_json(gas: Gas, root: Path, text: str, ru
 def test_a_malformed_catalog_gives_reasons(gas: Gas, root: Path, catalog: dict[str, object],
                                            reason: str) -> None:
     """Labels are checked against the catalog at commit: parts of the catalog of the wrong
-    type are reasons (or ignored), never a crash."""
+    type are reasons (or ignored), never a crash; warnings, errors with --strict."""
     box = {"category": ["cat"] if "must" in reason else "cat", "attributes": {"size": 2}}
     write(root, {"catalog.json": json.dumps(catalog), "train/metadata.jsonl":
                  json.dumps({"file_name": "ok.jpg", "label": {"BOX2D": [box]}}) + "\n"})
     gas(root, "add", "-A")
-    failed(gas(root, "commit", "-m", "labels", check=False), reason)
+    failed(gas(root, "commit", "--strict", "-m", "labels", check=False), reason)
+    done = gas(root, "commit", "-m", "labels")
+    assert reason in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("name, where", [("train/metadata.jsonl", "train/metadata.jsonl:2"),

@@ -295,8 +295,10 @@ def test_commit_lists_each_label_that_breaks_the_catalog(ws: Any) -> None:
                             ("a.jpg", cow), ("b.jpg", CAT), ("c.jpg", cow))})
     stage.add(layout, state, [pathspec.EVERYTHING])
     with pytest.raises(InvalidLabels) as raised:
-        commit(layout, state, "bad", "tester", 1_700_000_000)
+        commit(layout, state, "bad", "tester", 1_700_000_000, strict=True)
     assert raised.value.message == (
         "labels do not fit catalog.json:\n"
         "  s/metadata.jsonl:1: s/a.jpg: CLASSIFICATION: category 'cow' is not in the catalog\n"
         "  s/metadata.jsonl:3: s/c.jpg: CLASSIFICATION: category 'cow' is not in the catalog")
+    assert commit(layout, state, "bad", "tester", 1_700_000_000).misfits == \
+        raised.value.message.split("\n  ")[1:]

@@ -131,7 +131,7 @@ def test_nothing_to_commit(ws: tuple[Layout, State]) -> None:
         commit(layout, state, "again", "tester", 1_700_000_001)
 
 
-def test_invalid_label_is_refused_with_its_line(ws: tuple[Layout, State]) -> None:
+def test_invalid_label_is_refused_with_its_line_when_strict(ws: tuple[Layout, State]) -> None:
     layout, state = ws
     catalog = {"CLASSIFICATION": {"categories": [{"name": "cat"}, {"name": "dog"}]}}
     write(layout.root, {"catalog.json": json.dumps(catalog), "train/a.jpg": "A",
@@ -139,7 +139,10 @@ def test_invalid_label_is_refused_with_its_line(ws: tuple[Layout, State]) -> Non
                             ("a.jpg", CAT), ("b.jpg", {"CLASSIFICATION": {"category": "cow"}}))})
     stage.add(layout, state, [pathspec.EVERYTHING])
     with pytest.raises(Exception, match=r"train/metadata.jsonl:2: train/b.jpg: .*'cow'"):
-        commit(layout, state, "bad", "tester", 1_700_000_000)
+        commit(layout, state, "bad", "tester", 1_700_000_000, strict=True)
+    done = commit(layout, state, "bad", "tester", 1_700_000_000)  # not strict: a warning
+    assert done.misfits == ["train/metadata.jsonl:2: train/b.jpg: CLASSIFICATION: category"
+                            " 'cow' is not in the catalog"]
 
 
 def test_label_for_a_missing_file_is_refused(ws: tuple[Layout, State]) -> None:

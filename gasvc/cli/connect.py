@@ -44,6 +44,7 @@ import click
 import urllib3
 
 from gasvc.api.client import ApiClient
+from gasvc.cli.context import config_path as config_path  # re-exported
 from gasvc.errors import ClientError, ConfigError, Unauthorized
 from gasvc.workspace.store.layout import write_atomic
 from gasvc.workspace.store.state import State
@@ -111,10 +112,6 @@ class UnknownProfile(ClientError):
 
 class NoCredentials(ClientError):
     """No access key for the server."""
-
-
-def config_path() -> Path:
-    return Path(os.environ.get("GAS_CONFIG") or Path.home() / ".gasconfig")
 
 
 def normalize_url(url: str) -> str:

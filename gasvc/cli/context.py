@@ -4,6 +4,7 @@ the author is. Only the CLI reads the cwd and environment variables.
 
 from __future__ import annotations
 
+import configparser
 import getpass
 import os
 import time
@@ -91,6 +92,32 @@ def workspace_paths(layout: Layout, state: State, paths: tuple[str, ...]) -> lis
             raise InvalidParams(f"{raw!r} is outside the workspace {layout.root}") from None
         found.append(relative.as_posix())
     return found
+
+
+def config_path() -> Path:
+    """`~/.gasconfig`, or the file `GAS_CONFIG` names."""
+    return Path(os.environ.get("GAS_CONFIG") or Path.home() / ".gasconfig")
+
+
+#: `gas config commit.strict true`: `gas commit` refuses labels that do not fit the catalog.
+STRICT_OPTION = "commit.strict"
+
+
+def commit_strict(flag: bool | None) -> bool:
+    """`--strict`/`--no-strict` when given, else the `commit.strict` setting (default false)."""
+    if flag is not None:
+        return flag
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(config_path(), encoding="utf-8")
+    except configparser.Error as error:
+        raise ConfigError(f"cannot read {config_path()}: {error.message}",
+                          "fix the file by hand") from None
+    value = parser.get("config", STRICT_OPTION, fallback="false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ConfigError(f'the option "{STRICT_OPTION}" in {config_path()} is {value!r}, not'
+                          " true or false", f"set it: gas config {STRICT_OPTION} true")
+    return value in ("true", "1")
 
 
 def author_name() -> str:

@@ -74,6 +74,20 @@ def status_long(status: Status) -> list[str]:
     return lines
 
 
+#: Misfits a commit's warning lists (`gas commit --strict` lists them all, refusing them).
+MISFITS_SHOWN = 20
+
+
+def misfit_warning(misfits: list[str]) -> list[str]:
+    """The warning of a commit whose changed labels do not fit the catalog."""
+    if not misfits:
+        return []
+    more = len(misfits) - MISFITS_SHOWN
+    return ["warning: labels do not fit catalog.json (committed; `gas commit --strict` refuses"
+            " them):", *(f"  {misfit}" for misfit in misfits[:MISFITS_SHOWN]),
+            *([f"  ... and {more} more"] if more > 0 else [])]
+
+
 def dropped_labels(dropped: dict[str, list[str]]) -> list[str]:
     """Notes for the label lines `gas add` removed with their deleted files (a few named)."""
     from gasvc.model.metadata import METADATA

@@ -14,6 +14,7 @@ import os
 import click
 
 from gasvc.cli import connect
+from gasvc.cli.context import STRICT_OPTION
 from gasvc.cli.setup import new_profile, profile_option
 from gasvc.errors import ConfigError, Unauthorized
 from gasvc.workspace.store.layout import write_atomic
@@ -21,7 +22,7 @@ from gasvc.workspace.store.layout import write_atomic
 SECTION = "config"
 #: The options the tensorbay CLI accepts, with a check of the value where it has one.
 OPTIONS = {"editor": None, "timeout": "integer", "max_retries": "integer",
-           "is_internal": "boolean"}
+           "is_internal": "boolean", STRICT_OPTION: "boolean"}
 BOOLEANS = ("true", "false", "0", "1")
 INDENT = "    "
 
@@ -72,7 +73,8 @@ def _check(key: str, value: str, unset: bool) -> None:
 def config(key: str, value: str, unset: bool) -> None:
     """Show or set the tensorbay CLI's options in ~/.gasconfig.
 
-    Options: editor (for draft and commit messages), timeout, max_retries, is_internal.
+    Options: editor (for draft and commit messages), timeout, max_retries, is_internal, and
+    gas's commit.strict (gas commit refuses labels that do not fit catalog.json).
 
     \b
     Example:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gasvc.cli import render
-from gasvc.cli.context import author_name, commit_time, pathspecs, workspace
+from gasvc.cli.context import author_name, commit_strict, commit_time, pathspecs, workspace
 from gasvc.cli.quiet import quiet_option
 
 
@@ -106,22 +106,33 @@ def rm_cmd(paths: tuple[str, ...], cached: bool, force: bool) -> None:
 @click.option("-m", "--message", required=True, help="The commit message.")
 @click.option("-a", "--all", "all_tracked", is_flag=True,
               help="Stage changes of tracked files first.")
-def commit_cmd(message: str, all_tracked: bool, quiet: bool) -> None:
+@click.option("--strict/--no-strict", default=None,
+              help="Refuse labels that do not fit catalog.json (default: warn; the"
+                   " commit.strict setting).")
+def commit_cmd(message: str, all_tracked: bool, strict: bool | None, quiet: bool) -> None:
     """Record the staged changes as a local commit (offline).
+
+    Changed labels that do not fit catalog.json are committed with a warning (the server
+    accepts them); --strict, or `gas config commit.strict true`, refuses them.
 
     \b
     Example:
       gas commit -m "Relabel dogs"
+      gas commit --strict -m "Relabel dogs"
     """
     from gasvc.workspace.versions.commit import NothingToCommit
 
     with workspace() as ws:
         ws.require_finished("commit")  # before GAS_COMMIT_DATE is read, as ever
+        refuse_misfits = commit_strict(strict)
         try:
-            result = ws.commit(message, author_name(), commit_time(), all_tracked)
+            result = ws.commit(message, author_name(), commit_time(), all_tracked,
+                               refuse_misfits)
         except NothingToCommit as error:
             click.echo(error.message, err=quiet)  # quiet or not, it is said
             sys.exit(1)
+    for line in render.misfit_warning(result.misfits):
+        click.echo(line, err=True)
     for line in render.dropped_labels(result.dropped):
         click.echo(line)
     where = result.branch or "detached HEAD"

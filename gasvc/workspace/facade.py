@@ -106,12 +106,13 @@ class Workspace:
                                 lambda seg, path: any(s.covers(seg, path) for s in specs),
                                 remote.blob_source(self.layout, self.state, connect))
 
-    def commit(self, message: str, author: str, now: int, all_tracked: bool = False
-               ) -> CommitResult:
+    def commit(self, message: str, author: str, now: int, all_tracked: bool = False,
+               strict: bool = False) -> CommitResult:
+        """A local commit; labels that do not fit the catalog are refused only when `strict`."""
         from gasvc.workspace.versions.commit import commit
 
         self.require_finished("commit")
-        return commit(self.layout, self.state, message, author, now, all_tracked)
+        return commit(self.layout, self.state, message, author, now, all_tracked, strict)
 
     def log(self, revision: str | None = None, limit: int | None = None,
             every_ref: bool = False) -> list[LogEntry]:

@@ -2,6 +2,11 @@
 
 A commit's state is the server's `VersionState` (model/snapshot.py), items in chunked trees
 (model/tree.py), so committing k changes writes O(k) tree leaves, whatever the dataset's size.
+
+Labels that changed are checked against the staged catalog. What the server accepts, gas commits:
+the server checks no label against the catalog (spec 3.8: optional), so a label that does not fit
+is committed with a warning, and refused only when `strict` (`gas commit --strict`, or the
+`commit.strict` setting). A label unchanged since HEAD is not checked again.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ class CommitResult:
     changes: int
     #: label lines `-a` removed with their deleted files (see `stage.StageResult`)
     dropped: dict[str, list[str]] = field(default_factory=dict)
+    #: changed labels that do not fit the catalog, each `seg/metadata.jsonl:LINE: path: reason`
+    misfits: list[str] = field(default_factory=list)
 
 
 def split_message(message: str) -> tuple[str, str]:
@@ -74,7 +81,7 @@ def count_staged(state: State) -> int:
 
 
 def commit(layout: Layout, state: State, message: str, author: str, now: int,
-           all_tracked: bool = False) -> CommitResult:
+           all_tracked: bool = False, strict: bool = False) -> CommitResult:
     if not message.strip():
         raise EmptyMessage("the commit message is empty", "give one with -m MESSAGE")
     dropped = add(layout, state, [EVERYTHING], tracked_only=True).dropped if all_tracked else {}
@@ -82,7 +89,11 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
     if not changes:
         raise NothingToCommit("nothing to commit, working tree has no staged changes",
                               "stage changes with `gas add`, or use `gas commit -a`")
-    _validate(layout, state)
+    misfits = _misfits(layout, state)
+    if misfits and strict:
+        raise InvalidLabels("labels do not fit catalog.json:\n  " + "\n  ".join(misfits),
+                            "fix these labels in metadata.jsonl (or the catalog), then `gas add`;"
+                            " or commit them anyway with `gas commit --no-strict`")
     title, description = split_message(message)
     parent = head_commit(state)
     branch = current_branch(state)
@@ -107,20 +118,20 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         else:
             set_head(state, None, record.id)
         state.settle_head()
-    return CommitResult(record, branch, changes, dropped)
+    return CommitResult(record, branch, changes, dropped, misfits)
 
 
-def _validate(layout: Layout, state: State) -> None:
-    """Every staged label that changed must fit the staged catalog (each distinct label is
+def _misfits(layout: Layout, state: State) -> list[str]:
+    """Why staged labels that changed do not fit the staged catalog (each distinct label is
     checked once; items are listed only when one does not fit)."""
     catalog_id = state.get("staged_catalog")
     catalog = state.get_object(catalog_id) if catalog_id else {}
     if not catalog:
-        return
+        return []
     reasons = {label: validate_label(state.get_object(label), catalog)
                for label in state.changed_labels()}
     if not any(reasons.values()):
-        return
+        return []
     problems: list[str] = []
     bad: dict[str, set[str]] = defaultdict(set)
     for entry in state.staged_changes():
@@ -132,10 +143,7 @@ def _validate(layout: Layout, state: State) -> None:
             bad[entry.segment].add(entry.path)
             shown = shown_path(entry.segment, entry.path)
             problems += [f"{shown}: {r}" for r in reasons[entry.label]]
-    if problems:
-        problems = _with_lines(layout, bad, problems)
-        raise InvalidLabels("labels do not fit catalog.json:\n  " + "\n  ".join(problems),
-                            "fix these labels in metadata.jsonl (or the catalog), then `gas add`")
+    return _with_lines(layout, bad, problems) if problems else []
 
 
 def _with_lines(layout: Layout, bad: dict[str, set[str]], problems: list[str]) -> list[str]:
