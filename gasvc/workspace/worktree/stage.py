@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gasvc.errors import ClientError, InvalidParams
+from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.model.names import (
     MAX_NAME,
     escaped,
@@ -298,6 +299,8 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
         guard.check_all(layout.file(e.segment, e.path) for e in targets)
     if not cached and not force:
         _refuse_unsaved(layout, targets)
+    if not cached:
+        _refuse_unreadable_labels(layout, {entry.segment for entry in targets})
     with state.transaction():
         for entry in targets:
             state.stage(entry.segment, entry.path, None, None, None)
@@ -305,6 +308,17 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
     if not cached:
         _delete_files(layout, targets)
     return result
+
+
+def _refuse_unreadable_labels(layout: Layout, segments: Iterable[str]) -> None:
+    """The `metadata.jsonl` files rm rewrites must read (a bad line raises its error) before
+    anything changes, or the rewrite would fail with the files already deleted."""
+    for segment in sorted(segments):
+        where = shown_path(segment, METADATA)
+        try:
+            parse(read_text(layout.metadata(segment), where), where)
+        except FileNotFoundError:
+            continue
 
 
 def _refuse_unsaved(layout: Layout, targets: Iterable[Entry]) -> None:
