@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.canon import canonical_json, escaped
@@ -69,7 +69,8 @@ def parse_line(raw: str, where: str) -> LabelLine:
                             f" (no NaN or Infinity), nested at most {MAX_DEPTH} levels") from None
     if not isinstance(item, dict) or "file_name" not in item:
         raise MetadataError(f"{where}: no file_name", hint)
-    _refuse_other_columns(item, where)
+    if len(item) > 1 + ("label" in item):  # a column besides file_name and label
+        _refuse_other_columns(item, where)
     label = item.get("label", {})
     if not isinstance(label, dict):
         raise MetadataError(f"{where}: label must be a JSON object", hint)
@@ -84,16 +85,15 @@ def parse_line(raw: str, where: str) -> LabelLine:
 COLUMNS = ("file_name", "label")
 
 
-def _refuse_other_columns(item: dict[str, Any], where: str) -> None:
+def _refuse_other_columns(item: dict[str, Any], where: str) -> NoReturn:
     """A column the server cannot store would be lost at push: refused, never dropped."""
     others = [key for key in item if key not in COLUMNS]
-    if others:
-        names = ", ".join(repr(key) for key in others)
-        raise MetadataError(
-            f"{where}: column{'s' if len(others) > 1 else ''} {names} cannot be stored on the"
-            " server (a line holds only file_name and label)",
-            f"move {names} into the label (as a label type such as BOX2D or SENTENCE, or an"
-            " attribute) or into a file of its own")
+    names = ", ".join(repr(key) for key in others)
+    raise MetadataError(
+        f"{where}: column{'s' if len(others) > 1 else ''} {names} cannot be stored on the"
+        " server (a line holds only file_name and label)",
+        f"move {names} into the label (as a label type such as BOX2D or SENTENCE, or an"
+        " attribute) or into a file of its own")
 
 
 def render(labels: Iterable[tuple[str, dict[str, Any]]]) -> str:
