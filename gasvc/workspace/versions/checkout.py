@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gasvc.errors import ClientError, NameConflict
-from gasvc.model import tree
 from gasvc.model.canon import escaped
 from gasvc.model.names import check_ref_name
-from gasvc.model.snapshot import Item, VersionState, as_item, diff_items, iterate_items
+from gasvc.model.snapshot import Item, VersionState
 from gasvc.workspace.store.layout import (
     CATALOG,
     Layout,
@@ -40,7 +39,14 @@ from gasvc.workspace.store.pending import (
 from gasvc.workspace.store.refs import current_branch, head_commit, key, resolve, set_head
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.commit import NotDownloaded, commit_state
+from gasvc.workspace.versions.fusion import (
+    GeneratedFiles,
+    diff_segment,
+    iterate_files,
+    segment_item,
+)
 from gasvc.workspace.worktree.compare import trusted_mtime
+from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.metafile import replace_labels, write_labels
 from gasvc.workspace.worktree.status import staged_changes, worktree_changes
 
@@ -108,9 +114,11 @@ ItemMove = tuple[str, str, Item | None, Item | None]
 
 
 def item_changes(state: State, old: VersionState, new: VersionState) -> Iterator[ItemMove]:
-    """(segment, path, old item, new item) for every item that differs."""
+    """(segment, path, old item, new item) for every item (a fusion segment's: every file)
+    that differs."""
+    fusion = is_fusion(state)
     for name in old.segment_names(new):
-        for path, before, after in diff_items(old.tree(name), new.tree(name), state.get_object):
+        for path, before, after in diff_segment(state, old, new, name, fusion):
             yield name, path, before, after
 
 
@@ -124,6 +132,8 @@ def move(layout: Layout, state: State, old: VersionState, new: VersionState,
     forced; forced, the items it may have written are rewritten too.
     """
     changes = list(item_changes(state, old, new))
+    if is_fusion(state):
+        source = GeneratedFiles(layout, source)
     pending = pending_move(state)
     resuming = pending is not None and pending.target == intent.target
     interrupted_state = None
@@ -171,7 +181,7 @@ def _undone(state: State, changes: list[ItemMove], old: VersionState, written: V
     for segment, path, _, _ in item_changes(state, old, written):
         if (segment, path) in moving:
             continue
-        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
+        after = segment_item(state, new, segment, path, is_fusion(state))
         extra.append((segment, path, FORCED, after))
     return extra
 
@@ -190,7 +200,7 @@ def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: Versi
         segment, path = split_shown(change)
         if segment is None or not path or change in moving:
             continue
-        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
+        after = segment_item(state, new, segment, path, is_fusion(state))
         extra.append((segment, path, FORCED if after is not None else None, after))
     return extra
 
@@ -246,7 +256,7 @@ def _prune_empty_dirs(folder: Path, stop: Path) -> None:
 
 def _rewrite_labels(layout: Layout, state: State, new: VersionState, segment: str) -> None:
     labels = {}
-    for path, value in iterate_items(new.tree(segment), state.get_object):
+    for path, value in iterate_files(state, new, segment, is_fusion(state)):
         if value.label:
             labels[path] = state.get_object(value.label)
     if segment in new.segments:
