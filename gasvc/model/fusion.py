@@ -128,7 +128,7 @@ def _list_items(text: str, where: str) -> Iterable[tuple[int, Any]]:
         raise fail(pos, "not a JSON list of sensors")
     pos = _skip(text, pos + 1)
     items: list[tuple[int, Any]] = []
-    while not text.startswith("]", pos):
+    while items or not text.startswith("]", pos):
         try:
             value, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as error:
@@ -137,10 +137,11 @@ def _list_items(text: str, where: str) -> Iterable[tuple[int, Any]]:
             raise fail(pos, f"not valid JSON ({error})") from None
         items.append((text.count("\n", 0, pos) + 1, value))
         pos = _skip(text, end)
-        if text.startswith(",", pos):
-            pos = _skip(text, pos + 1)
-        elif not text.startswith("]", pos):
-            raise fail(pos, "expected ',' or ']' after a sensor")
+        if text.startswith("]", pos):
+            break
+        if not text.startswith(",", pos):
+            raise fail(pos, "not valid JSON (expected ',' or ']' after a sensor)")
+        pos = _skip(text, pos + 1)
     if text[pos + 1:].strip():
         raise fail(pos + 1, "text after the list of sensors")
     return items

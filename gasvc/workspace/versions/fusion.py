@@ -188,8 +188,20 @@ def _staged_text(layout: Layout, segment: str, files: dict[str, Item], name: str
 
 
 def _staged_bytes(layout: Layout, segment: str, name: str, checksum: str) -> bytes:
+    found = gas_file_bytes(layout, segment, name, checksum)
+    if found is not None:
+        return found
+    shown = shown_path(segment, name)
+    raise LostGasFile(f"the staged {shown} is neither in .gas/objects nor in the working tree",
+                      f"add it again: `gas add {shown}`")
+
+
+def gas_file_bytes(layout: Layout | None, segment: str, name: str, checksum: str
+                   ) -> bytes | None:
+    """The bytes of a version of a segment's gas file: made by a view, kept in `.gas/objects/`,
+    or the working file's (None: none of these has them)."""
     generated = generated_text(checksum)
-    if generated is not None:
+    if generated is not None or layout is None:
         return generated
     if has_object(layout, checksum):
         return layout.object_path(checksum).read_bytes()
@@ -198,6 +210,4 @@ def _staged_bytes(layout: Layout, segment: str, name: str, checksum: str) -> byt
         data = working.read_bytes()
         if sha1_hex(data) == checksum:
             return data
-    shown = shown_path(segment, name)
-    raise LostGasFile(f"the staged {shown} is neither in .gas/objects nor in the working tree",
-                      f"add it again: `gas add {shown}`")
+    return None
