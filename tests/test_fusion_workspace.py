@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from gascli import Gas, failed, write
+from rawapi import RawApi, sha1
 from serverproc import ServerProcess
 
 LIDAR: dict[str, Any] = {
@@ -254,3 +255,70 @@ def test_pull_conflict_on_one_frame(gas: Gas, tmp_path: Path) -> None:
     assert snapshot(two) == before
     gas(two, "pull", "--theirs")
     assert (two / "seq/Lidar/1.bin").read_text() == "mine"
+
+
+def test_sensors_whose_names_are_gas_files_live_in_escaped_folders(gas: Gas,
+                                                                    tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    gas(work, "init", "fus_escaped", "--fusion")
+    write(work, {
+        "seq/sensors.json": json.dumps([{"name": "frames.jsonl", "type": "LIDAR"},
+                                        {"name": "@odd", "type": "RADAR"}]),
+        "seq/@frames.jsonl/0.bin": "F", "seq/@@odd/0.bin": "O",
+        "seq/frames.jsonl": jsonl([{"data": {"frames.jsonl": "frames.jsonl/0.bin"}}]),
+    })
+    failed(gas(work, "add", "-A", check=False),
+           "'frames.jsonl/0.bin' is not in the folder of sensor 'frames.jsonl'")
+    write(work, {"seq/frames.jsonl": jsonl([{"data": {"frames.jsonl": "@frames.jsonl/0.bin",
+                                                      "@odd": "@@odd/0.bin"}}])})
+    gas(work, "add", "-A")
+    gas(work, "commit", "-m", "escaped")
+    gas(work, "push")
+    gas(tmp_path, "clone", "fus_escaped", "copy")
+    assert snapshot(tmp_path / "copy") == snapshot(work)
+    assert (tmp_path / "copy/seq/@@odd/0.bin").read_text() == "O"
+
+
+@pytest.fixture(scope="module")
+def api(http_server: ServerProcess) -> RawApi:
+    return RawApi(http_server.api, http_server.add_user("mallory"), http_server.verify)
+
+
+def _served(api: RawApi, name: str, sensors: list[str], data: list[tuple[str, str, str]]
+            ) -> None:
+    """A committed fusion dataset of one segment, made through the API: `data` is (frame id,
+    sensor, remote path) of files with made-up content."""
+    dataset = api.create_dataset(name, fusion=True, is_public=True)
+    draft = api.create_draft(dataset)
+    api.create_segment(dataset, draft, "seq")
+    for sensor in sensors:
+        api.call("POST", f"datasets/{dataset}/sensors",
+                 json={"name": sensor, "type": "LIDAR", "segmentName": "seq",
+                       "draftNumber": draft})
+    for frame_id, sensor, path in data:
+        content = f"{frame_id} {sensor} {path}".encode()
+        api.upload_blob(api.policy(dataset, draft, "seq"), content)
+        response = api.callback(dataset, draft, "seq", [{
+            "frameId": frame_id, "sensorName": sensor, "remotePath": path,
+            "checksum": sha1(content), "fileSize": len(content)}])
+        assert response.status_code == 200, response.text
+    api.commit(dataset, draft)
+
+
+ULIDS = ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAW"]
+
+
+@pytest.mark.parametrize("sensors, data, message", [
+    (["a/b"], [], "the server lists a sensor gas refuses in segment 'seq': invalid sensor name"),
+    (["Lidar"], [(ULIDS[0], "Lidar", "0.bin"), (ULIDS[1], "Lidar", "0.bin")],
+     "the server lists two data of sensor 'Lidar' at '0.bin' in segment 'seq'"),
+    (["Lidar"], [(ULIDS[0], "Lidar", "x"), (ULIDS[1], "Lidar", "x/y")],
+     "inside a folder of the same name"),
+])
+def test_clone_refuses_what_a_workspace_cannot_hold(
+        gas: Gas, api: RawApi, http_server: ServerProcess, tmp_path: Path, sensors: list[str],
+        data: list[tuple[str, str, str]], message: str) -> None:
+    name = f"fus_refused_{len(data)}_{len(sensors[0])}_{len(data[-1][2]) if data else 0}"
+    _served(api, name, sensors, data)
+    failed(gas(tmp_path, "clone", name, "copy", check=False), message)
+    assert not (tmp_path / "copy").exists()

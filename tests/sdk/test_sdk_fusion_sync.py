@@ -99,3 +99,26 @@ def test_sdk_fusion_round_trip(sdk: SdkRunner, server: ServerProcess, alice: str
     expected["seq2"]["sensors"][2]["extrinsics"]["translation"]["x"] = 9
     assert dump(sdk, tmp_path, "fusion_rt") == expected
     assert dump(sdk, tmp_path, "fusion_rt", revision=first) == before
+
+
+def test_sdk_edits_come_in_with_gas_pull(sdk: SdkRunner, server: ServerProcess, alice: str,
+                                         tmp_path: Path) -> None:
+    sdk.run("scn_fusion_sync", "upload_fusion", DATASET="fusion_pull")
+    gas = gas_for(server, alice, tmp_path / "home")
+    gas(tmp_path, "clone", "fusion_pull", "work")
+    work = tmp_path / "work"
+    sdk.run("scn_fusion_sync", "relabel_and_add", DATASET="fusion_pull")
+    assert "Fast-forward" in gas(work, "pull").stdout
+    frames = lines(work / "seq2/frames.jsonl")
+    assert len(frames) == 3
+    assert frames[2]["data"]["Lidar"] == {"file": "Lidar/0005.bin", "timestamp": 105.5}
+    assert (work / "seq2/Lidar/0005.bin").read_text() == "L seq2 5"
+    assert (work / "seq2/Fisheye/0005.jpg").exists() is False
+    labels = {line["file_name"]: line["label"] for line in lines(work / "seq1/metadata.jsonl")}
+    assert labels["Lidar/0000.bin"] == {"BOX2D": [dump(sdk, tmp_path, "fusion_pull")[
+        "seq1"]["frames"][0][1]["Lidar"][2]["BOX2D"][0]]}
+    assert gas(work, "status", "--porcelain").stdout.strip() == ""
+    gas(tmp_path, "clone", "fusion_pull", "fresh")
+    for name in ("seq1/frames.jsonl", "seq2/frames.jsonl", "seq2/sensors.json",
+                 "seq2/Camera/0005.jpg"):
+        assert (tmp_path / "fresh" / name).read_bytes() == (work / name).read_bytes()
