@@ -322,3 +322,28 @@ def test_clone_refuses_what_a_workspace_cannot_hold(
     _served(api, name, sensors, data)
     failed(gas(tmp_path, "clone", name, "copy", check=False), message)
     assert not (tmp_path / "copy").exists()
+
+
+def test_checkout_of_many_segments(gas: Gas, tmp_path: Path) -> None:
+    """More segments than views kept in memory: every gas file is still written."""
+    work = tmp_path / "work"
+    gas(work, "init", "fus_many", "--no-remote", "--fusion")
+    for index in range(12):
+        write(work, {f"s{index}/sensors.json": json.dumps([LIDAR]), f"s{index}/Lidar/a.bin": "A",
+                     f"s{index}/frames.jsonl": jsonl([{"data": {"Lidar": "Lidar/a.bin"}}])})
+    gas(work, "add", "-A")
+    gas(work, "commit", "-m", "first")
+    first = snapshot(work)
+    for index in range(12):
+        with (work / f"s{index}/frames.jsonl").open("a") as out:
+            out.write(json.dumps({"data": {"Lidar": "Lidar/b.bin"}}) + "\n")
+        write(work, {f"s{index}/Lidar/b.bin": "B",
+                     f"s{index}/sensors.json": json.dumps([{**LIDAR, "description": "d"}])})
+    gas(work, "add", "-A")
+    gas(work, "commit", "-m", "second")
+    second = snapshot(work)
+    gas(work, "checkout", "HEAD~1")
+    assert snapshot(work) == first
+    gas(work, "checkout", "main")
+    assert snapshot(work) == second
+    assert porcelain(gas, work) == ""

@@ -40,9 +40,9 @@ from gasvc.workspace.store.refs import current_branch, head_commit, key, resolve
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.commit import NotDownloaded, commit_state
 from gasvc.workspace.versions.fusion import (
-    GeneratedFiles,
     diff_segment,
     iterate_files,
+    keep_gas_files,
     segment_item,
 )
 from gasvc.workspace.worktree.compare import trusted_mtime
@@ -132,8 +132,6 @@ def move(layout: Layout, state: State, old: VersionState, new: VersionState,
     forced; forced, the items it may have written are rewritten too.
     """
     changes = list(item_changes(state, old, new))
-    if is_fusion(state):
-        source = GeneratedFiles(layout, source)
     pending = pending_move(state)
     resuming = pending is not None and pending.target == intent.target
     interrupted_state = None
@@ -148,6 +146,8 @@ def move(layout: Layout, state: State, old: VersionState, new: VersionState,
     _refuse_links(layout, changes, old.segments.keys() | new.segments.keys())
     if not force and not resuming:
         _refuse_overwrites(layout, state, changes, old, new)
+    if is_fusion(state):
+        keep_gas_files(layout, state, new, changes)
     with state.transaction():
         intent.record(state)
     result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
@@ -178,10 +178,11 @@ def _undone(state: State, changes: list[ItemMove], old: VersionState, written: V
     `changes`: each is rewritten from `new` (or deleted), whatever is on disk."""
     moving = {(s, p) for s, p, _, _ in changes}
     extra: list[ItemMove] = []
+    fusion = is_fusion(state)
     for segment, path, _, _ in item_changes(state, old, written):
         if (segment, path) in moving:
             continue
-        after = segment_item(state, new, segment, path, is_fusion(state))
+        after = segment_item(state, new, segment, path, fusion)
         extra.append((segment, path, FORCED, after))
     return extra
 
@@ -196,11 +197,12 @@ def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: Versi
     unstaged, _ = worktree_changes(layout, state)
     moving = {shown_path(s, p) for s, p, _, _ in changes}
     extra = []
+    fusion = is_fusion(state)
     for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
         segment, path = split_shown(change)
         if segment is None or not path or change in moving:
             continue
-        after = segment_item(state, new, segment, path, is_fusion(state))
+        after = segment_item(state, new, segment, path, fusion)
         extra.append((segment, path, FORCED if after is not None else None, after))
     return extra
 

@@ -6,8 +6,8 @@ sensors (model/snapshot.py). The working tree and the index hold it as files
 
 - `segment_files` / `diff_segment` / `segment_item`: a version's segment as the items of its
   files, for the moves of checkout, pull and clone and for `gas diff` (normal segments are read
-  from their trees as they are). Views are cached per tree and sensors, and the bytes of the
-  gas files they make are kept for `GeneratedFiles`, which writes them where a move needs them.
+  from their trees as they are). Views are cached per tree and sensors; `keep_gas_files` puts
+  the bytes of the gas files a move writes into `.gas/objects/`, where its blob source reads.
 - `commit_segments`: at `gas commit`, a fusion segment's frames and sensors are built back from
   the staged files (the gas files' staged bytes are in `.gas/objects/`).
 
@@ -20,7 +20,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from gasvc.errors import ClientError
 from gasvc.model import tree
@@ -128,26 +127,19 @@ def keep_object(layout: Layout, checksum: str, data: bytes) -> None:
         write_atomic(layout.object_path(checksum), data, layout.tmp)
 
 
-class GeneratedFiles:
-    """A `BlobSource` that writes the gas files of fusion views itself (they are on no server)
-    and passes every other file on to `source`."""
-
-    def __init__(self, layout: Layout, source: Any) -> None:
-        self.layout, self.source = layout, source
-
-    def fetch(self, items: list[Any], progress: Any = None) -> None:
-        rest = []
-        for item in items:
-            data = generated_text(item.checksum)
-            if data is None:
-                rest.append(item)
-                continue
-            keep_object(self.layout, item.checksum, data)
-            write_atomic(item.target, data, self.layout.tmp)
-            if progress:
-                progress(1, item.size)
-        if rest or not items:
-            self.source.fetch(rest, progress)
+def keep_gas_files(layout: Layout, state: State, new: VersionState,
+                   changes: Iterable[tuple[str, str, Item | None, Item | None]]) -> None:
+    """Before a move writes them: the bytes of the gas files it writes (of version `new`)
+    into `.gas/objects/`, where the move's blob source finds them (they are on no server)."""
+    for segment, path, _, after in changes:
+        if after is None or path not in (SENSORS, FRAMES) or after.checksum == "":
+            continue
+        data = generated_text(after.checksum)
+        if data is None:
+            view = segment_view(state, new.segments.get(segment))
+            data = view.texts().get(after.checksum) if view is not None else None
+        if data is not None:
+            keep_object(layout, after.checksum, data)
 
 
 # commits --------------------------------------------------------------------------------------
