@@ -347,3 +347,27 @@ def test_checkout_of_many_segments(gas: Gas, tmp_path: Path) -> None:
     gas(work, "checkout", "main")
     assert snapshot(work) == second
     assert porcelain(gas, work) == ""
+
+
+def test_kinds_of_dataset_and_workspace_must_match(gas: Gas, http_server: ServerProcess,
+                                                   tmp_path: Path) -> None:
+    gas(tmp_path, "dataset", "create", "kind_normal")
+    failed(gas(tmp_path / "a", "init", "kind_normal", "--fusion", check=False),
+           "dataset 'kind_normal' exists, and is a normal dataset, not a fusion one")
+    assert not (tmp_path / "a/.gas").exists()
+    gas(tmp_path, "dataset", "create", "kind_fusion", "--fusion")
+    said = gas(tmp_path / "b", "init", "kind_fusion").stdout
+    assert "Initialized empty gas fusion workspace" in said
+    # a fusion workspace pointed at a normal dataset pushes nothing
+    work = tmp_path / "b"
+    write(work, {"seq/sensors.json": "[]", "seq/frames.jsonl": ""})
+    gas(work, "add", "-A")
+    gas(work, "commit", "-m", "empty segment")
+    gas(work, "remote", "set", http_server.url, "kind_normal")
+    failed(gas(work, "push", check=False),
+           "the remote dataset is a normal dataset, this workspace a fusion one")
+    gas(work, "remote", "set", http_server.url, "kind_fusion")
+    gas(work, "push")
+    gas(tmp_path, "clone", "kind_fusion", "copy")
+    assert (tmp_path / "copy/seq/sensors.json").read_text() == "[]\n"
+    assert (tmp_path / "copy/seq/frames.jsonl").read_text() == ""
