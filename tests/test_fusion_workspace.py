@@ -314,6 +314,8 @@ ULIDS = ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAW"]
      "the server lists two data of sensor 'Lidar' at '0.bin' in segment 'seq'"),
     (["Lidar"], [(ULIDS[0], "Lidar", "x"), (ULIDS[1], "Lidar", "x/y")],
      "inside a folder of the same name"),
+    (["Lidar"], [(ULIDS[0], "Lidar", "x/y"), (ULIDS[1], "Lidar", "x")],
+     "inside a folder of the same name"),
 ])
 def test_clone_refuses_what_a_workspace_cannot_hold(
         gas: Gas, api: RawApi, http_server: ServerProcess, tmp_path: Path, sensors: list[str],

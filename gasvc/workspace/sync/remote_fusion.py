@@ -33,7 +33,7 @@ from gasvc.model.snapshot import FrameEntry, Item, Segment, stored_frame
 from gasvc.workspace.store.layout import Layout, WriteGuard, write_atomic
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
-from gasvc.workspace.sync.listing import RefusedListing, SegmentListing, check_item
+from gasvc.workspace.sync.listing import RefusedListing, check_item, clash
 from gasvc.workspace.sync.remote_state import ListingSink, RemoteItem, save_labels
 from gasvc.workspace.versions.fusion import keep_object
 
@@ -59,32 +59,53 @@ def fusion_segment(conn: Connection, state: State, name: str, commit: str,
     """A fusion segment of server commit `commit`, from full listings."""
     sensors = check_sensors(name, list_sensors(conn.client, conn.dataset_id, name, commit))
     frames: list[tuple[str, list[FrameEntry]]] = []
-    files: set[str] = set()
+    files = _Files(name)
     for page, total in conn.client.details_pages(conn.dataset_id, name, commit):
         items: list[RemoteItem] = []
         for raw in page:
             frame_id, entries = _frame(name, raw, sensors, frames[-1][0] if frames else None)
             for entry, label, url in entries:
-                path = data_file(entry.sensor, entry.path)
-                if path in files:
-                    raise RefusedListing(f"the server lists two data of sensor"
-                                         f" {escaped(entry.sensor)} at {escaped(entry.path)} in"
-                                         f" segment {escaped(name)}: gas keeps one file there")
-                files.add(path)
+                path = files.add(entry)
                 items.append(RemoteItem(path, Item(entry.checksum, entry.size, None,
                                                    entry.label), label, url))
             frames.append((frame_id, [entry for entry, _, _ in entries]))
         save_labels(state, items)
         if sink is not None:
             sink.page(name, items, total)
-    listing = SegmentListing(name)  # no file may also be a folder of another
-    for path in sorted(files):
-        listing.add(path)
     ref = tree.build(((frame_id, stored_frame(entries)) for frame_id, entries in frames),
                      state.put_object)
     if sink is not None:
         sink.fusion_files(name, workspace_view(sensors, frames))
     return Segment(description, ref, sensors)
+
+
+class _Files:
+    """The files of a fusion segment's data as they are listed (in frame order, not path
+    order): none twice, none that is also a folder of another. Memory: the paths and their
+    folders."""
+
+    def __init__(self, segment: str) -> None:
+        self.segment = segment
+        self.files: set[str] = set()
+        self.folders: set[str] = set()
+
+    def add(self, entry: FrameEntry) -> str:
+        path = data_file(entry.sensor, entry.path)
+        if path in self.files:
+            raise RefusedListing(f"the server lists two data of sensor {escaped(entry.sensor)}"
+                                 f" at {escaped(entry.path)} in segment {escaped(self.segment)}:"
+                                 " gas keeps one file there")
+        if path in self.folders:
+            inner = next(f for f in sorted(self.files) if f.startswith(path + "/"))
+            raise clash(self.segment, path, inner)
+        parts = path.split("/")
+        for end in range(1, len(parts)):
+            folder = "/".join(parts[:end])
+            if folder in self.files:
+                raise clash(self.segment, folder, path)
+            self.folders.add(folder)
+        self.files.add(path)
+        return path
 
 
 def _frame(segment: str, raw: Any, sensors: dict[str, Any], last: str | None

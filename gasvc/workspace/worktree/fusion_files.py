@@ -10,12 +10,14 @@ line stops `gas add` before anything is staged.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gasvc.model.canon import sha1_hex
 from gasvc.model.fusion import (
     SENSORS,
     FusionMismatch,
@@ -48,23 +50,30 @@ def prepare_add(layout: Layout, state: State, segments: list[str], specs: list[P
         names_sensors = any(spec.covers(segment, SENSORS) for spec in specs)
         names_frames = any(spec.covers(segment, FRAMES) for spec in specs)
         if names_sensors or names_frames:
-            _prepare_segment(layout, segment, names_sensors, names_frames)
+            _prepare_segment(layout, state, segment, names_sensors, names_frames)
 
 
-def _prepare_segment(layout: Layout, segment: str, names_sensors: bool,
+def _prepare_segment(layout: Layout, state: State, segment: str, names_sensors: bool,
                      names_frames: bool) -> None:
+    """A gas file the index already has as it is (the common `gas add -A`) is not read
+    again: it was checked when it was staged, or came from the server."""
     sensors_path, frames_path = layout.file(segment, SENSORS), layout.file(segment, FRAMES)
     sensors_where = shown_path(segment, SENSORS)
-    sensors = None
+    sensors: Mapping[str, Any] | None = None
     if os.path.isfile(sensors_path):
         text = read_text(sensors_path, sensors_where)
-        sensors = parse_sensors(text, sensors_where)
-        if names_sensors:
-            _write_if_changed(layout, sensors_path, text, render_sensors_text(sensors))
+        if _staged_as_is(state, segment, SENSORS, text):
+            sensors = _names(text)
+        else:
+            sensors = parse_sensors(text, sensors_where)
+            if names_sensors:
+                _write_if_changed(layout, sensors_path, text, render_sensors_text(sensors))
     if not names_frames or not os.path.isfile(frames_path):
         return
     where = shown_path(segment, FRAMES)
     text = read_text(frames_path, where)
+    if _staged_as_is(state, segment, FRAMES, text):
+        return
     frames = parse_frames(text, where)
     if sensors is None and frames:
         raise FusionMismatch(f"{where} names sensors, but {sensors_where} is missing",
@@ -74,6 +83,17 @@ def _prepare_segment(layout: Layout, segment: str, names_sensors: bool,
     frames = assign_ids(frames, time.time_ns() // 1_000_000, where)
     _write_if_changed(layout, frames_path, text, render_frames(
         (str(frame.frame_id), frame.data) for frame in frames))
+
+
+def _staged_as_is(state: State, segment: str, name: str, text: str) -> bool:
+    entry = state.entry(segment, name)
+    return entry is not None and entry.sum == sha1_hex(text.encode())
+
+
+def _names(text: str) -> dict[str, Any]:
+    """The sensors of a `sensors.json` already staged, by name (read, not checked again)."""
+    return {str(sensor.get("name")): sensor for sensor in json.loads(text)
+            if isinstance(sensor, dict)}
 
 
 def _check_frame(layout: Layout, segment: str, frame: FrameLine, sensors: Mapping[str, Any],
