@@ -373,3 +373,31 @@ def test_kinds_of_dataset_and_workspace_must_match(gas: Gas, http_server: Server
     gas(tmp_path, "clone", "kind_fusion", "copy")
     assert (tmp_path / "copy/seq/sensors.json").read_text() == "[]\n"
     assert (tmp_path / "copy/seq/frames.jsonl").read_text() == ""
+
+
+def test_interrupted_fusion_push_resumes(gas: Gas, http_server: ServerProcess,
+                                         tmp_path: Path) -> None:
+    """Killed after its first DeleteFrame, a push run again ends as an uninterrupted one: a
+    frame that lost a sensor's data is deleted and sent again whole, under its id."""
+    from test_workspace_sync_resume import AccessLog, kill_after
+
+    work = seeded(gas, tmp_path / "work", "fus_resume")
+    frames = lines(work / "seq/frames.jsonl")
+    del frames[0]["data"]["Camera"]
+    del frames[1]
+    (work / "seq/Camera/0.jpg").unlink()
+    (work / "seq/Lidar/1.bin").unlink()
+    (work / "seq/Camera/1.jpg").unlink()
+    frames += [{"data": {"Lidar": f"Lidar/n{index}.bin"}} for index in range(40)]
+    write(work, {f"seq/Lidar/n{index}.bin": f"N{index}" for index in range(40)})
+    write(work, {"seq/frames.jsonl": jsonl(frames)})
+    (work / "seq/metadata.jsonl").unlink()  # Camera/0.jpg's label goes with it
+    gas(work, "add", "-A")
+    gas(work, "commit", "-m", "second")
+    kill_after(gas, work, ["push", "--jobs", "1"], AccessLog(http_server),
+               r"DELETE \S+/frames")
+    assert json.loads(gas(work, "status", "--json").stdout)["ahead"] == 1  # not pushed yet
+    gas(work, "push")
+    gas(tmp_path, "clone", "fus_resume", "copy")
+    assert snapshot(tmp_path / "copy") == snapshot(work)
+    assert len(lines(tmp_path / "copy/seq/frames.jsonl")) == 41
