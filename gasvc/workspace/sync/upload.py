@@ -52,7 +52,7 @@ class LostContent(ClientError):
 def send_version(conn: Connection, state: State, draft: int, old: VersionState,
                  new: VersionState) -> SendStats:
     """Make draft `draft` (based on `old`'s commit on the server) hold `new`."""
-    sender = Sender(conn, state, draft)
+    sender = _Sender(conn, state, draft)
     _segments(conn, draft, old.segments, new.segments)
     if new.catalog and new.catalog != old.catalog:
         conn.client.put_catalog(conn.dataset_id, draft, state.get_object(new.catalog))
@@ -103,34 +103,34 @@ def _segments(conn: Connection, draft: int, old: dict[str, Any], new: dict[str, 
 LABEL_MEMO = 10_000
 
 
-class Sender:
+class _Sender:
     def __init__(self, conn: Connection, state: State, draft: int) -> None:
         self.conn, self.state, self.draft = conn, state, draft
         self.stats = SendStats()
         self.pool: Pool[Job, tuple[Job, int, int]] = Pool(self._run, self._done, conn.jobs)
-        self.batch: BatchStorage | None = None
+        self._batch: BatchStorage | None = None
         self._forms: FormUploads | None = None
         self._lacking: set[str] | None = None
         self._labels: dict[str, Any] = {}  # label id → label: datasets reuse a few labels
 
-    def storage(self, segment: str) -> None:
+    def _storage(self, segment: str) -> None:
         """Probe once per draft whether the server takes batches."""
-        if self.batch is None and self._forms is None:
-            self.batch = self.conn.writer(self.draft, segment)
-            if self.batch is None:
+        if self._batch is None and self._forms is None:
+            self._batch = self.conn.writer(self.draft, segment)
+            if self._batch is None:
                 self._forms = FormUploads(self.conn.client, self.conn.dataset_id, self.draft)
 
     def ask_missing_once(self, segment: str, checksums: set[str] | None) -> None:
         """For a small push: learn in one request which of `checksums` the server lacks."""
         if checksums is None or not checksums:
             return
-        self.storage(segment)
-        if self.batch is not None:
-            self._lacking = set(self.batch.missing(sorted(checksums)))
+        self._storage(segment)
+        if self._batch is not None:
+            self._lacking = set(self._batch.missing(sorted(checksums)))
 
     def segment(self, name: str, changes: Iterator[ItemDiff]) -> None:
-        self.storage(name)
-        limit = self.conn.batch_limit(self.batch)
+        self._storage(name)
+        limit = self.conn.batch_limit(self._batch)
         groups: dict[str, list[ItemDiff]] = {"files": [], "labels": [], "delete": []}
         for path, before, after in changes:
             kind = _kind(before, after)
@@ -156,15 +156,15 @@ class Sender:
                 if after.timestamp is not None:
                     obj["timestamp"] = after.timestamp
                 uploads.append(Upload(after.checksum, after.size,
-                                      self.source(segment, path, after.checksum)))
-            label = self.label(after.label) if after.label else {}
+                                      self._source(segment, path, after.checksum)))
+            label = self._label(after.label) if after.label else {}
             if label or kind == "labels":
                 obj["label"] = label
             objects.append(obj)
         self.conn.progress.add_total(len(items), sum(u.size for u in uploads))
         return Job(kind, segment, objects, uploads)
 
-    def label(self, label_id: str) -> Any:
+    def _label(self, label_id: str) -> Any:
         """A label by id, from a bounded memo of those read (read-only: shared by items)."""
         label = self._labels.get(label_id)
         if label is None:
@@ -173,7 +173,7 @@ class Sender:
                 self._labels[label_id] = label
         return label
 
-    def source(self, segment: str, path: str, checksum: str) -> Path:
+    def _source(self, segment: str, path: str, checksum: str) -> Path:
         """Committed bytes: the object store's copy, or the working file if still the same."""
         layout = self.conn.layout
         if has_object(layout, checksum):
@@ -201,12 +201,12 @@ class Sender:
 
     def _upload(self, job: Job) -> tuple[int, int]:
         unique = list({u.checksum: u for u in job.uploads}.values())
-        if self.batch is not None:
+        if self._batch is not None:
             lacking = self._lacking if self._lacking is not None else set(
-                self.batch.missing([u.checksum for u in unique]))
+                self._batch.missing([u.checksum for u in unique]))
             todo = [u for u in unique if u.checksum in lacking]
-            for group in batches(todo, self.batch.limit, lambda u: u.size):
-                self.batch.upload(group)
+            for group in batches(todo, self._batch.limit, lambda u: u.size):
+                self._batch.upload(group)
         else:
             assert self._forms is not None
             todo = unique
@@ -219,6 +219,24 @@ class Sender:
         self.stats.uploaded += sent
         self.stats.nbytes += nbytes
         self.conn.progress(len(job.objects), sum(u.size for u in job.uploads))
+
+
+    # what upload_fusion.py shares: the storage probe, labels, committed bytes ---------------
+    @property
+    def batch(self) -> BatchStorage | None:
+        return self._batch
+
+    def storage(self, segment: str) -> None:
+        self._storage(segment)
+
+    def label(self, label_id: str) -> Any:
+        return self._label(label_id)
+
+    def source(self, segment: str, path: str, checksum: str) -> Path:
+        return self._source(segment, path, checksum)
+
+
+Sender = _Sender
 
 
 def _kind(before: Item | None, after: Item | None) -> str:
