@@ -53,3 +53,27 @@ def test_push_clone_pull_checkout_per_file(gas: Gas, plain: ServerProcess,
     log = plain.stdout_log.read_bytes()[start:].decode()
     assert "/batch/" not in log
     assert log.count("multi/callback") == 3 + 1  # 120 items in callbacks of 50, then 1
+
+
+def test_fusion_push_clone_checkout_per_file(gas: Gas, plain: ServerProcess,
+                                             tmp_path: Path) -> None:
+    """A fusion dataset in the standard flow: a file of an older commit comes from the
+    segment's listing (data are looked up by remote path only in normal datasets)."""
+    work = tmp_path / "work"
+    gas(work, "init", "plainfusion", "--fusion")
+    write(work, {"seq/sensors.json": '[{"name": "Lidar", "type": "LIDAR"}]',
+                 "seq/Lidar/a.bin": "A",
+                 "seq/frames.jsonl": '{"data": {"Lidar": "Lidar/a.bin"}}\n'})
+    gas(work, "add", "-A")
+    gas(work, "commit", "-m", "first")
+    gas(work, "push")
+    gas(tmp_path, "clone", "plainfusion", "copy")
+    copy = tmp_path / "copy"
+    assert snapshot(copy) == snapshot(work)
+    write(copy, {"seq/Lidar/a.bin": "A2"})
+    gas(copy, "commit", "-a", "-m", "second")
+    gas(copy, "push")
+    gas(copy, "checkout", "HEAD~1")
+    assert (copy / "seq/Lidar/a.bin").read_text() == "A"
+    gas(work, "pull")
+    assert (work / "seq/Lidar/a.bin").read_text() == "A2"

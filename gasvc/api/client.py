@@ -133,8 +133,9 @@ class ApiClient:
         user: dict[str, Any] = self.request("GET", "users")
         return user
 
-    def create_dataset(self, name: str, alias: str = "", public: bool = False) -> str:
-        body = {"name": name, "type": 0, "alias": alias, "isPublic": public}
+    def create_dataset(self, name: str, alias: str = "", public: bool = False,
+                       fusion: bool = False) -> str:
+        body = {"name": name, "type": int(fusion), "alias": alias, "isPublic": public}
         return str(self.request("POST", "", json=body)["id"])
 
     def find_dataset(self, name: str) -> dict[str, Any] | None:

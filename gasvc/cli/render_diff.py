@@ -38,6 +38,8 @@ def _item_lines(item: ItemDiff) -> list[str]:
     if item.code in ("A", "M", "D") and (item.old or item.new):
         lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
     lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
+              for change in item.content]
+    lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
               for change in item.label]
     if item.label_changed and not item.label:
         lines.append(f"{INDENT}{SAME_VALUES}")
@@ -144,4 +146,5 @@ def _item_json(item: ItemDiff) -> dict[str, Any]:
     return {"segment": item.segment, "remotePath": item.path, "status": item.code,
             "file": {"old": asdict(item.old) if item.old else None,
                      "new": asdict(item.new) if item.new else None},
-            "labelChanged": item.label_changed, "label": [asdict(c) for c in item.label]}
+            "labelChanged": item.label_changed, "label": [asdict(c) for c in item.label],
+            **({"content": [asdict(c) for c in item.content]} if item.content else {})}

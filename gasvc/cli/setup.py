@@ -136,15 +136,16 @@ def dataset() -> None:
 @dataset.command("create")
 @click.option("--alias", default="", help="Display name.")
 @click.option("--public", is_flag=True, help="Readable by every user of the server.")
+@click.option("--fusion", is_flag=True, help="A fusion dataset (sensors and frames).")
 @click.argument("name")
-def dataset_create(name: str, alias: str, public: bool) -> None:
-    """Create dataset NAME (a normal dataset with one branch, main).
+def dataset_create(name: str, alias: str, public: bool, fusion: bool) -> None:
+    """Create dataset NAME (a normal dataset, or with --fusion a fusion one; one branch, main).
 
     \b
     Example:
       gas dataset create cats --alias "Cats v2" --public
     """
-    info = datasets.create_dataset(connect.client(), _dataset_name(name), alias, public)
+    info = datasets.create_dataset(connect.client(), _dataset_name(name), alias, public, fusion)
     click.echo(f"Created dataset {info.name} ({info.id})")
 
 
@@ -241,18 +242,20 @@ def _locate(url: str, name: str) -> tuple[Remote, bool]:
 
 
 # init (the command lives in work.py) ------------------------------------------------------
-def init_workspace(root: Path, dataset: str | None, no_remote: bool) -> InitResult:
+def init_workspace(root: Path, dataset: str | None, no_remote: bool, fusion: bool = False
+                   ) -> InitResult:
     """`gas init`: offline, or on the server of the credentials (creating the dataset)."""
     try:
         client = None if no_remote else connect.client()
     except NoCredentials as error:
         raise NoCredentials(error.message,
                             f"{error.hint}; or work offline with `gas init --no-remote`") from None
-    return datasets.init_workspace(root, dataset or root.name, client)
+    return datasets.init_workspace(root, dataset or root.name, client, fusion)
 
 
 def init_lines(result: InitResult) -> list[str]:
-    lines = [f"Initialized empty gas workspace in {result.layout.gas}"]
+    kind = "fusion " if result.fusion else ""
+    lines = [f"Initialized empty gas {kind}workspace in {result.layout.gas}"]
     if result.remote is None:
         return [*lines, f"dataset {result.dataset} (offline; connect it with "
                         f"`gas remote set URL {result.dataset}`)"]

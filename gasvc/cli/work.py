@@ -14,11 +14,14 @@ from gasvc.cli.quiet import quiet_option
 
 @click.command()
 @click.option("--no-remote", is_flag=True, help="Work offline; set a remote later.")
+@click.option("--fusion", is_flag=True,
+              help="A fusion dataset: sensors and frames (see docs/workspace.md).")
 @click.argument("dataset", required=False)
-def init(dataset: str | None, no_remote: bool) -> None:
+def init(dataset: str | None, no_remote: bool, fusion: bool) -> None:
     """Make the current folder a workspace of DATASET (default: the folder name).
 
-    The dataset is created on the server (see `gas auth`) if it does not exist yet; with
+    The dataset is created on the server (see `gas auth`) if it does not exist yet (with
+    --fusion, a fusion dataset: each segment holds sensors.json and frames.jsonl); with
     --no-remote nothing is asked of any server.
 
     \b
@@ -28,7 +31,7 @@ def init(dataset: str | None, no_remote: bool) -> None:
     """
     from gasvc.cli import setup  # the HTTP client loads only for commands that need it
 
-    result = setup.init_workspace(Path.cwd(), dataset, no_remote)
+    result = setup.init_workspace(Path.cwd(), dataset, no_remote, fusion)
     click.echo("\n".join(setup.init_lines(result)))
 
 

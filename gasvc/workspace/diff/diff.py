@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from gasvc.errors import InvalidParams
 from gasvc.model.names import ROOT_COMMIT
+from gasvc.workspace.diff.diff_fusion import describe_gas_files
 from gasvc.workspace.diff.diff_local import (
     commit_side,
     diff_sides,
@@ -44,6 +45,7 @@ from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.refs import ancestry, key, resolve
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.commit import commit_state
+from gasvc.workspace.worktree.fusion_files import is_fusion
 
 #: Opens the remote lazily: (client, dataset id); called only when a diff needs the server.
 Connect = Callable[[], tuple[DiffServer, str]]
@@ -68,7 +70,10 @@ def diff(layout: Layout, state: State, request: DiffRequest, connect: Connect | 
     else:
         old_side = head_side(state) if request.staged else index_side(state)
     new_side = index_side(state) if request.staged else worktree_side(layout, state)
-    return diff_sides(state, old_side, new_side, request.specs, request.details)
+    result = diff_sides(state, old_side, new_side, request.specs, request.details)
+    if request.details:
+        describe_gas_files(layout, state, result)
+    return result
 
 
 def show(state: State, revision: str | None, request: DiffRequest,
@@ -107,15 +112,19 @@ def diff_commits(state: State, old: CommitRecord | None, new: CommitRecord,
                  materialize: Materialize | None) -> DiffResult:
     """Two commits (None: ROOT): locally when both are here, else on the server if it has both."""
     local = _is_local(old) and _is_local(new)
-    if not local and connect is not None and _on_server(old) and _on_server(new):
+    if (not local and connect is not None and _on_server(old) and _on_server(new)
+            and not is_fusion(state)):  # the server's diffs of fusion segments list frames
         server, dataset_id = connect()
         job = ServerDiff(server, dataset_id, _server_key(old), _server_key(new))
         return job.run(request.specs, request.details)
     before, after = available(state, old, materialize), available(state, new, materialize)
     assert after is not None
     names = (key(before) if before else ROOT_COMMIT, key(after))
-    return diff_states(state, commit_state(state, before.id if before else None),
-                       commit_state(state, after.id), names, request.specs, request.details)
+    result = diff_states(state, commit_state(state, before.id if before else None),
+                         commit_state(state, after.id), names, request.specs, request.details)
+    if request.details:
+        describe_gas_files(None, state, result)
+    return result
 
 
 def available(state: State, commit: CommitRecord | None, materialize: Materialize | None

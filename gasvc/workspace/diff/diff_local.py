@@ -15,7 +15,7 @@ from typing import Any
 
 from gasvc.model.canon import content_id
 from gasvc.model.metadata import LabelLine
-from gasvc.model.snapshot import Item, VersionState, diff_items
+from gasvc.model.snapshot import Item, VersionState
 from gasvc.workspace.diff.diff_result import (
     DiffResult,
     ItemDiff,
@@ -32,6 +32,7 @@ from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.refs import head_commit
 from gasvc.workspace.store.state import State
 from gasvc.workspace.versions.commit import commit_state
+from gasvc.workspace.versions.fusion import diff_segment
 from gasvc.workspace.worktree.compare import (
     ItemState,
     all_segments,
@@ -40,6 +41,7 @@ from gasvc.workspace.worktree.compare import (
     read_catalog,
     read_labels,
 )
+from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.pathspec import PathSpec
 from gasvc.workspace.worktree.scan import hash_file, segment_names
 
@@ -194,9 +196,9 @@ def _append(result: DiffResult, specs: tuple[PathSpec, ...], item: ItemDiff) -> 
 def _tree_changes(state: State, old: VersionState, new: VersionState, segment: str
                   ) -> Iterator[tuple[str, Item | None, Item | None]]:
     a, b = old.tree(segment), new.tree(segment)
-    if a.manifest == b.manifest:
+    if a.manifest == b.manifest and old.segments.get(segment) == new.segments.get(segment):
         return iter(())
-    return diff_items(a, b, state.get_object)
+    return diff_segment(state, old, new, segment, is_fusion(state))
 
 
 def _value(item: Item | None) -> Value:

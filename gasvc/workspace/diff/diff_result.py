@@ -34,6 +34,8 @@ class ItemDiff:
     new: FileVersion | None
     label_changed: bool
     label: list[FieldChange] = field(default_factory=list)
+    #: what changed inside a fusion segment's sensors.json or frames.jsonl (diff_fusion.py)
+    content: list[FieldChange] = field(default_factory=list)
 
     @property
     def key(self) -> str:

@@ -23,6 +23,7 @@ from gasvc.api.client import ApiClient
 from gasvc.api.pool import Pool
 from gasvc.api.transfer import Download, Written, batches, download_url
 from gasvc.errors import ClientError
+from gasvc.model.fusion import WorkspaceView
 from gasvc.model.metadata import render
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import VersionState
@@ -39,9 +40,11 @@ from gasvc.workspace.sync.fetch import fetch
 from gasvc.workspace.sync.listing import RefusedListing
 from gasvc.workspace.sync.progress import SILENT, Progress
 from gasvc.workspace.sync.remote import write_remote
+from gasvc.workspace.sync.remote_fusion import write_gas_files
 from gasvc.workspace.sync.remote_state import RemoteItem, list_version
 from gasvc.workspace.versions.checkout import write_catalog
 from gasvc.workspace.worktree.compare import RACY_NS
+from gasvc.workspace.worktree.fusion_files import FUSION_KEY
 from gasvc.workspace.worktree.scan import hash_file
 
 PENDING = CLONE
@@ -73,14 +76,16 @@ def clone(client: ApiClient, name: str, revision: str | None, root: Path,
           jobs: int = 8, progress: Progress = SILENT) -> CloneResult:
     """Clone dataset `name` at `revision` (branch, tag or commit; default: the default branch)."""
     dataset = require_dataset(client, name)
-    if int(client.get_dataset(dataset.id).get("type", 0)) != 0:
-        raise UnsupportedDataset(f"{name!r} is a fusion dataset", "gas works on normal datasets")
+    kind = client.get_dataset(dataset.id).get("type", 0)
+    if kind not in (0, 1):
+        raise UnsupportedDataset(f"{name!r} is a dataset of type {kind!r}",
+                                 "gas clones normal (0) and fusion (1) datasets")
     existed = root.exists()
     layout, state, pending = _open_target(root, dataset.id)
     try:
         conn = Connection(client, dataset.id, layout, jobs, progress)
         if pending is None:
-            pending = _start(conn, state, revision or dataset.default_branch, name)
+            pending = _start(conn, state, revision or dataset.default_branch, name, kind == 1)
         fetch(conn, state)
         files = _Files(conn, state, fresh=not pending.get("resumed"))
         commit, branch = str(pending["commit"]), pending.get("branch")
@@ -136,12 +141,14 @@ def _untouched(root: Path, state: State) -> bool:
             and [p.name for p in root.iterdir()] == [".gas"])
 
 
-def _start(conn: Connection, state: State, revision: str, name: str) -> dict[str, Any]:
+def _start(conn: Connection, state: State, revision: str, name: str, fusion: bool
+           ) -> dict[str, Any]:
     branch, commit = _resolve(conn, revision)
     pending = {"dataset_id": conn.dataset_id, "commit": commit, "branch": branch,
                "name": name, "folder": conn.layout.root.name}
     with state.transaction():  # one transaction: a clone killed here can always be resumed
         write_remote(state, conn.client.site, name, conn.dataset_id)
+        state.set(FUSION_KEY, "1" if fusion else None)
         state.set(PENDING, json.dumps(pending))
         set_head(state, branch or "main", None)
     return pending
@@ -230,6 +237,18 @@ class _Files:
         limit = self.batch.limit if self.batch is not None else FILES_PER_JOB
         for group in batches(wanted, limit, lambda d: d.size):
             self.pool.submit(group)
+
+    def fusion_files(self, segment: str, view: WorkspaceView) -> None:
+        """A fusion segment's `sensors.json` and `frames.jsonl`, and its labels in path order."""
+        write_gas_files(self.conn.layout, self.state, segment, view)
+        handle = self.labels.get(segment)
+        if handle is not None:
+            handle.flush()
+            lines = Path(handle.name).read_text(encoding="utf-8").split("\n")[:-1]
+            handle.seek(0)
+            handle.truncate()
+            handle.writelines(line + "\n" for line in sorted(
+                lines, key=lambda line: str(json.loads(line)["file_name"])))
 
     def segment_done(self, segment: str) -> None:
         handle = self.labels.pop(segment, None)

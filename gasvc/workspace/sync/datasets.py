@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from gasvc.api.client import ApiClient
-from gasvc.errors import ResourceNotExist
+from gasvc.errors import ClientError, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT, check_dataset_name
 from gasvc.workspace.store.create import init
 from gasvc.workspace.store.layout import AlreadyAWorkspace, Layout
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.remote import NoRemote, Remote, get_remote, set_remote
+from gasvc.workspace.worktree.fusion_files import FUSION_KEY
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class DatasetInfo:
     default_branch: str
     head: str
     updated: int
+    fusion: bool = False
 
     @property
     def has_commits(self) -> bool:
@@ -38,7 +40,8 @@ def _info(raw: dict[str, Any]) -> DatasetInfo:
     return DatasetInfo(
         str(raw["id"]), str(raw["name"]), str(raw.get("alias") or ""),
         bool(raw.get("isPublic", False)), str(raw.get("defaultBranch") or "main"),
-        str(raw.get("commitId") or ROOT_COMMIT), int(raw.get("updateTime") or 0))
+        str(raw.get("commitId") or ROOT_COMMIT), int(raw.get("updateTime") or 0),
+        raw.get("type") == 1)
 
 
 def list_datasets(client: ApiClient) -> list[DatasetInfo]:
@@ -59,9 +62,9 @@ def require_dataset(client: ApiClient, name: str) -> DatasetInfo:
     return found
 
 
-def create_dataset(client: ApiClient, name: str, alias: str = "", public: bool = False
-                   ) -> DatasetInfo:
-    dataset_id = client.create_dataset(check_dataset_name(name), alias, public)
+def create_dataset(client: ApiClient, name: str, alias: str = "", public: bool = False,
+                   fusion: bool = False) -> DatasetInfo:
+    dataset_id = client.create_dataset(check_dataset_name(name), alias, public, fusion)
     return _info({**client.get_dataset(dataset_id), "id": dataset_id})
 
 
@@ -79,10 +82,17 @@ class InitResult:
     remote: Remote | None
     created: bool
     has_commits: bool
+    fusion: bool = False
 
 
-def init_workspace(root: Path, dataset: str, client: ApiClient | None) -> InitResult:
-    """Make `root` a workspace of `dataset`; with a client, on that server (created if new).
+class DatasetKindMismatch(ClientError):
+    """`gas init --fusion` of a dataset that exists as a normal one."""
+
+
+def init_workspace(root: Path, dataset: str, client: ApiClient | None, fusion: bool = False
+                   ) -> InitResult:
+    """Make `root` a workspace of `dataset`; with a client, on that server (created if new,
+    a fusion dataset if `fusion`; an existing one keeps its kind).
 
     Without a client the workspace is offline: it only remembers the dataset's name.
     """
@@ -91,21 +101,27 @@ def init_workspace(root: Path, dataset: str, client: ApiClient | None) -> InitRe
         raise AlreadyAWorkspace(f"{root} is already a gas workspace",
                                 "work in it, or choose another folder")
     found = find_dataset(client, dataset) if client is not None else None
+    if found is not None and fusion and not found.fusion:
+        raise DatasetKindMismatch(f"dataset {dataset!r} exists, and is a normal dataset, not a"
+                                  " fusion one", "drop --fusion, or give another name")
     if client is not None and found is None:
-        found = create_dataset(client, dataset)
+        found = create_dataset(client, dataset, fusion=fusion)
         created = True
     else:
         created = False
+    fusion = found.fusion if found is not None else fusion
     layout = init(root)
     remote = Remote(client.site, dataset, found.id) if client and found else None
     state = State(layout.state_db)
     try:
         set_remote(state, remote.url if remote else "", dataset, remote.dataset_id if remote
                    else "")
+        with state.transaction():
+            state.set(FUSION_KEY, "1" if fusion else None)
     finally:
         state.close()
     return InitResult(layout, dataset, remote, created,
-                      bool(found and found.has_commits and not created))
+                      bool(found and found.has_commits and not created), fusion)
 
 
 def workspace_dataset(state: State) -> str | None:

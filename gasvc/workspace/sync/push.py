@@ -29,6 +29,7 @@ from gasvc.workspace.sync.drafts import _info as draft_info
 from gasvc.workspace.sync.fetch import fetch_history
 from gasvc.workspace.sync.upload import SendStats, send_version
 from gasvc.workspace.versions.commit import commit_state
+from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 class NeedPull(ClientError):
@@ -83,11 +84,28 @@ def push(conn: Connection, state: State, leave_draft: bool = False) -> PushResul
     todo = unpushed(state, head_commit(state))
     if not todo:
         return result
+    _check_kind(conn, state)
     result.created_branch = _prepare_branch(conn, state, branch, todo[0])
     for index, commit in enumerate(todo):
         leave_open = leave_draft and index == len(todo) - 1
         result.pushed.append(_push_commit(conn, state, branch, commit, leave_open))
     return result
+
+
+class WrongDatasetKind(ClientError):
+    """A push of a fusion workspace to a normal dataset, or the other way round."""
+
+
+def _check_kind(conn: Connection, state: State) -> None:
+    """The remote dataset must be of the workspace's kind (`gas remote set` may point it at
+    any dataset): a fusion commit cannot be pushed into a normal dataset, nor the reverse."""
+    fusion = conn.client.get_dataset(conn.dataset_id).get("type") == 1
+    if fusion != is_fusion(state):
+        kinds = ("fusion", "normal") if fusion else ("normal", "fusion")
+        raise WrongDatasetKind(f"the remote dataset is a {kinds[0]} dataset, this workspace a"
+                               f" {kinds[1]} one; nothing was pushed",
+                               "point the workspace at a dataset of its kind with `gas remote"
+                               " set URL DATASET`")
 
 
 def _parent_key(state: State, commit: CommitRecord) -> str:

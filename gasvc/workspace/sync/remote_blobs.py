@@ -2,25 +2,31 @@
 
 By checksum through the batch extension when the server has it; else one item at a time by the
 signed URL of its data details at the commit being checked out (the move's target, recorded as
-`pending_move`, or HEAD's).
+`pending_move`, or HEAD's; a fusion segment's are listed once, frame by frame).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from gasvc.api.pool import run_all
 from gasvc.api.transfer import Download, Written, batches, download_url
+from gasvc.model.fusion import data_file
 from gasvc.workspace.store.layout import shown_path
 from gasvc.workspace.store.refs import head_commit
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.versions.checkout import ContentUnavailable, Fetch
+from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 class RemoteBlobs:
     def __init__(self, conn: Connection, state: State) -> None:
         self.conn, self.state = conn, state
+        self._listed: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._fusion = is_fusion(state)  # read here: workers may not use the database
 
     def fetch(self, items: list[Fetch], progress: Any = None) -> None:
         if not items:
@@ -52,11 +58,31 @@ class RemoteBlobs:
         return commit.server_id
 
     def _one(self, commit: str, item: Fetch) -> Written:
-        found = self.conn.client.data_detail(self.conn.dataset_id, item.segment, item.path,
-                                             commit)
+        if self._fusion:
+            found = self._fusion_urls(commit, item.segment).get(item.path)
+        else:
+            found = self.conn.client.data_detail(self.conn.dataset_id, item.segment, item.path,
+                                                 commit)
         if found is None or found.get("checksum") != item.checksum:
             raise ContentUnavailable(f"{shown_path(item.segment, item.path)} at {commit[:7]} is not"
                                      " on the server",
                                      "run `gas fetch`, then try again")
         return download_url(self.conn.client, Download(item.checksum, item.size, item.target,
                                                        str(found["url"])), self.conn.tmp_dir)
+
+    def _fusion_urls(self, commit: str, segment: str) -> dict[str, dict[str, Any]]:
+        """A fusion segment's data at `commit` by file path (listed once: the API looks data
+        up by remote path only in normal datasets)."""
+        with self._lock:
+            found = self._listed.get((commit, segment))
+            if found is None:
+                found = {}
+                for page, _ in self.conn.client.details_pages(self.conn.dataset_id, segment,
+                                                              commit):
+                    for raw in page:
+                        for entry in raw.get("frame") or []:
+                            path = data_file(str(entry.get("sensorName")),
+                                             str(entry.get("remotePath")))
+                            found[path] = entry
+                self._listed[(commit, segment)] = found
+            return found

@@ -202,7 +202,8 @@ def upload(client: ApiClient, version: Version, segment: str, copies: list[Copy]
     if client.get_dataset(version.id).get("type") == FUSION:
         raise InvalidParams(f"tb:{version.dataset.name} is a fusion dataset: its files belong "
                             "to frames and sensors, which a TBRN does not name",
-                            "upload fusion data with the SDK (FusionSegment, Frame)")
+                            f"clone it (`gas clone {version.dataset.name}`), add the files"
+                            " and their frames in frames.jsonl, then push; or use the SDK")
     ensure_segment(client, version, segment)
     storage = FormUploads(client, version.id, draft)
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from gasvc.api.pool import run_all
 from gasvc.model import tree
 from gasvc.model.canon import sha1_hex
+from gasvc.model.fusion import WorkspaceView
 from gasvc.model.names import escaped
 from gasvc.model.snapshot import Item, Segment, VersionState
 from gasvc.model.tree import TreeRef
@@ -33,6 +34,7 @@ from gasvc.workspace.sync.listing import (
     check_segments,
 )
 from gasvc.workspace.versions.commit import commit_state
+from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class ListingSink(Protocol):
 
     def segment_done(self, segment: str) -> None: ...
 
+    def fusion_files(self, segment: str, view: WorkspaceView) -> None:
+        """A fusion segment's gas files (after its last page)."""
+
 
 def item_of(segment: str, raw: dict[str, Any]) -> RemoteItem:
     """A data details item, checked (listing.py) before anything builds a path from it."""
@@ -66,7 +71,7 @@ def item_of(segment: str, raw: dict[str, Any]) -> RemoteItem:
     return RemoteItem(path, value, label, str(raw.get("url") or ""))
 
 
-def _save_labels(state: State, items: list[RemoteItem]) -> None:
+def save_labels(state: State, items: list[RemoteItem]) -> None:
     with state.transaction():
         for item in items:
             if item.label:
@@ -82,7 +87,7 @@ def segment_items(conn: Connection, state: State, segment: str, commit: str,
         items = [item_of(segment, raw) for raw in page]
         for item in items:
             listing.add(item.path)
-        _save_labels(state, items)
+        save_labels(state, items)
         if sink is not None:
             sink.page(segment, items, total)
         for item in items:
@@ -105,11 +110,18 @@ def _version(conn: Connection, state: State, commit: str, segments: dict[str, Se
 def list_version(conn: Connection, state: State, commit: str,
                  sink: ListingSink | None = None) -> VersionState:
     """The whole state of server commit `commit`, from full listings."""
+    from gasvc.workspace.sync.remote_fusion import fusion_segment
+
+    fusion = is_fusion(state)
     segments: dict[str, Segment] = {}
     for raw in check_segments(conn.client.list_segments(conn.dataset_id, commit)):
         name = str(raw["name"])
-        ref = tree.build(segment_items(conn, state, name, commit, sink), state.put_object)
-        segments[name] = _segment(raw, ref, None)
+        if fusion:
+            segments[name] = fusion_segment(conn, state, name, commit,
+                                            str(raw.get("description") or ""), sink)
+        else:
+            ref = tree.build(segment_items(conn, state, name, commit, sink), state.put_object)
+            segments[name] = _segment(raw, ref, None)
         if sink is not None:
             sink.segment_done(name)
     return _version(conn, state, commit, segments)
@@ -158,7 +170,7 @@ def _apply_diffs(conn: Connection, state: State, segment: str, basehead: str, re
     changes: dict[str, Item | None] = {p: None for p, a in actions.items() if a == "delete"}
     changes.update((item.path, item.value) for item in found)
     check_changes(segment, ref, changes, state.get_object)
-    _save_labels(state, found)
+    save_labels(state, found)
     return tree.apply(ref, sorted(changes.items()), state.get_object, state.put_object)
 
 
@@ -181,7 +193,7 @@ def materialize(conn: Connection, state: State, commit: CommitRecord) -> str:
     if commit.state is not None:
         return commit.state
     base = _base_for(state, commit)
-    if base is not None:
+    if base is not None and not is_fusion(state):  # fusion segments are listed whole
         new = diff_version(conn, state, key(base), commit_state(state, base.id), key(commit))
     else:
         new = list_version(conn, state, key(commit))

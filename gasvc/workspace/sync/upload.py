@@ -24,6 +24,7 @@ from gasvc.workspace.store.layout import shown_path
 from gasvc.workspace.store.objects import has_object
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
+from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.scan import hash_file, outside_link
 
 
@@ -55,6 +56,11 @@ def send_version(conn: Connection, state: State, draft: int, old: VersionState,
     _segments(conn, draft, old.segments, new.segments)
     if new.catalog and new.catalog != old.catalog:
         conn.client.put_catalog(conn.dataset_id, draft, state.get_object(new.catalog))
+    if is_fusion(state):
+        from gasvc.workspace.sync.upload_fusion import send_fusion
+
+        send_fusion(sender, old, new)
+        return sender.stats
     changed = [name for name in sorted(new.segments) if old.tree(name) != new.tree(name)]
     if changed:
         sender.ask_missing_once(changed[0], _small_change_checksums(state, old, new, changed))
@@ -213,6 +219,24 @@ class _Sender:
         self.stats.uploaded += sent
         self.stats.nbytes += nbytes
         self.conn.progress(len(job.objects), sum(u.size for u in job.uploads))
+
+
+    # what upload_fusion.py shares: the storage probe, labels, committed bytes ---------------
+    @property
+    def batch(self) -> BatchStorage | None:
+        return self._batch
+
+    def storage(self, segment: str) -> None:
+        self._storage(segment)
+
+    def label(self, label_id: str) -> Any:
+        return self._label(label_id)
+
+    def source(self, segment: str, path: str, checksum: str) -> Path:
+        return self._source(segment, path, checksum)
+
+
+Sender = _Sender
 
 
 def _kind(before: Item | None, after: Item | None) -> str:

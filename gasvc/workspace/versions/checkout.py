@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gasvc.errors import ClientError, NameConflict
-from gasvc.model import tree
 from gasvc.model.canon import escaped
 from gasvc.model.names import check_ref_name
-from gasvc.model.snapshot import Item, VersionState, as_item, diff_items, iterate_items
+from gasvc.model.snapshot import Item, VersionState
 from gasvc.workspace.store.layout import (
     CATALOG,
     Layout,
@@ -40,7 +39,14 @@ from gasvc.workspace.store.pending import (
 from gasvc.workspace.store.refs import current_branch, head_commit, key, resolve, set_head
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.commit import NotDownloaded, commit_state
+from gasvc.workspace.versions.fusion import (
+    diff_segment,
+    iterate_files,
+    keep_gas_files,
+    segment_item,
+)
 from gasvc.workspace.worktree.compare import trusted_mtime
+from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.metafile import replace_labels, write_labels
 from gasvc.workspace.worktree.status import staged_changes, worktree_changes
 
@@ -108,9 +114,11 @@ ItemMove = tuple[str, str, Item | None, Item | None]
 
 
 def item_changes(state: State, old: VersionState, new: VersionState) -> Iterator[ItemMove]:
-    """(segment, path, old item, new item) for every item that differs."""
+    """(segment, path, old item, new item) for every item (a fusion segment's: every file)
+    that differs."""
+    fusion = is_fusion(state)
     for name in old.segment_names(new):
-        for path, before, after in diff_items(old.tree(name), new.tree(name), state.get_object):
+        for path, before, after in diff_segment(state, old, new, name, fusion):
             yield name, path, before, after
 
 
@@ -138,6 +146,8 @@ def move(layout: Layout, state: State, old: VersionState, new: VersionState,
     _refuse_links(layout, changes, old.segments.keys() | new.segments.keys())
     if not force and not resuming:
         _refuse_overwrites(layout, state, changes, old, new)
+    if is_fusion(state):
+        keep_gas_files(layout, state, new, changes)
     with state.transaction():
         intent.record(state)
     result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
@@ -168,10 +178,11 @@ def _undone(state: State, changes: list[ItemMove], old: VersionState, written: V
     `changes`: each is rewritten from `new` (or deleted), whatever is on disk."""
     moving = {(s, p) for s, p, _, _ in changes}
     extra: list[ItemMove] = []
+    fusion = is_fusion(state)
     for segment, path, _, _ in item_changes(state, old, written):
         if (segment, path) in moving:
             continue
-        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
+        after = segment_item(state, new, segment, path, fusion)
         extra.append((segment, path, FORCED, after))
     return extra
 
@@ -186,11 +197,12 @@ def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: Versi
     unstaged, _ = worktree_changes(layout, state)
     moving = {shown_path(s, p) for s, p, _, _ in changes}
     extra = []
+    fusion = is_fusion(state)
     for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
         segment, path = split_shown(change)
         if segment is None or not path or change in moving:
             continue
-        after = as_item(tree.lookup(new.tree(segment), path, state.get_object))
+        after = segment_item(state, new, segment, path, fusion)
         extra.append((segment, path, FORCED if after is not None else None, after))
     return extra
 
@@ -246,7 +258,7 @@ def _prune_empty_dirs(folder: Path, stop: Path) -> None:
 
 def _rewrite_labels(layout: Layout, state: State, new: VersionState, segment: str) -> None:
     labels = {}
-    for path, value in iterate_items(new.tree(segment), state.get_object):
+    for path, value in iterate_files(state, new, segment, is_fusion(state)):
         if value.label:
             labels[path] = state.get_object(value.label)
     if segment in new.segments:

@@ -25,6 +25,8 @@ from gasvc.model.snapshot import Item, ItemChange, VersionState
 from gasvc.workspace.store.layout import Layout, shown_path
 from gasvc.workspace.store.refs import current_branch, head_commit, set_head
 from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.versions.fusion import commit_segments
+from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.pathspec import EVERYTHING
 from gasvc.workspace.worktree.stage import add
 
@@ -105,8 +107,11 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         items = ((segment, path,
                   None if checksum is None else Item(checksum, cast(int, size), None, label))
                  for segment, path, checksum, size, label in state.staged_items())
-        new = apply_changes(state, base, staged_segments, items,
+        fusion = is_fusion(state)
+        new = apply_changes(state, base, staged_segments, () if fusion else items,
                             state.get("staged_catalog") or None)
+        if fusion:  # a fusion segment is built whole from its staged files
+            commit_segments(layout, state, new, {*staged_segments, *(i[0] for i in items)})
         root = state.put_object(new.stored())
         record = CommitRecord(
             content_id({"parent": parent, "state": root, "title": title,

@@ -11,15 +11,17 @@ other, and the catalog changed on both sides. Nothing is written until every com
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from gasvc.errors import ClientError
 from gasvc.model import tree
 from gasvc.model.canon import canonical_json, content_id
-from gasvc.model.snapshot import Item, ItemChange, VersionState, as_item, diff_items
+from gasvc.model.snapshot import FrameEntry, Item, ItemChange, VersionState, as_item, diff_items
 from gasvc.workspace.store.layout import CATALOG, shown_path
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.commit import apply_changes, commit_state
+from gasvc.workspace.versions.fusion_merge import frame_changes, merged_sensors
+from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,14 @@ def _replay_one(state: State, commit: CommitRecord, target: VersionState,
                     if present or name not in target.segments
                     or target.tree(name) == before.tree(name)}
     changes: list[ItemChange] = []
+    sensors: dict[str, dict[str, Any]] = {}  # fusion segments' merged sensors
     for name in before.segment_names(after):
         if name not in after.segments or (name not in target.segments
                                           and name in before.segments):
+            continue
+        if is_fusion(state):
+            sensors[name] = _replay_fusion(state, name, (before, after, target), prefer,
+                                           changes, conflicts)
             continue
         base_tree = target.tree(name)
         for path, old, new in diff_items(before.tree(name), after.tree(name), state.get_object):
@@ -152,7 +159,32 @@ def _replay_one(state: State, commit: CommitRecord, target: VersionState,
                      if prefer == "ours" and c.path.endswith("/") and c.theirs is None]
     if conflicts:
         raise MergeConflict(commit, conflicts)
-    return apply_changes(state, target, segments, changes, catalog)
+    result = apply_changes(state, target, segments, changes, catalog)
+    for name, found in sensors.items():
+        if name in result.segments:
+            result.segments[name].sensors = found
+    return result
+
+
+def _replay_fusion(state: State, name: str, sides: tuple[VersionState, ...],
+                   prefer: str | None, changes: list[ItemChange], conflicts: list[Conflict]
+                   ) -> dict[str, Any]:
+    """A fusion segment's frame changes (into `changes`) and conflicts; its merged sensors."""
+    before, after, target = (side.segments.get(name) for side in sides)
+    frames, clashes = frame_changes(state, name, before, after, target, prefer)
+    # a frame is the tree value of a fusion segment, as an Item is a normal segment's
+    changes += [(name, frame_id, cast(Item, value)) for frame_id, value in frames]
+    found, more = merged_sensors(name, before, after, target, prefer)
+    conflicts += [Conflict(path, _fusion_side(state, ours), _fusion_side(state, theirs))
+                  for path, ours, theirs in clashes + more]
+    return found
+
+
+def _fusion_side(state: State, value: Any) -> Side | None:
+    """A side of a fusion conflict: a sensor's data (its file and label), or a sensor."""
+    if isinstance(value, FrameEntry):
+        return _side(state, value.item)
+    return None if value is None else Side(None, None, None)
 
 
 def _segment_changes(state: State, before: VersionState, after: VersionState,

@@ -27,6 +27,7 @@ from gasvc.workspace.store.state import Entry, State
 from gasvc.workspace.worktree import parallel
 from gasvc.workspace.worktree.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.worktree.compare import ItemState, all_segments, read_catalog, trusted_mtime
+from gasvc.workspace.worktree.fusion_files import prepare_add
 from gasvc.workspace.worktree.ignore import path_rule, root_rules
 from gasvc.workspace.worktree.metafile import LabelRef, write_labels
 from gasvc.workspace.worktree.pathspec import EVERYTHING, PathSpec
@@ -60,6 +61,7 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
     if not force:
         _refuse_ignored(layout, state, specs)
     segments = _segments(layout, state, specs, force)
+    prepare_add(layout, state, segments, specs)  # fusion: sensors.json and frames.jsonl
     version = state.data_version()
     plans = _plan_in_workers(layout, state, segments, specs, tracked_only, force)
     stager = _Stager(layout, state, result)
