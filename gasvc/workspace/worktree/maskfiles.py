@@ -1,0 +1,167 @@
+"""Mask images in the working tree against the label lines that point at them (model/masks.py).
+
+A line records the checksum and size its mask image had when last staged (like a DVC pointer
+file). The image is *changed* when its bytes differ from that record, or it is missing. Which
+masks the lines point at comes from the lines when a segment's `metadata.jsonl` was read, else
+from the staged labels (the file matches them), recorded per segment in `mask_refs` so that a
+clean status reads no label. Images are read only when their stat changed since they were last
+read (the `masks` stat cache, with compare.py's racy rule).
+
+Files under `@masks/` that no line points at are untracked (`?? @masks/…`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gasvc.model.masks import MASKS_DIR, MaskRef, mask_path, masks_of
+from gasvc.workspace.store.layout import Layout, segment_folder
+from gasvc.workspace.store.maskstore import (
+    mask_stats,
+    masked_labels,
+    recorded_refs,
+    staged_mask_changes,
+)
+from gasvc.workspace.store.state import State
+from gasvc.workspace.worktree.compare import thread_pool, trusted_mtime
+from gasvc.workspace.worktree.scan import FileStat, Ignoring, hash_path, walk_segment
+
+#: A segment's masks by item path, as its lines record them (None: its `metadata.jsonl` was not
+#: read, because it matches the index).
+LineMasks = dict[str, tuple[MaskRef, ...]]
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    """A mask a line points at, and its image in the working tree."""
+
+    segment: str
+    item: str
+    kind: str
+    path: str  # workspace-relative: "@masks/train/a.jpg.semantic.png"
+    recorded: tuple[str | None, int | None]  # (checksum, size) the line records
+    current: tuple[str, int] | None  # the image's, None when it is missing
+
+    @property
+    def changed(self) -> bool:
+        return self.current != self.recorded
+
+    @property
+    def code(self) -> str:
+        """As status shows a changed mask: "D" missing, else "M"."""
+        return "D" if self.current is None else "M"
+
+
+@dataclass
+class MaskCheck:
+    masks: list[MaskFile] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    #: stat cache rows of images just read: (path, checksum, size, mtime_ns, inode)
+    refresh: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    #: segments whose staged masks were worked out now: (segment, JSON) to record
+    refs: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[MaskFile]:
+        return [mask for mask in self.masks if mask.changed]
+
+
+def staged_masks(state: State, segment: str, fresh: list[tuple[str, str]] | None = None
+                 ) -> LineMasks:
+    """The masks of a segment's staged labels: as recorded, else read from the labels (then
+    appended to `fresh`, to be recorded)."""
+    text = recorded_refs(state, segment)
+    if text is not None:
+        return {path: tuple(MaskRef(*ref) for ref in refs)
+                for path, refs in json.loads(text).items()}
+    found: LineMasks = {}
+    for path, data in masked_labels(state, segment):
+        refs = tuple(masks_of(json.loads(data)))
+        if refs:
+            found[path] = refs
+    if fresh is not None:
+        fresh.append((segment, json.dumps({p: [list(r) for r in refs]
+                                           for p, refs in found.items()})))
+    return found
+
+
+def line_masks(labels: Mapping[str, Iterable[MaskRef]]) -> LineMasks:
+    """The masks of label lines (item path → its masks), those without left out."""
+    return {path: tuple(refs) for path, refs in labels.items() if refs}
+
+
+def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | None]
+                ) -> MaskCheck:
+    """Every mask the lines of the segments in `lines` point at, against its image; and the
+    files under `@masks/` no line points at."""
+    check = MaskCheck()
+    on_disk = {file.path: file for file in _mask_files(layout)}
+    stats = mask_stats(state)
+    hashing: list[tuple[MaskFile, FileStat]] = []
+    for segment, found in sorted(lines.items()):
+        masks = found if found is not None else staged_masks(state, segment, check.refs)
+        folder = segment_folder(segment)
+        for item, refs in sorted(masks.items()):
+            for ref in refs:
+                path = mask_path(folder, item, ref.kind)
+                mask = MaskFile(segment, item, ref.kind, path, (ref.checksum, ref.size), None)
+                file = on_disk.pop(path[len(MASKS_DIR) + 1:], None)
+                cached = stats.get(path)
+                if file is None:
+                    check.masks.append(mask)
+                elif cached is not None and cached[1:] == (file.size, file.mtime_ns, file.ino):
+                    check.masks.append(_current(mask, cached[0], file.size))
+                else:
+                    hashing.append((mask, file))
+    sums = thread_pool().map(hash_path, (os.path.join(layout.root, m.path) for m, _ in hashing))
+    for (mask, file), (checksum, size) in zip(hashing, sums, strict=True):
+        check.masks.append(_current(mask, checksum, size))
+        check.refresh.append((mask.path, checksum, size, trusted_mtime(file.mtime_ns), file.ino))
+    check.untracked = sorted(f"{MASKS_DIR}/{path}" for path, file in on_disk.items()
+                             if not file.ignored)
+    return check
+
+
+def _current(mask: MaskFile, checksum: str, size: int) -> MaskFile:
+    return MaskFile(mask.segment, mask.item, mask.kind, mask.path, mask.recorded,
+                    (checksum, size))
+
+
+def _mask_files(layout: Layout) -> list[FileStat]:
+    """The files under `@masks/` (paths below it), ignored ones flagged; none when it is a
+    link or no folder."""
+    folder = os.path.join(layout.root, MASKS_DIR)
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return []
+    walked = Ignoring(str(layout.root), MASKS_DIR + "/", lambda _: True)
+    return list(walk_segment(folder, ignoring=walked))
+
+
+def mask_changes(folder: str, path: str, old: dict[str, Any] | None,
+                 new: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """(kind, mask file path, code A/M/D) of the masks that differ between two stored labels
+    of the item `path` in the segment folder `folder`."""
+    before = {ref.kind: ref for ref in masks_of(old)}
+    after = {ref.kind: ref for ref in masks_of(new)}
+    found = []
+    for kind in sorted(before.keys() | after.keys()):
+        a, b = before.get(kind), after.get(kind)
+        if a != b:
+            code = "A" if a is None else "D" if b is None else "M"
+            found.append((kind, mask_path(folder, path, kind), code))
+    return found
+
+
+def staged_mask_files(state: State) -> list[tuple[str, str]]:
+    """(mask file path, code A/M/D) of the masks whose image the index changes from HEAD's."""
+    found = []
+    for segment, path, old, new in staged_mask_changes(state):
+        changes = mask_changes(segment_folder(segment), path,
+                               json.loads(old) if old else None,
+                               json.loads(new) if new else None)
+        found += [(shown, code) for _, shown, code in changes]
+    return found
