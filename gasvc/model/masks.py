@@ -172,5 +172,22 @@ def stored_from_read(label: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
     return stored, unknown
 
 
+def mask_changes(old: dict[str, Any] | None, new: dict[str, Any] | None
+                 ) -> list[tuple[str, MaskRef | None, MaskRef | None]]:
+    """(kind, old mask, new mask) of each mask type whose image differs between two stored
+    labels of one item (None: no such mask on that side)."""
+    before = {ref.kind: ref for ref in masks_of(old)}
+    after = {ref.kind: ref for ref in masks_of(new)}
+    return [(kind, before.get(kind), after.get(kind)) for kind in KINDS
+            if before.get(kind) != after.get(kind)]
+
+
+def is_image_field(path: str) -> bool:
+    """Whether a label field path (labeldiff.py) is a mask's checksum or size, which a diff
+    shows as the mask's image changing instead."""
+    kind, _, key = path.partition(".")
+    return kind in KINDS and key in ("checksum", "fileSize")
+
+
 def _is_size(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -16,9 +16,8 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from gasvc.model.masks import MASKS_DIR, MaskRef, mask_path, masks_of
+from gasvc.model.masks import MASKS_DIR, MaskRef, mask_changes, mask_path, masks_of
 from gasvc.workspace.store.layout import Layout, segment_folder
 from gasvc.workspace.store.maskstore import (
     mask_stats,
@@ -52,8 +51,11 @@ class MaskFile:
 
     @property
     def code(self) -> str:
-        """As status shows a changed mask: "D" missing, else "M"."""
-        return "D" if self.current is None else "M"
+        """As status shows a changed mask: "D" missing, "A" new (its line records no image
+        yet), else "M"."""
+        if self.current is None:
+            return "D"
+        return "A" if self.recorded[0] is None else "M"
 
 
 @dataclass
@@ -141,27 +143,12 @@ def _mask_files(layout: Layout) -> list[FileStat]:
     return list(walk_segment(folder, ignoring=walked))
 
 
-def mask_changes(folder: str, path: str, old: dict[str, Any] | None,
-                 new: dict[str, Any] | None) -> list[tuple[str, str, str]]:
-    """(kind, mask file path, code A/M/D) of the masks that differ between two stored labels
-    of the item `path` in the segment folder `folder`."""
-    before = {ref.kind: ref for ref in masks_of(old)}
-    after = {ref.kind: ref for ref in masks_of(new)}
-    found = []
-    for kind in sorted(before.keys() | after.keys()):
-        a, b = before.get(kind), after.get(kind)
-        if a != b:
-            code = "A" if a is None else "D" if b is None else "M"
-            found.append((kind, mask_path(folder, path, kind), code))
-    return found
-
-
 def staged_mask_files(state: State) -> list[tuple[str, str]]:
     """(mask file path, code A/M/D) of the masks whose image the index changes from HEAD's."""
     found = []
     for segment, path, old, new in staged_mask_changes(state):
-        changes = mask_changes(segment_folder(segment), path,
-                               json.loads(old) if old else None,
-                               json.loads(new) if new else None)
-        found += [(shown, code) for _, shown, code in changes]
+        folder = segment_folder(segment)
+        found += [(mask_path(folder, path, kind), "A" if a is None else "D" if b is None else "M")
+                  for kind, a, b in mask_changes(json.loads(old) if old else None,
+                                                 json.loads(new) if new else None)]
     return found

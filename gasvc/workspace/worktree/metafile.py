@@ -25,7 +25,7 @@ from gasvc.workspace.store.layout import Layout, segment_folder, shown_path, wri
 from gasvc.workspace.worktree.scan import labels_readable
 
 
-def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any] | None]
+def write_labels(layout: Layout, segment: str, updates: Mapping[str, dict[str, Any] | None]
                  ) -> None:
     """Set (or, with None, drop) the labels of some items, keeping every other line."""
     path, folder = layout.metadata(segment), segment_folder(segment)
@@ -62,6 +62,10 @@ class LabelRef(NamedTuple):
     label: str | None
     data: bytes | None
     masks: tuple[MaskRef, ...] = ()
+    #: set by `maskstage.resolve`: the line must be written again (its masks' images changed),
+    #: or why the label cannot be staged (message, hint)
+    rewrite: bool = False
+    problem: tuple[str, str] | None = None
 
 
 #: A line as gas writes it (canonical JSON, a path without escapes): the label's text can be
