@@ -157,3 +157,42 @@ def test_mask_edits_show_and_push_for_the_sdk_to_read(sdk: SdkRunner, server: Se
     assert porcelain(gas, work) == []
     gas(work, "push")
     sdk.run("scn_masks", "read_masks", DATASET="masks_push", MASKS=json.dumps(edited(MASKS)))
+
+
+def test_checkout_restore_and_pull_move_mask_files(sdk: SdkRunner, server: ServerProcess,
+                                                   alice: str, tmp_path: Path) -> None:
+    gas, work = clone_masked(sdk, server, alice, tmp_path, "masks_moves")
+    edit_masks(work)
+    gas(work, "commit", "-a", "-m", "masks edited")
+    gas(work, "checkout", "HEAD~1")
+    assert_workspace_holds(work, MASKS)
+    assert porcelain(gas, work) == []
+    gas(work, "checkout", "main")
+    assert_workspace_holds(work, edited(MASKS))
+    assert porcelain(gas, work) == []
+    # a changed or untracked image where a checkout writes one is a conflict
+    (work / mask_file("a.jpg", "SEMANTIC_MASK")).write_text("unsaved")
+    refused = gas(work, "checkout", "HEAD~1", check=False)
+    assert refused.returncode == 1 and "@masks/train/a.jpg.semantic.png" in refused.stderr
+    assert (work / mask_file("a.jpg", "SEMANTIC_MASK")).read_text() == "unsaved"
+    gas(work, "restore", "@masks/train/a.jpg.semantic.png")
+    assert (work / mask_file("a.jpg", "SEMANTIC_MASK")).read_text() == "SEM a, edited"
+    (work / "@masks/train/sub").mkdir()
+    (work / mask_file("sub/b.jpg", "SEMANTIC_MASK")).write_text("stray")
+    assert porcelain(gas, work) == ["?? @masks/train/sub/b.jpg.semantic.png"]
+    refused = gas(work, "checkout", "HEAD~1", check=False)
+    assert refused.returncode == 1 and "@masks/train/sub/b.jpg.semantic.png" in refused.stderr
+    (work / mask_file("sub/b.jpg", "SEMANTIC_MASK")).unlink()
+    assert porcelain(gas, work) == []
+    # the SDK changes a mask; pull brings the new image and line
+    gas(work, "push")
+    changed = {"SEMANTIC_MASK": {"bytes": "SEM c, from the sdk", "info": OCCLUDED}}
+    sdk.run("scn_masks", "change_mask", DATASET="masks_moves", ITEM="c.jpg",
+            CHANGED=json.dumps(changed))
+    gas(work, "pull")
+    assert_workspace_holds(work, {**edited(MASKS), "c.jpg": changed})
+    assert porcelain(gas, work) == []
+    # gas rm removes an item's mask images with it (status lists the item alone)
+    gas(work, "rm", "train/a.jpg")
+    assert not list((work / "@masks/train").glob("a.jpg.*"))
+    assert porcelain(gas, work) == ["D  train/a.jpg"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gasvc.errors import ClientError
@@ -18,7 +20,7 @@ from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
 from gasvc.workspace.store.maskstore import MaskStat, mask_stats, set_mask_stats
 from gasvc.workspace.store.objects import ObjectStore, has_object
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import Entry, State
 from gasvc.workspace.worktree.compare import trusted_mtime
 from gasvc.workspace.worktree.metafile import LabelRef
 from gasvc.workspace.worktree.pathspec import PathSpec
@@ -126,3 +128,21 @@ def check_mask_specs(layout: Layout, specs: list[PathSpec]) -> None:
                 f"no label line points at {spec.shown}",
                 f"add {example} to the label of {spec.prefix!r} in {where} (an item's label"
                 " names its masks), then add it")
+
+
+def item_masks(layout: Layout, state: State, entries: Iterable[Entry]) -> list[tuple[Path, str]]:
+    """(image file, staged checksum) of the masks of the staged labels of these index rows."""
+    found = []
+    for entry in entries:
+        if entry.label:
+            folder = segment_folder(entry.segment)
+            found += [(layout.root / mask_path(folder, entry.path, ref.kind), str(ref.checksum))
+                      for ref in masks_of(state.get_object(entry.label))]
+    return found
+
+
+def unsaved_masks(layout: Layout, state: State, entries: Iterable[Entry]) -> list[str]:
+    """The mask images of these rows' staged labels whose bytes are not the staged ones."""
+    return [path.relative_to(layout.root).as_posix()
+            for path, checksum in item_masks(layout, state, entries)
+            if path.is_file() and hash_path(str(path))[0] != checksum]

@@ -27,7 +27,12 @@ from gasvc.workspace.worktree import parallel
 from gasvc.workspace.worktree.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.worktree.compare import ItemState, all_segments, read_catalog, trusted_mtime
 from gasvc.workspace.worktree.ignore import path_rule, root_rules
-from gasvc.workspace.worktree.maskstage import MaskStager, check_mask_specs
+from gasvc.workspace.worktree.maskstage import (
+    MaskStager,
+    check_mask_specs,
+    item_masks,
+    unsaved_masks,
+)
 from gasvc.workspace.worktree.metafile import LabelRef, write_labels
 from gasvc.workspace.worktree.pathspec import EVERYTHING, PathSpec
 from gasvc.workspace.worktree.scan import hash_file, outside_link, segment_names
@@ -308,18 +313,21 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
         guard.check_all(layout.metadata(e.segment) for e in targets)
         guard.check_all(layout.file(e.segment, e.path) for e in targets)
     if not cached and not force:
-        _refuse_unsaved(layout, targets)
+        _refuse_unsaved(layout, targets, unsaved_masks(layout, state, targets))
+    masks = [path for path, _ in item_masks(layout, state, targets)]
     with state.transaction():
         for entry in targets:
             state.stage(entry.segment, entry.path, None, None, None)
             result.removed += 1
     if not cached:
         _delete_files(layout, targets)
+        for path in masks:  # an item's mask images go with it
+            path.unlink(missing_ok=True)
     return result
 
 
-def _refuse_unsaved(layout: Layout, targets: Iterable[Entry]) -> None:
-    changed, root = [], str(layout.root)
+def _refuse_unsaved(layout: Layout, targets: Iterable[Entry], masks: list[str]) -> None:
+    changed, root = list(masks), str(layout.root)
     for entry in targets:
         path = layout.file(entry.segment, entry.path)
         if outside_link(root, str(path)) or (path.is_file() and hash_file(path)[0] != entry.sum):
