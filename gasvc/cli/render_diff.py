@@ -88,7 +88,6 @@ def name_status_lines(result: DiffResult) -> list[str]:
     """git's `--name-status`: the code, a tab, the path."""
     rows = [(shown_path(s.name), s.code) for s in result.segments]
     rows += [(item.key, item.code) for item in result.items]
-    rows += [(mask.path, mask.code) for item in result.items for mask in item.masks]
     if result.catalog is not None:
         rows.append((CATALOG, result.catalog.code))
     return [f"{code}\t{path}" for path, code in sorted(rows)]

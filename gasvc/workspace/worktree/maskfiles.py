@@ -66,6 +66,8 @@ class MaskCheck:
     refresh: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     #: segments whose staged masks were worked out now: (segment, JSON) to record
     refs: list[tuple[str, str]] = field(default_factory=list)
+    #: images the lines of untracked items point at (neither checked nor untracked)
+    claimed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> list[MaskFile]:
@@ -96,12 +98,14 @@ def line_masks(labels: Mapping[str, Iterable[MaskRef]]) -> LineMasks:
     return {path: tuple(refs) for path, refs in labels.items() if refs}
 
 
-def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | None]
-                ) -> MaskCheck:
+def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | None],
+                claimed: Iterable[str] = ()) -> MaskCheck:
     """Every mask the lines of the segments in `lines` point at, against its image; and the
-    files under `@masks/` no line points at."""
+    files under `@masks/` no line points at (`claimed` images aside)."""
     check = MaskCheck()
     on_disk = {file.path: file for file in _mask_files(layout)}
+    for path in claimed:
+        on_disk.pop(path[len(MASKS_DIR) + 1:], None)
     stats = mask_stats(state)
     hashing: list[tuple[MaskFile, FileStat]] = []
     for segment, found in sorted(lines.items()):

@@ -8,9 +8,10 @@ import os
 from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
+from gasvc.model.masks import mask_path
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import is_utf8
-from gasvc.workspace.store.layout import CATALOG, Layout, shown_path
+from gasvc.workspace.store.layout import CATALOG, Layout, segment_folder, shown_path
 from gasvc.workspace.store.maskstore import record_refs, set_mask_stats
 from gasvc.workspace.store.pending import Interrupted, interrupted
 from gasvc.workspace.store.state import State
@@ -114,6 +115,7 @@ class SegmentChanges:
 
     def add(self, other: SegmentChanges) -> None:
         self.lines.update(other.lines)
+        self.masks.claimed += other.masks.claimed
         self.unstaged += other.unstaged
         self.untracked += other.untracked
         self.links += other.links
@@ -151,7 +153,7 @@ def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> Seg
                for segment, prefixes, _ in units]
     for part in parallel.map_units(_segment_changes, layout, state, units, weights):
         found.add(part)
-    found.masks = check_masks(layout, state, found.lines)
+    found.masks = check_masks(layout, state, found.lines, found.masks.claimed)
     found.unstaged += [Change(mask.path, mask.code) for mask in found.masks.changed]
     found.untracked += found.masks.untracked
     catalog = _catalog_change(layout, state)
@@ -169,9 +171,12 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], b
     files too when asked for."""
     segment, changed, report_ignored = unit
     found = SegmentChanges()
-    label_changes, label_stat, refs = _label_changes(layout, state, segment)
-    found.lines[segment] = (None if label_changes is None
-                            else line_masks({path: ref.masks for path, ref in refs.items()}))
+    label_changes, label_stat, refs, staged = _label_changes(layout, state, segment)
+    found.lines[segment] = None if label_changes is None else line_masks(
+        {path: ref.masks for path, ref in refs.items() if path in staged})
+    found.masks.claimed += [mask_path(segment_folder(segment), path, mask.kind)
+                            for path, ref in refs.items() if path not in staged
+                            for mask in ref.masks]  # images of untracked items: not strays
     shown: set[str] = set()  # items shown as M or D (their label change goes with them)
     linked = _LinkedFolders(layout, segment)
     if linked_folder(linked.folder) is None and outside_link(linked.root,
@@ -245,18 +250,19 @@ def _catalog_change(layout: Layout, state: State) -> str:
 
 
 def _label_changes(layout: Layout, state: State, segment: str
-                   ) -> tuple[set[str] | None, tuple[int, int, int], dict[str, LabelRef]]:
+                   ) -> tuple[set[str] | None, tuple[int, int, int], dict[str, LabelRef],
+                              dict[str, str | None]]:
     """Keys of tracked items whose working label differs from the staged one (None when
-    `metadata.jsonl` has the stat the index saw), the file's stat, and its lines (when read).
-    Lines as gas writes them are compared by the hash of their label's text, without parsing
-    (metafile.py)."""
+    `metadata.jsonl` has the stat the index saw), the file's stat, and (when read) its lines
+    and the staged labels. Lines as gas writes them are compared by the hash of their label's
+    text, without parsing (metafile.py)."""
     stat = label_file_stat(layout, segment)
     if stat == state.metadata_stat(segment) and stat[0] != 0:
-        return None, stat, {}
+        return None, stat, {}, {}
     staged = state.staged_labels(segment)
     refs = read_label_refs(layout, segment, staged)
     return {shown_path(segment, path) for path, label in staged.items()
-            if (refs[path].label if path in refs else None) != label}, stat, refs
+            if (refs[path].label if path in refs else None) != label}, stat, refs, staged
 
 
 def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: str | None
