@@ -5,14 +5,17 @@ file). The image is *changed* when its bytes differ from that record, or it is m
 masks the lines point at comes from the lines when a segment's `metadata.jsonl` was read, else
 from the staged labels (the file matches them), recorded per segment in `mask_refs` so that a
 clean status reads no label. Images are read only when their stat changed since they were last
-read (the `masks` stat cache, with compare.py's racy rule).
+read (the `masks` stat cache, with compare.py's racy rule); and while `@masks/` lists exactly as
+when the cache alone found it clean (`CLEAN_KEY`), not even the cache is looked at.
 
 Files under `@masks/` that no line points at are untracked (`?? @masks/…`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +30,10 @@ from gasvc.workspace.store.maskstore import (
 )
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import thread_pool, trusted_mtime
-from gasvc.workspace.worktree.scan import FileStat, Ignoring, hash_path, walk_segment
+from gasvc.workspace.worktree.scan import FileStat, Ignoring, hash_path, list_folder, walk_segment
 
+#: meta key: the fingerprint of the mask images last found clean by their stat cache alone
+CLEAN_KEY = "masks.clean"
 #: A segment's masks by item path, as its lines record them (None: its `metadata.jsonl` was not
 #: read, because it matches the index).
 LineMasks = dict[str, tuple[MaskRef, ...]]
@@ -68,6 +73,8 @@ class MaskCheck:
     refs: list[tuple[str, str]] = field(default_factory=list)
     #: images the lines of untracked items point at (neither checked nor untracked)
     claimed: list[str] = field(default_factory=list)
+    #: the fingerprint to record as clean (CLEAN_KEY), if this check found it clean
+    clean: str | None = None
 
     @property
     def changed(self) -> list[MaskFile]:
@@ -78,19 +85,27 @@ def staged_masks(state: State, segment: str, fresh: list[tuple[str, str]] | None
                  ) -> LineMasks:
     """The masks of a segment's staged labels: as recorded, else read from the labels (then
     appended to `fresh`, to be recorded)."""
+    return _parsed(_staged_text(state, segment, fresh))
+
+
+def _staged_text(state: State, segment: str, fresh: list[tuple[str, str]] | None) -> str:
+    """`staged_masks` as recorded in `mask_refs` (JSON text)."""
     text = recorded_refs(state, segment)
     if text is not None:
-        return {path: tuple(MaskRef(*ref) for ref in refs)
-                for path, refs in json.loads(text).items()}
+        return text
     found: LineMasks = {}
     for path, data in masked_labels(state, segment):
         refs = tuple(masks_of(json.loads(data)))
         if refs:
             found[path] = refs
+    text = json.dumps({p: [list(r) for r in refs] for p, refs in found.items()})
     if fresh is not None:
-        fresh.append((segment, json.dumps({p: [list(r) for r in refs]
-                                           for p, refs in found.items()})))
-    return found
+        fresh.append((segment, text))
+    return text
+
+
+def _parsed(text: str) -> LineMasks:
+    return {path: tuple(MaskRef(*ref) for ref in refs) for path, refs in json.loads(text).items()}
 
 
 def line_masks(labels: Mapping[str, Iterable[MaskRef]]) -> LineMasks:
@@ -99,17 +114,28 @@ def line_masks(labels: Mapping[str, Iterable[MaskRef]]) -> LineMasks:
 
 
 def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | None],
-                claimed: Iterable[str] = ()) -> MaskCheck:
+                claimed: Iterable[str] = (), trust: bool = False) -> MaskCheck:
     """Every mask the lines of the segments in `lines` point at, against its image; and the
-    files under `@masks/` no line points at (`claimed` images aside)."""
-    check = MaskCheck()
+    files under `@masks/` no line points at (`claimed` images aside).
+
+    With `trust` (the ignore rules unchanged), when every segment's lines are its staged labels
+    and `@masks/` lists exactly as when it was last found clean by the stat cache alone (its
+    fingerprint, CLEAN_KEY), it is clean again: no image is looked at one by one."""
+    check, claimed = MaskCheck(), list(claimed)
+    texts = {segment: _staged_text(state, segment, check.refs)
+             for segment, found in lines.items() if found is None}
+    fingerprint = None
+    if trust and not claimed and len(texts) == len(lines):
+        fingerprint = _fingerprint(layout, texts)
+        if fingerprint == state.get(CLEAN_KEY):
+            return check
     on_disk = {file.path: file for file in _mask_files(layout)}
     for path in claimed:
         on_disk.pop(path[len(MASKS_DIR) + 1:], None)
     stats = mask_stats(state)
     hashing: list[tuple[MaskFile, FileStat]] = []
     for segment, found in sorted(lines.items()):
-        masks = found if found is not None else staged_masks(state, segment, check.refs)
+        masks = found if found is not None else _parsed(texts[segment])
         folder = segment_folder(segment)
         for item, refs in sorted(masks.items()):
             for ref in refs:
@@ -129,7 +155,25 @@ def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | No
         check.refresh.append((mask.path, checksum, size, trusted_mtime(file.mtime_ns), file.ino))
     check.untracked = sorted(f"{MASKS_DIR}/{path}" for path, file in on_disk.items()
                              if not file.ignored)
+    if fingerprint is not None and not (hashing or on_disk or check.changed):
+        check.clean = fingerprint  # listed before the images were checked: never too new
     return check
+
+
+def _fingerprint(layout: Layout, texts: Mapping[str, str]) -> str:
+    """The SHA-1 of the staged masks of the segments and of the listing (names and stats) of
+    every folder under `@masks/`."""
+    digest = hashlib.sha1(json.dumps(sorted(texts.items())).encode())
+    root = os.path.join(layout.root, MASKS_DIR)
+    if os.path.islink(root):
+        return digest.hexdigest()
+    folders = [""]
+    while folders:
+        prefix = folders.pop()
+        rows = list_folder(os.path.join(root, prefix), top=False)
+        digest.update(marshal.dumps((prefix, rows)))
+        folders += [prefix + row[0] for row in rows if row[0].endswith("/")]
+    return digest.hexdigest()
 
 
 def _current(mask: MaskFile, checksum: str, size: int) -> MaskFile:

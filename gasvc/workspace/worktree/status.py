@@ -24,6 +24,7 @@ from gasvc.workspace.worktree.compare import (
 )
 from gasvc.workspace.worktree.ignore import root_rules
 from gasvc.workspace.worktree.maskfiles import (
+    CLEAN_KEY,
     LineMasks,
     MaskCheck,
     check_masks,
@@ -153,7 +154,8 @@ def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> Seg
                for segment, prefixes, _ in units]
     for part in parallel.map_units(_segment_changes, layout, state, units, weights):
         found.add(part)
-    found.masks = check_masks(layout, state, found.lines, found.masks.claimed)
+    found.masks = check_masks(layout, state, found.lines, found.masks.claimed,
+                              trust=new_rules is None and not report_ignored)
     found.unstaged += [Change(mask.path, mask.code) for mask in found.masks.changed]
     found.untracked += found.masks.untracked
     catalog = _catalog_change(layout, state)
@@ -273,7 +275,7 @@ def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: s
     dropped: they were judged by other rules."""
     masks = found.masks
     if not (found.refresh or found.settled or found.clean_folders or new_rules
-            or masks.refresh or masks.refs):
+            or masks.refresh or masks.refs or masks.clean):
         return
     with state.transaction():
         if new_rules is not None:
@@ -287,6 +289,8 @@ def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: s
             state.save_folder_listings(found.clean_folders)
             for segment, refs in masks.refs:
                 record_refs(state, segment, refs)
+            if masks.clean is not None:
+                state.set(CLEAN_KEY, masks.clean)
 
 
 def folded(untracked: list[str]) -> list[str]:
