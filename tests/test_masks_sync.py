@@ -148,3 +148,38 @@ def test_a_clean_status_reads_no_mask_image(gas: Gas, tmp_path: Path) -> None:
     assert porcelain(gas, root) == ["?? @masks/train/stray.png"]  # the stat cache: not read
     image.touch()
     assert porcelain(gas, root) == [f" M {IMAGE}", "?? @masks/train/stray.png"]
+
+
+def test_a_server_diff_names_the_changed_mask(gas: Gas, key: str, tmp_path: Path) -> None:
+    root = pushed(gas, tmp_path / "ws", "masks_server_diff")
+    gas(tmp_path, "clone", "masks_server_diff", "other")
+    (root / IMAGE).write_text("MASK 2")
+    set_mask(root, [{"categoryId": 1, "attributes": {"occluded": True}}])
+    gas(root, "commit", "-a", "-m", "second")
+    gas(root, "push")
+    other = tmp_path / "other"
+    gas(other, "fetch")
+    diff = gas(other, "diff", "HEAD", "origin/main").stdout.splitlines()
+    assert diff == [
+        "L  train/a.jpg",
+        f"    mask: {IMAGE}: {sha1('MASK')[:7]} (4 B) → {sha1('MASK 2')[:7]} (6 B)",
+        "    SEMANTIC_MASK.info[0].categoryId: 0 → 1"], diff
+
+
+def test_a_mask_whose_file_name_would_be_too_long_is_refused_at_clone(
+        gas: Gas, api: RawApi, tmp_path: Path) -> None:
+    name = "n" * 245 + ".jpg"  # a file name the server takes; with ".semantic.png", too long
+    ident = api.create_dataset("masks_long")
+    draft = api.create_draft(ident)
+    api.create_segment(ident, draft, "train")
+    api.upload_file(ident, draft, "train", name, b"A")
+    api.upload_blob(api.policy(ident, draft, "train"), b"MASK")
+    label = {"SEMANTIC_MASK": {"checksum": sha1("MASK"), "fileSize": 4}}
+    api.call("PUT", f"datasets/{ident}/multi/data/labels", json={
+        "segmentName": "train", "draftNumber": draft,
+        "objects": [{"remotePath": name, "label": label}]})
+    api.commit(ident, draft)
+    result = gas(tmp_path, "clone", "masks_long", "clone", check=False)
+    failed(result, f"with a SEMANTIC_MASK, whose image's file name here would be longer than"
+           " 255 bytes")
+    assert not (tmp_path / "clone").exists()

@@ -12,10 +12,14 @@ import os
 from typing import Any
 
 from gasvc.api.transfer import download_unknown
-from gasvc.model.masks import KINDS, BadMask, stored_from_read, with_mask_file
+from gasvc.model.masks import KINDS, BadMask, mask_path, stored_from_read, with_mask_file
 from gasvc.model.names import escaped
+from gasvc.workspace.store.layout import segment_folder
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.listing import RefusedListing
+
+#: The longest file name most file systems take, in bytes.
+MAX_FILE_NAME = 255
 
 
 def stored_listed_label(conn: Connection, segment: str, path: str, label: dict[str, Any]
@@ -30,6 +34,12 @@ def stored_listed_label(conn: Connection, segment: str, path: str, label: dict[s
                              f"{error.message}") from None
     if stored is label:
         return label, {}
+    for kind in KINDS.keys() & label.keys():
+        name = mask_path(segment_folder(segment), path, kind).rpartition("/")[2]
+        if len(name.encode()) > MAX_FILE_NAME:
+            raise RefusedListing(f"the server lists {escaped(f'{segment}/{path}')} with a"
+                                 f" {kind}, whose image's file name here would be longer than"
+                                 f" {MAX_FILE_NAME} bytes")
     urls = {kind: str(label[kind].get("url") or "") for kind in KINDS if kind in label}
     for kind, url in unknown.items():
         checksum, size = fetch_mask(conn, url)
