@@ -204,3 +204,16 @@ def test_a_path_in_masks_that_is_no_mask_image_is_refused(gas: Gas, root: Path,
     result = gas(root, "add", path, check=False)
     failed(result, f"{path!r} is no mask image's path")
     assert "hint: a mask image is @masks/<segment folder>/<file path>" in result.stderr
+
+
+def test_restore_gives_back_the_staged_mask_image_with_its_label(gas: Gas, root: Path) -> None:
+    image = "@masks/train/a.jpg.semantic.png"
+    set_label(root, {"SEMANTIC_MASK": {"path": image}})
+    gas(root, "commit", "-a", "-m", "mask")
+    (root / image).write_text("MASK, edited")
+    gas(root, "add", image)
+    assert porcelain(gas, root) == [f"M  {image}", "L  train/a.jpg"]
+    gas(root, "restore", "--staged", image)
+    assert porcelain(gas, root) == [" L train/a.jpg"]  # the line records the edited image
+    gas(root, "restore", "train/a.jpg")
+    assert (root / image).read_text() == "MASK" and porcelain(gas, root) == []

@@ -180,6 +180,6 @@ def test_a_mask_whose_file_name_would_be_too_long_is_refused_at_clone(
         "objects": [{"remotePath": name, "label": label}]})
     api.commit(ident, draft)
     result = gas(tmp_path, "clone", "masks_long", "clone", check=False)
-    failed(result, f"with a SEMANTIC_MASK, whose image's file name here would be longer than"
+    failed(result, "with a SEMANTIC_MASK, whose image's file name here would be longer than"
            " 255 bytes")
     assert not (tmp_path / "clone").exists()

@@ -48,6 +48,7 @@ from gasvc.workspace.versions.maskmove import (
     mask_moves,
     mask_targets,
     staged_mask,
+    stale_images,
     write_masks,
 )
 from gasvc.workspace.worktree.compare import trusted_mtime
@@ -343,6 +344,7 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
         labels.setdefault(segment, {})[path] = (
             state.get_object(entry.label) if entry.label else {})
         result.changed_paths.append(change.path)
+    fetches += stale_images(layout, labels, {f.target for f in fetches}, Fetch)
     guard = WriteGuard(layout)
     guard.check_all(fetch.target for fetch in fetches)
     guard.check_all(layout.metadata(segment) for segment in labels)

@@ -19,6 +19,7 @@ from gasvc.workspace.store.layout import Layout, folder_segment, segment_folder,
 from gasvc.workspace.store.maskstore import drop_mask_stats, set_mask_stats
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import trusted_mtime
+from gasvc.workspace.worktree.scan import hash_path
 
 #: (segment, path, old item, new item) of an item a move changes (checkout.ItemMove).
 Change = tuple[str, str, Item | None, Item | None]
@@ -89,6 +90,24 @@ def staged_mask(state: State, shown: str) -> tuple[str, str, str, int, str] | No
         if ref.kind == found[2] and ref.checksum is not None:
             return segment, found[1], ref.checksum, int(ref.size or 0), ref.kind
     return None
+
+
+def stale_images(layout: Layout, labels: dict[str, dict[str, dict[str, Any]]],
+                 planned: set[Path], make: Callable[..., Any]) -> list[Any]:
+    """`gas restore` of labels (segment → item → staged label): the `Fetch`es (built by
+    `make`) of their masks' images that are missing or hold other bytes, and not `planned`."""
+    found = []
+    for segment, items in labels.items():
+        folder = segment_folder(segment)
+        for path, label in items.items():
+            for ref in masks_of(label):
+                target = layout.root / mask_path(folder, path, ref.kind)
+                if ref.checksum is None or target in planned or (
+                        target.is_file() and hash_path(str(target))[0] == ref.checksum):
+                    continue
+                found.append(make(segment, path, ref.checksum, int(ref.size or 0), target,
+                                  mask=ref.kind))
+    return found
 
 
 def kept_masks(layout: Layout, moves: list[MaskMove]) -> set[str]:

@@ -81,15 +81,9 @@ class MaskCheck:
         return [mask for mask in self.masks if mask.changed]
 
 
-def staged_masks(state: State, segment: str, fresh: list[tuple[str, str]] | None = None
-                 ) -> LineMasks:
-    """The masks of a segment's staged labels: as recorded, else read from the labels (then
-    appended to `fresh`, to be recorded)."""
-    return _parsed(_staged_text(state, segment, fresh))
-
-
-def _staged_text(state: State, segment: str, fresh: list[tuple[str, str]] | None) -> str:
-    """`staged_masks` as recorded in `mask_refs` (JSON text)."""
+def _staged_text(state: State, segment: str, fresh: list[tuple[str, str]]) -> str:
+    """The masks of a segment's staged labels (JSON text, item path → its masks): as recorded
+    in `mask_refs`, else read from the labels (then appended to `fresh`, to be recorded)."""
     text = recorded_refs(state, segment)
     if text is not None:
         return text
@@ -99,8 +93,7 @@ def _staged_text(state: State, segment: str, fresh: list[tuple[str, str]] | None
         if refs:
             found[path] = refs
     text = json.dumps({p: [list(r) for r in refs] for p, refs in found.items()})
-    if fresh is not None:
-        fresh.append((segment, text))
+    fresh.append((segment, text))
     return text
 
 
