@@ -10,6 +10,7 @@ Our server refuses bad names on write, so the only way to list them is to lie on
     proxy.labels = {"a.jpg": {"x": float("nan")}}  # an item's label, as listed
     proxy.garbage = "/segments"                    # answers to paths ending so are not JSON
     proxy.answers = {"/policies": (403, {...})}    # paths ending so answered this, not forwarded
+    proxy.bare_masks = True                        # masks listed as TensorBay does: no checksum
 
 Names in requests (`remotePath`, `segmentName` query parameters) are mapped back, so the client
 can ask for what it was shown. Downloads go to the real server directly (signed URLs and the
@@ -40,6 +41,7 @@ class RewritingProxy:
         self.labels: dict[str, Any] = {}
         self.garbage: str | None = None
         self.answers: dict[str, tuple[int, Any]] = {}
+        self.bare_masks = False
         self.session = requests.Session()
         self.session.trust_env = False
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -62,6 +64,7 @@ class RewritingProxy:
         self.paths, self.segments, self.labels = {}, {}, {}
         self.duplicate, self.page_limit, self.garbage = False, None, None
         self.answers = {}
+        self.bare_masks = False
 
     # the rewriting -----------------------------------------------------------------------
     def request_query(self, query: str) -> str:
@@ -83,6 +86,10 @@ class RewritingProxy:
             body["dataDetails"] = [item for item in details for _ in (0, 1)]
         for item in details if isinstance(details, list) else []:
             item["label"] = self.labels.get(item["remotePath"], item.get("label"))
+            for mask in (item["label"] or {}).values() if self.bare_masks else ():
+                if isinstance(mask, dict) and "url" in mask:
+                    mask.pop("checksum", None)
+                    mask.pop("fileSize", None)
         return self._paths(body)
 
     def _paths(self, value: Any) -> Any:

@@ -267,6 +267,29 @@ def download_url(client: ApiClient, item: Download, tmp_dir: Path) -> Written:
         return sink.finish([item])[0]
 
 
+def download_unknown(client: ApiClient, url: str, tmp_dir: Path) -> tuple[Path, str, int]:
+    """GET a file whose checksum nobody told (a mask a server lists without it) into a
+    temporary file of `tmp_dir`, hashed as it arrives: (the file, its SHA-1, its size)."""
+    try:
+        response = client.session.get(url, stream=True, timeout=client.timeout)
+    except requests.ConnectionError as error:
+        raise ServerUnreachable("cannot download a mask image",
+                                "check the network, then run the command again") from error
+    digest, size = hashlib.sha1(), 0
+    tmp = tmp_dir / f"{threading.get_ident()}-{time.time_ns()}.mask"
+    try:
+        with response, tmp.open("wb") as handle:
+            decode(response, body=False)
+            for chunk in response.iter_content(READ_CHUNK):
+                digest.update(chunk)
+                handle.write(chunk)
+                size += len(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, digest.hexdigest(), size
+
+
 class FormUploads:
     """One multipart POST per file under GetPolicy answers (cached per segment)."""
 

@@ -37,11 +37,13 @@ def _item_lines(item: ItemDiff) -> list[str]:
     lines = [paint(f"{item.code}  {item.key}", COLOURS.get(item.code, "yellow"), bold=True)]
     if item.code in ("A", "M", "D") and (item.old or item.new):
         lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
+    lines += [f"{INDENT}mask: {mask.path}: {_file_change(mask.old, mask.new)}"
+              for mask in item.masks]
     lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
               for change in item.content]
     lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
               for change in item.label]
-    if item.label_changed and not item.label:
+    if item.label_changed and not (item.label or item.masks):
         lines.append(f"{INDENT}{SAME_VALUES}")
     return lines
 
@@ -147,4 +149,7 @@ def _item_json(item: ItemDiff) -> dict[str, Any]:
             "file": {"old": asdict(item.old) if item.old else None,
                      "new": asdict(item.new) if item.new else None},
             "labelChanged": item.label_changed, "label": [asdict(c) for c in item.label],
+            "masks": [{"type": mask.kind, "path": mask.path, "status": mask.code,
+                       "old": asdict(mask.old) if mask.old else None,
+                       "new": asdict(mask.new) if mask.new else None} for mask in item.masks],
             **({"content": [asdict(c) for c in item.content]} if item.content else {})}

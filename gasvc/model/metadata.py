@@ -2,7 +2,9 @@
 
 Each line is `{"file_name": "images/0001.jpg", "label": {...}}` (the Hugging Face imagefolder
 convention), written canonically so that diffs stay minimal (line breaks inside strings
-escaped). Lines end at "\n" only.
+escaped). Lines end at "\n" only. A mask in a line names its image file (masks.py: the line
+form); parsing gives the stored form, rendering writes the line form. Both need the segment's
+folder, which mask file paths start with.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from typing import Any, NoReturn
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.canon import canonical_json, escaped
+from gasvc.model.masks import BadMask, line_label, stored_label
 from gasvc.model.names import check_remote_path
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
 
 METADATA = "metadata.jsonl"
+#: The default segment's folder (layout.segment_folder), for callers that name no folder.
+DEFAULT_FOLDER = "default"
 
 
 class MetadataError(ClientError):
@@ -44,13 +49,15 @@ def read_text(path: Path, where: str) -> str:
                             "save the file as UTF-8") from None
 
 
-def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
-    """Labels by path; every bad line raises with its number and what is wrong."""
+def parse(text: str, where: str = METADATA, folder: str = DEFAULT_FOLDER
+          ) -> dict[str, LabelLine]:
+    """Labels (stored form) by path; every bad line raises with its number and what is wrong.
+    `folder` is the segment's folder (workspace code always gives it)."""
     labels: dict[str, LabelLine] = {}
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
-        item = parse_line(raw, f"{where}:{number}")
+        item = parse_line(raw, f"{where}:{number}", folder)
         if item.path in labels:
             raise MetadataError(
                 f"{where}:{number}: {item.path!r} already has a label on line "
@@ -59,8 +66,9 @@ def parse(text: str, where: str = METADATA) -> dict[str, LabelLine]:
     return labels
 
 
-def parse_line(raw: str, where: str) -> LabelLine:
-    """One line's path and label (its number left 0); `where` names it in errors."""
+def parse_line(raw: str, where: str, folder: str) -> LabelLine:
+    """One line's path and stored label (its number left 0); `where` names it in errors,
+    `folder` is the segment's folder."""
     hint = 'each line is {"file_name": "path/in/segment.jpg", "label": {...}}'
     try:
         item = load_json(raw, wrapped=1)
@@ -78,7 +86,10 @@ def parse_line(raw: str, where: str) -> LabelLine:
         path = check_remote_path(item["file_name"])
     except InvalidParams as error:
         raise MetadataError(f"{where}: {error.message}", error.hint) from None
-    return LabelLine(0, path, label)
+    try:
+        return LabelLine(0, path, stored_label(label, folder, path))
+    except BadMask as error:
+        raise MetadataError(f"{where}: {error.message}", error.hint) from None
 
 
 #: The columns of a line; the server keeps nothing else of it (a label is one JSON object).
@@ -96,10 +107,12 @@ def _refuse_other_columns(item: dict[str, Any], where: str) -> NoReturn:
         " attribute) or into a file of its own")
 
 
-def render(labels: Iterable[tuple[str, dict[str, Any]]]) -> str:
-    """Canonical `metadata.jsonl` text for (path, label) pairs; empty labels are left out."""
+def render(labels: Iterable[tuple[str, dict[str, Any]]], folder: str = DEFAULT_FOLDER) -> str:
+    """Canonical `metadata.jsonl` text for (path, stored label) pairs of the segment whose
+    folder is `folder`; empty labels are left out."""
     lines = [  # one line each, even where the label holds a line break (U+2028...)
-        escaped(canonical_json({"file_name": path, "label": label}).decode())
+        escaped(canonical_json({"file_name": path,
+                                "label": line_label(label, folder, path)}).decode())
         for path, label in sorted(labels)
         if label
     ]

@@ -90,13 +90,15 @@ class Data:
             return None
         if not isinstance(label, dict):
             raise InvalidParams("a label must be a JSON object keyed by label type")
+        stored = dict(label)
         for kind in MASK_TYPES:
             if kind in label:
                 mask = label[kind]
                 if not isinstance(mask, dict):
                     raise InvalidParams(f"{kind} must be an object with checksum and fileSize")
-                self._blob(w, mask)
-        return w.objects.put(label)
+                checksum, size = self._blob(w, mask)
+                stored[kind] = _stored_mask(kind, mask, checksum, size)
+        return w.objects.put(stored)
 
     def grant_blob(self, dataset_id: str, checksum: str) -> None:
         """Record that `checksum` was uploaded into the dataset, so it may reference it."""
@@ -253,8 +255,9 @@ class Data:
         for kind in MASK_TYPES:
             if kind in label:
                 mask = label[kind]
-                read = {"remotePath": mask_path(path), "url": self._url(base, mask["checksum"],
-                                                                       expires)}
+                read = {"remotePath": mask_path(path),
+                        "url": self._url(base, mask["checksum"], expires),
+                        "checksum": mask["checksum"], "fileSize": mask["fileSize"]}
                 if "info" in mask or kind == "PANOPTIC_MASK":
                     read["info"] = mask.get("info", [])
                 label[kind] = read
@@ -290,6 +293,19 @@ class Data:
                 mask = label.get(mask_type)
                 items.append({"url": self._url(base, mask["checksum"], expires)} if mask else {})
             return items, total
+
+
+def _stored_mask(kind: str, mask: dict[str, Any], checksum: str, size: int) -> dict[str, Any]:
+    """A mask as stored: checksum, size and info only (what the read form gives back, so a
+    client can rebuild the stored label, and its id, from a listing); a panoptic mask always
+    has its info (the SDK reads it)."""
+    stored: dict[str, Any] = {"checksum": checksum, "fileSize": size}
+    if "info" in mask or kind == "PANOPTIC_MASK":
+        info = mask.get("info", [])
+        if not isinstance(info, list):
+            raise InvalidParams(f"the info of {kind} must be a list")
+        stored["info"] = info
+    return stored
 
 
 def _objects(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gasvc.model.canon import content_id
+from gasvc.model.masks import masks_of, with_mask_file
 from gasvc.model.metadata import LabelLine
 from gasvc.model.snapshot import Item, VersionState
 from gasvc.workspace.diff.diff_result import (
@@ -42,6 +43,7 @@ from gasvc.workspace.worktree.compare import (
     read_labels,
 )
 from gasvc.workspace.worktree.fusion_files import is_fusion
+from gasvc.workspace.worktree.maskfiles import LineMasks, MaskCheck, check_masks, line_masks
 from gasvc.workspace.worktree.pathspec import PathSpec
 from gasvc.workspace.worktree.scan import hash_file, segment_names
 
@@ -91,10 +93,14 @@ def worktree_side(layout: Layout, state: State) -> Side:
     side = index_side(state)
     side.name = "working tree"
     refresh: list[tuple[str, str, int, int]] = []
+    lines: dict[str, LineMasks | None] = {}
     for segment in all_segments(layout, state):
         labels = read_labels(layout, state, segment).labels
         for item in compare_files(layout, state, segment, refresh):
             _override(layout, side, item, labels)
+        lines[segment] = None if labels is None else line_masks(
+            {path: masks_of(line.label) for path, line in labels.items()})
+    _mask_overrides(state, side, check_masks(layout, state, lines))
     on_disk = set(segment_names(layout.root))
     side.segments = {name for name in side.segments if name in on_disk}
     if side.catalog:
@@ -125,6 +131,25 @@ def _override(layout: Layout, side: Side, item: ItemState,
         value = (entry.sum, entry.size or 0, label)
     if value != (entry.sum, entry.size or 0, entry.label):
         side.overrides[(item.segment, item.path)] = value
+
+
+def _mask_overrides(state: State, side: Side, check: MaskCheck) -> None:
+    """Items whose masks' images changed carry them in their working label (as `gas add`
+    would stage it: maskstage.py); a missing image changes nothing here (status shows it)."""
+    for mask in check.changed:
+        key = (mask.segment, mask.item)
+        if key in side.overrides:
+            value = side.overrides[key]
+        else:  # as staged
+            entry = state.entry(*key)
+            value = (entry.sum, entry.size or 0, entry.label) if entry and entry.sum else None
+        if value is None or value[2] is None or mask.current is None:
+            continue
+        old = side.objects.get(value[2]) or state.get_object(value[2])
+        label = with_mask_file(old, mask.kind, *mask.current)
+        label_id = content_id(label)
+        side.objects[label_id] = label
+        side.overrides[key] = (value[0], value[1], label_id)
 
 
 def _save_refresh(state: State, refresh: list[tuple[str, str, int, int]]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from gasvc.errors import GasError
 from gasvc.model.labeldiff import field_changes
+from gasvc.model.masks import BadMask, stored_from_read
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.diff.diff_result import (
     CatalogDiff,
@@ -106,7 +107,7 @@ class ServerDiff:
             new = found.get((item.segment, item.path, self.new))
             item.old, item.new = file_version(old), file_version(new)
             if item.label_changed:
-                item.label = field_changes(plain_label(old), plain_label(new))
+                item.set_labels(plain_label(old), plain_label(new))
         return items
 
     def _lookup(self, group: tuple[str, str, list[str]]
@@ -161,10 +162,17 @@ def file_version(detail: dict[str, Any] | None) -> FileVersion | None:
 
 
 def plain_label(detail: dict[str, Any] | None) -> dict[str, Any] | None:
-    """An item's label as stored: the read form's time-limited mask `url`s dropped."""
+    """An item's label as stored (masks by checksum, where the server lists it: remote_masks.py),
+    else with the read form's time-limited mask `url`s dropped."""
     if not detail or not detail.get("label"):
         return None
     label = dict(detail["label"])
+    try:
+        stored, unknown = stored_from_read(label)
+    except BadMask:
+        unknown = {"": ""}
+    if not unknown:
+        return stored
     for kind, value in label.items():
         if isinstance(value, dict) and "url" in value:
             label[kind] = {k: v for k, v in value.items() if k != "url"}

@@ -9,7 +9,8 @@ from typing import Any
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.labeldiff import FieldChange, field_changes
-from gasvc.workspace.store.layout import shown_path
+from gasvc.model.masks import KINDS, MaskRef, is_image_field, mask_changes, mask_path
+from gasvc.workspace.store.layout import segment_folder, shown_path
 from gasvc.workspace.store.state import CommitRecord
 from gasvc.workspace.worktree.pathspec import PathSpec
 
@@ -25,6 +26,20 @@ class FileVersion:
     size: int
 
 
+@dataclass(frozen=True)
+class MaskDiff:
+    """A mask whose image differs (model/masks.py): its type, its image file, the versions."""
+
+    kind: str
+    path: str  # workspace-relative: "@masks/train/a.jpg.semantic.png"
+    old: FileVersion | None
+    new: FileVersion | None
+
+    @property
+    def code(self) -> str:
+        return "A" if self.old is None else "D" if self.new is None else "M"
+
+
 @dataclass
 class ItemDiff:
     segment: str
@@ -36,10 +51,39 @@ class ItemDiff:
     label: list[FieldChange] = field(default_factory=list)
     #: what changed inside a fusion segment's sensors.json or frames.jsonl (diff_fusion.py)
     content: list[FieldChange] = field(default_factory=list)
+    #: masks whose image changed (their checksum and size are not listed in `label`)
+    masks: list[MaskDiff] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         return shown_path(self.segment, self.path)
+
+    def set_labels(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """The label's field changes and mask changes, from the two stored labels."""
+        self.label = [without_image(change) for change in field_changes(old, new)
+                      if not is_image_field(change.path)]
+        folder = segment_folder(self.segment)
+        self.masks = [MaskDiff(kind, mask_path(folder, self.path, kind), _version(a),
+                               _version(b)) for kind, a, b in mask_changes(old, new)]
+
+
+def without_image(change: FieldChange) -> FieldChange:
+    """A mask added or removed whole, without its image's checksum and size (`masks` has them)."""
+    if change.path not in KINDS:
+        return change
+    return FieldChange(change.op, change.path, _no_image(change.old), _no_image(change.new))
+
+
+def _no_image(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in ("checksum", "fileSize")}
+
+
+def _version(ref: MaskRef | None) -> FileVersion | None:
+    if ref is None or ref.checksum is None:
+        return None
+    return FileVersion(ref.checksum, ref.size or 0)
 
 
 @dataclass(frozen=True)
@@ -154,8 +198,8 @@ def item_diff(segment: str, path: str, old: Value, new: Value, objects: Objects 
                     FileVersion(old[0], old[1]) if old else None,
                     FileVersion(new[0], new[1]) if new else None, old_label != new_label)
     if objects is not None and item.label_changed:
-        item.label = field_changes(objects(old_label) if old_label else None,
-                                   objects(new_label) if new_label else None)
+        item.set_labels(objects(old_label) if old_label else None,
+                        objects(new_label) if new_label else None)
     return item
 
 

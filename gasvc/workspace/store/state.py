@@ -11,6 +11,11 @@
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
   rows come, go, or start or stop being staged.
 - `commits` (local and fetched), `refs` (`heads/…`, `remotes/…`, `tags/…`), `meta` (config, HEAD).
+- `masks`: per mask file (workspace-relative path, see model/masks.py), the checksum and size it
+  had when last read, and its stat then: a mask whose stat is unchanged is not read again.
+- `mask_refs`: per segment, the masks its staged labels point at (JSON), so that a clean status
+  reads no label; triggers drop a segment's row when one of its rows comes, goes, or changes its
+  label or whether it is staged.
 """
 
 from __future__ import annotations
@@ -67,9 +72,25 @@ CREATE TRIGGER IF NOT EXISTS folders_on_update AFTER UPDATE OF sum, size, mtime_
         AND prefix = rtrim(OLD.path, replace(OLD.path, '/', '')); END;
 """
 
+MASKS = """
+CREATE TABLE masks (
+    path TEXT PRIMARY KEY, sum TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE mask_refs (segment TEXT PRIMARY KEY, refs TEXT NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER mask_refs_on_insert AFTER INSERT ON entries
+    BEGIN DELETE FROM mask_refs WHERE segment = NEW.segment; END;
+CREATE TRIGGER mask_refs_on_delete AFTER DELETE ON entries
+    BEGIN DELETE FROM mask_refs WHERE segment = OLD.segment; END;
+CREATE TRIGGER mask_refs_on_update AFTER UPDATE OF segment, path, sum, label ON entries
+    WHEN OLD.segment IS NOT NEW.segment OR OLD.path IS NOT NEW.path
+        OR OLD.label IS NOT NEW.label OR (OLD.sum IS NULL) <> (NEW.sum IS NULL)
+    BEGIN DELETE FROM mask_refs WHERE segment IN (OLD.segment, NEW.segment); END;
+"""
+
 #: The schema's numbered steps (gasvc/workspace/store/migrations.py): append, never edit a step.
 STEPS: list[Step] = [
     lambda db: run_script(db, SCHEMA),
+    lambda db: run_script(db, MASKS),
 ]
 
 

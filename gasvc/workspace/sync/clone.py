@@ -28,12 +28,20 @@ from gasvc.model.metadata import render
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import VersionState
 from gasvc.workspace.store.create import init
-from gasvc.workspace.store.layout import AlreadyAWorkspace, Layout, WriteGuard, split_shown
+from gasvc.workspace.store.layout import (
+    AlreadyAWorkspace,
+    Layout,
+    WriteGuard,
+    segment_folder,
+    split_shown,
+)
+from gasvc.workspace.store.maskstore import forget_recent_mask_stats, set_mask_stats
 from gasvc.workspace.store.objects import durable
 from gasvc.workspace.store.pending import CLONE
 from gasvc.workspace.store.refs import UnknownRevision, set_head
 from gasvc.workspace.store.relocate import relocate
 from gasvc.workspace.store.state import Entry, State
+from gasvc.workspace.sync.clone_masks import CloneMasks
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.datasets import require_dataset
 from gasvc.workspace.sync.fetch import fetch
@@ -197,6 +205,7 @@ def _finish(layout: Layout, state: State, commit: str, branch: str | None,
             state.set_ref(f"heads/{branch}", commit)
         set_head(state, branch, None if branch else commit)
         state.forget_recent_stats(time.time_ns() - RACY_NS)
+        forget_recent_mask_stats(state, time.time_ns() - RACY_NS)
         state.set(PENDING, None)
 
 
@@ -209,6 +218,7 @@ class _Files:
         self.pool: Pool[list[Download], list[Written]] = Pool(self._fetch, self._done, conn.jobs)
         self.labels: dict[str, IO[str]] = {}
         self.guard = WriteGuard(conn.layout)
+        self.masks = CloneMasks(conn, state, self.guard, fresh)
         self.files = self.nbytes = self.downloaded = 0
 
     def page(self, segment: str, items: list[RemoteItem], total: int) -> None:
@@ -220,7 +230,8 @@ class _Files:
             layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
             path = self.conn.tmp_dir / f"metadata-{segment}.jsonl"
             self.labels[segment] = path.open("w", encoding="utf-8")
-        self.labels[segment].write(render((i.path, i.label) for i in items))
+        self.labels[segment].write(render(((i.path, i.label) for i in items),
+                                          segment_folder(segment)))
         sizes = sum(item.size for item in items)
         self.files, self.nbytes = self.files + len(items), self.nbytes + sizes
         self.conn.progress.add_total(0, sizes)
@@ -234,6 +245,7 @@ class _Files:
         self.conn.progress(len(kept), sum(item.size for item in kept))
         wanted = [Download(i.checksum, i.size, layout.file(segment, i.path), i.url)
                   for i in items if i.path not in present]
+        wanted += self.masks.wanted(segment, items)
         limit = self.batch.limit if self.batch is not None else FILES_PER_JOB
         for group in batches(wanted, limit, lambda d: d.size):
             self.pool.submit(group)
@@ -289,12 +301,18 @@ class _Files:
 
     def _done(self, written: list[Written]) -> None:
         root = self.conn.layout.root
+        masks = []
         with self.state.transaction():
             for done in written:
-                segment, path = split_shown(done.item.target.relative_to(root).as_posix())
-                assert segment is not None
+                shown = done.item.target.relative_to(root).as_posix()
+                segment, path = split_shown(shown)
+                if segment is None:  # a mask image (clone_masks.py)
+                    masks.append((shown, done.item.checksum, done.item.size, done.mtime_ns,
+                                  done.ino))
+                    continue
                 self.state.refresh_stat(segment, path, done.mtime_ns, done.ino)
-        self.downloaded += len(written)
+            set_mask_stats(self.state, masks)
+        self.downloaded += len(written) - len(masks)
         self.conn.progress(len(written), sum(done.item.size for done in written))
 
 

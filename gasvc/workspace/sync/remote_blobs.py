@@ -13,7 +13,8 @@ from typing import Any
 from gasvc.api.pool import run_all
 from gasvc.api.transfer import Download, Written, batches, download_url
 from gasvc.model.fusion import data_file
-from gasvc.workspace.store.layout import shown_path
+from gasvc.model.masks import mask_path
+from gasvc.workspace.store.layout import segment_folder, shown_path
 from gasvc.workspace.store.refs import head_commit
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
@@ -63,9 +64,13 @@ class RemoteBlobs:
         else:
             found = self.conn.client.data_detail(self.conn.dataset_id, item.segment, item.path,
                                                  commit)
-        if found is None or found.get("checksum") != item.checksum:
-            raise ContentUnavailable(f"{shown_path(item.segment, item.path)} at {commit[:7]} is not"
-                                     " on the server",
+        if item.mask:  # the item's mask image (its URL is in the label's read form)
+            found = ((found or {}).get("label") or {}).get(item.mask)
+        if (not isinstance(found, dict) or found.get("checksum", item.checksum) != item.checksum
+                or (not item.mask and "checksum" not in found)):
+            shown = (mask_path(segment_folder(item.segment), item.path, item.mask) if item.mask
+                     else shown_path(item.segment, item.path))
+            raise ContentUnavailable(f"{shown} at {commit[:7]} is not on the server",
                                      "run `gas fetch`, then try again")
         return download_url(self.conn.client, Download(item.checksum, item.size, item.target,
                                                        str(found["url"])), self.conn.tmp_dir)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gasvc.api.pool import run_all
 from gasvc.model import tree
-from gasvc.model.canon import sha1_hex
+from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.fusion import WorkspaceView
 from gasvc.model.names import escaped
 from gasvc.model.snapshot import Item, Segment, VersionState
@@ -33,6 +33,7 @@ from gasvc.workspace.sync.listing import (
     check_item,
     check_segments,
 )
+from gasvc.workspace.sync.remote_masks import stored_listed_label
 from gasvc.workspace.versions.commit import commit_state
 from gasvc.workspace.worktree.fusion_files import is_fusion
 
@@ -41,8 +42,10 @@ from gasvc.workspace.worktree.fusion_files import is_fusion
 class RemoteItem:
     path: str
     value: Item
-    label: dict[str, Any]
+    label: dict[str, Any]  # the stored form (masks by checksum: model/masks.py)
     url: str
+    #: mask kind → download URL of its image, as listed
+    mask_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def checksum(self) -> str:
@@ -64,11 +67,15 @@ class ListingSink(Protocol):
         """A fusion segment's gas files (after its last page)."""
 
 
-def item_of(segment: str, raw: dict[str, Any]) -> RemoteItem:
-    """A data details item, checked (listing.py) before anything builds a path from it."""
+def item_of(conn: Connection, segment: str, raw: dict[str, Any]) -> RemoteItem:
+    """A data details item, checked (listing.py) before anything builds a path from it; its
+    label in the stored form, so that its id is the server's (remote_masks.py)."""
     path, checksum, size, label, data = check_item(segment, raw)
-    value = Item(checksum, size, raw.get("timestamp"), sha1_hex(data) if label else None)
-    return RemoteItem(path, value, label, str(raw.get("url") or ""))
+    stored, urls = stored_listed_label(conn, segment, path, label)
+    if stored is not label:
+        data = canonical_json(stored)
+    value = Item(checksum, size, raw.get("timestamp"), sha1_hex(data) if stored else None)
+    return RemoteItem(path, value, stored, str(raw.get("url") or ""), urls)
 
 
 def save_labels(state: State, items: list[RemoteItem]) -> None:
@@ -84,7 +91,7 @@ def segment_items(conn: Connection, state: State, segment: str, commit: str,
     before anything is done with it."""
     listing = SegmentListing(segment)
     for page, total in conn.client.details_pages(conn.dataset_id, segment, commit):
-        items = [item_of(segment, raw) for raw in page]
+        items = [item_of(conn, segment, raw) for raw in page]
         for item in items:
             listing.add(item.path)
         save_labels(state, items)
@@ -160,7 +167,7 @@ def _apply_diffs(conn: Connection, state: State, segment: str, basehead: str, re
 
     def detail(path: str) -> RemoteItem | None:
         raw = conn.client.data_detail(conn.dataset_id, segment, path, target)
-        item = item_of(segment, raw) if raw is not None else None
+        item = item_of(conn, segment, raw) if raw is not None else None
         if item is not None and item.path != path:
             raise RefusedListing(f"the server answers the details of {escaped(path)} in segment"
                                  f" {escaped(segment)} with those of {escaped(item.path)}")

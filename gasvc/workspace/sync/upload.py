@@ -3,9 +3,11 @@
 The changes are `tree.diff` of the commit's trees against its parent's, so the work is
 proportional to what changed, not to the dataset. They stream into a bounded pool in groups:
 files (ask which bytes the server lacks → upload only those → callbacks with labels), label-only
-changes (multi/data/labels), deletions. Everything sent is idempotent within a draft (an item
-staged twice is staged once; a segment created twice or an item deleted twice counts as done),
-so a push interrupted and run again into the same draft ends in the same state.
+changes (multi/data/labels), deletions; the images of new masks are uploaded with the files
+of their items, before the callback or label request that names them. Everything sent is
+idempotent within a draft (an item staged twice is staged once; a segment created twice or an
+item deleted twice counts as done), so a push interrupted and run again into the same draft ends
+in the same state.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gasvc.workspace.store.layout import shown_path
 from gasvc.workspace.store.objects import has_object
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
+from gasvc.workspace.sync.upload_masks import mask_uploads, new_masks
 from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.scan import hash_file, outside_link
 
@@ -85,8 +88,12 @@ def _small_change_checksums(state: State, old: VersionState, new: VersionState,
                                                   state.get_object):
             if new_value is not None and _kind(old_value, new_value) == "files":
                 found.add(new_value.checksum)
-                if len(found) > SMALL_PUSH:
-                    return None
+            if new_value is not None and new_value.label and (
+                    old_value is None or old_value.label != new_value.label):
+                found.update(str(ref.checksum) for ref in new_masks(
+                    state, old_value.label if old_value else None, new_value.label))
+            if len(found) > SMALL_PUSH:
+                return None
     return found
 
 
@@ -148,7 +155,7 @@ class _Sender:
         if kind == "delete":
             return Job(kind, segment, [{"remotePath": path} for path, _, _ in items], [])
         objects, uploads = [], []
-        for path, _, after in items:
+        for path, before, after in items:
             assert after is not None  # kind "files" or "labels"
             obj: dict[str, Any] = {"remotePath": path}
             if kind == "files":
@@ -160,6 +167,9 @@ class _Sender:
             label = self._label(after.label) if after.label else {}
             if label or kind == "labels":
                 obj["label"] = label
+            if after.label and (before is None or before.label != after.label):
+                uploads += mask_uploads(self.state, self.conn.layout, segment, path,
+                                        before.label if before else None, after.label)
             objects.append(obj)
         self.conn.progress.add_total(len(items), sum(u.size for u in uploads))
         return Job(kind, segment, objects, uploads)
@@ -192,9 +202,10 @@ class _Sender:
         if job.kind == "delete":
             _delete(self.conn, self.draft, job.segment, [o["remotePath"] for o in job.objects])
             return job, 0, 0
-        if job.kind == "labels":
+        if job.kind == "labels":  # the masks' images go first (spec 2.6.4)
+            sent, nbytes = self._upload(job) if job.uploads else (0, 0)
             client.upload_labels(ds, self.draft, job.segment, job.objects)
-            return job, 0, 0
+            return job, sent, nbytes
         sent, nbytes = self._upload(job)
         client.callback(ds, self.draft, job.segment, job.objects)
         return job, sent, nbytes

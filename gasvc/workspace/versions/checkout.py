@@ -28,6 +28,7 @@ from gasvc.workspace.store.layout import (
     split_shown,
     write_atomic,
 )
+from gasvc.workspace.store.maskstore import set_mask_stats
 from gasvc.workspace.store.objects import has_object
 from gasvc.workspace.store.pending import (
     BETWEEN,
@@ -44,6 +45,16 @@ from gasvc.workspace.versions.fusion import (
     iterate_files,
     keep_gas_files,
     segment_item,
+)
+from gasvc.workspace.versions.maskmove import (
+    MaskMove,
+    item_of_path,
+    kept_masks,
+    mask_moves,
+    mask_targets,
+    staged_mask,
+    stale_images,
+    write_masks,
 )
 from gasvc.workspace.worktree.compare import trusted_mtime
 from gasvc.workspace.worktree.fusion_files import is_fusion
@@ -63,6 +74,7 @@ class Fetch:
     checksum: str
     size: int
     target: Path
+    mask: str = ""  # a mask type: the item's image of that mask (model/masks.py)
 
 
 class BlobSource(Protocol):
@@ -143,15 +155,19 @@ def move(layout: Layout, state: State, old: VersionState, new: VersionState,
         changes += _undone(state, changes, old, interrupted_state, new)
     if force:
         changes += _discarded(layout, state, changes, new)
+    masks = mask_moves(layout, state, changes, FORCED)
     _refuse_links(layout, changes, old.segments.keys() | new.segments.keys())
+    WriteGuard(layout).check_all(mask_targets(layout, masks))
     if not force and not resuming:
-        _refuse_overwrites(layout, state, changes, old, new)
+        _refuse_overwrites(layout, state, changes, old, new, masks)
     if is_fusion(state):
         keep_gas_files(layout, state, new, changes)
     with state.transaction():
         intent.record(state)
     result = MoveResult(changed_paths=[shown_path(s, p) for s, p, _, _ in changes])
     _write_files(layout, source, changes, result, progress)
+    result.written += write_masks(layout, state, masks, lambda f: source.fetch(f, progress),
+                                  Fetch)
     relabel = sorted({s for s, _, a, b in changes
                       if (a.label if a else None) != (b.label if b else None)})
     for segment in relabel:
@@ -199,25 +215,27 @@ def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: Versi
     extra = []
     fusion = is_fusion(state)
     for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
-        segment, path = split_shown(change)
-        if segment is None or not path or change in moving:
+        segment, path = item_of_path(change)
+        if segment is None or not path or shown_path(segment, path) in moving:
             continue
+        moving.add(shown_path(segment, path))
         after = segment_item(state, new, segment, path, fusion)
         extra.append((segment, path, FORCED if after is not None else None, after))
     return extra
 
 
 def _refuse_overwrites(layout: Layout, state: State, changes: list[ItemMove],
-                       old: VersionState, new: VersionState) -> None:
+                       old: VersionState, new: VersionState, masks: list[MaskMove]) -> None:
     unstaged, untracked = worktree_changes(layout, state)
     dirty = {c.path for c in staged_changes(state)} | {c.path for c in unstaged}
-    touched = {shown_path(s, p) for s, p, _, _ in changes}
+    touched = {shown_path(s, p) for s, p, _, _ in changes} | {m.path for m in masks}
     touched |= {shown_path(s) for s in old.segments.keys() ^ new.segments.keys()}
     if old.catalog != new.catalog:
         touched.add(CATALOG)
     # an ignored file where the move writes one is not in `untracked`: it is data all the same
     kept = {shown_path(s, p) for s, p, before, after in changes
             if before is None and after is not None and os.path.lexists(layout.file(s, p))}
+    kept |= kept_masks(layout, masks)
     conflicts = sorted((dirty | set(untracked) | kept) & touched)
     if conflicts:
         shown = "\n  ".join(conflicts[:20]) + ("\n  …" if len(conflicts) > 20 else "")
@@ -323,6 +341,10 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
     labels: dict[str, dict[str, Any]] = {}
     for change in unstaged:
         segment, path = split_shown(change.path)
+        mask = staged_mask(state, change.path) if segment is None else None
+        if mask is not None and covers(mask[0], mask[1]):
+            fetches.append(Fetch(*mask[:4], layout.root / change.path, mask=mask[4]))
+            result.changed_paths.append(change.path)
         if segment is None or not path or not covers(segment, path):
             continue
         entry = state.entry(segment, path)
@@ -334,6 +356,7 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
         labels.setdefault(segment, {})[path] = (
             state.get_object(entry.label) if entry.label else {})
         result.changed_paths.append(change.path)
+    fetches += stale_images(layout, labels, {f.target for f in fetches}, Fetch)
     guard = WriteGuard(layout)
     guard.check_all(fetch.target for fetch in fetches)
     guard.check_all(layout.metadata(segment) for segment in labels)
@@ -342,6 +365,11 @@ def restore_worktree(layout: Layout, state: State, covers: Any, source: BlobSour
     with state.transaction():
         for fetch in fetches:
             st = os.stat(fetch.target)
+            if fetch.mask:
+                set_mask_stats(state, [(str(fetch.target.relative_to(layout.root)),
+                                        fetch.checksum, fetch.size,
+                                        trusted_mtime(st.st_mtime_ns), st.st_ino)])
+                continue
             state.refresh_stat(fetch.segment, fetch.path, trusted_mtime(st.st_mtime_ns),
                                st.st_ino)
     for segment, updates in labels.items():

@@ -22,7 +22,7 @@ from gasvc.model.catalog import validate_label
 from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import Item, ItemChange, VersionState
-from gasvc.workspace.store.layout import Layout, shown_path
+from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
 from gasvc.workspace.store.refs import current_branch, head_commit, set_head
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.fusion import commit_segments
@@ -156,7 +156,8 @@ def _with_lines(layout: Layout, bad: dict[str, set[str]], problems: list[str]) -
     lines: dict[str, str] = {}
     for segment, paths in bad.items():
         try:
-            labels = parse(read_text(layout.metadata(segment), METADATA))
+            labels = parse(read_text(layout.metadata(segment), METADATA), METADATA,
+                           segment_folder(segment))
         except (OSError, GasError):
             continue
         for path in paths:

@@ -18,6 +18,7 @@ from gasvc.model.names import MAX_PATH, escaped, local_path_problem
 from gasvc.workspace.store.layout import Layout, shown_path
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import ItemState, compare_files
+from gasvc.workspace.worktree.maskstage import resolve
 from gasvc.workspace.worktree.metafile import LabelRef, read_label_refs
 from gasvc.workspace.worktree.pathspec import PathSpec
 
@@ -56,7 +57,8 @@ class SegmentPlanner:
         self.all_labels = bool(self.matched)
         #: path → staged label id of the tracked items
         self.tracked = state.staged_labels(segment)
-        self.labels = read_label_refs(layout, segment, self.tracked)
+        self.labels = resolve(layout, state, segment,
+                              read_label_refs(layout, segment, self.tracked))
         #: (path, staged label id) of tracked items whose label alone may need staging
         self.relabel: list[tuple[str, str | None]] = []
         #: label lines of deleted tracked files whose deletion is staged: to remove
@@ -109,8 +111,9 @@ class SegmentPlanner:
             if path in self._seen:
                 continue
             ref = self.labels.get(path)
-            if (ref.label if ref is not None else None) != staged and (
-                    self.all_labels or self.covers(path)):
+            changed = (ref.label if ref is not None else None) != staged or (
+                ref is not None and ref.problem is not None)  # to be refused if staged
+            if changed and (self.all_labels or self.covers(path)):
                 self.relabel.append((path, staged))
         if self.tracked:
             self.matched.update(self.whole)

@@ -224,7 +224,7 @@ def read_labels(layout: Layout, state: State, segment: str) -> SegmentLabels:
     if stat == ABSENT:
         return SegmentLabels({}, stat)
     where = shown_path(segment, METADATA)
-    return SegmentLabels(parse(read_text(path, where), where), stat)
+    return SegmentLabels(parse(read_text(path, where), where, segment_folder(segment)), stat)
 
 
 def label_id(label: dict[str, Any] | None) -> str | None:

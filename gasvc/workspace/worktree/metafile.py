@@ -9,20 +9,29 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
-from gasvc.model.metadata import METADATA, MetadataError, parse, parse_line, read_text, render
+from gasvc.model.masks import MaskRef, masks_of
+from gasvc.model.metadata import (
+    DEFAULT_FOLDER,
+    METADATA,
+    MetadataError,
+    parse,
+    parse_line,
+    read_text,
+    render,
+)
 from gasvc.model.names import MAX_PATH, RESERVED_NAME, check_remote_path
 from gasvc.model.strictjson import load_json
-from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
+from gasvc.workspace.store.layout import Layout, segment_folder, shown_path, write_atomic
 from gasvc.workspace.worktree.scan import labels_readable
 
 
-def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any] | None]
+def write_labels(layout: Layout, segment: str, updates: Mapping[str, dict[str, Any] | None]
                  ) -> None:
     """Set (or, with None, drop) the labels of some items, keeping every other line."""
-    path = layout.metadata(segment)
+    path, folder = layout.metadata(segment), segment_folder(segment)
     try:
         where = shown_path(segment, METADATA)
-        current = parse(read_text(path, where), where)
+        current = parse(read_text(path, where), where, folder)
     except FileNotFoundError:
         current = {}
     labels = {p: line.label for p, line in current.items()}
@@ -31,26 +40,32 @@ def write_labels(layout: Layout, segment: str, updates: dict[str, dict[str, Any]
             labels[item] = label
         else:
             labels.pop(item, None)
-    text = render(labels.items())
+    text = render(labels.items(), folder)
     if text or path.exists():
         write_atomic(path, text.encode(), layout.tmp)
 
 
 def replace_labels(layout: Layout, segment: str, labels: dict[str, dict[str, Any]]) -> None:
     """Write a segment's whole `metadata.jsonl` (clone, checkout)."""
-    text = render(labels.items())
+    text = render(labels.items(), segment_folder(segment))
     path = layout.metadata(segment)
     if text or path.exists():
         write_atomic(path, text.encode(), layout.tmp)
 
 
 class LabelRef(NamedTuple):
-    """A `metadata.jsonl` line as `gas add` needs it: its number, its label's id (None for an
-    empty label), and the label's canonical JSON unless the index already holds that label."""
+    """A `metadata.jsonl` line as `gas add` needs it: its number, its (stored) label's id (None
+    for an empty label), the label's canonical JSON unless the index already holds that label,
+    and the masks it points at (a line with masks is always parsed)."""
 
     line: int
     label: str | None
     data: bytes | None
+    masks: tuple[MaskRef, ...] = ()
+    #: set by `maskstage.resolve`: the line must be written again (its masks' images changed),
+    #: or why the label cannot be staged (message, hint)
+    rewrite: bool = False
+    problem: tuple[str, str] | None = None
 
 
 #: A line as gas writes it (canonical JSON, a path without escapes): the label's text can be
@@ -69,11 +84,13 @@ def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None
         text = read_text(layout.metadata(segment), shown_path(segment, METADATA))
     except FileNotFoundError:
         return {}
-    return label_refs(text, shown_path(segment, METADATA), known)
+    return label_refs(text, shown_path(segment, METADATA), known, segment_folder(segment))
 
 
-def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[str, LabelRef]:
-    """`read_label_refs` of a file's text; `where` names it in errors."""
+def label_refs(text: str, where: str, known: Mapping[str, str | None],
+               folder: str = DEFAULT_FOLDER) -> dict[str, LabelRef]:
+    """`read_label_refs` of a file's text; `where` names it in errors, `folder` is the
+    segment's folder."""
     refs: dict[str, LabelRef] = {}
     parsed: dict[str, tuple[str | None, bytes | None] | None] = {}
     for number, raw in enumerate(text.split("\n"), start=1):
@@ -82,7 +99,7 @@ def label_refs(text: str, where: str, known: Mapping[str, str | None]) -> dict[s
         if found is None:
             if not raw.strip():
                 continue
-            found = _full_ref(raw, where, number)
+            found = _full_ref(raw, where, number, folder)
         path, ref = found
         if path in refs:
             raise MetadataError(f"{where}:{number}: {path!r} already has a label on line "
@@ -97,8 +114,8 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
     """A canonical line's ref, its label text read once per distinct text: by its hash when that
     is the index's label id for the path, else by `json.loads`. None: parse the line in full."""
     path, text = match.group(1, 2)
-    if not _valid_path(path):
-        return None
+    if _MASKED in text or not _valid_path(path):
+        return None  # a mask: the line form differs from the stored one
     if text not in parsed:
         label = known.get(path)
         if label is not None and sha1_hex(text.encode()) == label:
@@ -109,11 +126,16 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
     return None if found is None else (path, LabelRef(number, *found))
 
 
-def _full_ref(raw: str, where: str, number: int) -> tuple[str, LabelRef]:
+#: In a label's text, the end of a mask type's key (SEMANTIC_MASK, ...).
+_MASKED = '_MASK"'
+
+
+def _full_ref(raw: str, where: str, number: int, folder: str) -> tuple[str, LabelRef]:
     """Any other line, read by `metadata.parse`'s rules (and its errors)."""
-    line = parse_line(raw, f"{where}:{number}")
+    line = parse_line(raw, f"{where}:{number}", folder)
     data = canonical_json(line.label) if line.label else None
-    return line.path, LabelRef(number, sha1_hex(data) if data else None, data)
+    return line.path, LabelRef(number, sha1_hex(data) if data else None, data,
+                               tuple(masks_of(line.label)))
 
 
 def _label_text(text: str) -> tuple[str | None, bytes | None] | None:

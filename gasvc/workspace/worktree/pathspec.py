@@ -2,7 +2,9 @@
 
 Paths are workspace-relative POSIX strings: `seg`, `seg/dir`, `seg/file.jpg`,
 `seg/metadata.jsonl` (the labels of the whole segment), `catalog.json`, or `.` for everything;
-`seg` is a segment's folder (`default` for the default segment, see layout.segment_folder).
+`seg` is a segment's folder (`default` for the default segment, see layout.segment_folder). A
+mask image, `@masks/seg/file.jpg.semantic.png`, names its item (and its label); `@masks/seg`
+names the segment's labels.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gasvc.errors import InvalidParams
+from gasvc.model.masks import MASKS_DIR, mask_path, parse_mask_path
 from gasvc.model.metadata import METADATA
-from gasvc.model.names import check_segment_name, escaped, is_utf8
+from gasvc.model.names import check_remote_path, check_segment_name, escaped, is_utf8
 from gasvc.workspace.store.layout import (
     CATALOG,
     DEFAULT_FOLDER,
     ESCAPE,
     folder_segment,
     is_gas_name,
+    segment_folder,
     shown_path,
 )
 
@@ -31,6 +35,8 @@ class PathSpec:
     segment: str | None = None
     prefix: str = ""
     labels: bool = False
+    #: a mask image's path names its item (`prefix`) and this mask type (model/masks.py)
+    mask: str = ""
 
     def covers(self, segment: str, path: str) -> bool:
         """Whether the spec names this item's file (and with it, its label)."""
@@ -49,6 +55,8 @@ class PathSpec:
             return CATALOG
         if self.segment is None:
             return "."
+        if self.mask:
+            return mask_path(segment_folder(self.segment), self.prefix, self.mask)
         return shown_path(self.segment, METADATA if self.labels else self.prefix).rstrip("/")
 
 
@@ -71,6 +79,8 @@ def parse_pathspec(relative: str, root: Path | None = None) -> PathSpec:
                             " a workspace's state and is never data",
                             "give paths outside '.gas' folders")
     folder, _, rest = path.partition("/")
+    if folder == MASKS_DIR:
+        return _mask_spec(relative, path)
     segment = folder_segment(folder)
     if segment is None:
         raise InvalidParams(f"{relative!r} is not inside a segment folder", _no_segment(folder))
@@ -80,6 +90,27 @@ def parse_pathspec(relative: str, root: Path | None = None) -> PathSpec:
     if rest == METADATA:
         return PathSpec(segment=segment, labels=True)
     return PathSpec(segment=segment, prefix=rest)
+
+
+def _mask_spec(relative: str, path: str) -> PathSpec:
+    """A mask image's path names its item and mask type; `@masks/FOLDER` names the labels
+    (and so every mask) of the segment in FOLDER."""
+    hint = ("a mask image is @masks/<segment folder>/<file path>.<semantic|instance|panoptic>"
+            ".png, e.g. @masks/train/a.jpg.semantic.png for the SEMANTIC_MASK of train/a.jpg")
+    parts = path.split("/")
+    if len(parts) == 2 and folder_segment(parts[1]) is not None:
+        return PathSpec(segment=folder_segment(parts[1]), labels=True)
+    found = parse_mask_path(path)
+    segment = folder_segment(found[0]) if found is not None else None
+    if found is None or segment is None:
+        raise InvalidParams(f"{relative!r} is no mask image's path", hint)
+    check_segment_name(segment)
+    try:
+        check_remote_path(found[1])
+    except InvalidParams as error:
+        raise InvalidParams(f"{relative!r} is no mask image's path: {error.message}",
+                            hint) from None
+    return PathSpec(segment=segment, prefix=found[1], mask=found[2])
 
 
 def _check_top(top: Path, relative: str) -> None:

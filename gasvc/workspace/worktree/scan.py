@@ -18,6 +18,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import NamedTuple
 
+from gasvc.model.masks import MASKS_DIR
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.store.layout import (
     CATALOG,
@@ -55,14 +56,15 @@ def segment_names(root: Path) -> list[str]:
 
 def top_level_strays(root: Path) -> list[str]:
     """Top-level entries that belong to no segment: files other than `catalog.json`, folders
-    that are no segment's (shown with "/"); `.gas` and links (`top_level_links`) aside."""
+    that are no segment's (shown with "/"); `.gas`, `@masks` (mask images, see maskfiles.py)
+    and links (`top_level_links`) aside."""
     strays = []
     with os.scandir(root) as entries:
         for entry in entries:
             if is_gas_name(entry.name) or entry.is_symlink():
                 continue
             if entry.is_dir():
-                if folder_segment(entry.name) is None:
+                if folder_segment(entry.name) is None and entry.name != MASKS_DIR:
                     strays.append(entry.name + "/")
             elif entry.name != CATALOG:
                 strays.append(entry.name)

@@ -20,6 +20,7 @@ from gasvc.model.names import (
 from gasvc.workspace.store.layout import (
     Layout,
     WriteGuard,
+    segment_folder,
     shown_path,
 )
 from gasvc.workspace.store.objects import ObjectStore
@@ -29,6 +30,12 @@ from gasvc.workspace.worktree.addplan import WINDOW, SegmentPlan, SegmentPlanner
 from gasvc.workspace.worktree.compare import ItemState, all_segments, read_catalog, trusted_mtime
 from gasvc.workspace.worktree.fusion_files import prepare_add
 from gasvc.workspace.worktree.ignore import path_rule, root_rules
+from gasvc.workspace.worktree.maskstage import (
+    MaskStager,
+    check_mask_specs,
+    item_masks,
+    unsaved_masks,
+)
 from gasvc.workspace.worktree.metafile import LabelRef, write_labels
 from gasvc.workspace.worktree.pathspec import EVERYTHING, PathSpec
 from gasvc.workspace.worktree.scan import hash_file, outside_link, segment_names
@@ -65,6 +72,7 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
     version = state.data_version()
     plans = _plan_in_workers(layout, state, segments, specs, tracked_only, force)
     stager = _Stager(layout, state, result)
+    check_mask_specs(layout, specs)
     with state.transaction():
         if state.data_version() != version:  # another command wrote the index meanwhile
             plans = {}
@@ -90,6 +98,8 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
                 state.set("staged_catalog", state.put_object(catalog) if catalog else "")
     for segment, paths in result.dropped.items():  # as `gas rm` does: the label goes too
         write_labels(layout, segment, dict.fromkeys(paths))
+    for segment, labels in stager.masks.rewrites.items():  # the masks' images as staged
+        write_labels(layout, segment, labels)
     _check_matched(specs, matched)
     return result
 
@@ -174,6 +184,7 @@ class _Stager:
     def __init__(self, layout: Layout, state: State, result: StageResult) -> None:
         self.layout, self.state, self.result = layout, state, result
         self.store = ObjectStore(layout)
+        self.masks = MaskStager(layout, state, self.store)
         self._put: set[str] = set()  # label ids stored by this command
 
     def apply(self, plan: SegmentPlan) -> None:
@@ -202,7 +213,9 @@ class _Stager:
                 assert item.file is not None
                 checksum, size = self.store.store(folder + item.path,
                                                   item.entry.head_sum if item.entry else None)
-                rows.append((segment, item.path, checksum, size, self._label(labels, item.path),
+                label = self._label(segment, labels, item.path,
+                                    item.entry.label if item.entry else None)
+                rows.append((segment, item.path, checksum, size, label,
                              trusted_mtime(item.file.mtime_ns), item.file.ino))
                 self.result.staged += 1
         self.state.stage_rows(rows)
@@ -211,16 +224,20 @@ class _Stager:
                      items: list[tuple[str, str | None]]) -> None:
         """Stage the working labels of tracked items (path, staged label id) that differ."""
         for path, staged in items:
-            label = self._label(labels, path)
+            label = self._label(segment, labels, path, staged)
             if label != staged:
                 self.state.set_label(segment, path, label)
                 self.result.staged += 1
 
-    def _label(self, labels: dict[str, LabelRef], path: str) -> str | None:
-        """An item's working label id; the label is stored first if new."""
+    def _label(self, segment: str, labels: dict[str, LabelRef], path: str,
+               staged: str | None) -> str | None:
+        """An item's working label id; the label is stored first if new, and its masks' images
+        when it is to be staged (a line naming a missing image is refused: maskstage.py)."""
         ref = labels.get(path)
         if ref is None:
             return None
+        if ref.problem is not None or (ref.masks and ref.label != staged):
+            self.masks.stage(segment, path, ref)
         if ref.data is not None and ref.label is not None and ref.label not in self._put:
             self.state.put_json(ref.label, ref.data)
             self._put.add(ref.label)
@@ -300,15 +317,18 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
         guard.check_all(layout.metadata(e.segment) for e in targets)
         guard.check_all(layout.file(e.segment, e.path) for e in targets)
     if not cached and not force:
-        _refuse_unsaved(layout, targets)
+        _refuse_unsaved(layout, targets, unsaved_masks(layout, state, targets))
     if not cached:
         _refuse_unreadable_labels(layout, {entry.segment for entry in targets})
+    masks = [path for path, _ in item_masks(layout, state, targets)]
     with state.transaction():
         for entry in targets:
             state.stage(entry.segment, entry.path, None, None, None)
             result.removed += 1
     if not cached:
         _delete_files(layout, targets)
+        for path in masks:  # an item's mask images go with it
+            path.unlink(missing_ok=True)
     return result
 
 
@@ -318,13 +338,13 @@ def _refuse_unreadable_labels(layout: Layout, segments: Iterable[str]) -> None:
     for segment in sorted(segments):
         where = shown_path(segment, METADATA)
         try:
-            parse(read_text(layout.metadata(segment), where), where)
+            parse(read_text(layout.metadata(segment), where), where, segment_folder(segment))
         except FileNotFoundError:
             continue
 
 
-def _refuse_unsaved(layout: Layout, targets: Iterable[Entry]) -> None:
-    changed, root = [], str(layout.root)
+def _refuse_unsaved(layout: Layout, targets: Iterable[Entry], masks: list[str]) -> None:
+    changed, root = list(masks), str(layout.root)
     for entry in targets:
         path = layout.file(entry.segment, entry.path)
         if outside_link(root, str(path)) or (path.is_file() and hash_file(path)[0] != entry.sum):

@@ -8,9 +8,11 @@ import os
 from dataclasses import dataclass, field
 
 from gasvc.model.canon import content_id
+from gasvc.model.masks import mask_path
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import is_utf8
-from gasvc.workspace.store.layout import CATALOG, Layout, shown_path
+from gasvc.workspace.store.layout import CATALOG, Layout, segment_folder, shown_path
+from gasvc.workspace.store.maskstore import record_refs, set_mask_stats
 from gasvc.workspace.store.pending import Interrupted, interrupted
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree import folders, parallel
@@ -21,7 +23,15 @@ from gasvc.workspace.worktree.compare import (
     trusted_mtime,
 )
 from gasvc.workspace.worktree.ignore import root_rules
-from gasvc.workspace.worktree.metafile import read_label_refs
+from gasvc.workspace.worktree.maskfiles import (
+    CLEAN_KEY,
+    LineMasks,
+    MaskCheck,
+    check_masks,
+    line_masks,
+    staged_mask_files,
+)
+from gasvc.workspace.worktree.metafile import LabelRef, read_label_refs
 from gasvc.workspace.worktree.scan import (
     linked_folder,
     outside_link,
@@ -82,6 +92,7 @@ def staged_changes(state: State) -> list[Change]:
         old = (entry.head_sum, entry.head_size, entry.head_label)
         new = (entry.sum, entry.size, entry.label)
         changes.append(Change(shown_path(entry.segment, entry.path), _code(old, new)))
+    changes += [Change(path, code) for path, code in staged_mask_files(state)]
     head_catalog, catalog = state.get("head_catalog", ""), state.get("staged_catalog", "")
     if head_catalog != catalog:
         changes.append(Change(CATALOG, "A" if not head_catalog else "D" if not catalog else "M"))
@@ -99,8 +110,13 @@ class SegmentChanges:
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
     clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
+    #: per segment, the masks its lines point at (None: `metadata.jsonl` matches the index)
+    lines: dict[str, LineMasks | None] = field(default_factory=dict)
+    masks: MaskCheck = field(default_factory=MaskCheck)
 
     def add(self, other: SegmentChanges) -> None:
+        self.lines.update(other.lines)
+        self.masks.claimed += other.masks.claimed
         self.unstaged += other.unstaged
         self.untracked += other.untracked
         self.links += other.links
@@ -138,6 +154,10 @@ def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> Seg
                for segment, prefixes, _ in units]
     for part in parallel.map_units(_segment_changes, layout, state, units, weights):
         found.add(part)
+    found.masks = check_masks(layout, state, found.lines, found.masks.claimed,
+                              trust=new_rules is None and not report_ignored)
+    found.unstaged += [Change(mask.path, mask.code) for mask in found.masks.changed]
+    found.untracked += found.masks.untracked
     catalog = _catalog_change(layout, state)
     if catalog == "??":
         found.untracked.append(CATALOG)
@@ -153,7 +173,12 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], b
     files too when asked for."""
     segment, changed, report_ignored = unit
     found = SegmentChanges()
-    label_changes, label_stat = _label_changes(layout, state, segment)
+    label_changes, label_stat, refs, staged = _label_changes(layout, state, segment)
+    found.lines[segment] = None if label_changes is None else line_masks(
+        {path: ref.masks for path, ref in refs.items() if path in staged})
+    found.masks.claimed += [mask_path(segment_folder(segment), path, mask.kind)
+                            for path, ref in refs.items() if path not in staged
+                            for mask in ref.masks]  # images of untracked items: not strays
     shown: set[str] = set()  # items shown as M or D (their label change goes with them)
     linked = _LinkedFolders(layout, segment)
     if linked_folder(linked.folder) is None and outside_link(linked.root,
@@ -227,17 +252,19 @@ def _catalog_change(layout: Layout, state: State) -> str:
 
 
 def _label_changes(layout: Layout, state: State, segment: str
-                   ) -> tuple[set[str] | None, tuple[int, int, int]]:
+                   ) -> tuple[set[str] | None, tuple[int, int, int], dict[str, LabelRef],
+                              dict[str, str | None]]:
     """Keys of tracked items whose working label differs from the staged one (None when
-    `metadata.jsonl` has the stat the index saw), and the file's stat. Lines as gas writes them
-    are compared by the hash of their label's text, without parsing (metafile.py)."""
+    `metadata.jsonl` has the stat the index saw), the file's stat, and (when read) its lines
+    and the staged labels. Lines as gas writes them are compared by the hash of their label's
+    text, without parsing (metafile.py)."""
     stat = label_file_stat(layout, segment)
     if stat == state.metadata_stat(segment) and stat[0] != 0:
-        return None, stat
+        return None, stat, {}, {}
     staged = state.staged_labels(segment)
     refs = read_label_refs(layout, segment, staged)
     return {shown_path(segment, path) for path, label in staged.items()
-            if (refs[path].label if path in refs else None) != label}, stat
+            if (refs[path].label if path in refs else None) != label}, stat, refs, staged
 
 
 def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: str | None
@@ -246,17 +273,24 @@ def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: s
     other command wrote the index meanwhile: they speak of the index as read). With
     `new_rules` (the ignore rules' fingerprint, changed), listings recorded before are
     dropped: they were judged by other rules."""
-    if not (found.refresh or found.settled or found.clean_folders or new_rules):
+    masks = found.masks
+    if not (found.refresh or found.settled or found.clean_folders or new_rules
+            or masks.refresh or masks.refs or masks.clean):
         return
     with state.transaction():
         if new_rules is not None:
             state.drop_folder_listings()
             state.set(folders.RULES_KEY, new_rules)
         state.refresh_stats(found.refresh)
+        set_mask_stats(state, masks.refresh)
         for segment, stat in found.settled:
             state.set_metadata_stat(segment, stat)
         if state.data_version() == version:
             state.save_folder_listings(found.clean_folders)
+            for segment, refs in masks.refs:
+                record_refs(state, segment, refs)
+            if masks.clean is not None:
+                state.set(CLEAN_KEY, masks.clean)
 
 
 def folded(untracked: list[str]) -> list[str]:
