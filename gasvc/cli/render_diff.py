@@ -126,8 +126,9 @@ def _totals(stats: list[SegmentStat], result: DiffResult) -> str:
 
 
 def diff_json(result: DiffResult) -> dict[str, Any]:
-    """The whole result, for scripts: every change, file versions, label fields, stats."""
-    return {
+    """The whole result, for scripts: every change, file versions, label fields, stats (and
+    the label counts, when the diff counted them)."""
+    found: dict[str, Any] = {
         "old": result.old, "new": result.new, "source": result.source,
         "segments": [{"name": s.name, "status": s.code} for s in result.segments],
         "items": [_item_json(item) for item in result.items],
@@ -138,6 +139,11 @@ def diff_json(result: DiffResult) -> dict[str, Any]:
                   "modified": s.modified, "deleted": s.deleted, "labelsChanged": s.labels}
                  for s in result.stats()],
     }
+    if result.label_stats is not None:
+        from gasvc.cli.render_labels import label_stat_json
+
+        found["labelStat"] = label_stat_json(result.label_stats)
+    return found
 
 
 def _item_json(item: ItemDiff) -> dict[str, Any]:
