@@ -44,6 +44,17 @@ def _item_lines(item: ItemDiff) -> list[str]:
     return lines
 
 
+def item_text(item: ItemDiff) -> list[str]:
+    """An item's lines as `gas diff` prints them, without colour (for `gas review`)."""
+    lines = [f"{item.code}  {item.key}"]
+    if item.code in ("A", "M", "D") and (item.old or item.new):
+        lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
+    lines += [INDENT + field_line(change) for change in item.label]
+    if item.label_changed and not item.label:
+        lines.append(f"{INDENT}{SAME_VALUES}")
+    return lines
+
+
 def _file_change(old: FileVersion | None, new: FileVersion | None) -> str:
     if old is None or new is None:
         return f"{'+' if new else '-'} {_file(old or new)}"
