@@ -52,6 +52,7 @@ class ReviewIndex:
         self.items = sorted(result.items, key=lambda item: (item.segment, item.path))
         self.entries = [_entry(item) for item in self.items]
         self.by_key = {entry.key: number for number, entry in enumerate(self.entries)}
+        self._facets: dict[str, Any] | None = None
 
     def item(self, key: str) -> ItemDiff | None:
         number = self.by_key.get(key)
@@ -59,6 +60,11 @@ class ReviewIndex:
 
     def facets(self) -> dict[str, Any]:
         """Each filter's values with the number of changed items that have them."""
+        if self._facets is None:
+            self._facets = self._count_facets()
+        return self._facets
+
+    def _count_facets(self) -> dict[str, Any]:
         changes: Counter[str] = Counter()
         segments: Counter[str] = Counter()
         types: Counter[str] = Counter()
@@ -76,9 +82,12 @@ class ReviewIndex:
 
     def page(self, query: Query, offset: int, limit: int) -> dict[str, Any]:
         """The matching items from `offset`, at most `limit`, and how many match."""
-        limit = max(1, min(limit, MAX_PAGE))
-        found = [number for number, entry in enumerate(self.entries) if query.matches(entry)]
-        shown = found[max(offset, 0):max(offset, 0) + limit]
+        limit, offset = max(1, min(limit, MAX_PAGE)), max(offset, 0)
+        if query == Query():
+            found: range | list[int] = range(len(self.entries))
+        else:
+            found = [number for number, entry in enumerate(self.entries) if query.matches(entry)]
+        shown = found[offset:offset + limit]
         return {"total": len(found), "offset": offset, "items": [self.row(n) for n in shown]}
 
     def row(self, number: int) -> dict[str, Any]:
