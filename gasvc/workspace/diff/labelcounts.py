@@ -10,6 +10,7 @@ old labels, plus their new labels — so only the old side is ever read whole.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -61,8 +62,11 @@ def tree_counts(state: State, ref: TreeRef, segment: str, specs: tuple[PathSpec,
         if whole or covers_item(specs, segment, path))
     counts = counted(ids, state.get_object)
     if whole:
-        with state.transaction():
-            state.set(key, json.dumps(counts.stored()))
+        try:
+            with state.transaction():
+                state.set(key, json.dumps(counts.stored()))
+        except sqlite3.OperationalError:  # a read-only or busy database: counted again next time
+            pass
     return counts
 
 
