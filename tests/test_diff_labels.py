@@ -249,3 +249,26 @@ def test_server_diff_counts_labels_as_the_local_diff(tmp_path: Path, server: Ser
     assert (val.items.before, val.items.after, val.objects("CLASSIFICATION", "dog").after) == (
         0, 1, 1)
     assert on_server.catalogs is not None and "bird" in json.dumps(on_server.catalogs[1])
+
+
+def test_a_tree_is_counted_once_then_read_from_the_cache(repo: Path) -> None:
+    """The old side's counts are kept per tree (trees never change); the cache is read back."""
+    from gasvc.model.labelstats import LabelCounts
+    from gasvc.workspace.diff.labelcounts import CACHE
+    from gasvc.workspace.store.state import State
+
+    gas(repo, "diff", "--stat", "HEAD~1", "HEAD")
+    state = State(repo / ".gas" / "state.sqlite")
+    try:
+        keys = [k for (k,) in state.db.execute("SELECT key FROM meta WHERE key LIKE ?",
+                                               (CACHE + "%",))]
+        assert keys
+        for key in keys:  # make the cached figures recognisable
+            counts = LabelCounts.from_stored(json.loads(state.get(key) or ""))
+            counts.items += 1000
+            with state.transaction():
+                state.set(key, json.dumps(counts.stored()))
+    finally:
+        state.close()
+    found = json.loads(gas(repo, "diff", "--json", "HEAD~1", "HEAD"))["labelStat"]
+    assert found["segments"][0]["items"] == {"before": 1004, "after": 1005, "delta": 1}
