@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,12 @@ import pytest
 import requests
 from gascli import Gas, failed
 from reviewpage import ReviewProcess, png
+from serverproc import ServerProcess
+from test_diff_server import fetched_workspace
+from test_review_page import mask, mask_commits, picture, uploaded
 
+from gasvc.api.client import ApiClient
+from gasvc.api.transfer import FormUploads
 from gasvc.review.files import FileSource, FileUnavailable, Wanted
 from gasvc.review.index import Query, ReviewIndex
 from gasvc.review.shapes import sides
@@ -138,6 +144,36 @@ def test_files_with_ranges_from_the_working_tree_and_the_objects(
     assert image.content == IMAGE and image.headers["Content-Type"] == "image/png"
     assert get(review, "file", params={"path": "train/pic.png", "side": "middle"}
                ).status_code == 404
+
+
+def test_files_of_server_versions_by_their_urls_and_of_a_draft(tmp_path: Path) -> None:
+    """A server without the batch extension: each file (and mask) by the signed URL of its
+    item's details at the side's version — a commit, or the draft under review."""
+    with ServerProcess(tmp_path / "data", extra_args=("--no-batch-extension",)) as server:
+        key = server.add_user("alice")
+        with closing(ApiClient(server.url, key)) as api:
+            dataset, first, second = mask_commits(api, tmp_path)
+            draft = api.create_draft(dataset, "main", "retaken")
+            uploads = FormUploads(api, dataset, draft)
+            api.callback(dataset, draft, "train", [{
+                "remotePath": "road.png", **uploaded(uploads, tmp_path, picture(200)),
+                "label": {"SEMANTIC_MASK": uploaded(uploads, tmp_path, mask(120))}}])
+        root = tmp_path / "fetched"
+        fetched_workspace(root, server.url, "masked", dataset, first, second)
+        gas = Gas(tmp_path / "home")
+        gas.login(server, key)
+        with ReviewProcess(root, gas.env, "--draft", str(draft)) as running:
+            base, _, token = running.url.partition("?token=")
+            review = (base, token)
+            assert get(review, "api/summary").json()["draft"]["number"] == draft
+            road = {"path": "train/road.png"}
+            assert get(review, "file", params={**road, "side": "before"}).content == picture(40)
+            assert get(review, "file", params={**road, "side": "after"}).content == picture(200)
+            for side in ("before", "after"):
+                masked = get(review, "file", params={**road, "side": side,
+                                                      "mask": "SEMANTIC_MASK"})
+                assert masked.content == mask(120)
+                assert masked.headers["Content-Type"] == "image/png"
 
 
 # the parts, one by one --------------------------------------------------------------------

@@ -33,6 +33,8 @@ CATALOG = {
     "BOX2D": {"categories": [{"name": "car"}, {"name": "bus"}, {"name": "truck"}]},
     "CLASSIFICATION": {"categories": [{"name": "cat"}, {"name": "dog"}]},
     "POLYGON": {"categories": [{"name": "roof"}]},
+    "MULTI_POLYGON": {"categories": [{"name": "houses"}]},
+    "POLYLINE2D": {"categories": [{"name": "lane"}]},
     "KEYPOINTS2D": {"categories": [{"name": "person"}], "keypoints": [
         {"number": 3, "names": ["head", "hand", "foot"], "skeleton": [[0, 1], [1, 2]]}]},
 }
@@ -47,18 +49,24 @@ def roof(*corners: tuple[int, int]) -> dict[str, Any]:
     return {"polygon": [{"x": x, "y": y} for x, y in corners], "category": "roof"}
 
 
+LANE = {"polyline2d": [{"x": 10, "y": 90}, {"x": 190, "y": 90}], "category": "lane"}
+HOUSES = {"multiPolygon": [[{"x": 100, "y": 60}, {"x": 120, "y": 60}, {"x": 110, "y": 80}],
+                           [{"x": 130, "y": 60}, {"x": 150, "y": 60}, {"x": 140, "y": 80}]],
+          "category": "houses"}
 PERSON = {"keypoints2d": [{"x": 150, "y": 10, "v": 2}, {"x": 160, "y": 40, "v": 2},
                           {"x": 170, "y": 80, "v": 2}], "category": "person"}
 FIRST = {
     "a.png": {"BOX2D": [box("car", 10, 10, 60, 50), box("car", 100, 20, 150, 80)]},
     "b.png": {"BOX2D": [box("bus", 30, 30, 90, 70)], "CLASSIFICATION": {"category": "cat"}},
-    "c.png": {"POLYGON": [roof((10, 10), (60, 10), (35, 40))], "KEYPOINTS2D": [PERSON]},
+    "c.png": {"POLYGON": [roof((10, 10), (60, 10), (35, 40))], "KEYPOINTS2D": [PERSON],
+              "POLYLINE2D": [LANE]},
     "gone.png": {"BOX2D": [box("car", 5, 5, 25, 25)]},
 }
 SECOND = {
     "a.png": {"BOX2D": [box("car", 20, 20, 70, 60), box("car", 100, 20, 150, 80)]},  # moved
     "b.png": {"BOX2D": [box("truck", 30, 30, 90, 70)], "CLASSIFICATION": {"category": "dog"}},
-    "c.png": {"POLYGON": [roof((20, 20), (70, 20), (45, 50))], "KEYPOINTS2D": [PERSON]},
+    "c.png": {"POLYGON": [roof((20, 20), (70, 20), (45, 50))], "KEYPOINTS2D": [PERSON],
+              "MULTI_POLYGON": [HOUSES]},  # the lane removed, the houses added
     "new.png": {"BOX2D": [box("car", 40, 40, 80, 80)]},
 }
 CHANGES = {"train/a.png": "label", "train/b.png": "label", "train/c.png": "modified",
@@ -73,7 +81,9 @@ SHAPES = {
                     ("after", "BOX2D", "changed", 30, 30, 60, 40)],
     "train/c.png": [("before", "KEYPOINTS2D", "unchanged", 147, 7, 26, 76),
                     ("before", "POLYGON", "changed", 10, 10, 50, 30),
+                    ("before", "POLYLINE2D", "removed", 10, 90, 180, 0),
                     ("after", "KEYPOINTS2D", "unchanged", 147, 7, 26, 76),
+                    ("after", "MULTI_POLYGON", "added", 100, 60, 50, 20),
                     ("after", "POLYGON", "changed", 20, 20, 50, 30)],
     "train/gone.png": [("before", "BOX2D", "removed", 5, 5, 20, 20)],
     "train/new.png": [("after", "BOX2D", "added", 40, 40, 40, 40)],
@@ -86,6 +96,8 @@ STATS = {("items", "", ""): (4, 4, 0), ("type", "BOX2D", ""): (4, 4, 0),
          ("category", "CLASSIFICATION", "cat"): (1, 0, -1),
          ("category", "CLASSIFICATION", "dog"): (0, 1, 1),
          ("category", "POLYGON", "roof"): (1, 1, 0),
+         ("category", "POLYLINE2D", "lane"): (1, 0, -1),
+         ("category", "MULTI_POLYGON", "houses"): (0, 1, 1),
          ("category", "KEYPOINTS2D", "person"): (1, 1, 0)}
 
 
@@ -266,6 +278,7 @@ def test_review_of_two_local_commits(maker: tuple[Path, int], gas: Gas, page: An
     root, _ = maker
     with ReviewProcess(root, gas.env, "HEAD~1", "HEAD") as review:
         check_changes(page, review.url)
+        open_item(page, "train/c.png")
         page.screenshot(path=str(SCREENSHOTS / "review-item.png"), full_page=True)
         check_filters(page)
         check_statistics(page)
