@@ -42,10 +42,12 @@ class PortInUse(ClientError):
 @click.pass_context
 def review_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, draft: str | None,
                port: int, no_browser: bool) -> None:
-    """Review changes on a local web page: what `gas diff` compares with the same arguments,
-    item by item, each image before and after with its labels drawn over it (removed, added
-    and changed shapes told apart), the field-level diff, label statistics, and filters. With
-    --draft N, the draft against its base, with buttons to commit or close it.
+    """Review changes on a local web page, on the images with their labels.
+
+    What `gas diff` compares with the same arguments, item by item: each image before and
+    after with its labels drawn over it (removed, added and changed shapes told apart), the
+    field-level diff, label statistics, and filters. With --draft N, the draft against its
+    base, with buttons to commit or close it.
 
     The page is served on 127.0.0.1 until Ctrl-C; its URL carries a session token.
     Revisions only on the server are read from it: only the files opened are fetched.
