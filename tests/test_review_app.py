@@ -89,7 +89,7 @@ def test_nothing_without_the_token_or_from_another_host(review: tuple[str, str])
                            headers={"X-Review-Token": token})
     assert posted.status_code == 409 and "no open draft" in posted.json()["error"]
     # the static files hold no data: served to anyone, with the page's strict policy
-    static = requests.get(base + "static/review.js", timeout=10)
+    static = requests.get(base + "static/common.js", timeout=10)
     assert static.status_code == 200 and "X-Review-Token" in static.text
     page = requests.get(base, params={"token": token}, timeout=10)
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
