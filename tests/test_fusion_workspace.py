@@ -133,6 +133,11 @@ def test_status_diff_commit_checkout_of_each_change(gas: Gas, tmp_path: Path) ->
     sensors = next(i for i in diff_json["items"] if i["remotePath"] == "sensors.json")
     assert sensors["content"] == [{"op": "~", "path": "sensor Lidar.extrinsics.translation.x",
                                    "old": 1, "new": 9}]
+    box2d = next(t for t in diff_json["labelStat"]["segments"][0]["labelTypes"]
+                 if t["labelType"] == "BOX2D")  # the sensors' data labels are counted
+    assert (box2d["before"], box2d["after"]) == (1, 1)
+    assert [(c["category"], c["delta"]) for c in box2d["categories"]] == [("car", -1),
+                                                                          ("truck", 1)]
     gas(work, "commit", "-m", "second")
     assert porcelain(gas, work) == ""
     shown = gas(work, "show").stdout

@@ -38,6 +38,14 @@ HINTS = {
 }
 
 
+def at_version(commit: str) -> dict[str, Any]:
+    """Status info (spec 1.10) of a version named as the readers below take it: a commit id, or
+    a draft as a basehead names it (`draft-N`)."""
+    if commit.startswith("draft-") and commit[6:].isdigit():
+        return {"draftNumber": int(commit[6:])}
+    return {"commit": commit}
+
+
 class CorruptDownload(ClientError):
     """Downloaded bytes whose SHA-1 is not the one asked for."""
 
@@ -207,7 +215,7 @@ class ApiClient:
     def data_details(self, dataset_id: str, segment: str, commit: str
                      ) -> Iterator[dict[str, Any]]:
         return self.pages("data/details", "dataDetails", dataset_id,
-                          {"segmentName": segment, "commit": commit})
+                          {"segmentName": segment, **at_version(commit)})
 
     def download(self, url: str, checksum: str, target: Path) -> None:
         """Stream a file to `target`, verified by its SHA-1 before it is renamed into place."""
@@ -242,7 +250,7 @@ class ApiClient:
         """One item's details (checksum, fileSize, label) at a commit; None when absent."""
         try:
             body = self.request("GET", "data/details", dataset_id, params={
-                "segmentName": segment, "remotePath": remote_path, "commit": commit})
+                "segmentName": segment, "remotePath": remote_path, **at_version(commit)})
         except ResourceNotExist:
             return None
         found = body["dataDetails"]
@@ -254,14 +262,14 @@ class ApiClient:
         remote paths at a commit in one request; absent ones are left out."""
         try:
             body = self.request("POST", "data/details", dataset_id, json={
-                "segmentName": segment, "commit": commit, "remotePaths": paths})
+                "segmentName": segment, **at_version(commit), "remotePaths": paths})
         except ResourceNotExist:  # no such segment at that commit
             return []
         return list(body["dataDetails"])
 
     def catalog(self, dataset_id: str, commit: str) -> dict[str, Any]:
         """GetLabelCatalog at a commit: `{}` when the version has none."""
-        body = self.request("GET", "labels/catalogs", dataset_id, params={"commit": commit})
+        body = self.request("GET", "labels/catalogs", dataset_id, params=at_version(commit))
         return dict(body.get("catalog") or {})
 
     # sync: clone, fetch, push, pull -------------------------------------------------------

@@ -121,8 +121,9 @@ COMMANDS = {
     "switch": "branching:switch_cmd", "restore": "branching:restore_cmd",
     "auth": "setup:auth", "dataset": "setup:dataset", "remote": "setup:remote",
     "draft": "drafts:draft", "tag": "drafts:tag", "diff": "diffing:diff_cmd",
-    "show": "diffing:show_cmd", "clone": "sync:clone_cmd", "fetch": "sync:fetch_cmd",
-    "pull": "sync:pull_cmd", "push": "sync:push_cmd", "server": "server:server",
+    "show": "diffing:show_cmd", "review": "reviewing:review_cmd", "clone": "sync:clone_cmd",
+    "fetch": "sync:fetch_cmd", "pull": "sync:pull_cmd", "push": "sync:push_cmd",
+    "server": "server:server",
     "demo": "demo:demo", "help": "helping:help_cmd",
     "ls": "tensorbay_data:ls", "cp": "tensorbay_data:cp", "config": "tensorbay_setup:config",
 }

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from gasvc.cli import render, render_diff
+from gasvc.cli import render, render_diff, render_labels
 from gasvc.cli.context import pathspecs, server, workspace
 from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
@@ -45,9 +45,10 @@ def revision_args(ws: Workspace, revisions: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(resolve_range_arg(ws.state, r) for r in revisions)
 
 
-def render_result(result: DiffResult, fmt: str | None) -> list[str]:
+def render_result(result: DiffResult, fmt: str | None, labels_only: bool = False
+                  ) -> list[str]:
     if fmt == "stat":
-        return render_diff.stat_lines(result)
+        return render_labels.stat_with_labels(result, labels_only)
     if fmt == "name-status":
         return render_diff.name_status_lines(result)
     return render_diff.diff_lines(result)
@@ -57,14 +58,20 @@ def render_result(result: DiffResult, fmt: str | None) -> list[str]:
 @click.option("--staged", "--cached", "staged", is_flag=True,
               help="Compare the index with HEAD (or with REV).")
 @format_options
+@click.option("--labels-only", is_flag=True,
+              help="With --stat: only the label counts per segment, type and category.")
+@click.option("--check", "rules", metavar="RULES", type=click.Path(dir_okay=False),
+              help="Check the changes against the rules in file RULES (see docs/diff.md); "
+                   "exit 1 when one fails.")
 @click.argument("revisions", nargs=-1, metavar="[REV [REV]]")
 @click.pass_context
-def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: str | None
-             ) -> None:
+def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: str | None,
+             labels_only: bool, rules: str | None) -> None:
     """Show changes: working tree vs index, --staged index vs HEAD, REV vs working tree,
     between two revisions (REV REV, or REV..REV), or from where two revisions forked to the
     second (REV...REV). Revisions may be TBRNs (tb:DATASET@v1). Paths after `--` limit the
-    diff.
+    diff. --stat adds label counts per segment, label type and category (before, after,
+    delta); --check RULES fails (exit 1) when the changes break a rule of the file RULES.
 
     Per item: A added, M file modified, D deleted, L label only; file checksums and sizes,
     label changes field by field (`BOX2D[1].category: car → truck`). Revisions only on the
@@ -76,15 +83,25 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
       gas diff --staged --stat
       gas diff v1 main -- train/images
       gas diff main...exp
+      gas diff --stat --labels-only v1 main
+      gas diff --check rules.txt origin/main HEAD
     """
+    if labels_only and fmt != "stat":
+        raise click.UsageError("--labels-only goes with --stat")
+    if rules is not None:
+        from gasvc.cli.checking import run_check
+
+        run_check(ctx, rules, revisions, staged, fmt)
+        return
     with workspace() as ws:
         specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
-        request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"))
+        request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"),
+                              labels=fmt in ("stat", "json"))
         result = ws.diff(request, server(ws))
     if fmt == "json":
         click.echo(render.as_json(render_diff.diff_json(result)))
     elif not result.empty:
-        page(render_result(result, fmt))
+        page(render_result(result, fmt, labels_only))
 
 
 @click.command("show", cls=PathsAfterDashes)

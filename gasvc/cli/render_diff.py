@@ -48,6 +48,17 @@ def _item_lines(item: ItemDiff) -> list[str]:
     return lines
 
 
+def item_text(item: ItemDiff) -> list[str]:
+    """An item's lines as `gas diff` prints them, without colour (for `gas review`)."""
+    lines = [f"{item.code}  {item.key}"]
+    if item.code in ("A", "M", "D") and (item.old or item.new):
+        lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
+    lines += [INDENT + field_line(change) for change in item.label]
+    if item.label_changed and not item.label:
+        lines.append(f"{INDENT}{SAME_VALUES}")
+    return lines
+
+
 def _file_change(old: FileVersion | None, new: FileVersion | None) -> str:
     if old is None or new is None:
         return f"{'+' if new else '-'} {_file(old or new)}"
@@ -130,8 +141,9 @@ def _totals(stats: list[SegmentStat], result: DiffResult) -> str:
 
 
 def diff_json(result: DiffResult) -> dict[str, Any]:
-    """The whole result, for scripts: every change, file versions, label fields, stats."""
-    return {
+    """The whole result, for scripts: every change, file versions, label fields, stats (and
+    the label counts, when the diff counted them)."""
+    found: dict[str, Any] = {
         "old": result.old, "new": result.new, "source": result.source,
         "segments": [{"name": s.name, "status": s.code} for s in result.segments],
         "items": [_item_json(item) for item in result.items],
@@ -142,6 +154,11 @@ def diff_json(result: DiffResult) -> dict[str, Any]:
                   "modified": s.modified, "deleted": s.deleted, "labelsChanged": s.labels}
                  for s in result.stats()],
     }
+    if result.label_stats is not None:
+        from gasvc.cli.render_labels import label_stat_json
+
+        found["labelStat"] = label_stat_json(result.label_stats)
+    return found
 
 
 def _item_json(item: ItemDiff) -> dict[str, Any]:

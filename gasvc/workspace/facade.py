@@ -164,6 +164,19 @@ class Workspace:
         return diff.show(self.state, revision, request, self._diff_server(connect),
                          remote.materializer(self.layout, self.state, connect))
 
+    def diff_draft(self, connect: Connect, number: int, request: DiffRequest
+                   ) -> tuple[DraftInfo, DiffResult]:
+        """An open draft against its base commit (the server compares them)."""
+        from gasvc.model.names import ROOT_COMMIT
+        from gasvc.workspace.diff.diff_remote import ServerDiff
+        from gasvc.workspace.sync import drafts
+
+        client, dataset_id = connect()
+        draft = drafts.open_draft(client, dataset_id, number)
+        base = draft.base if draft.base and draft.base != "None" else ROOT_COMMIT
+        job = ServerDiff(client, dataset_id, base, f"draft-{number}")
+        return draft, job.run(request.specs, request.details, request.labels)
+
     def _diff_server(self, connect: Connect) -> Connect | None:
         from gasvc.workspace.sync.remote import get_remote
 

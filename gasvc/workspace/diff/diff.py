@@ -70,7 +70,7 @@ def diff(layout: Layout, state: State, request: DiffRequest, connect: Connect | 
     else:
         old_side = head_side(state) if request.staged else index_side(state)
     new_side = index_side(state) if request.staged else worktree_side(layout, state)
-    result = diff_sides(state, old_side, new_side, request.specs, request.details)
+    result = diff_sides(state, old_side, new_side, request.specs, request.details, request.labels)
     if request.details:
         describe_gas_files(layout, state, result)
     return result
@@ -116,12 +116,13 @@ def diff_commits(state: State, old: CommitRecord | None, new: CommitRecord,
             and not is_fusion(state)):  # the server's diffs of fusion segments list frames
         server, dataset_id = connect()
         job = ServerDiff(server, dataset_id, _server_key(old), _server_key(new))
-        return job.run(request.specs, request.details)
+        return job.run(request.specs, request.details, request.labels)
     before, after = available(state, old, materialize), available(state, new, materialize)
     assert after is not None
     names = (key(before) if before else ROOT_COMMIT, key(after))
     result = diff_states(state, commit_state(state, before.id if before else None),
-                         commit_state(state, after.id), names, request.specs, request.details)
+                         commit_state(state, after.id), names, request.specs, request.details,
+                         request.labels)
     if request.details:
         describe_gas_files(None, state, result)
     return result

@@ -9,11 +9,12 @@ Two commits are diffed directly with `tree.diff`, without HEAD in between.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from gasvc.model.canon import content_id
+from gasvc.model.labelstats import LabelCounts
 from gasvc.model.masks import masks_of, with_mask_file
 from gasvc.model.metadata import LabelLine
 from gasvc.model.snapshot import Item, VersionState
@@ -29,6 +30,7 @@ from gasvc.workspace.diff.diff_result import (
     item_diff,
     segment_changes,
 )
+from gasvc.workspace.diff.labelcounts import corrected, label_stats, tree_counts
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.refs import head_commit
 from gasvc.workspace.store.state import State
@@ -167,7 +169,7 @@ def head_value(state: State, key: Key) -> Value:
 
 
 def diff_sides(state: State, old: Side, new: Side, specs: tuple[PathSpec, ...],
-               details: bool) -> DiffResult:
+               details: bool, labels: bool = False) -> DiffResult:
     def objects(object_id: str) -> Any:
         for side in (new, old):
             if object_id in side.objects:
@@ -182,23 +184,51 @@ def diff_sides(state: State, old: Side, new: Side, specs: tuple[PathSpec, ...],
         return head_value(state, key)
 
     lookup = objects if details else None
+    keep = objects if labels else None
     result = DiffResult(old.name, new.name)
     for key in sorted(old.overrides.keys() | new.overrides.keys()):
         if not covers_item(specs, *key):
             continue
         a, b = value(old, key), value(new, key)
         if a != b:
-            _append(result, specs, item_diff(key[0], key[1], a, b, lookup))
+            _append(result, specs, item_diff(key[0], key[1], a, b, lookup, keep))
     result.segments = segment_changes(old.segments, new.segments, specs)
     if covers_catalog(specs):
         result.catalog = catalog_diff(old.catalog, new.catalog, lookup)
+    if labels:
+        head = commit_state(state, head_commit(state))
+
+        def before(segment: str) -> LabelCounts:
+            changes = [(key, value(old, key)) for key in old.overrides if key[0] == segment
+                       and covers_item(specs, *key)]
+            heads = {key: value(_HEAD, key) for key, _ in changes}
+            return corrected(tree_counts(state, head, segment, specs),
+                             ((_label(heads[k]), _label(v), heads[k] is not None, v is not None)
+                              for k, v in changes), objects)
+
+        result.label_stats = label_stats(result, before)
+        result.catalogs = (_catalog(old.catalog, objects), _catalog(new.catalog, objects))
     return result
 
 
+#: HEAD as a side: no overrides (its values come from the index's HEAD columns).
+_HEAD = Side("HEAD", {}, set(), "")
+
+
+def _catalog(object_id: str | None, objects: Callable[[str], Any]) -> dict[str, Any]:
+    return dict(objects(object_id) or {}) if object_id else {}
+
+
+def _label(value: Value) -> str | None:
+    return value[2] if value else None
+
+
 def diff_states(state: State, old: VersionState, new: VersionState, names: tuple[str, str],
-                specs: tuple[PathSpec, ...], details: bool) -> DiffResult:
+                specs: tuple[PathSpec, ...], details: bool, labels: bool = False
+                ) -> DiffResult:
     """Two version states, compared leaf by leaf where their trees differ."""
     lookup = state.get_object if details else None
+    keep = state.get_object if labels else None
     result = DiffResult(*names)
     for segment in old.segment_names(new):
         if not covers_segment(specs, segment):
@@ -206,10 +236,15 @@ def diff_states(state: State, old: VersionState, new: VersionState, names: tuple
         for path, before, after in _tree_changes(state, old, new, segment):
             a, b = _value(before), _value(after)
             if a != b and covers_item(specs, segment, path):
-                _append(result, specs, item_diff(segment, path, a, b, lookup))
+                _append(result, specs, item_diff(segment, path, a, b, lookup, keep))
     result.segments = segment_changes(old.segments, new.segments, specs)
     if covers_catalog(specs):
         result.catalog = catalog_diff(old.catalog or "", new.catalog or "", lookup)
+    if labels:
+        result.label_stats = label_stats(
+            result, lambda segment: tree_counts(state, old, segment, specs))
+        result.catalogs = (_catalog(old.catalog, state.get_object),
+                           _catalog(new.catalog, state.get_object))
     return result
 
 

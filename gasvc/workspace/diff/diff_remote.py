@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from gasvc.errors import GasError
 from gasvc.model.labeldiff import field_changes
+from gasvc.model.labelstats import LabelCounts
 from gasvc.model.masks import BadMask, stored_from_read
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.diff.diff_result import (
@@ -27,6 +28,7 @@ from gasvc.workspace.diff.diff_result import (
     covers_segment,
     covers_whole_segment,
 )
+from gasvc.workspace.diff.labelcounts import label_stats, listed_counts
 from gasvc.workspace.worktree.pathspec import PathSpec
 
 #: Detail requests in flight at once.
@@ -50,6 +52,9 @@ class DiffServer(Protocol):
 
     def catalog(self, dataset_id: str, commit: str) -> dict[str, Any]: ...
 
+    def data_details(self, dataset_id: str, segment: str, commit: str
+                     ) -> Iterable[dict[str, Any]]: ...
+
     def storage_extension(self, dataset_id: str) -> dict[str, Any] | None: ...
 
     def lookup_details(self, dataset_id: str, segment: str, commit: str, paths: list[str]
@@ -57,35 +62,53 @@ class DiffServer(Protocol):
 
 
 class ServerDiff:
-    """One diff between server commits `old` and `new` of a dataset."""
+    """One diff between server commits `old` and `new` of a dataset (`new` may be a draft,
+    named `draft-N` as in a basehead; the client reads it by its draft number)."""
 
     def __init__(self, server: DiffServer, dataset_id: str, old: str, new: str) -> None:
         self.server, self.dataset_id, self.old, self.new = server, dataset_id, old, new
-        self.basehead = f"commit-{old}...commit-{new}"
+        self.basehead = f"{_version(old)}...{_version(new)}"
 
-    def run(self, specs: tuple[PathSpec, ...], details: bool) -> DiffResult:
+    def run(self, specs: tuple[PathSpec, ...], details: bool, labels: bool = False
+            ) -> DiffResult:
         result = DiffResult(self.old, self.new, "server")
         changed: list[tuple[str, dict[str, Any]]] = []
+        added: set[str] = set()
         for segment in self.server.segment_diffs(self.dataset_id, self.basehead):
             name, action = segment["name"], segment["action"]
             if action in CODES and covers_whole_segment(specs, name):
                 result.segments.append(SegmentChange(name, CODES[action]))
+            if action == "add":
+                added.add(name)
             if covers_segment(specs, name):
                 changed += [(name, d) for d in self._data_diffs(name)
                             if covers_change(specs, coded(name, d))]
-        if details:
-            result.items = self._with_details(changed)
+        if details or labels:
+            result.items = self._with_details(changed, details, labels)
         else:
             result.items = [coded(name, d) for name, d in changed]
         if covers_catalog(specs):
             result.catalog = self._catalog(details)
+        if labels:
+            result.label_stats = label_stats(
+                result, lambda name: self._counts_before(name, name in added, specs))
+            result.catalogs = (self._catalog_at(self.old), self._catalog_at(self.new))
         return result
+
+    def _counts_before(self, segment: str, added: bool, specs: tuple[PathSpec, ...]
+                       ) -> LabelCounts:
+        """The old version's segment, listed from the server (labels only, no files)."""
+        if added or self.old == ROOT_COMMIT:
+            return LabelCounts()
+        listed = self.server.data_details(self.dataset_id, segment, self.old)
+        return listed_counts(listed, segment, specs, plain_label)
 
     def _data_diffs(self, segment: str) -> list[dict[str, Any]]:
         found = self.server.data_diffs(self.dataset_id, self.basehead, segment)
         return [d for d in found if d["action"] not in UNCHANGED]
 
-    def _with_details(self, changed: list[tuple[str, dict[str, Any]]]) -> list[ItemDiff]:
+    def _with_details(self, changed: list[tuple[str, dict[str, Any]]], details: bool = True,
+                      labels: bool = False) -> list[ItemDiff]:
         """The changed items with their old and new details: looked up many at a time where
         the server offers it, else one request per item and side."""
         items = [coded(segment, data) for segment, data in changed]
@@ -106,8 +129,10 @@ class ServerDiff:
             old = found.get((item.segment, item.path, self.old))
             new = found.get((item.segment, item.path, self.new))
             item.old, item.new = file_version(old), file_version(new)
-            if item.label_changed:
+            if details and item.label_changed:
                 item.set_labels(plain_label(old), plain_label(new))
+            if labels:
+                item.old_label, item.new_label = plain_label(old), plain_label(new)
         return items
 
     def _lookup(self, group: tuple[str, str, list[str]]
@@ -133,6 +158,11 @@ class ServerDiff:
 
     def _catalog_at(self, commit: str) -> dict[str, Any]:
         return {} if commit == ROOT_COMMIT else self.server.catalog(self.dataset_id, commit)
+
+
+def _version(name: str) -> str:
+    """A basehead's side: `commit-ID`, or a draft as given (`draft-N`)."""
+    return name if name.startswith("draft-") else f"commit-{name}"
 
 
 def _groups(wanted: list[tuple[str, str, str]], limit: int

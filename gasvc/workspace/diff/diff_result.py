@@ -9,6 +9,7 @@ from typing import Any
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.labeldiff import FieldChange, field_changes
+from gasvc.model.labelstats import SegmentLabelStat
 from gasvc.model.masks import KINDS, MaskRef, is_image_field, mask_changes, mask_path
 from gasvc.workspace.store.layout import segment_folder, shown_path
 from gasvc.workspace.store.state import CommitRecord
@@ -53,6 +54,9 @@ class ItemDiff:
     content: list[FieldChange] = field(default_factory=list)
     #: masks whose image changed (their checksum and size are not listed in `label`)
     masks: list[MaskDiff] = field(default_factory=list)
+    # the whole labels (None: absent or unlabelled), kept when the request asks for `labels`
+    old_label: dict[str, Any] | None = None
+    new_label: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -116,6 +120,10 @@ class DiffResult:
     segments: list[SegmentChange] = field(default_factory=list)
     items: list[ItemDiff] = field(default_factory=list)
     catalog: CatalogDiff | None = None
+    #: per changed segment, its label counts on both sides (when the request asks for labels)
+    label_stats: list[SegmentLabelStat] | None = None
+    #: the old and the new catalog ({}: none), when the request asks for labels
+    catalogs: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     @property
     def empty(self) -> bool:
@@ -140,6 +148,7 @@ class DiffRequest:
     staged: bool = False
     specs: tuple[PathSpec, ...] = ()  # empty: everything
     details: bool = True  # file versions and label fields (else codes only, for --stat etc.)
+    labels: bool = False  # whole labels of the changed items, and label counts per segment
 
 
 @dataclass(frozen=True)
@@ -190,16 +199,22 @@ def item_code(old: Value, new: Value) -> str:
     return "L" if old[:2] == new[:2] else "M"
 
 
-def item_diff(segment: str, path: str, old: Value, new: Value, objects: Objects | None
-              ) -> ItemDiff:
-    """One changed item; label fields only when `objects` can look the labels up."""
+def item_diff(segment: str, path: str, old: Value, new: Value, objects: Objects | None,
+              labels: Objects | None = None) -> ItemDiff:
+    """One changed item; label fields only when `objects` can look the labels up, the whole
+    labels kept when `labels` can."""
     old_label, new_label = (old[2] if old else None), (new[2] if new else None)
     item = ItemDiff(segment, path, item_code(old, new),
                     FileVersion(old[0], old[1]) if old else None,
                     FileVersion(new[0], new[1]) if new else None, old_label != new_label)
+    lookup = labels or objects
+    if lookup is not None and (labels is not None or item.label_changed):
+        item.old_label = lookup(old_label) if old_label else None
+        item.new_label = lookup(new_label) if new_label else None
     if objects is not None and item.label_changed:
-        item.set_labels(objects(old_label) if old_label else None,
-                        objects(new_label) if new_label else None)
+        item.set_labels(item.old_label, item.new_label)
+    if labels is None:
+        item.old_label = item.new_label = None
     return item
 
 

@@ -74,7 +74,8 @@ def get_draft(client: ApiClient, dataset_id: str, number: int) -> DraftInfo:
     raise ResourceNotExist(f"draft #{number} does not exist", "see `gas draft list --all`")
 
 
-def _open_draft(client: ApiClient, dataset_id: str, number: int) -> DraftInfo:
+def open_draft(client: ApiClient, dataset_id: str, number: int) -> DraftInfo:
+    """The draft, refused unless it is open."""
     draft = get_draft(client, dataset_id, number)
     if draft.status != "OPEN":
         raise DraftNotOpen(f"draft #{number} is {draft.status.lower()}, not open",
@@ -100,7 +101,7 @@ def show_draft(client: ApiClient, dataset_id: str, number: int) -> DraftDetails:
 def commit_draft(state: State | None, client: ApiClient, dataset_id: str, number: int,
                  message: str) -> DraftCommit:
     """Commit an open draft (first message line = title, the rest = description)."""
-    draft = _open_draft(client, dataset_id, number)
+    draft = open_draft(client, dataset_id, number)
     title, _, description = message.strip().partition("\n")
     if not title.strip():
         raise EmptyMessage("empty commit message", 'give one with -m "MESSAGE"')
@@ -111,7 +112,7 @@ def commit_draft(state: State | None, client: ApiClient, dataset_id: str, number
 
 
 def close_draft(client: ApiClient, dataset_id: str, number: int) -> DraftInfo:
-    draft = _open_draft(client, dataset_id, number)
+    draft = open_draft(client, dataset_id, number)
     client.update_draft(dataset_id, number, {"status": "CLOSED"})
     return draft
 

@@ -1,0 +1,1 @@
+"""`gas review`: a local web page for reviewing a diff (see docs/review.md)."""
