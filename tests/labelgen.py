@@ -1,0 +1,230 @@
+"""Hypothesis strategies for labels of every non-mask type of spec 4.1 and a catalog they conform
+to (spec 4.2), as JSON (the SDK builds its objects from it with `Label.loads`).
+
+What they vary: categories with dots (`categoryDelimiter` "."), any unicode (lone surrogates
+too), attribute values of every JSON kind, instance ids on tracking types, ints vs floats (1 vs
+1.0, -0.0, huge and tiny floats, ints beyond 2**53) in every coordinate, keypoints with and
+without visible flags, sentence words with and without begin/end, Bézier point types.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+Json = dict[str, Any]
+Draw = Callable[..., Any]
+
+
+def _as_json_carries(text: str) -> str:
+    """`text` as JSON carries it: an escaped surrogate pair reads back as one character."""
+    loaded: str = json.loads(json.dumps(text))
+    return loaded
+
+
+#: Any unicode, lone surrogates and line breaks included.
+TEXT = st.text(st.characters(codec=None, categories=None), max_size=6).map(_as_json_carries)
+NAME = TEXT.filter(bool)
+#: 1 and 1.0 stay distinct; -0.0, 5e-324, 1.7e308 and 2**60 must come back as they were.
+NUMBER = (st.integers(-(10**20), 10**20) | st.floats(allow_nan=False, allow_infinity=False)
+          | st.sampled_from([0, 0.0, -0.0, 1, 1.0, 2**53 + 1, 5e-324, 1.7976931348623157e308]))
+SCALAR = st.none() | st.booleans() | NUMBER | TEXT
+#: Attribute values: every JSON kind a catalog rule can type.
+VALUE = SCALAR | st.lists(SCALAR, max_size=3)
+
+#: Wire keys of the list types, by label type.
+LIST_TYPES = ("BOX2D", "BOX3D", "POLYGON", "MULTI_POLYGON", "RLE", "POLYLINE2D",
+              "MULTI_POLYLINE2D", "KEYPOINTS2D", "SENTENCE")
+TRACKING = ("BOX2D", "BOX3D", "POLYGON", "MULTI_POLYGON", "RLE", "POLYLINE2D",
+            "MULTI_POLYLINE2D", "KEYPOINTS2D")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one example's catalog allows: categories and attribute names, tracking per type,
+    Bézier polylines, the keypoint count, sample-indexed sentences."""
+
+    categories: list[str]
+    attributes: list[str]
+    tracking: frozenset[str]
+    beizer: bool
+    keypoints: int
+    rotation_ints: bool
+
+
+@st.composite
+def rules(draw: Draw, rotation_ints: bool = True) -> Rules:
+    """`rotation_ints`: Box3D rotations may be ints (the SDK reads them as floats, so a label
+    written with them does not come back as written)."""
+    parts = st.lists(NAME.filter(lambda text: "." not in text), min_size=1, max_size=3)
+    categories = draw(st.lists(parts.map(".".join), min_size=1, max_size=4, unique=True))
+    attributes = draw(st.lists(NAME, min_size=1, max_size=4, unique=True))
+    tracking = frozenset(draw(st.lists(st.sampled_from(TRACKING), unique=True)))
+    return Rules(categories, attributes, tracking, draw(st.booleans()),
+                 draw(st.integers(1, 4)), rotation_ints)
+
+
+# labels ----------------------------------------------------------------------------------
+def _point(draw: Draw) -> Json:
+    return {"x": draw(NUMBER), "y": draw(NUMBER)}
+
+
+def _points(draw: Draw, count: int | None = None) -> list[Json]:
+    size = count if count is not None else draw(st.integers(1, 4))
+    return [_point(draw) for _ in range(size)]
+
+
+def _common(draw: Draw, rules: Rules, kind: str, category: bool = True) -> Json:
+    """The optional fields every instance may have: category, attributes, instance id."""
+    fields: Json = {}
+    if category and draw(st.booleans()):
+        fields["category"] = draw(st.sampled_from(rules.categories))
+    names = draw(st.lists(st.sampled_from(rules.attributes), unique=True, max_size=3))
+    if names:
+        fields["attributes"] = {name: draw(VALUE) for name in names}
+    if kind in rules.tracking and draw(st.booleans()):
+        fields["instance"] = draw(st.sampled_from(["0", "12345"]) | NAME)
+    return fields
+
+
+def _box2d(draw: Draw, rules: Rules) -> Json:
+    box = {key: draw(NUMBER) for key in ("xmin", "ymin", "xmax", "ymax")}
+    return {"box2d": box, **_common(draw, rules, "BOX2D")}
+
+
+def _box3d(draw: Draw, rules: Rules) -> Json:
+    angle = NUMBER if rules.rotation_ints else st.floats(allow_nan=False, allow_infinity=False)
+    box = {
+        "translation": {axis: draw(NUMBER) for axis in "xyz"},
+        "rotation": {axis: draw(angle) for axis in "wxyz"},
+        "size": {axis: draw(NUMBER) for axis in "xyz"},
+    }
+    return {"box3d": box, **_common(draw, rules, "BOX3D")}
+
+
+def _polygon(draw: Draw, rules: Rules) -> Json:
+    return {"polygon": _points(draw), **_common(draw, rules, "POLYGON")}
+
+
+def _multi_polygon(draw: Draw, rules: Rules) -> Json:
+    parts = [_points(draw) for _ in range(draw(st.integers(1, 3)))]
+    return {"multiPolygon": parts, **_common(draw, rules, "MULTI_POLYGON")}
+
+
+def _rle(draw: Draw, rules: Rules) -> Json:
+    runs = draw(st.lists(st.integers(0, 2**40), min_size=1, max_size=6))
+    return {"rle": runs, **_common(draw, rules, "RLE")}
+
+
+def _polyline(draw: Draw, rules: Rules) -> Json:
+    points = _points(draw)
+    label: Json = {"polyline2d": points}
+    if rules.beizer:
+        label["beizerPointTypes"] = "".join(draw(st.sampled_from("LC")) for _ in points)
+    return {**label, **_common(draw, rules, "POLYLINE2D")}
+
+
+def _multi_polyline(draw: Draw, rules: Rules) -> Json:
+    lines = [_points(draw) for _ in range(draw(st.integers(1, 3)))]
+    return {"multiPolyline2d": lines, **_common(draw, rules, "MULTI_POLYLINE2D")}
+
+
+def _keypoints(draw: Draw, rules: Rules) -> Json:
+    points = _points(draw, rules.keypoints)
+    for point in points:
+        if draw(st.booleans()):
+            point["v"] = draw(st.integers(0, 2))
+    return {"keypoints2d": points, **_common(draw, rules, "KEYPOINTS2D")}
+
+
+def _words(draw: Draw) -> list[Json]:
+    words = []
+    for _ in range(draw(st.integers(0, 3))):
+        word: Json = {"text": draw(TEXT)}
+        for key in ("begin", "end"):
+            if draw(st.booleans()):
+                word[key] = draw(NUMBER)
+        words.append(word)
+    return words
+
+
+def _sentence(draw: Draw, rules: Rules) -> Json:
+    label = {key: _words(draw) for key in ("sentence", "spell", "phone") if draw(st.booleans())}
+    return {**label, **_common(draw, rules, "SENTENCE", category=False)}
+
+
+_MAKERS: dict[str, Callable[[Draw, Rules], Json]] = {
+    "BOX2D": _box2d, "BOX3D": _box3d, "POLYGON": _polygon, "MULTI_POLYGON": _multi_polygon,
+    "RLE": _rle, "POLYLINE2D": _polyline, "MULTI_POLYLINE2D": _multi_polyline,
+    "KEYPOINTS2D": _keypoints, "SENTENCE": _sentence,
+}
+
+
+@st.composite
+def label(draw: Draw, rules: Rules) -> Json:
+    """One item's label: a classification and/or lists of any of the other types."""
+    result: Json = {}
+    if draw(st.booleans()):
+        classification = _common(draw, rules, "CLASSIFICATION")
+        result["CLASSIFICATION"] = classification or {"category": rules.categories[0]}
+    for kind in draw(st.lists(st.sampled_from(LIST_TYPES), unique=True, max_size=4)):
+        result[kind] = [_MAKERS[kind](draw, rules) for _ in range(draw(st.integers(1, 2)))]
+    return result
+
+
+@st.composite
+def labelled_items(draw: Draw, rotation_ints: bool = True, max_items: int = 8
+                   ) -> tuple[dict[str, Json], Json]:
+    """({remote path: label}, catalog): a few items, every label conforming to the catalog."""
+    example = draw(rules(rotation_ints))
+    count = draw(st.integers(2, max_items))
+    labels = {f"item{index:02d}.txt": draw(label(example)) for index in range(count)}
+    return labels, catalog_for(example, labels.values())
+
+
+# catalog ---------------------------------------------------------------------------------
+_KINDS: dict[type, str] = {type(None): "null", bool: "boolean", int: "integer", float: "number",
+                           str: "string", list: "array"}
+
+
+def _attribute_rule(name: str, values: list[Any]) -> Json:
+    """A rule every value given passes: the JSON types seen (with an `items` rule for lists)."""
+    kinds = sorted({_KINDS[type(value)] for value in values})
+    rule: Json = {"name": name, "type": kinds[0] if len(kinds) == 1 else kinds}
+    if "array" in kinds:
+        elements = [item for value in values if isinstance(value, list) for item in value]
+        items = sorted({_KINDS[type(item)] for item in elements}) or ["null"]
+        rule["items"] = {"type": items[0] if len(items) == 1 else items}
+    return rule
+
+
+def catalog_for(rules: Rules, labels: Any) -> Json:
+    """The catalog: every label type used, with its categories, attribute rules, tracking."""
+    used: dict[str, dict[str, list[Any]]] = {}
+    for item in labels:
+        for kind, value in item.items():
+            seen = used.setdefault(kind, {})
+            for instance in value if isinstance(value, list) else [value]:
+                for name, attribute in instance.get("attributes", {}).items():
+                    seen.setdefault(name, []).append(attribute)
+    catalog: Json = {}
+    for kind, attributes in sorted(used.items()):
+        sub: Json = {}
+        if kind in rules.tracking:
+            sub["isTracking"] = True
+        if kind == "POLYLINE2D" and rules.beizer:
+            sub["isBeizerCurve"] = True
+        if kind == "KEYPOINTS2D":
+            sub["keypoints"] = [{"number": rules.keypoints, "visible": "TERNARY"}]
+        if kind != "SENTENCE":
+            sub["categoryDelimiter"] = "."
+            sub["categories"] = [{"name": name} for name in rules.categories]
+        if attributes:
+            sub["attributes"] = [_attribute_rule(name, values)
+                                 for name, values in attributes.items()]
+        catalog[kind] = sub
+    return catalog
