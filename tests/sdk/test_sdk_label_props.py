@@ -4,7 +4,8 @@
 this process: cheap); the SDK builds its objects from them in its own interpreter, one run per
 example. SDK → gas: the SDK uploads them, `gas clone` must give, in `metadata.jsonl` and
 `catalog.json`, exactly what the SDK dumps (types of numbers included). gas → SDK: gas writes
-them in `metadata.jsonl`, pushes, and the SDK must read exactly what was written.
+them in `metadata.jsonl`, pushes, and the SDK must read exactly what was written. Both with the
+batch extension and without (`server` is parametrized).
 
 Few fixed examples (derandomized) by default, as each costs an SDK run and a clone or push;
 GAS_SDK_LABEL_EXAMPLES=N runs N fresh random ones.
@@ -17,12 +18,14 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gascli import Gas
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from labelgen import labelled_items
 from sdkrunner import SdkRunner
 from serverproc import ServerProcess
@@ -57,9 +60,18 @@ def split(labels: dict[str, Any]) -> dict[str, dict[str, Any]]:
             SEGMENTS[1]: {p: labels[p] for p in paths[half:]}}
 
 
-def json_line(value: Any) -> str:
-    """A line as a user writes it: UTF-8 as is, \\u escapes only where UTF-8 cannot go."""
-    text = json.dumps(value, ensure_ascii=False)
+#: How a user may write `metadata.jsonl` lines: json.dumps' default (non-ASCII as \\u escapes),
+#: UTF-8 as is, or compact with sorted keys (the form gas writes, which `gas add` reads faster).
+STYLES: dict[str, dict[str, Any]] = {
+    "ascii": {},
+    "utf-8": {"ensure_ascii": False},
+    "compact": {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")},
+}
+
+
+def json_line(value: Any, style: str) -> str:
+    """`value` as one line in `style` (\\u escapes where UTF-8 cannot go: lone surrogates)."""
+    text = json.dumps(value, **STYLES[style])
     try:
         text.encode()
     except UnicodeEncodeError:
@@ -74,6 +86,17 @@ def cloned_labels(folder: Path) -> dict[str, Any]:
         return {}
     lines = [json.loads(line) for line in metadata.read_text().splitlines() if line]
     return {line["file_name"]: line["label"] for line in lines}
+
+
+@pytest.fixture(scope="module", params=["batch", "standard"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           tls_cert: tuple[Path, Path]) -> Iterator[ServerProcess]:
+    """gas pushes and clones through the batch extension, and through the standard flow only
+    (upload callbacks carrying the labels) on a server without it."""
+    extra = ("--no-batch-extension",) if request.param == "standard" else ()
+    with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert,
+                       extra_args=extra) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +137,10 @@ def test_gas_clones_exactly_what_the_sdk_uploaded(sdk: SdkRunner, gas: Gas,
 
 
 @SETTINGS
-@given(labelled_items(rotation_ints=False))
+@given(labelled_items(rotation_ints=False), st.sampled_from(sorted(STYLES)))
 def test_sdk_reads_exactly_what_gas_pushed(sdk: SdkRunner, gas: Gas,
-                                           example: tuple[dict[str, Any], Any]) -> None:
+                                           example: tuple[dict[str, Any], Any], style: str
+                                           ) -> None:
     labels, catalog = example
     name = f"labels_from_gas_{next(_NUMBERS)}"
     segments = split(labels)
@@ -124,13 +148,13 @@ def test_sdk_reads_exactly_what_gas_pushed(sdk: SdkRunner, gas: Gas,
         work = Path(temp) / "work"
         gas(work, "init", name)
         if catalog:
-            (work / "catalog.json").write_text(json_line(catalog))
+            (work / "catalog.json").write_text(json_line(catalog, style))
         for segment, items in segments.items():
             (work / segment).mkdir()
             for path in items:
                 (work / segment / path).write_text(f"{segment}/{path}")
             (work / segment / "metadata.jsonl").write_text("".join(
-                json_line({"file_name": path, "label": label})
+                json_line({"file_name": path, "label": label}, style)
                 for path, label in items.items() if label))
         gas(work, "add", "-A")
         gas(work, "commit", "-m", "labels from gas")
