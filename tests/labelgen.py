@@ -228,3 +228,53 @@ def catalog_for(rules: Rules, labels: Any) -> Json:
                                  for name, values in attributes.items()]
         catalog[kind] = sub
     return catalog
+
+
+# masks -----------------------------------------------------------------------------------
+MASKS = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
+#: The category ids of the mask catalog below (pixel values).
+MASK_CATEGORIES = {0: "background", 1: "cat.big", 2: "猫"}
+#: The mask attribute every info entry may carry, of any JSON kind (no rule: any value).
+MASK_ATTRIBUTES = ("occluded", "score.é")
+#: The classification the tests give masked items (so a catalog entry exists for it).
+MASKED_CATEGORY = "edited.yes"
+
+
+def _mask_attributes(draw: Draw) -> Json:
+    names = draw(st.lists(st.sampled_from(MASK_ATTRIBUTES), unique=True))
+    return {name: draw(VALUE) for name in names}
+
+
+@st.composite
+def mask(draw: Draw, kind: str) -> Json:
+    """One mask as the scenario builds it: `content` (the image's bytes, in hex) and the SDK's
+    `all_attributes` / `all_category_ids` by id (JSON object keys: ids as strings)."""
+    result: Json = {"content": (b"\x89PNG\r\n\x1a\n" + draw(st.binary(max_size=24))).hex()}
+    ids = st.sampled_from(sorted(MASK_CATEGORIES)) if kind == "SEMANTIC_MASK" else st.integers(
+        0, 2**31)
+    keys = draw(st.lists(ids, unique=True, max_size=3))
+    if kind == "PANOPTIC_MASK":
+        result["categories"] = {str(key): draw(st.sampled_from(sorted(MASK_CATEGORIES)))
+                                for key in keys}
+        if keys and draw(st.booleans()):  # the SDK: attributes for every instance or for none
+            result["attributes"] = {str(key): _mask_attributes(draw) for key in keys}
+    elif draw(st.booleans()):
+        result["attributes"] = {str(key): _mask_attributes(draw) for key in keys}
+    return result
+
+
+@st.composite
+def masked_items(draw: Draw, max_items: int = 4) -> tuple[dict[str, Json], Json]:
+    """({remote path: {mask type: mask}}, catalog): items with one to three masks each."""
+    items = {}
+    for index in range(draw(st.integers(2, max_items))):
+        kinds = draw(st.lists(st.sampled_from(MASKS), min_size=1, unique=True))
+        items[f"img{index:02d}.txt"] = {kind: draw(mask(kind)) for kind in kinds}
+    categories = [{"name": name, "categoryId": key} for key, name in MASK_CATEGORIES.items()]
+    scalars = ["boolean", "integer", "null", "number", "string"]
+    rules = [{"name": name, "type": ["array", *scalars], "items": {"type": scalars}}
+             for name in MASK_ATTRIBUTES]
+    catalog: Json = {kind: {"categories": categories, "attributes": rules} for kind in MASKS}
+    catalog["CLASSIFICATION"] = {"categoryDelimiter": ".",
+                                 "categories": [{"name": MASKED_CATEGORY}]}
+    return items, catalog

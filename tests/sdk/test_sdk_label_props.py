@@ -7,6 +7,11 @@ example. SDK → gas: the SDK uploads them, `gas clone` must give, in `metadata.
 them in `metadata.jsonl`, pushes, and the SDK must read exactly what was written. Both with the
 batch extension and without (`server` is parametrized).
 
+Masks (`test_masks_round_trip`): the SDK uploads semantic, instance and panoptic masks with
+their info; the clone must hold each mask's bytes (under `@masks/`) and its info as the SDK sent
+it; gas then relabels the items (a classification added beside the masks) and pushes, and the
+SDK must read the same masks back.
+
 Few fixed examples (derandomized) by default, as each costs an SDK run and a clone or push;
 GAS_SDK_LABEL_EXAMPLES=N runs N fresh random ones.
 """
@@ -24,16 +29,16 @@ from typing import Any
 
 import pytest
 from gascli import Gas
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from labelgen import labelled_items
+from labelgen import MASKED_CATEGORY, labelled_items, masked_items
 from sdkrunner import SdkRunner
 from serverproc import ServerProcess
 
 pytestmark = pytest.mark.slow(seconds=40)
 
 EXPLORE = os.environ.get("GAS_SDK_LABEL_EXAMPLES")
-SETTINGS = settings(max_examples=int(EXPLORE or 4), derandomize=EXPLORE is None, deadline=None,
+SETTINGS = settings(max_examples=int(EXPLORE or 8), derandomize=EXPLORE is None, deadline=None,
                     database=None, suppress_health_check=list(HealthCheck))
 SEGMENTS = ("boxes", "more")
 _NUMBERS = itertools.count()
@@ -162,3 +167,51 @@ def test_sdk_reads_exactly_what_gas_pushed(sdk: SdkRunner, gas: Gas,
         (Path(temp) / "labels.json").write_text(json.dumps({"catalog": catalog,
                                                             "segments": segments}))
         sdk.run("scn_labels", "read", DATASET=name, LABELS=str(Path(temp) / "labels.json"))
+
+
+def mask_files(clone: Path) -> dict[bytes, Path]:
+    """The files under any `@masks` folder of a clone, by content."""
+    return {path.read_bytes(): path for path in clone.rglob("*")
+            if path.is_file() and "@masks" in path.relative_to(clone).parts}
+
+
+@pytest.mark.xfail(strict=True, reason="masks are files: lands with the masks branch")
+@settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # no shrinking: it
+# costs minutes of SDK runs while this fails on purpose; drop `phases` with the xfail
+@given(masked_items())
+def test_masks_round_trip(sdk: SdkRunner, gas: Gas, example: tuple[dict[str, Any], Any]
+                          ) -> None:
+    items, catalog = example
+    name = f"masks_{next(_NUMBERS)}"
+    with tempfile.TemporaryDirectory(prefix="gasvc-masks-") as temp:
+        work = Path(temp)
+        labels_file = work / "labels.json"
+        labels_file.write_text(json.dumps({"catalog": catalog, "segments": split(items)}))
+        (work / "files").mkdir()
+        sdk.run("scn_labels", "upload_masks", DATASET=name, LABELS=str(labels_file),
+                DUMPS=str(work / "dumps.json"), WORKDIR=str(work / "files"))
+        dumped = json.loads((work / "dumps.json").read_text())
+        gas(work, "clone", name, "clone")
+        clone = work / "clone"
+        files = mask_files(clone)
+        for segment, masked in dumped.items():
+            found = cloned_labels(clone / segment)
+            assert sorted(found) == sorted(masked), segment
+            for path, masks in masked.items():
+                assert sorted(found[path]) == sorted(masks), (segment, path, found[path])
+                for kind, mask in masks.items():
+                    assert bytes.fromhex(mask["content"]) in files, (segment, path, kind)
+                    assert same(found[path][kind].get("info"), mask["info"]), (
+                        segment, path, kind, found[path][kind], mask["info"])
+        assert "nothing to commit" in gas(clone, "status").stdout
+        for segment in dumped:  # gas writes labels with masks: a classification beside them
+            metadata = clone / segment / "metadata.jsonl"
+            lines = [json.loads(line) for line in metadata.read_text().splitlines() if line]
+            for line in lines:
+                line["label"]["CLASSIFICATION"] = {"category": MASKED_CATEGORY}
+            metadata.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        gas(clone, "add", "-A")
+        gas(clone, "commit", "-m", "classified")
+        gas(clone, "push")
+        sdk.run("scn_labels", "read_masks", DATASET=name, LABELS=str(labels_file),
+                CATEGORY=MASKED_CATEGORY)

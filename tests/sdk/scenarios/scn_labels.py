@@ -6,6 +6,11 @@ dataset `DATASET` (the first segment with its data in one go, the others file by
 their labels in one `upload_label` call), and writes what the SDK dumps, in the same shape, to
 the file `DUMPS`. `read` checks that the SDK reads dataset `DATASET` as exactly the SDK's dumps
 of `LABELS` (types of numbers included).
+
+`upload_masks` / `read_masks` do the same for masks: `LABELS` segments hold {remotePath: {mask
+type: mask}} (tests/labelgen.py `mask`), `DUMPS` gets {segment: {remotePath: {mask type:
+{"content", "info"}}}}, the SDK's callback `info` (None when it sends none); `read_masks` checks
+the masks' bytes and ids and that each item is classified as `CATEGORY`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from tensorbay import GAS
 from tensorbay.dataset import Data, Dataset, Segment
-from tensorbay.label import Catalog, Label
+from tensorbay.label import Catalog, InstanceMask, Label, PanopticMask, SemanticMask
 
 
 def same(a: Any, b: Any) -> bool:
@@ -90,3 +95,97 @@ def read(gas: GAS, gas_other: GAS) -> None:
             expected = Label.loads(label).dumps()
             assert same(expected, label), ("not a label the SDK keeps as written", label)
             assert same(found[path], expected), (name, path, found[path], expected)
+
+
+# masks -----------------------------------------------------------------------------------
+_MASK_KEYS = {"SEMANTIC_MASK": "semantic_mask", "INSTANCE_MASK": "instance_mask",
+              "PANOPTIC_MASK": "panoptic_mask"}
+_MASK_TYPES = {"SEMANTIC_MASK": SemanticMask, "INSTANCE_MASK": InstanceMask,
+               "PANOPTIC_MASK": PanopticMask}
+
+
+def _by_id(value: dict[str, Any]) -> dict[int, Any]:
+    return {int(key): item for key, item in value.items()}
+
+
+def _masked_data(folder: str, segment: str, path: str, masks: dict[str, Any]) -> Data:
+    data = _data(folder, segment, path)
+    label = Label()
+    for kind, spec in masks.items():
+        local = os.path.join(folder, segment, f"{path}.{kind}.png")
+        with open(local, "wb") as file:
+            file.write(bytes.fromhex(spec["content"]))
+        mask = _MASK_TYPES[kind](local)
+        if "categories" in spec:
+            mask.all_category_ids = _by_id(spec["categories"])
+        if "attributes" in spec:
+            mask.all_attributes = _by_id(spec["attributes"])
+        setattr(label, _MASK_KEYS[kind], mask)
+    data.label = label
+    return data
+
+
+def upload_masks(gas: GAS, gas_other: GAS) -> None:
+    example = _load("LABELS")
+    folder = os.environ["WORKDIR"]
+    dataset_client = gas.create_dataset(os.environ["DATASET"])
+    dataset_client.create_draft("masks from the sdk")
+    dataset_client.upload_catalog(Catalog.loads(example["catalog"]))
+    dumps: dict[str, Any] = {}
+    for index, (name, items) in enumerate(example["segments"].items()):
+        uploaded = [_masked_data(folder, name, path, masks) for path, masks in items.items()]
+        if index == 0:
+            segment = Segment(name)
+            segment.extend(uploaded)
+            dataset_client.upload_segment(segment, jobs=2, quiet=True)
+        else:
+            segment_client = dataset_client.get_or_create_segment(name)
+            for data in uploaded:
+                segment_client.upload_file(data.path, data.target_remote_path)
+            segment_client.upload_label(uploaded)
+        dumps[name] = {
+            data.target_remote_path: {
+                kind: {"content": spec["content"],
+                       "info": getattr(data.label, _MASK_KEYS[kind]).get_callback_body()
+                       .get("info")}
+                for kind, spec in items[data.target_remote_path].items()
+            }
+            for data in uploaded
+        }
+    dataset_client.commit("masks from the sdk")
+    with open(os.environ["DUMPS"], "w", encoding="utf-8") as file:
+        json.dump(dumps, file)
+
+
+def _read(data: Any) -> bytes:
+    file = data.open()
+    try:
+        return file.read()  # type: ignore[no-any-return]
+    finally:
+        if hasattr(file, "close"):
+            file.close()
+
+
+def read_masks(gas: GAS, gas_other: GAS) -> None:
+    example = _load("LABELS")
+    category = os.environ["CATEGORY"]
+    dataset = Dataset(os.environ["DATASET"], gas)
+    for name, items in example["segments"].items():
+        found = {data.path: data for data in dataset[name]}
+        assert sorted(found) == sorted(items), (name, sorted(found))
+        for path, masks in items.items():
+            label = found[path].label
+            assert label.classification.category == category, (path, label)
+            for kind in _MASK_KEYS:
+                mask = getattr(label, _MASK_KEYS[kind], None)
+                assert (mask is None) == (kind not in masks), (path, kind)
+                if mask is None:
+                    continue
+                spec = masks[kind]
+                assert _read(mask) == bytes.fromhex(spec["content"]), (path, kind)
+                attributes = getattr(mask, "all_attributes", None)
+                wanted = _by_id(spec["attributes"]) if "attributes" in spec else None
+                if kind == "PANOPTIC_MASK":
+                    assert mask.all_category_ids == _by_id(spec["categories"]), (path, kind)
+                    wanted = wanted or None  # the SDK reads no attributes for no instances
+                assert same(attributes, wanted), (path, kind, attributes, wanted)
