@@ -46,7 +46,8 @@ TRACKING = ("BOX2D", "BOX3D", "POLYGON", "MULTI_POLYGON", "RLE", "POLYLINE2D",
 @dataclass(frozen=True)
 class Rules:
     """What one example's catalog allows: categories and attribute names, tracking per type,
-    Bézier polylines, the keypoint count, sample-indexed sentences."""
+    Bézier polylines, the keypoint count, sample-indexed sentences (a sample rate), attribute
+    rules as `enum`s and bounds (else as types)."""
 
     categories: list[str]
     attributes: list[str]
@@ -54,6 +55,8 @@ class Rules:
     beizer: bool
     keypoints: int
     rotation_ints: bool
+    sample_rate: int | float | None
+    enums: bool
 
 
 @st.composite
@@ -64,8 +67,9 @@ def rules(draw: Draw, rotation_ints: bool = True) -> Rules:
     categories = draw(st.lists(parts.map(".".join), min_size=1, max_size=4, unique=True))
     attributes = draw(st.lists(NAME, min_size=1, max_size=4, unique=True))
     tracking = frozenset(draw(st.lists(st.sampled_from(TRACKING), unique=True)))
+    sample_rate = draw(st.none() | st.sampled_from([16000, 44100.0]))
     return Rules(categories, attributes, tracking, draw(st.booleans()),
-                 draw(st.integers(1, 4)), rotation_ints)
+                 draw(st.integers(1, 4)), rotation_ints, sample_rate, draw(st.booleans()))
 
 
 # labels ----------------------------------------------------------------------------------
@@ -74,7 +78,7 @@ def _point(draw: Draw) -> Json:
 
 
 def _points(draw: Draw, count: int | None = None) -> list[Json]:
-    size = count if count is not None else draw(st.integers(1, 4))
+    size = count if count is not None else draw(st.integers(0, 4))
     return [_point(draw) for _ in range(size)]
 
 
@@ -84,10 +88,10 @@ def _common(draw: Draw, rules: Rules, kind: str, category: bool = True) -> Json:
     if category and draw(st.booleans()):
         fields["category"] = draw(st.sampled_from(rules.categories))
     names = draw(st.lists(st.sampled_from(rules.attributes), unique=True, max_size=3))
-    if names:
+    if names or draw(st.integers(0, 9)) == 0:  # the SDK keeps empty attributes as loaded
         fields["attributes"] = {name: draw(VALUE) for name in names}
     if kind in rules.tracking and draw(st.booleans()):
-        fields["instance"] = draw(st.sampled_from(["0", "12345"]) | NAME)
+        fields["instance"] = draw(st.sampled_from(["", "0", "12345"]) | NAME)
     return fields
 
 
@@ -111,12 +115,12 @@ def _polygon(draw: Draw, rules: Rules) -> Json:
 
 
 def _multi_polygon(draw: Draw, rules: Rules) -> Json:
-    parts = [_points(draw) for _ in range(draw(st.integers(1, 3)))]
+    parts = [_points(draw) for _ in range(draw(st.integers(0, 3)))]
     return {"multiPolygon": parts, **_common(draw, rules, "MULTI_POLYGON")}
 
 
 def _rle(draw: Draw, rules: Rules) -> Json:
-    runs = draw(st.lists(st.integers(0, 2**40), min_size=1, max_size=6))
+    runs = draw(st.lists(st.integers(0, 2**40), max_size=6))
     return {"rle": runs, **_common(draw, rules, "RLE")}
 
 
@@ -129,7 +133,7 @@ def _polyline(draw: Draw, rules: Rules) -> Json:
 
 
 def _multi_polyline(draw: Draw, rules: Rules) -> Json:
-    lines = [_points(draw) for _ in range(draw(st.integers(1, 3)))]
+    lines = [_points(draw) for _ in range(draw(st.integers(0, 3)))]
     return {"multiPolyline2d": lines, **_common(draw, rules, "MULTI_POLYLINE2D")}
 
 
@@ -166,13 +170,14 @@ _MAKERS: dict[str, Callable[[Draw, Rules], Json]] = {
 
 @st.composite
 def label(draw: Draw, rules: Rules) -> Json:
-    """One item's label: a classification and/or lists of any of the other types."""
+    """One item's label: a classification and/or lists of any of the other types (empty ones
+    too: the SDK keeps `[]` and `{}` as loaded)."""
     result: Json = {}
     if draw(st.booleans()):
-        classification = _common(draw, rules, "CLASSIFICATION")
-        result["CLASSIFICATION"] = classification or {"category": rules.categories[0]}
+        result["CLASSIFICATION"] = _common(draw, rules, "CLASSIFICATION")
     for kind in draw(st.lists(st.sampled_from(LIST_TYPES), unique=True, max_size=4)):
-        result[kind] = [_MAKERS[kind](draw, rules) for _ in range(draw(st.integers(1, 2)))]
+        count = draw(st.integers(0, 2) if draw(st.integers(0, 9)) == 0 else st.integers(1, 2))
+        result[kind] = [_MAKERS[kind](draw, rules) for _ in range(count)]
     return result
 
 
@@ -191,10 +196,24 @@ _KINDS: dict[type, str] = {type(None): "null", bool: "boolean", int: "integer", 
                            str: "string", list: "array"}
 
 
-def _attribute_rule(name: str, values: list[Any]) -> Json:
-    """A rule every value given passes: the JSON types seen (with an `items` rule for lists)."""
+def _distinct(values: list[Any]) -> list[Any]:
+    """The values once each, 1, 1.0 and True being three values."""
+    seen: dict[bytes, Any] = {}
+    for value in values:
+        seen.setdefault(json.dumps([type(value).__name__, value]).encode(), value)
+    return list(seen.values())
+
+
+def _attribute_rule(name: str, values: list[Any], enums: bool) -> Json:
+    """A rule every value given passes: with `enums`, the values as an `enum` (scalars) or
+    number bounds (numbers); else the JSON types seen (with an `items` rule for lists)."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if enums and not any(isinstance(value, list) for value in values):
+        return {"name": name, "enum": _distinct(values)}
     kinds = sorted({_KINDS[type(value)] for value in values})
     rule: Json = {"name": name, "type": kinds[0] if len(kinds) == 1 else kinds}
+    if enums and numbers and len(numbers) == len(values):
+        rule.update(minimum=min(numbers), maximum=max(numbers))
     if "array" in kinds:
         elements = [item for value in values if isinstance(value, list) for item in value]
         items = sorted({_KINDS[type(item)] for item in elements}) or ["null"]
@@ -220,11 +239,14 @@ def catalog_for(rules: Rules, labels: Any) -> Json:
             sub["isBeizerCurve"] = True
         if kind == "KEYPOINTS2D":
             sub["keypoints"] = [{"number": rules.keypoints, "visible": "TERNARY"}]
+        if kind == "SENTENCE" and rules.sample_rate is not None:
+            sub.update(isSample=True, sampleRate=rules.sample_rate,
+                       lexicon=[["mean", "m", "iy", "n"], [rules.categories[0], "é"]])
         if kind != "SENTENCE":
             sub["categoryDelimiter"] = "."
             sub["categories"] = [{"name": name} for name in rules.categories]
         if attributes:
-            sub["attributes"] = [_attribute_rule(name, values)
+            sub["attributes"] = [_attribute_rule(name, values, rules.enums)
                                  for name, values in attributes.items()]
         catalog[kind] = sub
     return catalog
@@ -234,7 +256,7 @@ def catalog_for(rules: Rules, labels: Any) -> Json:
 MASKS = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
 #: The category ids of the mask catalog below (pixel values).
 MASK_CATEGORIES = {0: "background", 1: "cat.big", 2: "猫"}
-#: The mask attribute every info entry may carry, of any JSON kind (no rule: any value).
+#: The mask attributes an info entry may carry, of any JSON kind (rules: any type).
 MASK_ATTRIBUTES = ("occluded", "score.é")
 #: The classification the tests give masked items (so a catalog entry exists for it).
 MASKED_CATEGORY = "edited.yes"
