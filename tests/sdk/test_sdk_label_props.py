@@ -35,7 +35,7 @@ from labelgen import MASKED_CATEGORY, labelled_items, masked_items
 from sdkrunner import SdkRunner
 from serverproc import ServerProcess
 
-pytestmark = pytest.mark.slow(seconds=40)
+pytestmark = pytest.mark.slow(seconds=45)
 
 EXPLORE = os.environ.get("GAS_SDK_LABEL_EXAMPLES")
 SETTINGS = settings(max_examples=int(EXPLORE or 8), derandomize=EXPLORE is None, deadline=None,
