@@ -124,3 +124,21 @@ def test_lone_surrogates_in_labels_and_catalogs_work_and_in_names_are_refused(
     clean(gas, root)
     write(root, {"train/metadata.jsonl": metadata({"a\udc00.jpg": "cat"})})
     failed(gas(root, "add", "-A", check=False), "contains a lone surrogate")
+
+
+def test_lone_surrogates_in_labels_and_catalogs_survive_push_and_clone(gas: Gas, tmp_path: Path
+                                                                       ) -> None:
+    origin = tmp_path / "origin"
+    write(origin, {"train/a.jpg": "A", "catalog.json": CATALOG,
+                   "train/metadata.jsonl": metadata({"a.jpg": "x\ud800"})})
+    gas(origin, "init", "surrogates")
+    gas(origin, "add", "-A")
+    gas(origin, "commit", "-m", "first")
+    gas(origin, "push")
+    gas(tmp_path, "clone", "surrogates", "copy")
+    copy = tmp_path / "copy"
+    labels = parse((copy / "train/metadata.jsonl").read_text(encoding="utf-8"))
+    assert labels["a.jpg"].label == {"CLASSIFICATION": {"category": "x\ud800"}}
+    assert (json.loads((copy / "catalog.json").read_text(encoding="utf-8"))
+            == json.loads(CATALOG))
+    clean(gas, copy)

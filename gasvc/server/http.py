@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gasvc.errors import InvalidParams, ParamsMissing, RequestTooLarge, WireError
+from gasvc.model.canon import escaped
 from gasvc.server.params import parse_int
 from gasvc.server.records import User
 
@@ -116,9 +117,10 @@ def api_route(method: str, path: str, handler: Handler, authenticate: Authentica
 
 
 def render_json(result: Any) -> bytes:
-    """A handler's result as the JSON body Starlette's JSONResponse would send."""
-    return json.dumps({} if result is None else result, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")).encode()
+    """A handler's result as the JSON body Starlette's JSONResponse would send, with lone
+    surrogates (which a label may hold: JSON's \\ud800) escaped, as UTF-8 cannot encode them."""
+    return escaped(json.dumps({} if result is None else result, ensure_ascii=False,
+                              allow_nan=False, separators=(",", ":"))).encode()
 
 
 def base_url(request: Request) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +43,24 @@ class SdkRunner:
             **env,
         }
         command = [str(self.python), str(RUNNER), module, function]
+        # a fresh folder each run: the SDK caches mask images under relative paths of its cwd
+        with tempfile.TemporaryDirectory(prefix="gasvc-sdk-cwd-") as cwd:
+            done = self._run(module, function, command, environ, cwd)
+        if done.returncode != 0:
+            pytest.fail(
+                f"scenario {module}.{function} exited with {done.returncode}\n"
+                + _output(done.stdout, done.stderr),
+                pytrace=False,
+            )
+        return done.stdout
+
+    @staticmethod
+    def _run(module: str, function: str, command: list[str], environ: dict[str, str],
+             cwd: str) -> subprocess.CompletedProcess[str]:
         try:
-            done = subprocess.run(
+            return subprocess.run(
                 command,
+                cwd=cwd,
                 env=environ,
                 capture_output=True,
                 text=True,
@@ -58,13 +74,6 @@ class SdkRunner:
                 + _output(_text(expired.stdout), _text(expired.stderr)),
                 pytrace=False,
             )
-        if done.returncode != 0:
-            pytest.fail(
-                f"scenario {module}.{function} exited with {done.returncode}\n"
-                + _output(done.stdout, done.stderr),
-                pytrace=False,
-            )
-        return done.stdout
 
 
 def _text(data: str | bytes | None) -> str:
