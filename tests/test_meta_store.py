@@ -92,11 +92,11 @@ def test_dataset_crud(tx: MetaTx) -> None:
     tx.touch_dataset(ds.id, NOW + 9)
     updated = tx.dataset(ds.id)
     assert updated is not None and updated.updated == NOW + 9
-    tx.add_ref("branches", ds.id, "main", ROOT_COMMIT)
+    tx.add_branch(ds.id, "main", ROOT_COMMIT)
     tx.add_draft(ds.id, draft(1))
     tx.delete_dataset(ds.id)
     assert tx.dataset(ds.id) is None
-    assert tx.ref("branches", ds.id, "main") is None
+    assert tx.branch(ds.id, "main") is None
     assert tx.draft(ds.id, 1) is None
 
 
@@ -150,11 +150,11 @@ def test_fuzzy_seed_examples_through_the_store(
 ) -> None:
     for name in SEED_NAMES:
         tx.add_dataset(dataset(ALICE, name), NOW)
-        tx.add_ref("tags", "d", name, ROOT_COMMIT)
+        tx.add_tag("d", name, ROOT_COMMIT)
         tx.add_config(ALICE.id, StorageConfig(name, "s3", "", "{}"))
     found, total = tx.list_datasets(ALICE.id, query, 0, 10)
     assert {d.name for d in found} == expected and total == len(expected)
-    refs, total = tx.list_refs("tags", "d", query, 0, 10)
+    refs, total = tx.list_tags("d", query, 0, 10)
     assert {r.name for r in refs} == expected and total == len(expected)
     configs, total = tx.list_configs(ALICE.id, query, 0, 10)
     assert {c.name for c in configs} == expected and total == len(expected)
@@ -181,36 +181,36 @@ def test_fuzzy_is_case_sensitive_and_treats_backslash_literally(tx: MetaTx) -> N
 # branches and tags ---------------------------------------------------------------------
 def test_refs_list_in_name_order_exact_first(tx: MetaTx) -> None:
     for name in ("main", "dev2", "feature/x", "dev"):
-        tx.add_ref("branches", "d", name, ROOT_COMMIT)
+        tx.add_branch("d", name, ROOT_COMMIT)
     for name in ("v10", "v1.1", "v1"):
-        tx.add_ref("tags", "d", name, "c" * 32)
-    branches, total = tx.list_refs("branches", "d", None, 0, 10)
+        tx.add_tag("d", name, "c" * 32)
+    branches, total = tx.list_branches("d", None, 0, 10)
     assert [r.name for r in branches] == ["dev", "dev2", "feature/x", "main"] and total == 4
-    assert [r.name for r in tx.list_refs("branches", "d", "dev", 0, 10)[0]] == ["dev", "dev2"]
-    assert [r.name for r in tx.list_refs("tags", "d", "v1", 0, 10)[0]] == ["v1", "v1.1", "v10"]
-    page, total = tx.list_refs("tags", "d", "v1", 1, 1)
+    assert [r.name for r in tx.list_branches("d", "dev", 0, 10)[0]] == ["dev", "dev2"]
+    assert [r.name for r in tx.list_tags("d", "v1", 0, 10)[0]] == ["v1", "v1.1", "v10"]
+    page, total = tx.list_tags("d", "v1", 1, 1)
     assert [r.name for r in page] == ["v1.1"] and total == 3
-    assert tx.list_refs("tags", "other", None, 0, 10) == ([], 0)
-    assert tx.refs_to("tags", "d", "c" * 32) == ["v1", "v1.1", "v10"]
-    assert tx.refs_to("branches", "d", "c" * 32) == []
+    assert tx.list_tags("other", None, 0, 10) == ([], 0)
+    assert tx.tags_at("d", "c" * 32) == ["v1", "v1.1", "v10"]
+    assert tx.tags_at("d", ROOT_COMMIT) == []
 
 
 def test_ref_get_and_delete(tx: MetaTx) -> None:
-    tx.add_ref("tags", "d", "v1", "c" * 32)
-    tag = tx.ref("tags", "d", "v1")
+    tx.add_tag("d", "v1", "c" * 32)
+    tag = tx.tag("d", "v1")
     assert tag is not None and tag.commit_id == "c" * 32
-    assert tx.ref("branches", "d", "v1") is None
-    assert tx.delete_ref("tags", "d", "v1")
-    assert not tx.delete_ref("tags", "d", "v1")
-    assert tx.ref("tags", "d", "v1") is None
+    assert tx.branch("d", "v1") is None
+    assert tx.delete_tag("d", "v1")
+    assert not tx.delete_tag("d", "v1")
+    assert tx.tag("d", "v1") is None
 
 
 def test_move_branch_is_compare_and_swap(tx: MetaTx) -> None:
     first, second = "1" * 32, "2" * 32
-    tx.add_ref("branches", "d", "main", ROOT_COMMIT)
+    tx.add_branch("d", "main", ROOT_COMMIT)
     assert tx.move_branch("d", "main", ROOT_COMMIT, first)
     assert not tx.move_branch("d", "main", ROOT_COMMIT, second)  # stale expected head
-    head = tx.ref("branches", "d", "main")
+    head = tx.branch("d", "main")
     assert head is not None and head.commit_id == first
     assert tx.move_branch("d", "main", first, second)
     assert not tx.move_branch("d", "nope", ROOT_COMMIT, first)
@@ -315,14 +315,14 @@ def test_rolled_back_transaction_leaves_nothing(store: SqliteMetaStore) -> None:
     with pytest.raises(RuntimeError), store.write() as tx:
         tx.add_user(ALICE, NOW)
         tx.add_dataset(dataset(ALICE, "cats"), NOW)
-        tx.add_ref("branches", "d", "main", ROOT_COMMIT)
+        tx.add_branch("d", "main", ROOT_COMMIT)
         tx.put_object("h1", b"x")
         tx.put_change("d", 1, "seg", "a", "1")
         raise RuntimeError("abort")
     with store.read() as tx:
         assert tx.user_by_name("alice") is None
         assert tx.dataset_by_name(ALICE.id, "cats") is None
-        assert tx.ref("branches", "d", "main") is None
+        assert tx.branch("d", "main") is None
         assert not tx.has_object("h1")
         assert tx.changed_segments("d", 1) == []
     with store.write() as tx:  # the store is usable after a rollback
