@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from certs import write_self_signed
-from serverproc import ServerProcess
+from engines import PostgresCluster, SeaweedS3
+from serverproc import ServerProcess, Stores
 from tbvenv import ensure_tensorbay_python
 
 
@@ -17,12 +18,41 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return write_self_signed(tmp_path_factory.mktemp("tls"))
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server for this test process (started on first use)."""
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedS3]:
+    """A SeaweedFS S3 server for this test process (started on first use)."""
+    seaweed = SeaweedS3().start()
+    yield seaweed
+    seaweed.stop()
+
+
+def new_stores(pg_cluster: PostgresCluster, s3_server: SeaweedS3) -> Stores:
+    """A fresh database and bucket for a scaled-out server."""
+    return Stores(pg_cluster.new_database(), f"s3://{s3_server.new_bucket()}/gas",
+                  s3_server.env)
+
+
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, tls_cert: tuple[Path, Path]
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    tls_cert: tuple[Path, Path],
 ) -> Iterator[ServerProcess]:
-    """An HTTPS server with a fresh data dir, shared by the tests of one module."""
-    with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert) as proc:
+    """An HTTPS server with fresh data, shared by the tests of one module: a data dir, or
+    (parametrized indirectly with "scaled") a PostgreSQL database and an S3 bucket."""
+    stores = None
+    if getattr(request, "param", "embedded") == "scaled":
+        stores = new_stores(request.getfixturevalue("pg_cluster"),
+                            request.getfixturevalue("s3_server"))
+    with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert,
+                       stores=stores) as proc:
         yield proc
 
 
