@@ -86,7 +86,8 @@ class PostgresCluster:
 
     def stop(self) -> None:
         try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-W", "stop")
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-W",
+                      "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -128,7 +129,8 @@ class SeaweedS3:
             "filer.port", "filer.port.grpc", "s3.port.grpc")}
         command = [_weed(), "server", f"-dir={self.root}", "-ip=127.0.0.1",
                    "-ip.bind=127.0.0.1", "-filer", "-s3", f"-s3.port={self.port}",
-                   f"-s3.config={config}", "-volume.max=0", "-master.volumeSizeLimitMB=64",
+                   f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+                   "-volume.max=0", "-master.volumeSizeLimitMB=64",
                    *(f"-{name}={port}" for name, port in ports.items())]
         with open(self.root / "weed.log", "ab") as log:
             self._proc = subprocess.Popen(command, stdout=log, stderr=log,
@@ -172,12 +174,8 @@ class SeaweedS3:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            self._proc.kill()  # its data is thrown away: no need to wait for a clean stop
+            self._proc.wait()
             self._proc = None
         shutil.rmtree(self.root, ignore_errors=True)
 

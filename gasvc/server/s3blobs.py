@@ -76,12 +76,18 @@ class S3BlobStore:
         self._check_bucket(location)
 
     def _check_bucket(self, location: str) -> None:
+        hint = ("create the bucket, and set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
+                "AWS_SECRET_ACCESS_KEY and AWS_REGION for the object store")
         try:
             self.client.head_bucket(Bucket=self.bucket)
-        except (self._errors.ClientError, self._errors.BotoCoreError) as error:
-            raise ConfigError(f"cannot use {location}: {error}",
-                              "create the bucket, and set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
-                              "AWS_SECRET_ACCESS_KEY and AWS_REGION") from None
+        except self._errors.ClientError as error:
+            status = _status(error)
+            problem = {404: "does not exist", 403: "refuses these credentials"}.get(
+                status, f"answers {error}")
+            raise ConfigError(f"bucket {self.bucket!r} of {location} {problem}", hint) from None
+        except self._errors.BotoCoreError as error:
+            raise ConfigError(f"cannot reach the object store of {location}: {error}",
+                              hint) from None
 
     def key(self, checksum: str) -> str:
         return f"{self.prefix}blobs/{check_checksum(checksum)}"
@@ -116,7 +122,14 @@ class S3BlobStore:
         if end is not None and end <= start:
             return
         extra = {"Range": f"bytes={start}-{'' if end is None else end - 1}"} if start or end else {}
-        answer = self.client.get_object(Bucket=self.bucket, Key=self.key(checksum), **extra)
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.key(checksum), **extra)
+        except self._errors.ClientError as error:
+            if _status(error) == 416:  # start at or past the end: nothing to read
+                return
+            if _status(error) == 404:
+                raise FileNotFoundError(f"blob {checksum} does not exist") from None
+            raise
         body = answer["Body"]
         try:
             yield from body.iter_chunks(CHUNK)
@@ -257,4 +270,6 @@ def _status(error: Any) -> int:
     code = error.response.get("Error", {}).get("Code", "")
     if code in ("404", "NoSuchKey", "NotFound"):
         return 404
+    if code == "InvalidRange":
+        return 416
     return int(meta.get("HTTPStatusCode", 0))
