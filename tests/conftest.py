@@ -47,19 +47,26 @@ def server(
 ) -> Iterator[ServerProcess]:
     """An HTTPS server with fresh data, shared by the tests of one module: a data dir, or
     (parametrized indirectly with "scaled") a PostgreSQL database and an S3 bucket."""
-    stores = None
-    if getattr(request, "param", "embedded") == "scaled":
-        stores = new_stores(request.getfixturevalue("pg_cluster"),
-                            request.getfixturevalue("s3_server"))
     with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert,
-                       stores=stores) as proc:
+                       stores=_stores_for(request)) as proc:
         yield proc
 
 
+def _stores_for(request: pytest.FixtureRequest) -> Stores | None:
+    """Fresh PostgreSQL + S3 stores for a server parametrized "scaled", else None."""
+    if getattr(request, "param", "embedded") != "scaled":
+        return None
+    return new_stores(request.getfixturevalue("pg_cluster"), request.getfixturevalue("s3_server"))
+
+
 @pytest.fixture(scope="module")
-def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A plain-HTTP server with a fresh data dir, shared by the tests of one module."""
-    with ServerProcess(tmp_path_factory.mktemp("http") / "data") as proc:
+def http_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A plain-HTTP server with fresh data, shared by the tests of one module (a data dir, or
+    a PostgreSQL database and an S3 bucket when parametrized indirectly with "scaled")."""
+    with ServerProcess(tmp_path_factory.mktemp("http") / "data",
+                       stores=_stores_for(request)) as proc:
         yield proc
 
 

@@ -15,6 +15,11 @@ from rawapi import RawApi
 from serverproc import ServerProcess
 
 
+#: The stories run against the embedded server and a scaled-out one (PostgreSQL + S3).
+pytestmark = pytest.mark.parametrize("http_server", ["embedded", "scaled"], indirect=True,
+                                     scope="module")
+
+
 @pytest.fixture(scope="module")
 def key(http_server: ServerProcess) -> str:
     return http_server.add_user("alice")
