@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from certs import write_self_signed
-from engines import PostgresCluster, SeaweedS3
+from engines import PostgresCluster, SeaweedS3, new_stores
 from serverproc import ServerProcess, Stores
 from tbvenv import ensure_tensorbay_python
 
@@ -32,12 +32,6 @@ def s3_server() -> Iterator[SeaweedS3]:
     seaweed = SeaweedS3().start()
     yield seaweed
     seaweed.stop()
-
-
-def new_stores(pg_cluster: PostgresCluster, s3_server: SeaweedS3) -> Stores:
-    """A fresh database and bucket for a scaled-out server."""
-    return Stores(pg_cluster.new_database(), f"s3://{s3_server.new_bucket()}/gas",
-                  s3_server.env)
 
 
 @pytest.fixture(scope="module")

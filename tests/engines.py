@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from serverproc import free_port
+from serverproc import Stores, free_port
 
 READY_TIMEOUT = 60.0
 S3_KEY, S3_SECRET, S3_REGION = "gasvc-test-key", "gasvc-test-secret", "us-east-1"
@@ -180,3 +180,9 @@ class SeaweedS3:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+
+
+def new_stores(pg_cluster: PostgresCluster, s3_server: SeaweedS3) -> Stores:
+    """A fresh database and bucket for a scaled-out server."""
+    return Stores(pg_cluster.new_database(), f"s3://{s3_server.new_bucket()}/gas",
+                  s3_server.env)

@@ -15,8 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from conftest import new_stores
-from engines import PostgresCluster, SeaweedS3
+from engines import PostgresCluster, SeaweedS3, new_stores
 from gascli import Gas
 from rawapi import ApiError, RawApi, sha1
 from serverproc import ServerProcess, Stores

@@ -42,6 +42,13 @@ class SqlTx:
         row = self._one(sql, *args)
         return int(row[0]) if row else 0
 
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        """Run any statement (`?` placeholders): for tools that copy tables (migrate)."""
+        return self._exec(sql, args)
+
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self._conn.cursor().executemany(self._sql(sql), rows)
+
     def lock(self, key: str) -> None:
         if self._locker is not None:
             self._locker(key)
