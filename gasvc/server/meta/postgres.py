@@ -37,19 +37,11 @@ class PostgresMetaStore:
     dialect = "postgresql"
 
     def __init__(self, conninfo: str, pool_size: int = POOL_SIZE) -> None:
+        _check_reachable(conninfo)
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
                                     kwargs={"autocommit": True}, open=False,
                                     name="gasvc-meta")
-        try:
-            self._pool.open(wait=True, timeout=30)
-        except psycopg.Error as error:
-            self._pool.close()
-            raise ConfigError(f"cannot reach the database: {error}",
-                              "check the --database URL and that PostgreSQL runs") from None
-        except Exception as error:  # the pool's timeout
-            self._pool.close()
-            raise ConfigError(f"cannot connect to the database: {error}",
-                              "check the --database URL, its user and password") from None
+        self._pool.open(wait=True, timeout=30)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -94,6 +86,18 @@ class PostgresMetaStore:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _check_reachable(conninfo: str) -> None:
+    """Fail fast, with what to do, when the database cannot be used (the pool would retry)."""
+    try:
+        with psycopg.connect(conninfo, connect_timeout=10):
+            pass
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise ConfigError(f"cannot use the database: {reason}",
+                          "check the --database URL (host, port, user, password, database "
+                          "name) and that PostgreSQL runs") from None
 
 
 def _locker(conn: psycopg.Connection[Any]) -> Callable[[str], None]:
