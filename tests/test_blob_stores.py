@@ -15,7 +15,8 @@ from engines import SeaweedS3
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.server.blobs import BlobStore, DirectoryBlobStore
-from gasvc.server.s3blobs import PART_SIZE, S3BlobStore
+from gasvc.server.meta import StoreUnavailable
+from gasvc.server.s3blobs import MAX_PARTS, PART_SIZE, S3BlobStore
 
 LIMIT = 64 << 20
 
@@ -177,14 +178,21 @@ def test_s3_sweep_aborts_uploads_of_killed_servers(s3_server: SeaweedS3) -> None
 
 
 def test_s3_location_errors_say_what_to_do(s3_server: SeaweedS3) -> None:
-    from gasvc.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="does not exist") as missing:
+    with pytest.raises(StoreUnavailable, match="does not exist") as missing:
         S3BlobStore("s3://no-such-bucket-here", client=s3_server.client())
     assert "create the bucket" in missing.value.hint
     for bad in ("s3://", "http://bucket/x", "bucket"):
-        with pytest.raises(ConfigError, match="invalid blob location") as invalid:
+        with pytest.raises(StoreUnavailable, match="invalid blob location") as invalid:
             S3BlobStore(bad, client=s3_server.client())
         assert "s3://BUCKET" in invalid.value.hint
 
 
+
+
+def test_s3_parts_grow_with_the_upload_limit(s3_server: SeaweedS3) -> None:
+    """S3 takes at most 10,000 parts: a limit of 1 TB needs parts of over 100 MB."""
+    store = S3BlobStore(f"s3://{s3_server.new_bucket()}", client=s3_server.client())
+    batch = store.batch()
+    assert batch.add(sha1(b"small"), 16 << 30).part_size == PART_SIZE
+    assert batch.add(sha1(b"huge"), 10**12).part_size * MAX_PARTS >= 10**12
+    batch.abort()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gasvc.errors import ConfigError, GasError
+from gasvc.errors import ClientError, ConfigError
 from gasvc.model.names import is_sha1
 from gasvc.server.blobs import BlobStore, DirectoryBlobStore
 from gasvc.server.meta import MetaStore, MetaTx, SqliteMetaStore
@@ -42,10 +42,8 @@ BATCH = 1000
 PROGRESS = "migration:"
 
 
-class MigrationFailed(GasError):
+class MigrationFailed(ClientError):
     """The target differs from the source after copying."""
-
-    exit_code = 1
 
 
 @dataclass

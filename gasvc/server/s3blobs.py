@@ -26,13 +26,16 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
-from gasvc.errors import ChecksumMismatch, ConfigError, RequestTooLarge
+from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
 from gasvc.server.blobs import CHUNK, BufferedWriter
+from gasvc.server.meta.store import StoreUnavailable
 
 #: Bytes of one multipart part (S3 wants ≥ 5 MiB for all parts but the last); smaller files
 #: are put in one request.
 PART_SIZE = 8 * 1024 * 1024
+#: S3 takes at most 10,000 parts: parts grow for larger limits (a margin kept).
+MAX_PARTS = 9_000
 #: Sizes of blobs known to exist (immutable facts) kept per process.
 SIZE_CACHE = 100_000
 
@@ -41,7 +44,7 @@ def parse_location(location: str) -> tuple[str, str]:
     """(bucket, key prefix ending in '/' or empty) of `s3://BUCKET[/PREFIX]`."""
     parts = urlsplit(location)
     if parts.scheme != "s3" or not parts.netloc:
-        raise ConfigError(f"invalid blob location {location!r}",
+        raise StoreUnavailable(f"invalid blob location {location!r}",
                           "give s3://BUCKET or s3://BUCKET/PREFIX, or a folder")
     prefix = parts.path.strip("/")
     return parts.netloc, prefix + "/" if prefix else ""
@@ -84,9 +87,10 @@ class S3BlobStore:
             status = _status(error)
             problem = {404: "does not exist", 403: "refuses these credentials"}.get(
                 status, f"answers {error}")
-            raise ConfigError(f"bucket {self.bucket!r} of {location} {problem}", hint) from None
+            raise StoreUnavailable(f"bucket {self.bucket!r} of {location} {problem}",
+                                   hint) from None
         except self._errors.BotoCoreError as error:
-            raise ConfigError(f"cannot reach the object store of {location}: {error}",
+            raise StoreUnavailable(f"cannot reach the object store of {location}: {error}",
                               hint) from None
 
     def key(self, checksum: str) -> str:
@@ -184,6 +188,7 @@ class S3Writer:
         self.digest, self.size = hashlib.sha1(), 0
         self.known = store.size(checksum) is not None
         self.pending = bytearray()
+        self.part_size = max(PART_SIZE, -(-max_bytes // MAX_PARTS))
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
 
@@ -196,9 +201,9 @@ class S3Writer:
         self.digest.update(data)
         if not self.known:
             self.pending += data
-            while len(self.pending) >= PART_SIZE:
-                self._send_part(bytes(self.pending[:PART_SIZE]))
-                del self.pending[:PART_SIZE]
+            while len(self.pending) >= self.part_size:
+                self._send_part(bytes(self.pending[:self.part_size]))
+                del self.pending[:self.part_size]
 
     def _send_part(self, data: bytes) -> None:
         client, bucket = self.store.client, self.store.bucket

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gasvc.errors import ConfigError
+from gasvc.server.meta.store import StoreUnavailable
 
 API_PREFIX = "/gatewayv2/tensorbay-open-api/v1"
 STORAGE_PREFIX = "/gatewayv2/gasvc-storage/v1"
@@ -54,6 +54,6 @@ class ServerSettings:
 
     def _folder(self) -> Path:
         if self.data_dir is None:
-            raise ConfigError("no data folder given",
+            raise StoreUnavailable("no data folder given",
                               "give --data-dir, or both --database and --blobs")
         return self.data_dir

@@ -8,11 +8,17 @@ opens the one a location names.
 import contextlib
 from collections.abc import Iterator
 
-from gasvc.errors import ConfigError
 from gasvc.server.meta.sqlite import SqliteMetaStore
-from gasvc.server.meta.store import MetaStore, MetaTx, TransactionConflict, retry_conflicts
+from gasvc.server.meta.store import (
+    MetaStore,
+    MetaTx,
+    StoreUnavailable,
+    TransactionConflict,
+    retry_conflicts,
+)
 
-__all__ = ["MetaStore", "MetaTx", "SqliteMetaStore", "TransactionConflict", "open_meta",
+__all__ = ["MetaStore", "MetaTx", "SqliteMetaStore", "StoreUnavailable", "TransactionConflict",
+           "open_meta",
            "retry_conflicts", "scale_extra"]
 
 
@@ -32,5 +38,5 @@ def scale_extra() -> Iterator[None]:
     try:
         yield
     except ModuleNotFoundError as error:
-        raise ConfigError(f"{error.name} is not installed (needed for PostgreSQL and S3)",
+        raise StoreUnavailable(f"{error.name} is not installed (needed for PostgreSQL and S3)",
                           "pip install 'gasvc[server-scale]'") from None

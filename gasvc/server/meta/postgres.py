@@ -20,10 +20,9 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from gasvc.errors import ConfigError
 from gasvc.server.meta.schema import LEDGER, pending_steps, postgres_ddl, postgres_sql, statements
 from gasvc.server.meta.sqltx import SqlTx
-from gasvc.server.meta.store import MetaTx, TransactionConflict, run_in
+from gasvc.server.meta.store import MetaTx, StoreUnavailable, TransactionConflict, run_in
 
 T = TypeVar("T")
 #: Connections one server process keeps at most (its worker threads share them).
@@ -95,7 +94,7 @@ def _check_reachable(conninfo: str) -> None:
             pass
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise ConfigError(f"cannot use the database: {reason}",
+        raise StoreUnavailable(f"cannot use the database: {reason}",
                           "check the --database URL (host, port, user, password, database "
                           "name) and that PostgreSQL runs") from None
 

@@ -35,6 +35,14 @@ class TransactionConflict(WireError):
         super().__init__(message, hint)
 
 
+class StoreUnavailable(WireError):
+    """A metadata or blob store that cannot be used (not installed, unreachable, missing,
+    refusing the credentials): raised while the server opens its stores, before it serves."""
+
+    code, status = "InternalServerError", 503
+    exit_code = 2  # as a configuration error of the command that opens them
+
+
 class MetaTx(Protocol):
     """All metadata reads and writes; one instance lives for one transaction."""
 
