@@ -86,9 +86,10 @@ class Versions:
             if commit_id == ROOT_COMMIT:
                 raise Forbidden(f"cannot make a {what} at the root commit",
                                 "commit something first")
-            if (tx.branch if kind == "branches" else tx.tag)(dataset.id, name) is not None:
+            find, add = (tx.branch, tx.add_branch) if kind == "branches" else (tx.tag, tx.add_tag)
+            if find(dataset.id, name) is not None:
                 raise NameConflict(f"{what} {name!r} already exists")
-            (tx.add_branch if kind == "branches" else tx.add_tag)(dataset.id, name, commit_id)
+            add(dataset.id, name, commit_id)
 
     def delete_branch(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         name = body.get("name")
