@@ -13,6 +13,8 @@ The dataset is made in-process through the engine (not timed as a target) and ca
     .venv/bin/python benchmarks/server_bench.py            # full size: 1,000,000 items
     .venv/bin/python benchmarks/server_bench.py --quick    # 20,000 items, a CI smoke run
     .venv/bin/python benchmarks/server_bench.py --loop-latency  # see loop_latency.py
+    .venv/bin/python benchmarks/server_bench.py --database postgresql://… --blobs s3://…
+        # the same figures on PostgreSQL + S3 (the dataset is moved there by `gas server migrate`)
 """
 
 from __future__ import annotations
@@ -255,8 +257,10 @@ def proc_memory(pid: int) -> dict[str, float]:
 class Server:
     """`python -m gasvc server start` on a free port; logs beside the data dir."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, stores: list[str] | None = None) -> None:
         self.data_dir = data_dir
+        #: where the server keeps its data: the data dir, or `--database … --blobs …`
+        self.stores = stores or ["--data-dir", str(data_dir)]
         self.port = free_port()
         self.log = data_dir.parent / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -266,8 +270,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}/{API_PATH}"
 
     def start(self, key: str) -> None:
-        command = [sys.executable, "-m", "gasvc", "server", "start", "--data-dir",
-                   str(self.data_dir), "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [sys.executable, "-m", "gasvc", "server", "start", *self.stores,
+                   "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + READY_TIMEOUT
@@ -303,9 +307,10 @@ class Server:
 
 
 @contextmanager
-def running_server(data_dir: Path, key: str) -> Iterator[Server]:
+def running_server(data_dir: Path, key: str, stores: list[str] | None = None
+                   ) -> Iterator[Server]:
     """A started server, stopped on the way out whatever happens."""
-    server = Server(data_dir)
+    server = Server(data_dir, stores)
     try:
         server.start(key)
         yield server
@@ -515,8 +520,9 @@ def bench_big_diff(api: Api, p: Prepared, server: Server, report: Report) -> Non
         report.add(row)
 
 
-def run_benchmarks(p: Prepared, report: Report, big_diff: bool) -> None:
-    with running_server(p.data_dir, p.key) as server:
+def run_benchmarks(p: Prepared, report: Report, big_diff: bool,
+                   stores: list[str] | None = None) -> None:
+    with running_server(p.data_dir, p.key, stores) as server:
         api = Api(server.api, p.key, p.dataset_id)
         report.add(Row("server RSS after start (info)", server.memory()["VmRSS"], "MB"))
         print("commits:", flush=True)
@@ -573,9 +579,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "download (loop_latency.py)")
     parser.add_argument("--loop-size-mb", type=int, default=1024,
                         help="size of the upload and the download of --loop-latency")
+    parser.add_argument("--database", metavar="URL",
+                        help="measure a server on this (empty) PostgreSQL database: the prepared "
+                             "dataset is moved there with `gas server migrate`; needs --blobs")
+    parser.add_argument("--blobs", metavar="s3://BUCKET/PREFIX",
+                        help="the (empty) bucket for --database (AWS_* variables set)")
     args = parser.parse_args(argv)
     if args.quick:
         args.items = QUICK_ITEMS
+    if (args.database is None) != (args.blobs is None):
+        parser.error("--database and --blobs go together")
     if args.segments < 1 or args.items < args.segments * PAGE * 2:
         parser.error("need at least 2 pages of items per segment")
     return args
@@ -597,7 +610,16 @@ def run(args: argparse.Namespace) -> Report:
                         resource.RUSAGE_SELF).ru_maxrss / 1024}
     for name, seconds in prepared.seconds.items():
         print(f"  {name}: {seconds:.1f} s")
-    run_benchmarks(working_copy(prepared), report, not args.no_big_diff)
+    copy = working_copy(prepared)
+    stores = None
+    if args.database:
+        report.config["stores"] = "postgresql + s3"
+        started = time.monotonic()
+        stores = ["--database", args.database, "--blobs", args.blobs]
+        subprocess.run([sys.executable, "-m", "gasvc", "server", "migrate", "--from-data-dir",
+                        str(copy.data_dir), *stores], check=True)
+        report.setup["seconds"]["migrate"] = time.monotonic() - started
+    run_benchmarks(copy, report, not args.no_big_diff, stores)
     return report
 
 

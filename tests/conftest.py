@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from certs import write_self_signed
-from serverproc import ServerProcess
+from engines import PostgresCluster, SeaweedS3, new_stores
+from serverproc import ServerProcess, Stores
 from tbvenv import ensure_tensorbay_python
 
 
@@ -17,19 +18,49 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return write_self_signed(tmp_path_factory.mktemp("tls"))
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server for this test process (started on first use)."""
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedS3]:
+    """A SeaweedFS S3 server for this test process (started on first use)."""
+    seaweed = SeaweedS3().start()
+    yield seaweed
+    seaweed.stop()
+
+
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, tls_cert: tuple[Path, Path]
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    tls_cert: tuple[Path, Path],
 ) -> Iterator[ServerProcess]:
-    """An HTTPS server with a fresh data dir, shared by the tests of one module."""
-    with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert) as proc:
+    """An HTTPS server with fresh data, shared by the tests of one module: a data dir, or
+    (parametrized indirectly with "scaled") a PostgreSQL database and an S3 bucket."""
+    with ServerProcess(tmp_path_factory.mktemp("https") / "data", tls=tls_cert,
+                       stores=_stores_for(request)) as proc:
         yield proc
 
 
+def _stores_for(request: pytest.FixtureRequest) -> Stores | None:
+    """Fresh PostgreSQL + S3 stores for a server parametrized "scaled", else None."""
+    if getattr(request, "param", "embedded") != "scaled":
+        return None
+    return new_stores(request.getfixturevalue("pg_cluster"), request.getfixturevalue("s3_server"))
+
+
 @pytest.fixture(scope="module")
-def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A plain-HTTP server with a fresh data dir, shared by the tests of one module."""
-    with ServerProcess(tmp_path_factory.mktemp("http") / "data") as proc:
+def http_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A plain-HTTP server with fresh data, shared by the tests of one module (a data dir, or
+    a PostgreSQL database and an S3 bucket when parametrized indirectly with "scaled")."""
+    with ServerProcess(tmp_path_factory.mktemp("http") / "data",
+                       stores=_stores_for(request)) as proc:
         yield proc
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -26,6 +28,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Stores:
+    """A PostgreSQL database and an S3 bucket for a scaled-out server (tests/engines.py)."""
+
+    database: str
+    blobs: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
 class ServerProcess:
     """One gasvc server on a fixed port, startable again after `stop()` or `kill()`.
 
@@ -41,8 +52,10 @@ class ServerProcess:
         host: str = "127.0.0.1",
         port: int | None = None,
         extra_args: tuple[str, ...] = (),
+        stores: Stores | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.stores = stores
         self.tls = tls
         self.extra_args = extra_args
         self.host = host
@@ -70,6 +83,17 @@ class ServerProcess:
         return str(self.tls[0]) if self.tls else True
 
     @property
+    def store_args(self) -> list[str]:
+        """Where the server keeps its data: the data dir, or a database and a bucket."""
+        if self.stores is None:
+            return ["--data-dir", str(self.data_dir)]
+        return ["--database", self.stores.database, "--blobs", self.stores.blobs]
+
+    @property
+    def env(self) -> dict[str, str] | None:
+        return None if self.stores is None else {**os.environ, **self.stores.env}
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -95,8 +119,7 @@ class ServerProcess:
             "gasvc",
             "server",
             "start",
-            "--data-dir",
-            str(self.data_dir),
+            *self.store_args,
             "--host",
             self.host,
             "--port",
@@ -107,7 +130,8 @@ class ServerProcess:
         command += self.extra_args
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with open(self.stdout_log, "ab") as out, open(self.stderr_log, "ab") as err:
-            self._proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self._proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                          env=self.env)
         return self._wait_ready()
 
     def stop(self) -> None:
@@ -143,10 +167,10 @@ class ServerProcess:
             "server",
             "add-user",
             name,
-            "--data-dir",
-            str(self.data_dir),
+            *self.store_args,
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                              env=self.env)
         key = done.stdout.strip()
         if done.returncode != 0 or not ACCESS_KEY.fullmatch(key):
             raise RuntimeError(

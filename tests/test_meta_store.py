@@ -1,15 +1,23 @@
-"""The metadata store contract, run against the in-memory and the on-disk SQLite store alike."""
+"""The metadata store contract, run against the in-memory and the on-disk SQLite store and the
+PostgreSQL store alike; then what only several processes on PostgreSQL can show."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from engines import PostgresCluster
 
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.server.meta import MetaTx, SqliteMetaStore
+from gasvc.server.meta import MetaStore, MetaTx, SqliteMetaStore, TransactionConflict, open_meta
 from gasvc.server.meta.fuzzy import like_pattern
+from gasvc.server.meta.schema import MIGRATIONS
 from gasvc.server.records import Commit, Dataset, Draft, StorageConfig, User
 
 ALICE = User("u-alice", "alice", "alice@example.com")
@@ -17,13 +25,19 @@ BOB = User("u-bob", "bob", "")
 NOW = 1_700_000_000
 
 
-@pytest.fixture(params=["memory", "disk"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> SqliteMetaStore:
-    return SqliteMetaStore(":memory:" if request.param == "memory" else tmp_path / "meta.sqlite")
+@pytest.fixture(params=["memory", "disk", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetaStore]:
+    if request.param == "postgresql":
+        opened = open_meta(request.getfixturevalue("pg_cluster").new_database())
+    else:
+        opened = open_meta(":memory:" if request.param == "memory"
+                           else str(tmp_path / "meta.sqlite"))
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
-def tx(store: SqliteMetaStore) -> Iterator[MetaTx]:
+def tx(store: MetaStore) -> Iterator[MetaTx]:
     """One write transaction with alice and bob, committed when the test ends."""
     with store.write() as tx:
         tx.add_user(ALICE, NOW)
@@ -92,11 +106,11 @@ def test_dataset_crud(tx: MetaTx) -> None:
     tx.touch_dataset(ds.id, NOW + 9)
     updated = tx.dataset(ds.id)
     assert updated is not None and updated.updated == NOW + 9
-    tx.add_ref("branches", ds.id, "main", ROOT_COMMIT)
+    tx.add_branch(ds.id, "main", ROOT_COMMIT)
     tx.add_draft(ds.id, draft(1))
     tx.delete_dataset(ds.id)
     assert tx.dataset(ds.id) is None
-    assert tx.ref("branches", ds.id, "main") is None
+    assert tx.branch(ds.id, "main") is None
     assert tx.draft(ds.id, 1) is None
 
 
@@ -150,11 +164,11 @@ def test_fuzzy_seed_examples_through_the_store(
 ) -> None:
     for name in SEED_NAMES:
         tx.add_dataset(dataset(ALICE, name), NOW)
-        tx.add_ref("tags", "d", name, ROOT_COMMIT)
+        tx.add_tag("d", name, ROOT_COMMIT)
         tx.add_config(ALICE.id, StorageConfig(name, "s3", "", "{}"))
     found, total = tx.list_datasets(ALICE.id, query, 0, 10)
     assert {d.name for d in found} == expected and total == len(expected)
-    refs, total = tx.list_refs("tags", "d", query, 0, 10)
+    refs, total = tx.list_tags("d", query, 0, 10)
     assert {r.name for r in refs} == expected and total == len(expected)
     configs, total = tx.list_configs(ALICE.id, query, 0, 10)
     assert {c.name for c in configs} == expected and total == len(expected)
@@ -181,36 +195,36 @@ def test_fuzzy_is_case_sensitive_and_treats_backslash_literally(tx: MetaTx) -> N
 # branches and tags ---------------------------------------------------------------------
 def test_refs_list_in_name_order_exact_first(tx: MetaTx) -> None:
     for name in ("main", "dev2", "feature/x", "dev"):
-        tx.add_ref("branches", "d", name, ROOT_COMMIT)
+        tx.add_branch("d", name, ROOT_COMMIT)
     for name in ("v10", "v1.1", "v1"):
-        tx.add_ref("tags", "d", name, "c" * 32)
-    branches, total = tx.list_refs("branches", "d", None, 0, 10)
+        tx.add_tag("d", name, "c" * 32)
+    branches, total = tx.list_branches("d", None, 0, 10)
     assert [r.name for r in branches] == ["dev", "dev2", "feature/x", "main"] and total == 4
-    assert [r.name for r in tx.list_refs("branches", "d", "dev", 0, 10)[0]] == ["dev", "dev2"]
-    assert [r.name for r in tx.list_refs("tags", "d", "v1", 0, 10)[0]] == ["v1", "v1.1", "v10"]
-    page, total = tx.list_refs("tags", "d", "v1", 1, 1)
+    assert [r.name for r in tx.list_branches("d", "dev", 0, 10)[0]] == ["dev", "dev2"]
+    assert [r.name for r in tx.list_tags("d", "v1", 0, 10)[0]] == ["v1", "v1.1", "v10"]
+    page, total = tx.list_tags("d", "v1", 1, 1)
     assert [r.name for r in page] == ["v1.1"] and total == 3
-    assert tx.list_refs("tags", "other", None, 0, 10) == ([], 0)
-    assert tx.refs_to("tags", "d", "c" * 32) == ["v1", "v1.1", "v10"]
-    assert tx.refs_to("branches", "d", "c" * 32) == []
+    assert tx.list_tags("other", None, 0, 10) == ([], 0)
+    assert tx.tags_at("d", "c" * 32) == ["v1", "v1.1", "v10"]
+    assert tx.tags_at("d", ROOT_COMMIT) == []
 
 
 def test_ref_get_and_delete(tx: MetaTx) -> None:
-    tx.add_ref("tags", "d", "v1", "c" * 32)
-    tag = tx.ref("tags", "d", "v1")
+    tx.add_tag("d", "v1", "c" * 32)
+    tag = tx.tag("d", "v1")
     assert tag is not None and tag.commit_id == "c" * 32
-    assert tx.ref("branches", "d", "v1") is None
-    assert tx.delete_ref("tags", "d", "v1")
-    assert not tx.delete_ref("tags", "d", "v1")
-    assert tx.ref("tags", "d", "v1") is None
+    assert tx.branch("d", "v1") is None
+    assert tx.delete_tag("d", "v1")
+    assert not tx.delete_tag("d", "v1")
+    assert tx.tag("d", "v1") is None
 
 
 def test_move_branch_is_compare_and_swap(tx: MetaTx) -> None:
     first, second = "1" * 32, "2" * 32
-    tx.add_ref("branches", "d", "main", ROOT_COMMIT)
+    tx.add_branch("d", "main", ROOT_COMMIT)
     assert tx.move_branch("d", "main", ROOT_COMMIT, first)
     assert not tx.move_branch("d", "main", ROOT_COMMIT, second)  # stale expected head
-    head = tx.ref("branches", "d", "main")
+    head = tx.branch("d", "main")
     assert head is not None and head.commit_id == first
     assert tx.move_branch("d", "main", first, second)
     assert not tx.move_branch("d", "nope", ROOT_COMMIT, first)
@@ -311,18 +325,18 @@ def test_version_stats(tx: MetaTx) -> None:
 
 
 # transactions ------------------------------------------------------------------------------
-def test_rolled_back_transaction_leaves_nothing(store: SqliteMetaStore) -> None:
+def test_rolled_back_transaction_leaves_nothing(store: MetaStore) -> None:
     with pytest.raises(RuntimeError), store.write() as tx:
         tx.add_user(ALICE, NOW)
         tx.add_dataset(dataset(ALICE, "cats"), NOW)
-        tx.add_ref("branches", "d", "main", ROOT_COMMIT)
+        tx.add_branch("d", "main", ROOT_COMMIT)
         tx.put_object("h1", b"x")
         tx.put_change("d", 1, "seg", "a", "1")
         raise RuntimeError("abort")
     with store.read() as tx:
         assert tx.user_by_name("alice") is None
         assert tx.dataset_by_name(ALICE.id, "cats") is None
-        assert tx.ref("branches", "d", "main") is None
+        assert tx.branch("d", "main") is None
         assert not tx.has_object("h1")
         assert tx.changed_segments("d", 1) == []
     with store.write() as tx:  # the store is usable after a rollback
@@ -331,7 +345,7 @@ def test_rolled_back_transaction_leaves_nothing(store: SqliteMetaStore) -> None:
         assert tx.user_by_name("alice") == ALICE
 
 
-def test_committed_transaction_is_visible_to_later_ones(store: SqliteMetaStore) -> None:
+def test_committed_transaction_is_visible_to_later_ones(store: MetaStore) -> None:
     with store.write() as tx:
         tx.add_user(ALICE, NOW)
     with store.read() as tx:
@@ -346,3 +360,127 @@ def test_on_disk_store_persists_across_reopen(tmp_path: Path) -> None:
     with SqliteMetaStore(path).read() as tx:
         assert tx.user_by_name("alice") == ALICE
         assert tx.get_object("h1") == b"x"
+
+
+def test_run_runs_a_conflicting_transaction_again(store: MetaStore) -> None:
+    calls: list[int] = []
+
+    def add_alice(tx: MetaTx) -> str:
+        tx.add_user(ALICE, NOW)
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransactionConflict()  # as the database would: rolled back, run again
+        return "done"
+
+    assert store.run(add_alice) == "done" and len(calls) == 2
+    with store.read() as tx:
+        assert tx.user_by_name("alice") == ALICE
+
+
+def test_settings_keep_the_first_value_added(store: MetaStore) -> None:
+    assert store.run(lambda tx: tx.add_setting("url_secret", "first")) == "first"
+    assert store.run(lambda tx: tx.add_setting("url_secret", "second")) == "first"
+
+
+# migrations --------------------------------------------------------------------------------
+def ledger(store: MetaStore) -> list[int]:
+    with store.read() as tx:
+        rows = tx._all("SELECT version FROM schema_migrations ORDER BY version")  # type: ignore[attr-defined]
+    return [int(r[0]) for r in rows]
+
+
+def test_every_step_is_recorded_once(store: MetaStore) -> None:
+    assert ledger(store) == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_database_from_before_the_ledger_is_adopted(tmp_path: Path) -> None:
+    """A SQLite file migrated by `PRAGMA user_version` alone keeps its data; the later steps
+    are applied and every step is entered in the ledger."""
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("INSERT INTO users VALUES ('u', 'old', '', 1)")
+        conn.execute("PRAGMA user_version = 1")
+    store = SqliteMetaStore(path)
+    assert ledger(store) == list(range(1, len(MIGRATIONS) + 1))
+    with store.read() as tx:
+        assert tx.user_by_name("old") == User("u", "old", "")
+        assert tx.missing_blobs("d", ["a" * 40]) == ["a" * 40]  # step 2's table is there
+
+
+def test_postgres_instances_starting_together_migrate_once(pg_cluster: PostgresCluster) -> None:
+    url = pg_cluster.new_database()
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: open_meta(url), range(4)))
+    assert ledger(stores[0]) == list(range(1, len(MIGRATIONS) + 1))
+    for opened in stores:
+        opened.close()
+
+
+# several writers on PostgreSQL --------------------------------------------------------------
+@pytest.fixture
+def pg_store(pg_cluster: PostgresCluster) -> Iterator[MetaStore]:
+    opened = open_meta(pg_cluster.new_database())
+    yield opened
+    opened.close()
+
+
+def test_postgres_writers_of_one_dataset_go_one_at_a_time(pg_store: MetaStore) -> None:
+    """A read-modify-write under `lock` loses no update, across connections."""
+    pg_store.run(lambda tx: tx.add_dataset(dataset(ALICE, "cats"), NOW))
+    ds_id = dataset(ALICE, "cats").id
+
+    def bump(_: int) -> None:
+        def once(tx: MetaTx) -> None:
+            tx.lock(f"dataset:{ds_id}")
+            found = tx.dataset(ds_id)
+            assert found is not None
+            time.sleep(0.002)  # widen the window between the read and the write
+            tx.touch_dataset(ds_id, found.updated + 1)
+        pg_store.run(once)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(bump, range(40)))
+    with pg_store.read() as tx:
+        found = tx.dataset(ds_id)
+    assert found is not None and found.updated == NOW + 40
+
+
+def test_postgres_deadlock_is_run_again(pg_store: MetaStore) -> None:
+    """Two writers inserting the same objects in opposite orders deadlock; the database
+    aborts one, and `run` runs it again: both finish, nothing lost."""
+    barrier = threading.Barrier(2)
+    attempts: list[str] = []
+
+    def insert(order: list[str]) -> None:
+        def once(tx: MetaTx) -> None:
+            attempts.append(order[0])
+            tx.put_object(order[0], b"x")
+            if attempts.count(order[0]) == 1:  # the first time, both hold their first object
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait(timeout=3)
+            tx.put_object(order[1], b"y")
+        pg_store.run(once)
+
+    with ThreadPoolExecutor(2) as pool:
+        done = [pool.submit(insert, ["h1", "h2"]), pool.submit(insert, ["h2", "h1"])]
+        for future in done:
+            future.result(timeout=60)
+    assert len(attempts) >= 3  # one of them ran again
+    with pg_store.read() as tx:
+        assert tx.has_object("h1") and tx.has_object("h2")
+
+
+def test_postgres_branch_move_is_compare_and_swap_across_connections(
+    pg_store: MetaStore,
+) -> None:
+    pg_store.run(lambda tx: tx.add_branch("d", "main", ROOT_COMMIT))
+    results: list[bool] = []
+
+    def move(commit_id: str) -> None:
+        results.append(pg_store.run(lambda tx: tx.move_branch("d", "main", ROOT_COMMIT,
+                                                                commit_id)))
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(move, [f"{n:032x}" for n in range(1, 7)]))
+    assert sorted(results) == [False] * 5 + [True]

@@ -14,6 +14,11 @@ from gascli import Gas, failed, write
 from rawapi import RawApi
 from serverproc import ServerProcess
 
+#: The stories run against the embedded server and a scaled-out one (PostgreSQL + S3).
+pytestmark = [pytest.mark.parametrize("http_server", ["embedded", "scaled"], indirect=True,
+                                      scope="module"),
+              pytest.mark.slow(seconds=40)]
+
 
 @pytest.fixture(scope="module")
 def key(http_server: ServerProcess) -> str:

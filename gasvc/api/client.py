@@ -14,6 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from gasvc.api.session import (
+    BROKEN_CONNECTION,
     RETRY,
     ServerUnreachable,
     Session,
@@ -92,7 +93,7 @@ class ApiClient:
                                             timeout=self.timeout)
         except requests.exceptions.SSLError as error:
             raise self._tls_error(error) from error
-        except requests.ConnectionError as error:
+        except BROKEN_CONNECTION as error:
             raise self._connection_error(error) from error
         return _decode(response)
 

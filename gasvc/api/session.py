@@ -40,6 +40,11 @@ RETRY = _Retry(
 )
 
 
+#: A request that never got a whole answer: refused, reset, or cut off mid-answer (a server
+#: killed while it answered; `ChunkedEncodingError` is no `ConnectionError` in requests).
+BROKEN_CONNECTION = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
 class ServerUnreachable(ClientError):
     """No connection to the server (refused, unknown host, timed out)."""
 

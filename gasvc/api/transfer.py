@@ -27,7 +27,7 @@ import requests
 
 from gasvc.api.client import ApiClient
 from gasvc.api.client import _decode as decode
-from gasvc.api.session import ServerUnreachable
+from gasvc.api.session import BROKEN_CONNECTION, ServerUnreachable
 from gasvc.errors import ClientError
 from gasvc.model.frames import MISSING, Frame, FrameParser, header
 
@@ -118,7 +118,7 @@ class BatchStorage:
             try:
                 response = self.client.session.post(url, headers=headers, stream=stream,
                                                     timeout=self.client.timeout, **sent)
-            except requests.ConnectionError as error:
+            except BROKEN_CONNECTION as error:
                 if attempt + 1 == BATCH_TRIES:
                     raise ServerUnreachable(f"cannot reach the storage at {url}",
                                             "check the network, then run the command again"
@@ -252,7 +252,7 @@ def download_url(client: ApiClient, item: Download, tmp_dir: Path) -> Written:
     """GET one file by its signed URL, verified, into place."""
     try:
         response = client.session.get(item.url, stream=True, timeout=client.timeout)
-    except requests.ConnectionError as error:
+    except BROKEN_CONNECTION as error:
         raise ServerUnreachable(f"cannot download {item.target.name}",
                                 "check the network, then run the command again") from error
     with response:
@@ -317,7 +317,7 @@ class FormUploads:
                 response = self.client.session.post(
                     host, data=fields, files={"file": (item.checksum, handle)},
                     timeout=self.client.timeout)
-        except requests.ConnectionError as error:
+        except BROKEN_CONNECTION as error:
             raise ServerUnreachable(f"cannot reach the storage at {host}",
                                     "check the server's --public-url") from error
         decode(response)

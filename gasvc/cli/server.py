@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -10,10 +12,37 @@ import click
 from gasvc.errors import ConfigError
 from gasvc.server.settings import ServerSettings
 
-DATA_DIR = click.option(
-    "--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-    help="Folder holding the metadata database and the blobs (created if needed).",
-)
+
+def stores(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that say where the server keeps its data (every server command takes them)."""
+    for option in reversed([
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Folder holding the metadata database and the blobs (created if "
+                          "needed): the embedded server."),
+        click.option("--database", envvar="GAS_SERVER_DATABASE", metavar="URL",
+                     help="postgresql://USER:PASSWORD@HOST/DB: metadata in PostgreSQL, shared "
+                          "by several instances (instead of the data dir's SQLite file). "
+                          "[env GAS_SERVER_DATABASE]"),
+        click.option("--blobs", envvar="GAS_SERVER_BLOBS", metavar="s3://BUCKET/PREFIX",
+                     help="Files in an S3-compatible bucket (endpoint and keys from "
+                          "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                          "AWS_REGION) instead of the data dir. [env GAS_SERVER_BLOBS]"),
+    ]):
+        command = option(command)
+    return command
+
+
+def check_stores(data_dir: Path | None, database: str | None, blobs: str | None) -> None:
+    if data_dir is None and (database is None or blobs is None):
+        raise ConfigError("where the server keeps its data is not given",
+                          "give --data-dir, or both --database and --blobs")
+    if database is not None and not database.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"--database must be a postgresql:// URL, not {database!r}",
+                          "e.g. postgresql://gas:secret@db.example/gas; leave it out to keep "
+                          "the metadata in --data-dir")
+    if blobs is not None and not blobs.startswith("s3://"):
+        raise ConfigError(f"--blobs must be an s3:// URL, not {blobs!r}",
+                          "e.g. s3://my-bucket/gas; leave it out to keep files in --data-dir")
 
 
 @click.group()
@@ -24,14 +53,16 @@ def server() -> None:
     Example:
       gas server add-user alice --data-dir ./gas-data
       gas server start --data-dir ./gas-data --certfile cert.pem --keyfile key.pem
+      gas server start --database postgresql://gas@db/gas --blobs s3://bucket/gas
     """
 
 
 @server.command("add-user")
 @click.argument("name")
-@DATA_DIR
+@stores
 @click.option("--email", default="", help="The user's e-mail address.")
-def add_user(name: str, data_dir: Path, email: str) -> None:
+def add_user(name: str, data_dir: Path | None, database: str | None, blobs: str | None,
+             email: str) -> None:
     """Create user NAME (if new) and print a new access key for it.
 
     \b
@@ -40,12 +71,16 @@ def add_user(name: str, data_dir: Path, email: str) -> None:
     """
     from gasvc.server.app import open_engine
 
-    engine = open_engine(ServerSettings(data_dir=data_dir))
-    click.echo(engine.datasets.add_user(name, email))
+    check_stores(data_dir, database, blobs)
+    engine = open_engine(ServerSettings(data_dir=data_dir, database=database, blobs=blobs))
+    try:
+        click.echo(engine.datasets.add_user(name, email))
+    finally:
+        engine.ctx.meta.close()
 
 
 @server.command()
-@DATA_DIR
+@stores
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8321, show_default=True, type=int, help="Port to listen on.")
 @click.option("--certfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -63,7 +98,8 @@ def add_user(name: str, data_dir: Path, email: str) -> None:
               default=ServerSettings.upload_tmp_max_age, show_default=True,
               help="Seconds after which temporary files of killed or abandoned uploads are "
                    "removed (checked every quarter of it, at most every 5 minutes).")
-def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: Path | None,
+def start(data_dir: Path | None, database: str | None, blobs: str | None, host: str, port: int,
+          certfile: Path | None, keyfile: Path | None,
           public_url: str | None, no_batch: bool, max_upload_bytes: int,
           upload_tmp_max_age: float) -> None:
     """Serve the Open API at http(s)://HOST:PORT/gatewayv2/tensorbay-open-api/v1/.
@@ -76,15 +112,62 @@ def start(data_dir: Path, host: str, port: int, certfile: Path | None, keyfile: 
 
     from gasvc.server.app import create_app
 
+    check_stores(data_dir, database, blobs)
     if (certfile is None) != (keyfile is None):
         raise ConfigError("--certfile and --keyfile go together", "give both to serve HTTPS")
-    settings = ServerSettings(data_dir=data_dir, host=host, port=port, certfile=certfile,
-                              keyfile=keyfile, public_url=public_url,
+    settings = ServerSettings(data_dir=data_dir, database=database, blobs=blobs, host=host,
+                              port=port, certfile=certfile, keyfile=keyfile, public_url=public_url,
                               batch_extension=not no_batch, max_upload_bytes=max_upload_bytes,
                               upload_tmp_max_age=upload_tmp_max_age)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
     scheme = "https" if certfile else "http"
-    click.echo(f"gas server: {scheme}://{host}:{port}/ data in {data_dir}", err=True)
+    where = f"data in {data_dir}" if database is None and blobs is None else (
+        f"metadata in {_safe(settings.meta_location)}, files in {settings.blob_location}")
+    click.echo(f"gas server: {scheme}://{host}:{port}/ {where}", err=True)
     uvicorn.run(app, host=host, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile,
                 log_level="info", access_log=True, timeout_graceful_shutdown=5)
+
+
+@server.command()
+@click.option("--from-data-dir", "source", required=True,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The embedded server's data dir to move (stop that server first).")
+@click.option("--database", envvar="GAS_SERVER_DATABASE", required=True, metavar="URL",
+              help="postgresql://… to move the metadata to. [env GAS_SERVER_DATABASE]")
+@click.option("--blobs", envvar="GAS_SERVER_BLOBS", required=True, metavar="s3://BUCKET/PREFIX",
+              help="The bucket to move the files to (AWS_* variables as for start). "
+                   "[env GAS_SERVER_BLOBS]")
+@click.option("--jobs", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Files copied at once.")
+def migrate(source: Path, database: str, blobs: str, jobs: int) -> None:
+    """Move an embedded server's data to PostgreSQL and S3, then verify it.
+
+    Files are copied first (each checked against its SHA-1), then every table; at the end row
+    counts and checksums of every table, and every file's size, are compared. Stopped part way,
+    it resumes where it was when run again.
+
+    \b
+    Example:
+      gas server migrate --from-data-dir ./gas-data \\
+          --database postgresql://gas@db/gas --blobs s3://bucket/gas
+    """
+    from gasvc.server.app import open_blob_store, open_meta_store
+    from gasvc.server.migrate import migrate as run_migration
+
+    check_stores(None, database, blobs)
+    settings = ServerSettings(database=database, blobs=blobs)
+    meta = open_meta_store(settings)
+    try:
+        report = run_migration(source, meta, open_blob_store(settings),
+                               say=lambda line: click.echo(line, err=True), jobs=jobs)
+    finally:
+        meta.close()
+    rows = sum(report.rows.values())
+    click.echo(f"moved {source} to {_safe(database)} and {blobs}: {report.blobs_copied} files "
+               f"copied ({report.blobs_present} were there), {rows} rows; verified")
+
+
+def _safe(location: str) -> str:
+    """A database URL without its password, for logs."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", location)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect
-from starlette.routing import BaseRoute
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from gasvc.errors import WireError
-from gasvc.server.blobs import DirectoryBlobStore
+from gasvc.server.blobs import BlobStore, DirectoryBlobStore
 from gasvc.server.engine import Engine
 from gasvc.server.http import (
     RequestIdMiddleware,
@@ -25,17 +27,33 @@ from gasvc.server.http import (
     on_unexpected,
     on_wire_error,
 )
-from gasvc.server.meta import SqliteMetaStore
+from gasvc.server.meta import MetaStore, open_meta, scale_extra
 from gasvc.server.routes import batch, content, core, storage
-from gasvc.server.settings import API_PREFIX, ServerSettings
+from gasvc.server.settings import API_PREFIX, HEALTH_PATH, ServerSettings
 
 log = logging.getLogger("gasvc.server")
 
 
 def open_engine(settings: ServerSettings) -> Engine:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Engine(SqliteMetaStore(settings.meta_path), DirectoryBlobStore(settings.blob_dir),
-                  settings.url_ttl, settings.batch_extension)
+    return Engine(open_meta_store(settings), open_blob_store(settings), settings.url_ttl,
+                  settings.batch_extension)
+
+
+def open_meta_store(settings: ServerSettings) -> MetaStore:
+    if settings.database is None and settings.data_dir is not None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_meta(settings.meta_location)
+
+
+def open_blob_store(settings: ServerSettings) -> BlobStore:
+    """The S3 store for `s3://…`, else the folder store."""
+    location = settings.blob_location
+    if location.startswith("s3://"):
+        with scale_extra():
+            from gasvc.server.s3blobs import S3BlobStore
+
+            return S3BlobStore(location)
+    return DirectoryBlobStore(Path(location))
 
 
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starlette:
@@ -47,6 +65,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
         for method, path, handler in table
     ]
     routes += storage.routes(engine, settings)
+    routes.append(Route(HEALTH_PATH, health(engine), methods=["GET"]))
     if settings.batch_extension:
         routes += batch.routes(engine, settings)
 
@@ -57,6 +76,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
             yield
         finally:
             sweeper.cancel()
+            engine.ctx.meta.close()
 
     app = Starlette(
         routes=routes,
@@ -70,6 +90,20 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
     app.state.settings = settings
     app.state.engine = engine
     return app
+
+
+def health(engine: Engine) -> Callable[[Request], Awaitable[Response]]:
+    """`GET /healthz`: 200 when the metadata database answers, else 503 (for load balancers)."""
+
+    async def check(request: Request) -> Response:
+        try:
+            await run_in_threadpool(engine.ctx.meta.ping)
+        except Exception as error:
+            log.warning("health check failed: %s", error)
+            return JSONResponse({"status": "unavailable", "error": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return check
 
 
 async def sweep_upload_tmp(engine: Engine, settings: ServerSettings) -> None:

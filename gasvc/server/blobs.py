@@ -1,4 +1,5 @@
-"""Blob stores: file contents by SHA-1. The directory store is the embedded default.
+"""Blob stores: file contents by SHA-1. The directory store is the embedded default; an S3
+bucket (s3blobs.py) serves several instances.
 
 Bytes are hashed while they stream in, written to a temporary file, fsynced and renamed into
 place only when their SHA-1 is the announced one: a blob that exists is always complete.
@@ -48,11 +49,16 @@ class BlobBatch(Protocol):
 
 
 class BlobStore(Protocol):
+    """File contents by SHA-1: the folder (`DirectoryBlobStore`) or an S3 bucket
+    (`gasvc.server.s3blobs.S3BlobStore`)."""
+
     def has(self, checksum: str) -> bool: ...
 
     def size(self, checksum: str) -> int | None: ...
 
-    def path(self, checksum: str) -> Path: ...
+    def download_url(self, checksum: str, expires: int) -> str | None:
+        """A URL that serves the blob until `expires` (Unix time) without this server, or
+        None: the server serves it itself, at its signed storage URL."""
 
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]: ...
 
@@ -120,6 +126,9 @@ class DirectoryBlobStore:
                     leftover.unlink()
                     removed += 1
         return removed
+
+    def download_url(self, checksum: str, expires: int) -> str | None:
+        return None  # served by the server's storage route
 
     def path(self, checksum: str) -> Path:
         check_checksum(checksum)

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gasvc.errors import InvalidParams, ParamsMissing, RequestTooLarge, WireError
 from gasvc.model.canon import escaped
+from gasvc.server.meta.store import retry_conflicts
 from gasvc.server.params import parse_int
 from gasvc.server.records import User
 
@@ -110,7 +111,9 @@ def api_route(method: str, path: str, handler: Handler, authenticate: Authentica
         body = await read_json(request, max_json) if method != "GET" else {}
         call = Call(user, dict(request.path_params), request.query_params, body,
                     base_url(request), request.headers.get("X-Source", ""))
-        answer = await run_in_threadpool(lambda: render_json(handler(call)))
+        # an operation whose transaction conflicted with another instance's runs again whole
+        answer = await run_in_threadpool(
+            lambda: render_json(retry_conflicts(lambda: handler(call))))
         return Response(answer, media_type="application/json")
 
     return Route(path, endpoint, methods=[method])

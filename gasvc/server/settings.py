@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gasvc.server.meta.store import StoreUnavailable
+
 API_PREFIX = "/gatewayv2/tensorbay-open-api/v1"
 STORAGE_PREFIX = "/gatewayv2/gasvc-storage/v1"
+HEALTH_PATH = "/healthz"
 
 
 @dataclass(frozen=True)
 class ServerSettings:
-    data_dir: Path
+    #: The embedded server's folder: meta.sqlite and blobs/ (where no location below is given).
+    data_dir: Path | None = None
+    #: `postgresql://…` for a database several instances share (default: SQLite in data_dir).
+    database: str | None = None
+    #: `s3://BUCKET/PREFIX` for an object store several instances share (default: data_dir).
+    blobs: str | None = None
     host: str = "127.0.0.1"
     port: int = 8321
     certfile: Path | None = None
@@ -35,9 +43,17 @@ class ServerSettings:
         return max(0.5, min(self.upload_tmp_max_age / 4, 300.0))
 
     @property
-    def meta_path(self) -> Path:
-        return self.data_dir / "meta.sqlite"
+    def meta_location(self) -> str:
+        """A `postgresql://` URL or the SQLite file's path."""
+        return self.database or str(self._folder() / "meta.sqlite")
 
     @property
-    def blob_dir(self) -> Path:
-        return self.data_dir / "blobs"
+    def blob_location(self) -> str:
+        """An `s3://` URL or the blob folder's path."""
+        return self.blobs or str(self._folder() / "blobs")
+
+    def _folder(self) -> Path:
+        if self.data_dir is None:
+            raise StoreUnavailable("no data folder given",
+                              "give --data-dir, or both --database and --blobs")
+        return self.data_dir

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sdkrunner import SdkRunner
+
+#: Every test runs against the embedded server and a scaled-out one (PostgreSQL + S3).
+pytestmark = [pytest.mark.parametrize("server", ["embedded", "scaled"], indirect=True,
+                                      scope="module"),
+              pytest.mark.slow(seconds=45)]
 
 
 def test_labels_of_every_type_round_trip(sdk: SdkRunner) -> None:

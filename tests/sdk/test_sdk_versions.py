@@ -12,6 +12,11 @@ from rawapi import RawApi, sha1
 from sdkrunner import SdkRunner
 from serverproc import ServerProcess
 
+#: Every test runs against the embedded server and a scaled-out one (PostgreSQL + S3).
+pytestmark = [pytest.mark.parametrize("server", ["embedded", "scaled"], indirect=True,
+                                      scope="module"),
+              pytest.mark.slow(seconds=80)]
+
 
 def test_upload_dataset_new(sdk: SdkRunner) -> None:
     sdk.run("scn_versions", "upload_dataset_new")

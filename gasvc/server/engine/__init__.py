@@ -10,13 +10,13 @@ from gasvc.server.engine.datasets import Datasets
 from gasvc.server.engine.diffs import Diffs
 from gasvc.server.engine.stats import Stats
 from gasvc.server.engine.versions import Versions
-from gasvc.server.meta import SqliteMetaStore
+from gasvc.server.meta import MetaStore
 
 DEFAULT_URL_TTL = 3600
 
 
 class Engine:
-    def __init__(self, meta: SqliteMetaStore, blobs: BlobStore,
+    def __init__(self, meta: MetaStore, blobs: BlobStore,
                  url_ttl: int = DEFAULT_URL_TTL, batch_extension: bool = True) -> None:
         self.ctx = Context(meta, blobs)
         self.datasets = Datasets(self.ctx)

@@ -17,7 +17,8 @@ from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import Segment, VersionState
 from gasvc.model.tree import TreeRef
 from gasvc.server.blobs import BlobStore
-from gasvc.server.meta import MetaTx, SqliteMetaStore
+from gasvc.server.engine import signing
+from gasvc.server.meta import MetaStore, MetaTx
 from gasvc.server.params import parse_int
 from gasvc.server.records import Dataset, Draft, User
 
@@ -89,21 +90,24 @@ class Version:
 
 class Context:
     def __init__(
-        self, meta: SqliteMetaStore, blobs: BlobStore, clock: Callable[[], float] = time.time
+        self, meta: MetaStore, blobs: BlobStore, clock: Callable[[], float] = time.time
     ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.cache = ObjectCache()
         self._clock = clock
-        with meta.write() as tx:
-            secret = tx.setting("url_secret")
-            if secret is None:
-                secret = secrets.token_hex(32)
-                tx.set_setting("url_secret", secret)
-        self.secret = secret.encode()
+        # shared by every instance on the database: any of them checks what another signed
+        self.secret = meta.run(lambda tx: tx.setting("url_secret") or tx.add_setting(
+            "url_secret", secrets.token_hex(32))).encode()
 
     def now(self) -> int:
         return int(self._clock())
+
+    def download_url(self, base: str, checksum: str, expires: int) -> str:
+        """Where a blob is downloaded until `expires`: the blob store's own URL (a presigned
+        object-store URL) or, for the folder store, this server's signed storage URL."""
+        return (self.blobs.download_url(checksum, expires)
+                or signing.download_url(self.secret, base, checksum, expires))
 
     def objects(self, tx: MetaTx) -> Objects:
         return Objects(tx, self.cache)
@@ -116,6 +120,9 @@ class Context:
         return dataset
 
     def writable(self, tx: MetaTx, user: User, dataset_id: str) -> Dataset:
+        """The dataset, which the user may write; a write transaction holds it from here on
+        (writers of one dataset go one at a time, across server instances)."""
+        tx.lock(dataset_lock(dataset_id))
         dataset = self.readable(tx, user, dataset_id)
         if dataset.owner_id != user.id:
             raise AccessDenied(
@@ -156,6 +163,10 @@ class Context:
         if commit is None:
             raise ParamsMissing("draftNumber or commit is required")
         return Version(dataset, self.commit_state(tx, dataset, str(commit)), commit_id=str(commit))
+
+
+def dataset_lock(dataset_id: str) -> str:
+    return f"dataset:{dataset_id}"
 
 
 def draft_state(draft: Draft) -> VersionState:

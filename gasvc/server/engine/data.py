@@ -20,6 +20,7 @@ from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.overlay import current_item, flush, stage
 from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
+from gasvc.server.meta import MetaTx
 from gasvc.server.records import User
 
 MASK_TYPES = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
@@ -105,9 +106,11 @@ class Data:
         self.grant_blobs(dataset_id, [checksum])
 
     def grant_blobs(self, dataset_id: str, checksums: list[str]) -> None:
-        with self.ctx.meta.write() as tx:
-            for checksum in checksums:
+        def grant(tx: MetaTx) -> None:
+            for checksum in sorted(set(checksums)):  # one order: concurrent grants never deadlock
                 tx.grant_blob(dataset_id, checksum)
+
+        self.ctx.meta.run(grant)
 
     def missing_blobs(self, dataset_id: str, checksums: list[str]) -> list[str]:
         """The checksums the dataset may not reference yet (never uploaded into it)."""
@@ -245,7 +248,7 @@ class Data:
         return found
 
     def _url(self, base: str, checksum: str, expires: int) -> str:
-        return signing.download_url(self.ctx.secret, base, checksum, expires)
+        return self.ctx.download_url(base, checksum, expires)
 
     def _read_label(self, objects: Objects, base: str, expires: int, path: str,
                     label_id: str | None) -> dict[str, Any]:

@@ -22,6 +22,11 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def user_lock(user_id: str) -> str:
+    """What a write holds while it adds a dataset or storage config by name for the user."""
+    return f"user:{user_id}"
+
+
 def new_key() -> str:
     return KEY_PREFIX + secrets.token_hex(16)
 
@@ -37,6 +42,7 @@ class Datasets:
             raise InvalidParams(f"invalid user name {name!r}", "use a short printable name")
         key = new_key()
         with self.ctx.meta.write() as tx:
+            tx.lock(f"user-name:{name}")
             user = tx.user_by_name(name)
             if user is None:
                 user = User(uuid.uuid4().hex, name, email)
@@ -77,6 +83,7 @@ class Datasets:
         stored = {k: v for k, v in body.items() if k != "accesskeySecret"}
         config = StorageConfig(name, kind, str(body.get("filePath", "")), json.dumps(stored))
         with self.ctx.meta.write() as tx:
+            tx.lock(user_lock(user.id))
             if tx.config(user.id, name) is not None:
                 raise NameConflict(f"storage config {name!r} already exists")
             tx.add_config(user.id, config)
@@ -100,12 +107,13 @@ class Datasets:
             config_name=str(config), default_branch="main", updated=self.ctx.now(),
         )
         with self.ctx.meta.write() as tx:
+            tx.lock(user_lock(user.id))
             if tx.dataset_by_name(user.id, name) is not None:
                 raise NameConflict(f"dataset {name!r} already exists", "choose another name")
             if config and tx.config(user.id, config) is None:
                 raise ResourceNotExist(f"storage config {config!r} does not exist")
             tx.add_dataset(dataset, self.ctx.now())
-            tx.add_ref("branches", dataset.id, "main", ROOT_COMMIT)
+            tx.add_branch(dataset.id, "main", ROOT_COMMIT)
         return dataset.id
 
     def list(self, user: User, name: str | None, offset: int, limit: int, exact: bool = False
@@ -122,7 +130,7 @@ class Datasets:
         return info
 
     def _summary(self, tx: Any, dataset: Dataset) -> dict[str, Any]:
-        head = tx.ref("branches", dataset.id, dataset.default_branch)
+        head = tx.branch(dataset.id, dataset.default_branch)
         commit_id = head.commit_id if head else ROOT_COMMIT
         return {
             "id": dataset.id, "name": dataset.name, "type": dataset.type,
@@ -140,6 +148,8 @@ class Datasets:
         if "isPublic" in body:
             fields["is_public"] = int(check_bool(body["isPublic"], "isPublic"))
         with self.ctx.meta.write() as tx:
+            if "name" in fields:
+                tx.lock(user_lock(user.id))  # as `create` does: names stay unique
             dataset = self.ctx.writable(tx, user, dataset_id)
             other = tx.dataset_by_name(user.id, fields.get("name", dataset.name))
             if other is not None and other.id != dataset.id:

@@ -11,7 +11,7 @@ from typing import Any
 
 from gasvc.model import tree
 from gasvc.model.snapshot import VersionState
-from gasvc.server.engine.context import Context, draft_state, save_draft_state
+from gasvc.server.engine.context import Context, dataset_lock, draft_state, save_draft_state
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import Dataset, Draft
 
@@ -42,6 +42,7 @@ def flush_if_pending(ctx: Context, dataset_id: str, number: int) -> None:
         pending = bool(tx.changed_segments(dataset_id, number))
     if pending:
         with ctx.meta.write() as tx:
+            tx.lock(dataset_lock(dataset_id))
             dataset, draft = tx.dataset(dataset_id), tx.draft(dataset_id, number)
             if dataset is not None and draft is not None:
                 flush(ctx, tx, dataset, draft)

@@ -38,8 +38,7 @@ def resolve_revision(tx: MetaTx, dataset_id: str, revision: str) -> str | None:
     """A commit id for a revision: commit id, branch, tag, or an unambiguous id prefix."""
     if revision == ROOT_COMMIT or (is_commit_id(revision) and tx.commit(dataset_id, revision)):
         return revision
-    for table in ("branches", "tags"):
-        ref = tx.ref(table, dataset_id, revision)
+    for ref in (tx.branch(dataset_id, revision), tx.tag(dataset_id, revision)):
         if ref is not None:
             return ref.commit_id
     if len(revision) >= MIN_ABBREV and all(c in "0123456789abcdef" for c in revision):
@@ -58,7 +57,7 @@ class Versions:
                       limit: int, exact: bool = False) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            refs, total = tx.list_refs("branches", dataset.id, name, offset, limit, exact)
+            refs, total = tx.list_branches(dataset.id, name, offset, limit, exact)
             return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
 
     def _ref_info(self, tx: MetaTx, dataset: Dataset, name: str, commit_id: str
@@ -87,9 +86,10 @@ class Versions:
             if commit_id == ROOT_COMMIT:
                 raise Forbidden(f"cannot make a {what} at the root commit",
                                 "commit something first")
-            if tx.ref(kind, dataset.id, name) is not None:
+            find, add = (tx.branch, tx.add_branch) if kind == "branches" else (tx.tag, tx.add_tag)
+            if find(dataset.id, name) is not None:
                 raise NameConflict(f"{what} {name!r} already exists")
-            tx.add_ref(kind, dataset.id, name, commit_id)
+            add(dataset.id, name, commit_id)
 
     def delete_branch(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         name = body.get("name")
@@ -97,7 +97,7 @@ class Versions:
             dataset = self.ctx.writable(tx, user, dataset_id)
             if name == dataset.default_branch:
                 raise Forbidden(f"cannot delete the default branch {name!r}")
-            if not isinstance(name, str) or not tx.delete_ref("branches", dataset.id, name):
+            if not isinstance(name, str) or not tx.delete_branch(dataset.id, name):
                 raise ResourceNotExist(f"branch {name!r} does not exist")
 
     # drafts ------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class Versions:
         description = check_text(body.get("description"), "description", MAX_DESCRIPTION)
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
-            head = tx.ref("branches", dataset.id, branch)
+            head = tx.branch(dataset.id, branch)
             if head is None:
                 raise ResourceNotExist(f"branch {branch!r} does not exist")
             state = self.ctx.commit_state(tx, dataset, head.commit_id)
@@ -164,7 +164,7 @@ class Versions:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
             if revision is None:
-                head = tx.ref("branches", dataset.id, dataset.default_branch)
+                head = tx.branch(dataset.id, dataset.default_branch)
                 revision = head.commit_id if head else ROOT_COMMIT
             commit_id = resolve_revision(tx, dataset.id, revision)
             head_commit = tx.commit(dataset.id, commit_id) if commit_id else None
@@ -186,7 +186,7 @@ class Versions:
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
             draft = self.ctx.open_draft(tx, dataset, body.get("draftNumber"))
-            if tag is not None and tx.ref("tags", dataset.id, tag) is not None:
+            if tag is not None and tx.tag(dataset.id, tag) is not None:
                 raise NameConflict(f"tag {tag!r} already exists", "choose another tag name")
             state = flush(self.ctx, tx, dataset, draft)
             parent = tx.commit(dataset.id, draft.parent_commit)
@@ -204,7 +204,7 @@ class Versions:
             tx.add_commit(dataset.id, commit)
             tx.update_draft(dataset.id, draft.number, status="COMMITTED", updated=now)
             if tag is not None:
-                tx.add_ref("tags", dataset.id, tag, commit.id)
+                tx.add_tag(dataset.id, tag, commit.id)
             tx.touch_dataset(dataset.id, now)
         return commit.id
 
@@ -213,7 +213,7 @@ class Versions:
                   limit: int, exact: bool = False) -> tuple[list[dict[str, Any]], int]:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
-            refs, total = tx.list_refs("tags", dataset.id, name, offset, limit, exact)
+            refs, total = tx.list_tags(dataset.id, name, offset, limit, exact)
             return [self._ref_info(tx, dataset, r.name, r.commit_id) for r in refs], total
 
     def create_tag(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
@@ -223,5 +223,5 @@ class Versions:
         name = body.get("name")
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
-            if not isinstance(name, str) or not tx.delete_ref("tags", dataset.id, name):
+            if not isinstance(name, str) or not tx.delete_tag(dataset.id, name):
                 raise ResourceNotExist(f"tag {name!r} does not exist")

@@ -1,7 +1,13 @@
-"""The metadata schema, applied in numbered steps; `PRAGMA user_version` records the last one."""
+"""The metadata schema, applied in numbered steps recorded in the table `schema_migrations`.
+
+The steps are written for SQLite; PostgreSQL runs the same steps, its types mapped by
+`postgres_ddl`. Never change a step that has shipped: add one.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 
 MIGRATIONS: list[str] = [
@@ -55,19 +61,64 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema up to date, one transaction per step."""
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+#: Where the applied steps are recorded (both dialects).
+LEDGER = ("CREATE TABLE IF NOT EXISTS schema_migrations"
+          " (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)")
+
+_PG_TYPES = [(re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'), (re.compile(r"\bINTEGER\b"), "BIGINT"),
+             (re.compile(r"\bBLOB\b"), "BYTEA"), (re.compile(r"\s*WITHOUT ROWID"), "")]
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def postgres_ddl(script: str) -> str:
+    """A step's SQLite DDL in PostgreSQL's words: byte-order text (as SQLite compares), 64-bit
+    integers, bytea, no WITHOUT ROWID."""
+    for pattern, replacement in _PG_TYPES:
+        script = pattern.sub(replacement, script)
+    return script
+
+
+@functools.lru_cache(maxsize=512)
+def postgres_sql(statement: str) -> str:
+    """A statement with `?` placeholders in psycopg's `%s` (no statement has a literal ?)."""
+    return _PLACEHOLDER.sub("%s", statement)
+
+
+def statements(script: str) -> list[str]:
+    return [s for s in script.split(";") if s.strip()]
+
+
+def migrate_sqlite(conn: sqlite3.Connection, now: int) -> None:
+    """Bring the schema up to date, one transaction per step. A database from before the
+    ledger has its steps counted in `PRAGMA user_version`; they are entered in it first."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(LEDGER)
+        (recorded,) = conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if not recorded:
+            conn.executemany("INSERT INTO schema_migrations VALUES (?, ?)",
+                             [(n, now) for n in range(1, version + 1)])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    for number, script in enumerate(MIGRATIONS, start=1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            (current,) = conn.execute("PRAGMA user_version").fetchone()
-            if current < number:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+            done = conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?",
+                                (number,)).fetchone()
+            if not done:
+                for statement in statements(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, now))
                 conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def pending_steps(applied: set[int]) -> list[tuple[int, str]]:
+    """The numbered steps not applied yet, in order."""
+    return [(n, script) for n, script in enumerate(MIGRATIONS, start=1) if n not in applied]

@@ -1,0 +1,198 @@
+"""The blob store contract, on the folder store and on an S3 bucket (SeaweedFS) alike: verified
+streaming writes that leave nothing behind when they fail, batches, ranged reads, download URLs."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+import pytest
+import requests
+from engines import SeaweedS3
+
+from gasvc.errors import ChecksumMismatch, RequestTooLarge
+from gasvc.server.blobs import BlobStore, DirectoryBlobStore
+from gasvc.server.meta import StoreUnavailable
+from gasvc.server.s3blobs import MAX_PARTS, PART_SIZE, S3BlobStore
+
+LIMIT = 64 << 20
+
+
+def sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+async def _stream(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+def receive(store: BlobStore, checksum: str, chunks: Iterable[bytes],
+            max_bytes: int = LIMIT) -> int:
+    return asyncio.run(store.receive(checksum, _stream(chunks), max_bytes))
+
+
+def pieces(data: bytes, size: int = 1 << 20) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.fixture(params=["folder", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "folder":
+        return DirectoryBlobStore(tmp_path / "blobs")
+    s3: SeaweedS3 = request.getfixturevalue("s3_server")
+    return S3BlobStore(f"s3://{s3.new_bucket()}/gas/", client=s3.client())
+
+
+def leftovers(store: BlobStore) -> list[str]:
+    """What a store holds besides complete blobs: temporary files, or multipart uploads."""
+    if isinstance(store, DirectoryBlobStore):
+        return [p.name for p in (store.root / "tmp").iterdir()]
+    assert isinstance(store, S3BlobStore)
+    answer = store.client.list_multipart_uploads(Bucket=store.bucket)
+    return [u["Key"] for u in answer.get("Uploads", [])]
+
+
+def objects(store: BlobStore) -> list[str]:
+    """The complete blobs in the store, by checksum."""
+    if isinstance(store, DirectoryBlobStore):
+        return sorted(p.parent.name + p.name for p in store.root.glob("??/*"))
+    assert isinstance(store, S3BlobStore)
+    answer = store.client.list_objects_v2(Bucket=store.bucket)
+    return sorted(o["Key"].rpartition("/")[2] for o in answer.get("Contents", []))
+
+
+def test_streamed_blob_is_stored_whole(store: BlobStore) -> None:
+    data = b"hello streamed world" * 1000
+    assert receive(store, sha1(data), pieces(data, 777)) == len(data)
+    assert store.has(sha1(data)) and store.size(sha1(data)) == len(data)
+    assert b"".join(store.read(sha1(data))) == data
+    assert objects(store) == [sha1(data)] and leftovers(store) == []
+
+
+def test_large_blob_goes_in_parts(store: BlobStore) -> None:
+    data = bytes(range(256)) * ((2 * PART_SIZE + 12345) // 256)
+    assert receive(store, sha1(data), pieces(data)) == len(data)
+    assert store.size(sha1(data)) == len(data)
+    assert hashlib.sha1(b"".join(store.read(sha1(data)))).hexdigest() == sha1(data)
+    assert leftovers(store) == []
+
+
+def test_again_and_empty(store: BlobStore) -> None:
+    assert receive(store, sha1(b"twice"), [b"tw", b"ice"]) == 5
+    assert receive(store, sha1(b"twice"), [b"twice"]) == 5
+    assert receive(store, sha1(b""), []) == 0
+    assert store.size(sha1(b"")) == 0 and b"".join(store.read(sha1(b""))) == b""
+
+
+@pytest.mark.parametrize("size", [100, 2 * PART_SIZE + 1])
+def test_checksum_mismatch_leaves_nothing(store: BlobStore, size: int) -> None:
+    claimed = sha1(b"what the client announced")
+    with pytest.raises(ChecksumMismatch):
+        receive(store, claimed, pieces(b"x" * size))
+    assert not store.has(claimed) and store.size(claimed) is None
+    assert objects(store) == [] and leftovers(store) == []
+
+
+def test_too_large_leaves_nothing(store: BlobStore) -> None:
+    data = b"y" * (PART_SIZE + 100)
+    with pytest.raises(RequestTooLarge):
+        receive(store, sha1(data), pieces(data), max_bytes=len(data) - 1)
+    assert objects(store) == [] and leftovers(store) == []
+
+
+@pytest.mark.parametrize("size", [10, PART_SIZE + 10])
+def test_interrupted_stream_leaves_nothing(store: BlobStore, size: int) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        for piece in pieces(b"z" * size):
+            yield piece
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(store.receive(sha1(b"z" * (size + 1)), broken(), LIMIT))
+    assert objects(store) == [] and leftovers(store) == []
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, None), (0, 1), (10, 20), (299_990, None),
+                                            (300_000, None), (5, 5), (100, 10_000_000)])
+def test_ranged_read(store: BlobStore, start: int, end: int | None) -> None:
+    data = bytes(range(256)) * 1172
+    data = data[:300_000]
+    receive(store, sha1(data), pieces(data))
+    assert b"".join(store.read(sha1(data), start, end)) == data[start:end]
+
+
+def test_missing_blob(store: BlobStore) -> None:
+    assert store.size(sha1(b"never")) is None and not store.has(sha1(b"never"))
+    with pytest.raises(FileNotFoundError):
+        next(iter(store.read(sha1(b"never"))))
+
+
+def test_batch_stores_verified_blobs_and_drops_the_rest(store: BlobStore) -> None:
+    good, bad = b"good" * 10, b"bad" * 10
+    batch = store.batch()
+    writer = batch.add(sha1(good), LIMIT)
+    writer.write(good)
+    assert writer.finish() == len(good)
+    broken = batch.add(sha1(b"announced"), LIMIT)
+    broken.write(bad)
+    with pytest.raises(ChecksumMismatch):
+        broken.finish()
+    half = batch.add(sha1(b"w" * (PART_SIZE + 1)), LIMIT)
+    half.write(b"w" * PART_SIZE)  # a part sent, then the request ends
+    batch.commit()
+    batch.abort()
+    assert objects(store) == [sha1(good)] and leftovers(store) == []
+
+
+def test_download_urls(store: BlobStore) -> None:
+    data = b"downloaded without the server"
+    receive(store, sha1(data), [data])
+    url = store.download_url(sha1(data), int(time.time()) + 60)
+    if isinstance(store, DirectoryBlobStore):
+        assert url is None  # the server's signed storage route serves it
+        return
+    assert url is not None
+    with requests.Session() as plain:  # no credentials: the URL is all it takes
+        plain.trust_env = False
+        assert plain.get(url, timeout=10).content == data
+        ranged = plain.get(url, headers={"Range": "bytes=5-9"}, timeout=10)
+        assert (ranged.status_code, ranged.content) == (206, data[5:10])
+        assert plain.get(url.replace("Signature=", "Signature=0"), timeout=10).status_code == 403
+        other = url.replace(sha1(data), sha1(b"other"))
+        assert plain.get(other, timeout=10).status_code == 403  # the signature names the key
+
+
+def test_s3_sweep_aborts_uploads_of_killed_servers(s3_server: SeaweedS3) -> None:
+    store = S3BlobStore(f"s3://{s3_server.new_bucket()}", client=s3_server.client())
+    key = store.key(sha1(b"killed"))
+    started = store.client.create_multipart_upload(Bucket=store.bucket, Key=key)
+    store.client.upload_part(Bucket=store.bucket, Key=key, UploadId=started["UploadId"],
+                             PartNumber=1, Body=b"k" * 100)
+    assert store.sweep_tmp(3600) == 0 and leftovers(store) == [key]  # too young
+    time.sleep(1.1)
+    assert store.sweep_tmp(1) == 1 and leftovers(store) == []
+
+
+def test_s3_location_errors_say_what_to_do(s3_server: SeaweedS3) -> None:
+    with pytest.raises(StoreUnavailable, match="does not exist") as missing:
+        S3BlobStore("s3://no-such-bucket-here", client=s3_server.client())
+    assert "create the bucket" in missing.value.hint
+    for bad in ("s3://", "http://bucket/x", "bucket"):
+        with pytest.raises(StoreUnavailable, match="invalid blob location") as invalid:
+            S3BlobStore(bad, client=s3_server.client())
+        assert "s3://BUCKET" in invalid.value.hint
+
+
+
+
+def test_s3_parts_grow_with_the_upload_limit(s3_server: SeaweedS3) -> None:
+    """S3 takes at most 10,000 parts: a limit of 1 TB needs parts of over 100 MB."""
+    store = S3BlobStore(f"s3://{s3_server.new_bucket()}", client=s3_server.client())
+    batch = store.batch()
+    assert batch.add(sha1(b"small"), 16 << 30).part_size == PART_SIZE
+    assert batch.add(sha1(b"huge"), 10**12).part_size * MAX_PARTS >= 10**12
+    batch.abort()
