@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from gascli import Gas, failed, write
+from httpuser import user_fixtures
 from rawapi import RawApi
 from rewriteproxy import RewritingProxy
 from serverproc import ServerProcess
@@ -27,21 +28,7 @@ IMAGE = "@masks/train/a.jpg.semantic.png"
 INFO = [{"categoryId": 0, "attributes": {"occluded": True}}]
 
 
-@pytest.fixture(scope="module")
-def key(http_server: ServerProcess) -> str:
-    return http_server.add_user("alice")
-
-
-@pytest.fixture(scope="module")
-def gas(http_server: ServerProcess, key: str, tmp_path_factory: pytest.TempPathFactory) -> Gas:
-    runner = Gas(tmp_path_factory.mktemp("home"))
-    runner.login(http_server, key)
-    return runner
-
-
-@pytest.fixture(scope="module")
-def api(http_server: ServerProcess, key: str) -> RawApi:
-    return RawApi(http_server.api, key, http_server.verify)
+key, gas, api = user_fixtures("alice")
 
 
 @pytest.fixture(scope="module")

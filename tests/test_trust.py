@@ -12,25 +12,10 @@ from pathlib import Path
 
 import pytest
 from gascli import Gas, failed, write
+from httpuser import user_fixtures
 from rawapi import RawApi, sha1
-from serverproc import ServerProcess
 
-
-@pytest.fixture(scope="module")
-def key(http_server: ServerProcess) -> str:
-    return http_server.add_user("trust")
-
-
-@pytest.fixture(scope="module")
-def gas(http_server: ServerProcess, key: str, tmp_path_factory: pytest.TempPathFactory) -> Gas:
-    runner = Gas(tmp_path_factory.mktemp("home"))
-    runner.login(http_server, key)
-    return runner
-
-
-@pytest.fixture(scope="module")
-def api(http_server: ServerProcess, key: str) -> RawApi:
-    return RawApi(http_server.api, key, http_server.verify)
+key, gas, api = user_fixtures("trust")
 
 
 def head(api: RawApi, dataset_id: str) -> str:

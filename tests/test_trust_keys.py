@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from gascli import Gas, failed
+from httpuser import user_fixtures
 from serverproc import ServerProcess
 
 from gasvc.cli.connect import Profile, WrongServer, pick_profile, same_server
@@ -58,16 +59,7 @@ def listener() -> Iterator[Listener]:
     found.close()
 
 
-@pytest.fixture(scope="module")
-def key(http_server: ServerProcess) -> str:
-    return http_server.add_user("keys")
-
-
-@pytest.fixture(scope="module")
-def gas(http_server: ServerProcess, key: str, tmp_path_factory: pytest.TempPathFactory) -> Gas:
-    runner = Gas(tmp_path_factory.mktemp("home"))
-    runner.login(http_server, key)
-    return runner
+key, gas, api = user_fixtures("keys")
 
 
 def workspace_on(gas: Gas, url: str, root: Path) -> Path:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from gascli import Gas, failed, write
+from httpuser import user_fixtures
 from rawapi import RawApi
-from serverproc import ServerProcess
 
 #: The stories run against the embedded server and a scaled-out one (PostgreSQL + S3).
 pytestmark = [pytest.mark.parametrize("http_server", ["embedded", "scaled"], indirect=True,
@@ -20,21 +20,7 @@ pytestmark = [pytest.mark.parametrize("http_server", ["embedded", "scaled"], ind
               pytest.mark.slow(seconds=40)]
 
 
-@pytest.fixture(scope="module")
-def key(http_server: ServerProcess) -> str:
-    return http_server.add_user("alice")
-
-
-@pytest.fixture(scope="module")
-def gas(http_server: ServerProcess, key: str, tmp_path_factory: pytest.TempPathFactory) -> Gas:
-    runner = Gas(tmp_path_factory.mktemp("home"))
-    runner.login(http_server, key)
-    return runner
-
-
-@pytest.fixture(scope="module")
-def api(http_server: ServerProcess, key: str) -> RawApi:
-    return RawApi(http_server.api, key, http_server.verify)
+key, gas, api = user_fixtures("alice")
 
 
 def snapshot(root: Path) -> dict[str, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from gascli import Gas
+from httpuser import user_fixtures
 from rawapi import RawApi
 from serverproc import ServerProcess
 from test_workspace_sync import snapshot
@@ -27,21 +28,7 @@ FILES = 6000
 DEADLINE = 60.0
 
 
-@pytest.fixture(scope="module")
-def key(http_server: ServerProcess) -> str:
-    return http_server.add_user("carol")
-
-
-@pytest.fixture(scope="module")
-def gas(http_server: ServerProcess, key: str, tmp_path_factory: pytest.TempPathFactory) -> Gas:
-    runner = Gas(tmp_path_factory.mktemp("home"))
-    runner.login(http_server, key)
-    return runner
-
-
-@pytest.fixture(scope="module")
-def api(http_server: ServerProcess, key: str) -> RawApi:
-    return RawApi(http_server.api, key, http_server.verify)
+key, gas, api = user_fixtures("carol")
 
 
 def make_files(root: Path, count: int = FILES) -> None:
