@@ -81,10 +81,17 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
         specs = tuple(pathspecs(ws.layout, ws.state, ctx.meta.get("paths", ())))
         request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"))
         result = ws.diff(request, server(ws))
+        _, unmerged = ws.merge_state() if not revisions and not staged else (None, [])
     if fmt == "json":
-        click.echo(render.as_json(render_diff.diff_json(result)))
-    elif not result.empty:
-        page(render_result(result, fmt))
+        found = render_diff.diff_json(result)
+        if unmerged:
+            found["unmerged"] = [c.to_json() for c in unmerged]
+        click.echo(render.as_json(found))
+    elif not result.empty or unmerged:
+        from gasvc.cli.merging import unmerged_lines
+
+        page(unmerged_lines(unmerged) + (render_result(result, fmt) if not result.empty
+                                         else []))
 
 
 @click.command("show", cls=PathsAfterDashes)

@@ -14,9 +14,9 @@ from gasvc.errors import ClientError
 from gasvc.model.canon import content_id
 from gasvc.model.merge import merge_states
 from gasvc.model.snapshot import VersionState
+from gasvc.workspace.store.conflicts import ShownConflict, conflict_lines, shown
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.commit import commit_state
-from gasvc.workspace.versions.conflicts import ShownConflict, conflict_lines, shown
 
 
 class MergeConflict(ClientError):
