@@ -21,6 +21,9 @@ from gasvc.workspace.store.conflicts import ShownConflict
 from gasvc.workspace.store.state import State
 
 INFO = "merge.info"
+#: Set when the working tree and index have moved to the merge result (in the move's
+#: transaction): until then `--continue` moves them first.
+SETTLED = "merge.settled"
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,17 @@ def record(state: State, info: MergeInfo) -> None:
 def forget(state: State) -> None:
     """Inside the caller's transaction: the merge is done or undone."""
     state.set(INFO, None)
+    state.set(SETTLED, None)
     state.db.execute("DELETE FROM unmerged")
+
+
+def settled(state: State) -> bool:
+    return state.get(SETTLED) is not None
+
+
+def set_settled(state: State) -> None:
+    """Inside the move's transaction."""
+    state.set(SETTLED, "1")
 
 
 def add_unmerged(state: State, conflicts: Iterable[ShownConflict]) -> None:

@@ -172,7 +172,8 @@ def start(layout: Layout, state: State, kind: str, name: str, theirs: CommitReco
 
 
 def _move_to_result(layout: Layout, state: State, info: MergeInfo, ours: VersionState,
-                    result: VersionState, source: BlobSource, commit_now: bool) -> MoveResult:
+                    result: VersionState, source: BlobSource, commit_now: bool,
+                    starting: bool = True) -> MoveResult:
     intent = MoveIntent(info.result, f"{info.command} --continue", f"{info.command} --abort",
                         info.kind, current_branch(state))
 
@@ -186,11 +187,12 @@ def _move_to_result(layout: Layout, state: State, info: MergeInfo, ours: Version
             mergestate.forget(state)
         else:
             _keep_head(state, ours, result)
+            mergestate.set_settled(state)
 
     try:
         return move(layout, state, ours, result, intent, source, finish=finish)
     except GasError:
-        if pending_move(state) is None:  # refused before anything was written
+        if starting and pending_move(state) is None:  # refused before anything was written
             with state.transaction():
                 mergestate.forget(state)
         raise
@@ -215,10 +217,9 @@ def continue_merge(layout: Layout, state: State, author: str, now: int,
     if info is None:
         raise NotMerging("there is no merge, revert or cherry-pick in progress",
                          "start one with `gas merge BRANCH`")
-    pending = pending_move(state)
-    if pending is not None and pending.target == info.result:  # the merge was interrupted
+    if not mergestate.settled(state):  # the merge was interrupted before the tree had moved
         _move_to_result(layout, state, info, commit_state(state, info.orig or None),
-                        commit_state(state, info.result), source, False)
+                        commit_state(state, info.result), source, False, starting=False)
     left = mergestate.unmerged(state)
     if left:
         raise UnmergedPaths(f"{len(left)} conflicts are not resolved:{conflict_lines(left)}",
