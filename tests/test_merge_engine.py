@@ -16,6 +16,7 @@ from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.jsonmerge import CATALOG_KEYS, MISSING, merge_json, same
 from gasvc.model.merge import Conflict, merge_states
 from gasvc.model.snapshot import Item, Segment, VersionState, iterate_items
+from gasvc.model.trailers import merged_from, with_merged_from
 
 EXPLORE = os.environ.get("GAS_PROPERTY_EXAMPLES")
 SETTINGS = settings(max_examples=int(EXPLORE or 150), derandomize=EXPLORE is None, deadline=None,
@@ -339,3 +340,22 @@ def test_merge_is_symmetric_where_nothing_conflicts(base: Any, ours: Any, theirs
 def test_conflict_record_is_plain_data() -> None:
     found = Conflict("file", "s", "a", "", None, None, None)
     assert found.part == "file"
+
+
+@pytest.mark.parametrize(("description", "found"), [
+    ("", None),
+    ("Merged-from: abc123", "abc123"),
+    ("body\n\nMerged-from: abc123\n", "abc123"),
+    ("Merged-from: abc123\nmore text", None),  # a trailer is the last line
+    ("says Merged-from: abc123", None),
+])
+def test_merged_from_trailer_is_read_back(description: str, found: str | None) -> None:
+    assert merged_from(description) == found
+
+
+def test_merged_from_trailer_is_written_once() -> None:
+    once = with_merged_from("Merge topic\n\nbody", "abc")
+    assert once == "Merge topic\n\nbody\n\nMerged-from: abc"
+    assert with_merged_from(once, "def") == "Merge topic\n\nbody\n\nMerged-from: def"
+    assert with_merged_from("", "abc") == "Merged-from: abc"
+    assert merged_from(with_merged_from("x", "abc")) == "abc"

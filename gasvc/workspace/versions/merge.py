@@ -46,11 +46,13 @@ def replay(state: State, onto: CommitRecord, commits: list[CommitRecord],
         if root == last:  # nothing of it is left: dropped, like git's empty commits
             continue
         last = root
+        merged = {"merged": commit.merged} if commit.merged else {}  # a merge stays one
         record = CommitRecord(
             content_id({"parent": parent, "state": root, "title": commit.title,
                         "description": commit.description, "author": commit.author,
-                        "date": commit.date}),
-            parent, commit.title, commit.description, commit.author, commit.date, root, None)
+                        "date": commit.date, **merged}),
+            parent, commit.title, commit.description, commit.author, commit.date, root, None,
+            commit.merged)
         made.append(record)
         parent = record.id
     with state.transaction():
