@@ -311,3 +311,32 @@ def test_forced_checkout_rewrites_a_dirty_file_whose_label_alone_changes(
     gas(work, "checkout", "-f", "HEAD~1")
     assert (work / "train/img/0.jpg").read_text() == "image 0"
     assert "working tree clean" in gas(work, "status").stdout
+
+
+def test_deleted_on_one_side_changed_on_the_other(gas: Gas, tmp_path: Path) -> None:
+    """An `item` conflict: checkout --ours keeps our deletion, --theirs brings their edit back,
+    and `gas add` of the absent path accepts the deletion."""
+    work = seeded(gas, tmp_path / "w", "merge-delete")
+    (work / "train/img/0.jpg").unlink()
+    labels(work, {"img/1.jpg": [box("c")]})
+    commit(gas, work, "delete 0")
+    gas(work, "checkout", "topic")
+    write(work, {"train/img/0.jpg": "edited"})
+    commit(gas, work, "edit 0")
+    gas(work, "checkout", "main")
+    result = gas(work, "merge", "topic", check=False)
+    assert "train/img/0.jpg (item)" in result.stdout and "ours:   deleted" in result.stdout
+    assert gas(work, "status", "--porcelain").stdout.splitlines() == ["UU train/img/0.jpg"]
+    gas(work, "checkout", "--theirs", "train/img/0.jpg")
+    assert (work / "train/img/0.jpg").read_text() == "edited"
+    assert read_labels(work)["img/0.jpg"]["BOX2D"][0]["instance"] == "a"
+    gas(work, "merge", "--abort")
+    gas(work, "merge", "topic", check=False)
+    gas(work, "checkout", "--ours", "train/img/0.jpg")
+    assert not (work / "train/img/0.jpg").exists()
+    gas(work, "merge", "--abort")
+    gas(work, "merge", "topic", check=False)
+    gas(work, "add", "train/img/0.jpg")  # absent: the deletion is what is staged
+    gas(work, "merge", "--continue")
+    assert not (work / "train/img/0.jpg").exists()
+    assert "working tree clean" in gas(work, "status").stdout

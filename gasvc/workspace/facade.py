@@ -86,21 +86,27 @@ class Workspace(MergeVerbs):
         return found
 
     def add(self, specs: list[PathSpec], force: bool = False) -> StageResult:
-        from gasvc.workspace.versions.resolve import resolve_staged
+        from gasvc.workspace.versions.resolve import resolve_absent, resolve_staged
         from gasvc.workspace.worktree import stage
 
         self.require_finished("add")
-        result = stage.add(self.layout, self.state, specs, force=force)
-        resolve_staged(self.state, specs)
+        staged = resolve_absent(self.layout, self.state, specs)  # conflicts left deleted
+        if not staged and specs:
+            return stage.StageResult()
+        result = stage.add(self.layout, self.state, staged, force=force)
+        resolve_staged(self.state, staged)
         return result
 
     def rm(self, specs: list[PathSpec], cached: bool, force: bool = False) -> StageResult:
-        from gasvc.workspace.versions.resolve import resolve_staged
+        from gasvc.workspace.versions.resolve import resolve_absent, resolve_staged
         from gasvc.workspace.worktree import stage
 
         self.require_finished("remove files")
-        result = stage.remove(self.layout, self.state, specs, cached, force)
-        resolve_staged(self.state, specs)
+        staged = resolve_absent(self.layout, self.state, specs)  # conflicts left deleted
+        if not staged and specs:
+            return stage.StageResult()
+        result = stage.remove(self.layout, self.state, staged, cached, force)
+        resolve_staged(self.state, staged)
         return result
 
     def unstage(self, specs: list[PathSpec]) -> StageResult:

@@ -10,13 +10,14 @@ state database until they are resolved.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gasvc.model.canon import canonical_json
-from gasvc.model.jsonmerge import MISSING
-from gasvc.model.merge import Conflict
 from gasvc.model.snapshot import Item
 from gasvc.workspace.store.layout import CATALOG, shown_path
+
+if TYPE_CHECKING:  # `gas status` reads conflicts without loading the merge engine
+    from gasvc.model.merge import Conflict
 
 #: Longest value text shown for one side of a conflict.
 SHOWN = 100
@@ -58,6 +59,8 @@ def shown(conflict: Conflict) -> ShownConflict:
 
 
 def _text(part: str, value: Any) -> str:
+    from gasvc.model.jsonmerge import MISSING
+
     if value is MISSING:
         return "absent"
     if part in ("file", "item"):

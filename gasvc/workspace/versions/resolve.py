@@ -41,6 +41,35 @@ def covered(spec: PathSpec, conflict: ShownConflict) -> bool:
     return spec.covers(conflict.segment, conflict.item)
 
 
+def _absent(layout: Layout, state: State, spec: PathSpec) -> bool:
+    """Whether the spec names one item that is neither a file nor in the index (an item a
+    conflict left deleted): there is nothing to stage for it."""
+    if spec.catalog or spec.labels or spec.segment is None or not spec.prefix:
+        return False
+    entry = state.entry(spec.segment, spec.prefix)
+    return (entry is None or entry.sum is None) and not os.path.lexists(
+        layout.file(spec.segment, spec.prefix))
+
+
+def resolve_absent(layout: Layout, state: State, specs: list[PathSpec]) -> list[PathSpec]:
+    """Before `add` or `rm` during a merge: the specs naming a conflicting item that is absent
+    (kept deleted) resolve its conflicts here; the other specs are returned, to be staged."""
+    if mergestate.merge_info(state) is None:
+        return specs
+    conflicts = mergestate.unmerged(state)
+    left, done = [], []
+    for spec in specs:
+        hits = [c for c in conflicts if covered(spec, c)]
+        if hits and _absent(layout, state, spec):
+            done += hits
+        else:
+            left.append(spec)
+    if done:
+        with state.transaction():
+            mergestate.resolve(state, done)
+    return left
+
+
 def resolve_staged(state: State, specs: list[PathSpec]) -> None:
     """After `add` or `rm` staged `specs`: their conflicts are resolved."""
     if mergestate.merge_info(state) is None:
@@ -70,8 +99,9 @@ def checkout_side(layout: Layout, state: State, side: str, specs: list[PathSpec]
                               f"`{info.command} --abort`, then merge again with --{side}; or "
                               "add or remove the folder's files yourself and `gas add` them")
     _write_side(layout, state, resolved, chosen, source)
-    staged = [_spec_of(c) for c in chosen]
-    add(layout, state, staged)
+    staged = resolve_absent(layout, state, list({_spec_of(c): None for c in chosen}))
+    if staged:
+        add(layout, state, staged)
     with state.transaction():
         mergestate.resolve(state, chosen)
     return chosen
