@@ -32,6 +32,10 @@ class NothingUnmerged(ClientError):
     """`checkout --ours|--theirs` of paths with no conflict."""
 
 
+class WholeSegmentSide(ClientError):
+    """`checkout --ours|--theirs` of a segment deleted on one side and changed on the other."""
+
+
 def covered(spec: PathSpec, conflict: ShownConflict) -> bool:
     """Whether staging `spec` resolves the conflict."""
     if conflict.segment is None:  # the catalog (or notes)
@@ -94,7 +98,7 @@ def checkout_side(layout: Layout, state: State, side: str, specs: list[PathSpec]
         state.get_object(info.theirs_state))
     for conflict in chosen:
         if conflict.part == "segment":
-            raise ClientError(f"{conflict.path} was deleted on one side and changed on the "
+            raise WholeSegmentSide(f"{conflict.path} was deleted on one side and changed on the "
                               "other: gas cannot take a whole segment's side here",
                               f"`{info.command} --abort`, then merge again with --{side}; or "
                               "add or remove the folder's files yourself and `gas add` them")
