@@ -1,4 +1,5 @@
-"""Pure parts of sync: the framed stream parser and the per-item merge of a replayed change."""
+"""Pure parts of sync: the framed stream parser and the per-item merge of a replayed change
+(the merge engine, as `gas pull` uses it)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import hashlib
 import pytest
 
 from gasvc.model.frames import END, Frame, FrameError, FrameParser, header
-from gasvc.model.snapshot import Item
-from gasvc.workspace.versions.merge import merge_item
+from gasvc.model.merge import VersionMerge
+from gasvc.model.merge import merge_item as engine_merge_item
+from gasvc.model.snapshot import Item, VersionState
 
 
 def sha1(data: bytes) -> str:
@@ -57,6 +59,19 @@ def test_bad_streams_are_refused(bad: bytes) -> None:
 
 
 BASE = Item("f0", 1, None, "l0")
+#: label objects by id: each sets the same field differently
+LABELS = {f"l{n}": {"CLASSIFICATION": {"category": f"c{n}"}} for n in range(3)}
+
+
+def merge_item(target: Item | None, before: Item | None, after: Item | None,
+               prefer: str | None = None) -> tuple[Item | None, bool]:
+    """The engine's merge of a replayed change `before → after` onto `target` (ours is the
+    replayed commit): (merged item, conflict?)."""
+    result = VersionMerge(VersionState())
+    merged = engine_merge_item("s", "p", before, after, target, result, LABELS.__getitem__,
+                               lambda value: "new", prefer)
+    return (merged if not result.conflicts or prefer else None,
+            bool(result.conflicts) and prefer is None)
 
 
 @pytest.mark.parametrize(("target", "after", "merged", "conflict"), [
@@ -67,7 +82,7 @@ BASE = Item("f0", 1, None, "l0")
     (Item("f2", 2, None, "l0"), Item("f1", 1, None, "l0"), None, True),  # both changed the file
     # both made the same change
     (Item("f1", 1, None, "l0"), Item("f1", 1, None, "l0"), Item("f1", 1, None, "l0"), False),
-    (Item("f0", 1, None, "l2"), Item("f0", 1, None, "l1"), None, True),  # both changed the label
+    (Item("f0", 1, None, "l2"), Item("f0", 1, None, "l1"), None, True),  # same label field
     (Item("f0", 1, None, "l2"), None, None, True),  # we deleted, they relabelled
     (None, Item("f1", 1, None, "l0"), None, True),  # they deleted, we changed
     (None, None, None, False),  # both deleted

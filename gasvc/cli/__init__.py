@@ -125,5 +125,7 @@ COMMANDS = {
     "fetch": "sync:fetch_cmd", "pull": "sync:pull_cmd", "push": "sync:push_cmd",
     "server": "server:server",
     "demo": "demo:demo", "help": "helping:help_cmd",
+    "merge": "merging:merge_cmd", "reset": "merging:reset_cmd", "revert": "merging:revert_cmd",
+    "cherry-pick": "merging:cherry_pick_cmd", "stash": "merging:stash_cmd",
     "ls": "tensorbay_data:ls", "cp": "tensorbay_data:cp", "config": "tensorbay_setup:config",
 }

@@ -60,18 +60,40 @@ def _checkout(revision: str, force: bool, new_branch: str | None, quiet: bool) -
 @quiet_option(pass_flag=True)
 @click.option("-b", "new_branch", help="Create branch NEW_BRANCH at REVISION and switch to it.")
 @click.option("-f", "--force", is_flag=True, help="Discard local changes in the way.")
+@click.option("--ours", "side", flag_value="ours",
+              help="During a merge: PATHs' conflicts take our side.")
+@click.option("--theirs", "side", flag_value="theirs",
+              help="During a merge: PATHs' conflicts take their side.")
 @click.argument("revision", required=False, default="")
-def checkout_cmd(revision: str, new_branch: str | None, force: bool, quiet: bool) -> None:
-    """Switch to a branch, or to a commit or tag (detached HEAD).
+@click.argument("paths", nargs=-1)
+def checkout_cmd(revision: str, paths: tuple[str, ...], new_branch: str | None, force: bool,
+                 quiet: bool, side: str | None) -> None:
+    """Switch to a branch, or to a commit or tag (detached HEAD); during a merge, --ours or
+    --theirs PATH... resolves PATHs' conflicts with that side.
 
     \b
     Example:
       gas checkout v1.0
       gas checkout -b experiment
+      gas checkout --theirs train/metadata.jsonl
     """
+    if side is not None:
+        _checkout_side(side, (revision, *paths) if revision else paths)
+        return
+    if paths:
+        raise click.UsageError("checkout takes one REVISION (paths only with --ours/--theirs)")
     if not revision and new_branch is None:
         raise click.UsageError("give a REVISION, or -b NEW_BRANCH")
     _checkout(revision or "HEAD", force, new_branch, quiet)
+
+
+def _checkout_side(side: str, paths: tuple[str, ...]) -> None:
+    if not paths:
+        raise click.UsageError(f"--{side} needs the PATHs whose conflicts take that side")
+    with workspace() as ws:
+        done = ws.checkout_side(side, pathspecs(ws.layout, ws.state, paths), server(ws))
+    for conflict in done:
+        click.echo(f"Resolved {render.shown(conflict.path)} ({conflict.where}) with {side}")
 
 
 @click.command("switch")

@@ -98,10 +98,17 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
         request = DiffRequest(revision_args(ws, revisions), staged, specs, fmt in (None, "json"),
                               labels=fmt in ("stat", "json"))
         result = ws.diff(request, server(ws))
+        _, unmerged = ws.merge_state() if not revisions and not staged else (None, [])
     if fmt == "json":
-        click.echo(render.as_json(render_diff.diff_json(result)))
-    elif not result.empty:
-        page(render_result(result, fmt, labels_only))
+        found = render_diff.diff_json(result)
+        if unmerged:
+            found["unmerged"] = [c.to_json() for c in unmerged]
+        click.echo(render.as_json(found))
+    elif not result.empty or unmerged:
+        from gasvc.cli.merging import unmerged_lines
+
+        page(unmerged_lines(unmerged) + (render_result(result, fmt, labels_only) if not result.empty
+                                         else []))
 
 
 @click.command("show", cls=PathsAfterDashes)

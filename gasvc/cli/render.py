@@ -32,6 +32,8 @@ def status_porcelain(status: Status) -> list[str]:
         columns.setdefault(change.path, [" ", " "])[0] = change.code
     for change in status.unstaged:
         columns.setdefault(change.path, [" ", " "])[1] = change.code
+    for conflict in status.unmerged:  # git's "both modified"
+        columns[conflict.path] = ["U", "U"]
     lines = [f"{x}{y} {shown(path)}" for path, (x, y) in sorted(columns.items())]
     lines += [f"?? {shown(path)}" for path in sorted({*status.untracked, *status.outside})]
     lines += [f"!! {shown(path)}" for path in status.ignored]
@@ -45,6 +47,7 @@ def status_long(status: Status) -> list[str]:
     if status.interrupted is not None:
         lines += ["", f"`{status.interrupted.operation}` was interrupted: "
                   f"{status.interrupted.left}", f"  ({status.interrupted.hint})"]
+    lines += merge_lines(status)
     sections = [
         ("Changes to be committed:", '  (use "gas restore --staged <path>..." to unstage)',
          [paint(f"\t{NAMES[c.code]}:   {shown(c.path)}", "green") for c in status.staged]),
@@ -72,6 +75,22 @@ def status_long(status: Status) -> list[str]:
     if status.clean:
         lines += ["", "nothing to commit, working tree clean"]
     return lines
+
+
+def merge_lines(status: Status) -> list[str]:
+    """A merge in progress and its conflicts (git's "Unmerged paths")."""
+    if status.merging is None:
+        return []
+    command = status.merging.rsplit(" ", 1)[0] if " " in status.merging else status.merging
+    if not status.unmerged:
+        return ["", f"`{status.merging}` is in progress: all conflicts resolved",
+                f'  (use "{command} --continue" to commit it, "{command} --abort" to undo it)']
+    return ["", f"`{status.merging}` is in progress with conflicts.",
+            f'  (fix them, then "gas add <path>..." or "gas checkout --ours|--theirs <path>";'
+            f' "{command} --continue" to commit, "{command} --abort" to undo)', "",
+            "Unmerged paths:", '  (see each side with "gas diff")',
+            *[paint(f"\tboth modified:   {shown(c.path)} ({c.where})", "red")
+              for c in status.unmerged]]
 
 
 #: Misfits a commit's warning lists (`gas commit --strict` lists them all, refusing them).

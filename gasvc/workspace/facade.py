@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from gasvc.workspace import facade_remote as remote
+from gasvc.workspace.facade_merge import MergeVerbs
 from gasvc.workspace.store.layout import Layout, find_workspace
 from gasvc.workspace.store.relocate import Relocated, relocate
 from gasvc.workspace.store.state import CommitRecord, State
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 LogEntry = tuple[CommitRecord, list[str], list[str]]
 
 
-class Workspace:
+class Workspace(MergeVerbs):
     """A workspace folder and its open `.gas/` state; close it (or use `with`) when done."""
 
     def __init__(self, layout: Layout, state: State, relocated: Relocated) -> None:
@@ -79,19 +80,34 @@ class Workspace:
     def status(self, report_ignored: bool = False) -> Status:
         from gasvc.workspace.worktree.status import status
 
-        return status(self.layout, self.state, report_ignored)
+        found = status(self.layout, self.state, report_ignored)
+        info, found.unmerged = self.merge_state()
+        found.merging = f"{info.command} {info.name}" if info else None
+        return found
 
     def add(self, specs: list[PathSpec], force: bool = False) -> StageResult:
+        from gasvc.workspace.versions.resolve import resolve_absent, resolve_staged
         from gasvc.workspace.worktree import stage
 
         self.require_finished("add")
-        return stage.add(self.layout, self.state, specs, force=force)
+        staged = resolve_absent(self.layout, self.state, specs)  # conflicts left deleted
+        if not staged and specs:
+            return stage.StageResult()
+        result = stage.add(self.layout, self.state, staged, force=force)
+        resolve_staged(self.state, staged)
+        return result
 
     def rm(self, specs: list[PathSpec], cached: bool, force: bool = False) -> StageResult:
+        from gasvc.workspace.versions.resolve import resolve_absent, resolve_staged
         from gasvc.workspace.worktree import stage
 
         self.require_finished("remove files")
-        return stage.remove(self.layout, self.state, specs, cached, force)
+        staged = resolve_absent(self.layout, self.state, specs)  # conflicts left deleted
+        if not staged and specs:
+            return stage.StageResult()
+        result = stage.remove(self.layout, self.state, staged, cached, force)
+        resolve_staged(self.state, staged)
+        return result
 
     def unstage(self, specs: list[PathSpec]) -> StageResult:
         from gasvc.workspace.worktree import stage
@@ -110,9 +126,12 @@ class Workspace:
                strict: bool = False) -> CommitResult:
         """A local commit; labels that do not fit the catalog are refused only when `strict`."""
         from gasvc.workspace.versions.commit import commit
+        from gasvc.workspace.versions.merging import conclude_with_commit
 
         self.require_finished("commit")
-        return commit(self.layout, self.state, message, author, now, all_tracked, strict)
+        merged, finish = conclude_with_commit(self.state)  # a commit ends a merge in progress
+        return commit(self.layout, self.state, message, author, now, all_tracked, strict,
+                      merged, finish)
 
     def log(self, revision: str | None = None, limit: int | None = None,
             every_ref: bool = False) -> list[LogEntry]:
@@ -145,6 +164,7 @@ class Workspace:
         """Switch to a branch (HEAD follows it) or a commit (detached HEAD)."""
         from gasvc.workspace.versions.checkout import checkout
 
+        self.require_no_merge("switch")
         return checkout(self.layout, self.state, revision,
                         remote.blob_source(self.layout, self.state, connect),
                         remote.materializer(self.layout, self.state, connect), force,
@@ -195,6 +215,7 @@ class Workspace:
         from gasvc.workspace.sync.remote_blobs import RemoteBlobs
         from gasvc.workspace.versions.checkout import LocalObjects
 
+        self.require_no_merge("pull")
         conn = remote.connection(self.layout, connect, jobs, progress)
         source = LocalObjects(self.layout, RemoteBlobs(conn, self.state))
         return pull(conn, self.state, source, force, prefer)

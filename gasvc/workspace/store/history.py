@@ -79,6 +79,11 @@ def log_all(state: State, limit: int | None = None
             found[key(commit)] = commit
             parent = state.commit(commit.parent)
             parents[key(commit)] = [key(parent)] if parent is not None else []
+            merged = state.commit(commit.merged) if commit.merged else None
+            if merged is not None:  # a merge's second parent, drawn when it is listed too
+                parents[key(commit)].append(key(merged))
+    for name, found_parents in parents.items():
+        parents[name] = [p for p in found_parents if p in found]
     ordered = _children_first(found, parents)
     if limit is not None:
         ordered = ordered[:limit]

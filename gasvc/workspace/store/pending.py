@@ -5,6 +5,8 @@ run, so that one interrupted half-way (killed, power cut) is never mistaken for 
   and `pending_move.how` how to finish it or go back; both go in the transaction that settles
   the index and moves HEAD or the branch (checkout.py).
 - A clone: `clone.pending` (clone.py), until its refs and HEAD are written.
+- A merge, revert or cherry-pick: its result and conflicts are recorded first (mergestate.py),
+  then the tree moves as above with `gas merge --continue` / `--abort` as the ways on and back.
 
 `gas status` reports such an operation; commands that would build on the half-moved working
 tree (add, rm, commit, push) refuse while one is pending, saying how to finish or undo it.

@@ -10,7 +10,9 @@
   that time; while a folder lists the same, its files need no comparison (see folders.py).
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
   rows come, go, or start or stop being staged.
-- `commits` (local and fetched), `refs` (`heads/…`, `remotes/…`, `tags/…`), `meta` (config, HEAD).
+- `commits` (local and fetched; `merged`: a merge's second parent), `unmerged` (the conflicts
+  of a merge in progress, see versions/merging.py), `refs` (`heads/…`, `remotes/…`, `tags/…`),
+  `meta` (config, HEAD).
 - `masks`: per mask file (workspace-relative path, see model/masks.py), the checksum and size it
   had when last read, and its stat then: a mask whose stat is unchanged is not read again.
 - `mask_refs`: per segment, the masks its staged labels point at (JSON), so that a clean status
@@ -87,10 +89,19 @@ CREATE TRIGGER mask_refs_on_update AFTER UPDATE OF segment, path, sum, label ON 
     BEGIN DELETE FROM mask_refs WHERE segment IN (OLD.segment, NEW.segment); END;
 """
 
+#: Step 3: a commit's second parent (a merge), and the conflicts of a merge in progress.
+MERGES = """
+ALTER TABLE commits ADD COLUMN merged TEXT;
+CREATE TABLE IF NOT EXISTS unmerged (
+    path TEXT NOT NULL, part TEXT NOT NULL, field TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (path, part, field)) WITHOUT ROWID;
+"""
+
 #: The schema's numbered steps (gasvc/workspace/store/migrations.py): append, never edit a step.
 STEPS: list[Step] = [
     lambda db: run_script(db, SCHEMA),
     lambda db: run_script(db, MASKS),
+    lambda db: run_script(db, MERGES),
 ]
 
 
@@ -119,6 +130,7 @@ class CommitRecord:
     date: int
     state: str | None
     server_id: str | None
+    merged: str | None = None  # the second parent of a merge commit
 
     @property
     def shown_id(self) -> str:
@@ -357,11 +369,12 @@ class State:
     # commits and refs --------------------------------------------------------------------
     def add_commit(self, commit: CommitRecord) -> None:
         self.db.execute(
-            "INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-            " state = COALESCE(excluded.state, commits.state),"
-            " server_id = COALESCE(excluded.server_id, commits.server_id)",
+            "INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            " SET state = COALESCE(excluded.state, commits.state),"
+            " server_id = COALESCE(excluded.server_id, commits.server_id),"
+            " merged = COALESCE(excluded.merged, commits.merged)",
             (commit.id, commit.parent, commit.title, commit.description, commit.author,
-             commit.date, commit.state, commit.server_id))
+             commit.date, commit.state, commit.server_id, commit.merged))
 
     def commit(self, commit_id: str) -> CommitRecord | None:
         row = self.db.execute("SELECT * FROM commits WHERE id = ? OR server_id = ? LIMIT 1",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gasvc.model.names import ROOT_COMMIT
+from gasvc.model.trailers import merged_from
 from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.sync.connection import Connection
 
@@ -27,13 +28,15 @@ class FetchResult:
 
 
 def server_commit(raw: dict[str, Any]) -> CommitRecord:
-    """A commit as ListCommit describes it; its id is the server's."""
+    """A commit as ListCommit describes it; its id is the server's, its second parent the one
+    its description's "Merged-from" trailer names (model/trailers.py)."""
     committer = raw.get("committer") or {}
     commit_id = str(raw["commitId"])
+    description = str(raw.get("description") or "")
     return CommitRecord(commit_id, str(raw.get("parentCommitId") or ROOT_COMMIT),
-                        str(raw.get("title") or ""), str(raw.get("description") or ""),
+                        str(raw.get("title") or ""), description,
                         str(committer.get("name") or ""), int(committer.get("date") or 0),
-                        None, commit_id)
+                        None, commit_id, merged_from(description))
 
 
 def fetch_history(conn: Connection, state: State, head: str) -> int:

@@ -20,6 +20,7 @@ from typing import NoReturn
 
 from gasvc.errors import ClientError, Forbidden, GasError
 from gasvc.model.names import ROOT_COMMIT
+from gasvc.model.trailers import with_merged_from
 from gasvc.workspace.store.pending import require_finished
 from gasvc.workspace.store.refs import DetachedHead, ancestry, current_branch, head_commit, key
 from gasvc.workspace.store.state import CommitRecord, State
@@ -156,7 +157,8 @@ def _push_commit(conn: Connection, state: State, branch: str, commit: CommitReco
         record_draft(state, draft, commit.id)
         return Pushed(commit, None, draft, sent)
     try:
-        server_id = conn.client.commit(conn.dataset_id, draft, commit.title, commit.description)
+        server_id = conn.client.commit(conn.dataset_id, draft, commit.title,
+                                       server_description(state, commit))
     except Forbidden:
         server_id = _after_refusal(conn, state, branch, commit, parent, draft)
     _record(state, branch, commit, server_id)
@@ -185,7 +187,7 @@ def _draft(conn: Connection, state: State, branch: str, commit: CommitRecord, pa
     with state.transaction():  # the intent first: a draft made below is always found again
         state.set(f"push.{commit.id}", json.dumps({"draft": None, "parent": parent}))
     number = conn.client.create_draft(conn.dataset_id, branch, commit.title,
-                                      _marked(commit))
+                                      _marked(state, commit))
     _remember(state, commit, number, parent)
     if _find_draft(conn, branch, number).base != parent:
         _give_up(conn, state, branch, commit, number)
@@ -201,10 +203,19 @@ def _marker(commit: CommitRecord) -> str:
     return f"[gas push {commit.id}]"
 
 
-def _marked(commit: CommitRecord) -> str:
+def _marked(state: State, commit: CommitRecord) -> str:
     """The draft's description: the commit's, and a line naming the local commit (the server
     commit takes the commit's own description)."""
-    return f"{commit.description}\n\n{_marker(commit)}".lstrip("\n")
+    return f"{server_description(state, commit)}\n\n{_marker(commit)}".lstrip("\n")
+
+
+def server_description(state: State, commit: CommitRecord) -> str:
+    """The description a commit is pushed with: a merge's ends with the "Merged-from" trailer
+    naming its second parent as the server knows it (model/trailers.py)."""
+    merged = state.commit(commit.merged) if commit.merged else None
+    if merged is None:
+        return commit.description
+    return with_merged_from(commit.description, key(merged))
 
 
 def _marked_draft(conn: Connection, branch: str, commit: CommitRecord) -> DraftInfo | None:
@@ -266,5 +277,7 @@ def _give_up(conn: Connection, state: State, branch: str, commit: CommitRecord, 
 def _record(state: State, branch: str, commit: CommitRecord, server_id: str) -> None:
     with state.transaction():
         state.set_server_id(commit.id, server_id)
+        if commit.merged:  # the description as the server keeps it, trailer and all
+            state.set_message(commit.id, commit.title, server_description(state, commit))
         state.set_ref(f"remotes/{branch}", commit.id)
         state.set(f"push.{commit.id}", None)

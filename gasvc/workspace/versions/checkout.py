@@ -154,7 +154,7 @@ def move(layout: Layout, state: State, old: VersionState, new: VersionState,
         interrupted_state = _interrupted_state(state, pending.target)
         changes += _undone(state, changes, old, interrupted_state, new)
     if force:
-        changes += _discarded(layout, state, changes, new)
+        changes = _discarded(layout, state, changes, new)
     masks = mask_moves(layout, state, changes, FORCED)
     _refuse_links(layout, changes, old.segments.keys() | new.segments.keys())
     WriteGuard(layout).check_all(mask_targets(layout, masks))
@@ -209,19 +209,23 @@ FORCED = Item("", -1, None, "")
 
 def _discarded(layout: Layout, state: State, changes: list[ItemMove], new: VersionState
                ) -> list[ItemMove]:
-    """Uncommitted changes a forced move throws away: rewritten from `new` (or unindexed)."""
+    """`changes` and the uncommitted changes a forced move throws away: rewritten from `new`
+    (or unindexed). A changed item of the move whose file is dirty is rewritten whatever its
+    old version was (its file may differ from it even where the versions' files do not)."""
     unstaged, _ = worktree_changes(layout, state)
+    dirty = {c.path for c in staged_changes(state)} | {c.path for c in unstaged}
     moving = {shown_path(s, p) for s, p, _, _ in changes}
-    extra = []
+    found = [(s, p, FORCED if before is not None and after is not None and
+              shown_path(s, p) in dirty else before, after) for s, p, before, after in changes]
     fusion = is_fusion(state)
-    for change in sorted({c.path for c in staged_changes(state)} | {c.path for c in unstaged}):
+    for change in sorted(dirty):
         segment, path = item_of_path(change)
         if segment is None or not path or shown_path(segment, path) in moving:
             continue
         moving.add(shown_path(segment, path))
         after = segment_item(state, new, segment, path, fusion)
-        extra.append((segment, path, FORCED if after is not None else None, after))
-    return extra
+        found.append((segment, path, FORCED if after is not None else None, after))
+    return found
 
 
 def _refuse_overwrites(layout: Layout, state: State, changes: list[ItemMove],

@@ -12,7 +12,7 @@ is committed with a warning, and refused only when `strict` (`gas commit --stric
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -83,12 +83,15 @@ def count_staged(state: State) -> int:
 
 
 def commit(layout: Layout, state: State, message: str, author: str, now: int,
-           all_tracked: bool = False, strict: bool = False) -> CommitResult:
+           all_tracked: bool = False, strict: bool = False, merged: str | None = None,
+           finish: Callable[[], None] | None = None) -> CommitResult:
+    """A commit of the index. `merged`: the second parent of a merge commit (which may change
+    nothing); `finish` runs in the transaction that records the commit."""
     if not message.strip():
         raise EmptyMessage("the commit message is empty", "give one with -m MESSAGE")
     dropped = add(layout, state, [EVERYTHING], tracked_only=True).dropped if all_tracked else {}
     changes = count_staged(state)
-    if not changes:
+    if not changes and merged is None:
         raise NothingToCommit("nothing to commit, working tree has no staged changes",
                               "stage changes with `gas add`, or use `gas commit -a`")
     misfits = _misfits(layout, state)
@@ -115,14 +118,17 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         root = state.put_object(new.stored())
         record = CommitRecord(
             content_id({"parent": parent, "state": root, "title": title,
-                        "description": description, "author": author, "date": now}),
-            parent or ROOT_COMMIT, title, description, author, now, root, None)
+                        "description": description, "author": author, "date": now,
+                        **({"merged": merged} if merged else {})}),
+            parent or ROOT_COMMIT, title, description, author, now, root, None, merged)
         state.add_commit(record)
         if branch is not None:
             state.set_ref(f"heads/{branch}", record.id)
         else:
             set_head(state, None, record.id)
         state.settle_head()
+        if finish is not None:
+            finish()
     return CommitResult(record, branch, changes, dropped, misfits)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gasvc.model.canon import content_id
 from gasvc.model.masks import mask_path
@@ -40,6 +41,9 @@ from gasvc.workspace.worktree.scan import (
     top_level_strays,
 )
 
+if TYPE_CHECKING:
+    from gasvc.workspace.store.conflicts import ShownConflict
+
 
 @dataclass(frozen=True)
 class Change:
@@ -68,11 +72,15 @@ class Status:
     #: untracked paths the ignore rules match ("dir/" for a folder not walked); listed only
     #: when asked for (`gas status --ignored`)
     ignored: list[str] = field(default_factory=list)
+    #: the merge, revert or cherry-pick in progress ("gas merge topic"), and its conflicts not
+    #: resolved yet (filled in by the workspace, see versions/merging.py)
+    merging: str | None = None
+    unmerged: list[ShownConflict] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         return not (self.staged or self.unstaged or self.untracked or self.outside or self.links
-                    or self.interrupted)
+                    or self.interrupted or self.merging)
 
 
 def _code(old: tuple[object, object, object], new: tuple[object, object, object]) -> str:
