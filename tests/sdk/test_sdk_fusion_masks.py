@@ -142,3 +142,29 @@ def test_fusion_mask_edits_show_and_push_for_the_sdk_to_read(
     gas(tmp_path, "clone", "fmasks_push", "fresh")
     assert_workspace_holds(tmp_path / "fresh", edited(MASKS))
     assert porcelain(gas, tmp_path / "fresh") == []
+
+
+def test_checkout_and_pull_move_fusion_mask_files(sdk: SdkRunner, server: ServerProcess,
+                                                  alice: str, tmp_path: Path) -> None:
+    gas, work = clone_masked(sdk, server, alice, tmp_path, "fmasks_moves")
+    edit_masks(work)
+    gas(work, "commit", "-a", "-m", "fusion masks edited")
+    gas(work, "checkout", "HEAD~1")
+    assert_workspace_holds(work, MASKS)
+    assert porcelain(gas, work) == []
+    gas(work, "checkout", "main")
+    assert_workspace_holds(work, edited(MASKS))
+    (work / mask_file("0000.jpg", "SEMANTIC_MASK")).write_text("unsaved")
+    refused = gas(work, "checkout", "HEAD~1", check=False)
+    assert refused.returncode == 1 and mask_file("0000.jpg", "SEMANTIC_MASK") in refused.stderr
+    gas(work, "restore", mask_file("0000.jpg", "SEMANTIC_MASK"))
+    assert porcelain(gas, work) == []
+    gas(work, "push")
+    # the SDK replaces a Camera data's masks; pull brings the new images and line
+    changed = {"INSTANCE_MASK": {"bytes": "INS 0, from the sdk",
+                                 "info": [{"instanceId": 9, "attributes": {"occluded": True}}]}}
+    sdk.run("scn_fusion_masks", "change_fusion_mask", DATASET="fmasks_moves", ITEM="0000.jpg",
+            CHANGED=json.dumps(changed))
+    assert "Fast-forward" in gas(work, "pull").stdout
+    assert_workspace_holds(work, {**edited(MASKS), "0000.jpg": changed})
+    assert porcelain(gas, work) == []

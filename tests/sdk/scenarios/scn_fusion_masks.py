@@ -101,3 +101,20 @@ def read_fusion_masks(gas: GAS, gas_other: GAS) -> None:
             assert download(camera["label"][kind]["url"]) == want, (name, kind)
             assert sorted(listed) == ["Camera"], listed
             assert download(listed["Camera"]) == want, (name, kind)
+
+
+def change_fusion_mask(gas: GAS, gas_other: GAS) -> None:
+    """On the default branch of `DATASET`, Camera data `ITEM` gets the masks `CHANGED` (its
+    label replaced by upload_label, by remote path), committed "mask from the sdk"."""
+    tmp = workdir()
+    client = gas.get_dataset(os.environ["DATASET"], is_fusion=True)
+    client.create_draft("mask from the sdk")
+    name = os.environ["ITEM"]
+    data = Data(write(tmp, f"camera/{name}", b"unused"), target_remote_path=name)
+    data.label = Label()
+    data.label.classification = Classification("cat")
+    for kind, spec in json.loads(os.environ["CHANGED"]).items():
+        image = write(tmp, f"masks/{kind}/{name}.png", spec["bytes"].encode())
+        setattr(data.label, KEYS[kind], _mask(kind, image, spec["info"]))
+    client.get_segment(SEGMENT).upload_label(data)
+    client.commit("mask from the sdk")
