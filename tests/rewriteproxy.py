@@ -85,7 +85,7 @@ class RewritingProxy:
         if isinstance(details, list) and self.duplicate:
             body["dataDetails"] = [item for item in details for _ in (0, 1)]
         for item in details if isinstance(details, list) else []:
-            for data in item["frame"] if "frame" in item else [item]:  # a fusion frame's data
+            for data in item.get("frame", [item]):  # a fusion frame's data, or the item
                 self._label(data)
         return self._paths(body)
 

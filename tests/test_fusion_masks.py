@@ -170,3 +170,23 @@ def test_checkout_and_pull_move_fusion_mask_images(gas: Gas, tmp_path: Path) -> 
     assert line(other) == {"checksum": sha1(b"MASK 2"), "fileSize": 6, "info": [],
                            "path": IMAGE}
     assert porcelain(gas, other) == []
+
+
+def test_without_the_batch_extension_images_come_by_their_listed_urls(tmp_path: Path) -> None:
+    """A server without the batch extension (as TensorBay): a clone downloads the images by
+    the URLs in the frames' labels, and a checkout of a commit whose image is not local
+    finds it by the URL its fusion segment lists at that commit."""
+    with ServerProcess(tmp_path / "data", extra_args=("--no-batch-extension",)) as server:
+        gas = Gas(tmp_path / "home")
+        gas.login(server, server.add_user("alice"))
+        root = pushed(gas, tmp_path / "ws", "fmask_urls_only")
+        (root / IMAGE).write_text("MASK 2")
+        gas(root, "commit", "-a", "-m", "second")
+        gas(root, "push")
+        gas(tmp_path, "clone", "fmask_urls_only", "copy")
+        copy = tmp_path / "copy"
+        assert (copy / IMAGE).read_text() == "MASK 2"
+        gas(copy, "checkout", "HEAD~1")
+        assert (copy / IMAGE).read_text() == "MASK"
+        assert line(copy)["checksum"] == sha1(b"MASK")
+        assert porcelain(gas, copy) == []
