@@ -85,12 +85,16 @@ class RewritingProxy:
         if isinstance(details, list) and self.duplicate:
             body["dataDetails"] = [item for item in details for _ in (0, 1)]
         for item in details if isinstance(details, list) else []:
-            item["label"] = self.labels.get(item["remotePath"], item.get("label"))
-            for mask in (item["label"] or {}).values() if self.bare_masks else ():
-                if isinstance(mask, dict) and "url" in mask:
-                    mask.pop("checksum", None)
-                    mask.pop("fileSize", None)
+            for data in item.get("frame", [item]):  # a fusion frame's data, or the item
+                self._label(data)
         return self._paths(body)
+
+    def _label(self, item: dict[str, Any]) -> None:
+        item["label"] = self.labels.get(item["remotePath"], item.get("label"))
+        for mask in (item["label"] or {}).values() if self.bare_masks else ():
+            if isinstance(mask, dict) and "url" in mask:
+                mask.pop("checksum", None)
+                mask.pop("fileSize", None)
 
     def _paths(self, value: Any) -> Any:
         if isinstance(value, list):

@@ -284,17 +284,33 @@ class Data:
     def mask_urls(self, user: User, dataset_id: str, status: dict[str, Any], segment: str,
                   mask_type: str, offset: int, limit: int, remote_path: str | None, base: str
                   ) -> tuple[list[dict[str, Any]], int]:
+        """The URLs of one mask type's images, index-aligned with `data/details`: per item
+        `{"url"}` (`{}` without that mask); in a fusion segment per frame, like `data/urls`,
+        `{"frameId", "urls": [{"sensorName", "url"}]}` of the sensors' data with that mask."""
         if mask_type not in MASK_TYPES:
             raise InvalidParams(f"invalid maskType {mask_type!r}", f"use one of {MASK_TYPES}")
+
+        def url(objects: Objects, expires: int, label_id: str | None) -> str | None:
+            mask = (objects.get(label_id) if label_id else {}).get(mask_type)
+            return self._url(base, mask["checksum"], expires) if mask else None
+
         with reading(self.ctx, user, dataset_id, status) as r:
+            fusion = r.version.dataset.type != 0
+            if fusion and remote_path is not None:
+                raise InvalidParams("mask URLs by remotePath are for normal datasets",
+                                    "list a fusion segment's mask URLs by frame, with offset"
+                                    " and limit")
             entries, total = self._entries(r, segment, offset, limit, remote_path)
             expires = self.ctx.now() + self.url_ttl
             items: list[dict[str, Any]] = []
-            for _, value in entries:
-                label_id = Item.from_stored(value).label
-                label = r.objects.get(label_id) if label_id else {}
-                mask = label.get(mask_type)
-                items.append({"url": self._url(base, mask["checksum"], expires)} if mask else {})
+            for key, value in entries:
+                if fusion:
+                    found = [(e.sensor, url(r.objects, expires, e.label)) for e in frame(value)]
+                    items.append({"frameId": key, "urls": [{"sensorName": sensor, "url": link}
+                                                           for sensor, link in found if link]})
+                else:
+                    link = url(r.objects, expires, Item.from_stored(value).label)
+                    items.append({"url": link} if link else {})
             return items, total
 
 

@@ -9,7 +9,8 @@ one remote path (in the workspace they would be one file). The tree comes out ex
 server's: frame id → `FrameEntry`s sorted by sensor.
 
 A clone's sink gets each page as the items of the segment's files (model/fusion.py), so it
-downloads and indexes them as a normal segment's, and then the two gas files.
+downloads and indexes them as a normal segment's (their labels in the stored form, masks and
+all: remote_masks.py), and then the two gas files.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from gasvc.api.fusion import list_sensors
 from gasvc.model import tree
-from gasvc.model.canon import sha1_hex
+from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.fusion import (
     SENSORS,
     WorkspaceView,
@@ -34,6 +35,7 @@ from gasvc.workspace.store.layout import Layout, WriteGuard, write_atomic
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.listing import RefusedListing, check_item, clash
+from gasvc.workspace.sync.remote_masks import stored_listed_label
 from gasvc.workspace.sync.remote_state import ListingSink, RemoteItem, save_labels
 from gasvc.workspace.versions.fusion import keep_object
 
@@ -63,12 +65,12 @@ def fusion_segment(conn: Connection, state: State, name: str, commit: str,
     for page, total in conn.client.details_pages(conn.dataset_id, name, commit):
         items: list[RemoteItem] = []
         for raw in page:
-            frame_id, entries = _frame(name, raw, sensors, frames[-1][0] if frames else None)
-            for entry, label, url in entries:
-                path = files.add(entry)
-                items.append(RemoteItem(path, Item(entry.checksum, entry.size, None,
-                                                   entry.label), label, url))
-            frames.append((frame_id, [entry for entry, _, _ in entries]))
+            frame_id, entries = _frame(conn, name, raw, sensors,
+                                       frames[-1][0] if frames else None)
+            for entry, item in entries:
+                files.add(entry)
+                items.append(item)
+            frames.append((frame_id, [entry for entry, _ in entries]))
         save_labels(state, items)
         if sink is not None:
             sink.page(name, items, total)
@@ -108,9 +110,10 @@ class _Files:
         return path
 
 
-def _frame(segment: str, raw: Any, sensors: dict[str, Any], last: str | None
-           ) -> tuple[str, list[tuple[FrameEntry, dict[str, Any], str]]]:
-    """A listed frame's id and entries (sorted by sensor), each with its label and URL."""
+def _frame(conn: Connection, segment: str, raw: Any, sensors: dict[str, Any], last: str | None
+           ) -> tuple[str, list[tuple[FrameEntry, RemoteItem]]]:
+    """A listed frame's id and entries (sorted by sensor), each with the item of its file (its
+    label in the stored form, its masks' URLs: remote_masks.py)."""
     frame_id = raw.get("frameId") if isinstance(raw, dict) else None
     if not is_frame_id(frame_id):
         raise RefusedListing(f"the server lists a frame id gas refuses in segment"
@@ -123,7 +126,7 @@ def _frame(segment: str, raw: Any, sensors: dict[str, Any], last: str | None
     if not isinstance(data, list) or not data:
         raise RefusedListing(f"the server lists frame {frame_id} of segment {escaped(segment)}"
                              " without data")
-    entries: dict[str, tuple[FrameEntry, dict[str, Any], str]] = {}
+    entries: dict[str, tuple[FrameEntry, RemoteItem]] = {}
     for item in data:
         sensor = item.get("sensorName") if isinstance(item, dict) else None
         if not isinstance(sensor, str) or sensor not in sensors or sensor in entries:
@@ -136,9 +139,15 @@ def _frame(segment: str, raw: Any, sensors: dict[str, Any], last: str | None
                                       or not isinstance(timestamp, (int, float))):
             raise RefusedListing(f"the server lists {escaped(path)} of segment"
                                  f" {escaped(segment)} with the timestamp {timestamp!r}")
+        file = data_file(sensor, path)
+        stored, mask_urls = stored_listed_label(conn, segment, file, label)
+        if stored is not label:
+            text = canonical_json(stored)
         entry = FrameEntry(sensor, path, checksum, size, timestamp,
-                           sha1_hex(text) if label else None)
-        entries[sensor] = (entry, label, str(item.get("url") or ""))
+                           sha1_hex(text) if stored else None)
+        value = Item(checksum, size, None, entry.label)  # in the workspace: frames.jsonl's
+        entries[sensor] = (entry, RemoteItem(file, value, stored, str(item.get("url") or ""),
+                                             mask_urls))
     return frame_id, [entries[sensor] for sensor in sorted(entries)]
 
 

@@ -5,7 +5,8 @@ frames that differ between the commit's tree and its parent's (`tree.diff`): a d
 DeleteFrame; a frame that lost a sensor's data is deleted and sent again whole (the API deletes
 data of frames only with their frame); every other changed sensor's data is a callback with
 its frameId and sensorName, which replaces that sensor's data — its file (uploaded only if the
-server lacks the bytes), remote path, timestamp and label. Sensors removed go last.
+server lacks the bytes), remote path, timestamp and label; the images of the label's new masks
+are uploaded before it, as for a normal segment (upload_masks.py). Sensors removed go last.
 
 Everything is idempotent within a draft, so an interrupted push, run again, ends the same.
 """
@@ -23,6 +24,7 @@ from gasvc.model import tree
 from gasvc.model.fusion import data_file
 from gasvc.model.snapshot import FrameEntry, Segment, VersionState, frame
 from gasvc.workspace.sync.upload import Job, Sender
+from gasvc.workspace.sync.upload_masks import mask_uploads
 
 
 def send_sensors(sender: Sender, name: str, old: Segment | None, new: Segment) -> None:
@@ -47,9 +49,9 @@ def send_frames(sender: Sender, name: str, old: Segment | None, new: Segment) ->
     """The frames that differ: deletions now, callbacks into the sender's pool in groups."""
     sender.storage(name)
     limit = sender.conn.batch_limit(sender.batch)
-    group: list[tuple[str, FrameEntry, bool]] = []
-    for frame_id, entry, upload in _changed_data(sender, name, old, new):
-        group.append((frame_id, entry, upload))
+    group: list[tuple[str, FrameEntry, FrameEntry | None]] = []
+    for frame_id, entry, previous in _changed_data(sender, name, old, new):
+        group.append((frame_id, entry, previous))
         sender.stats.changes += 1
         if len(group) >= limit:
             sender.pool.submit(_job(sender, name, group))
@@ -59,8 +61,8 @@ def send_frames(sender: Sender, name: str, old: Segment | None, new: Segment) ->
 
 
 def _changed_data(sender: Sender, name: str, old: Segment | None, new: Segment
-                  ) -> Iterator[tuple[str, FrameEntry, bool]]:
-    """(frame id, entry, whether its bytes may be new) of each sensor's data to send; frames
+                  ) -> Iterator[tuple[str, FrameEntry, FrameEntry | None]]:
+    """(frame id, entry, the entry before: None if new) of each sensor's data to send; frames
     to delete are deleted on the way."""
     get = sender.state.get_object
     old_tree = old.tree if old is not None else tree.EMPTY
@@ -76,7 +78,7 @@ def _changed_data(sender: Sender, name: str, old: Segment | None, new: Segment
         for entry in after:
             previous = before.get(entry.sensor)
             if removed or previous != entry:
-                yield frame_id, entry, previous is None or previous.checksum != entry.checksum
+                yield frame_id, entry, previous
 
 
 def _delete_frame(sender: Sender, name: str, frame_id: str) -> None:
@@ -85,11 +87,13 @@ def _delete_frame(sender: Sender, name: str, frame_id: str) -> None:
         delete_frame(conn.client, conn.dataset_id, sender.draft, name, frame_id)
 
 
-def _job(sender: Sender, segment: str, group: list[tuple[str, FrameEntry, bool]]) -> Job:
-    """One callback request (made on this thread: it reads labels from the state database)."""
+def _job(sender: Sender, segment: str,
+         group: list[tuple[str, FrameEntry, FrameEntry | None]]) -> Job:
+    """One callback request (made on this thread: it reads labels from the state database):
+    it uploads the data's bytes that may be new and the images of new masks first."""
     objects: list[dict[str, Any]] = []
     uploads: list[Upload] = []
-    for frame_id, entry, new_bytes in group:
+    for frame_id, entry, previous in group:
         obj: dict[str, Any] = {"frameId": frame_id, "sensorName": entry.sensor,
                                "remotePath": entry.path, "checksum": entry.checksum,
                                "fileSize": entry.size}
@@ -97,10 +101,14 @@ def _job(sender: Sender, segment: str, group: list[tuple[str, FrameEntry, bool]]
             obj["timestamp"] = entry.timestamp
         if entry.label:
             obj["label"] = sender.label(entry.label)
-        if new_bytes:
-            path = data_file(entry.sensor, entry.path)
+        path = data_file(entry.sensor, entry.path)
+        if previous is None or previous.checksum != entry.checksum:
             uploads.append(Upload(entry.checksum, entry.size,
                                   sender.source(segment, path, entry.checksum)))
+        old_label = previous.label if previous is not None else None
+        if entry.label and entry.label != old_label:
+            uploads += mask_uploads(sender.state, sender.conn.layout, segment, path, old_label,
+                                    entry.label)
         objects.append(obj)
     sender.conn.progress.add_total(len(objects), sum(u.size for u in uploads))
     return Job("files", segment, objects, uploads)
