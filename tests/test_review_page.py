@@ -365,4 +365,6 @@ def test_review_draws_masks_read_from_the_server(tmp_path: Path, server: ServerP
             '#detail image[data-label-type="SEMANTIC_MASK"]')].every(
             (node) => node.getAttribute('href').startsWith('data:image/png'))""")
         assert page.query_selector("#detail image[data-unavailable]") is None
+        # the diff text names the mask image that changed, as `gas diff` does
+        assert "mask: @masks/train/road.png.semantic.png:" in page.inner_text("#detail")
         page.screenshot(path=str(SCREENSHOTS / "review-mask.png"), full_page=True)

@@ -33,16 +33,17 @@ def diff_lines(result: DiffResult) -> list[str]:
 COLOURS = {"A": "green", "D": "red", "M": "yellow", "L": "cyan", "+": "green", "-": "red"}
 
 
-def _item_lines(item: ItemDiff) -> list[str]:
-    lines = [paint(f"{item.code}  {item.key}", COLOURS.get(item.code, "yellow"), bold=True)]
+def _item_lines(item: ItemDiff, colour: bool = True) -> list[str]:
+    def tint(text: str, name: str, bold: bool | None = None) -> str:
+        return paint(text, name, bold) if colour else text
+
+    lines = [tint(f"{item.code}  {item.key}", COLOURS.get(item.code, "yellow"), bold=True)]
     if item.code in ("A", "M", "D") and (item.old or item.new):
         lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
     lines += [f"{INDENT}mask: {mask.path}: {_file_change(mask.old, mask.new)}"
               for mask in item.masks]
-    lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
-              for change in item.content]
-    lines += [INDENT + paint(field_line(change), COLOURS.get(change.op, "yellow"))
-              for change in item.label]
+    lines += [INDENT + tint(field_line(change), COLOURS.get(change.op, "yellow"))
+              for change in [*item.content, *item.label]]
     if item.label_changed and not (item.label or item.masks):
         lines.append(f"{INDENT}{SAME_VALUES}")
     return lines
@@ -50,13 +51,7 @@ def _item_lines(item: ItemDiff) -> list[str]:
 
 def item_text(item: ItemDiff) -> list[str]:
     """An item's lines as `gas diff` prints them, without colour (for `gas review`)."""
-    lines = [f"{item.code}  {item.key}"]
-    if item.code in ("A", "M", "D") and (item.old or item.new):
-        lines.append(f"{INDENT}file: {_file_change(item.old, item.new)}")
-    lines += [INDENT + field_line(change) for change in item.label]
-    if item.label_changed and not item.label:
-        lines.append(f"{INDENT}{SAME_VALUES}")
-    return lines
+    return _item_lines(item, colour=False)
 
 
 def _file_change(old: FileVersion | None, new: FileVersion | None) -> str:

@@ -8,7 +8,6 @@ draft) opens its own connection to it, in the thread that serves the request.
 
 from __future__ import annotations
 
-import importlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gasvc.errors import GasError
-from gasvc.model.labeldiff import FieldChange, field_changes
+from gasvc.model.labeldiff import FieldChange
 from gasvc.model.labelstats import total
+from gasvc.model.masks import KINDS, mask_path
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.review.files import FileSource, Wanted
 from gasvc.review.index import CHANGES, ReviewIndex
@@ -31,7 +31,7 @@ from gasvc.workspace.store.state import State
 IMAGES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
           ".gif": "image/gif", ".bmp": "image/bmp", ".webp": "image/webp"}
 #: The label types that are mask images.
-MASKS = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
+MASKS = tuple(KINDS)
 #: The sides of the page and which end of the diff each is.
 SIDES = ("before", "after")
 #: The sides of a local diff that are no commit: they stand on HEAD's server version.
@@ -82,10 +82,11 @@ class Review:
         item = self.index.item(key)
         if item is None:
             return None
-        if item.label_changed and not item.label:
-            item.label = field_changes(item.old_label, item.new_label)
+        if item.label_changed and not (item.label or item.masks):
+            item.set_labels(item.old_label, item.new_label)
         before, after = sides(item.old_label, item.new_label)
-        if item.label_changed and item.old_label == item.new_label:
+        if item.label_changed and _unknown_masks(item.old_label) and (
+                item.old_label == item.new_label):
             item.label = _masks_changed(before, after)
         media = "image" if Path(item.path).suffix.lower() in IMAGES else "other"
         return {"path": key, "segment": item.segment, "remotePath": item.path,
@@ -119,16 +120,15 @@ class Review:
 
 
 def _mask_file(segment: str, path: str, kind: str) -> str:
-    """Where the workspace keeps an item's mask image, if this gas keeps masks as files
-    (gasvc.model.masks); "" when it does not."""
-    try:
-        masks = importlib.import_module("gasvc.model.masks")
-    except ImportError:
-        return ""
-    try:
-        return str(masks.mask_path(segment_folder(segment), path, kind))
-    except (AttributeError, KeyError, TypeError):
-        return ""
+    """Where the workspace keeps an item's mask image (model/masks.py)."""
+    return mask_path(segment_folder(segment), path, kind) if kind in MASKS else ""
+
+
+def _unknown_masks(label: dict[str, Any] | None) -> bool:
+    """Whether a label has masks in a read form without checksums (a server that does not
+    list them): what differs between two such labels cannot be told from them."""
+    return any(isinstance(entry, dict) and "checksum" not in entry
+               for kind, entry in (label or {}).items() if kind in MASKS)
 
 
 def _masks_changed(*drawn: list[dict[str, Any]]) -> list[FieldChange]:
