@@ -161,7 +161,7 @@ def test_rm_and_restore(ws: tuple[Layout, State]) -> None:
     assert porcelain(status(layout, state)) == {"D  train/a.jpg"}
     stage.unstage(state, [pathspec.parse_pathspec("train/a.jpg")])
     assert porcelain(status(layout, state)) == {" D train/a.jpg"}
-    from gasvc.workspace.versions.checkout import restore_worktree
+    from gasvc.workspace.versions.restore import restore_worktree
 
     restore_worktree(layout, state, lambda seg, path: True, LocalObjects(layout))
     assert (layout.root / "train/a.jpg").read_text() == "A"

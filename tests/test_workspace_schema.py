@@ -13,7 +13,8 @@ from gascli import Gas, failed
 from gasvc import __version__
 from gasvc.workspace.store import state as state_module
 from gasvc.workspace.store.migrations import NewerWorkspace, migrate, run_script
-from gasvc.workspace.store.state import STEPS, State
+from gasvc.workspace.store.schema import STEPS
+from gasvc.workspace.store.state import State
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace-0.1"
 

@@ -116,7 +116,7 @@ class Workspace(MergeVerbs):
 
     def restore(self, specs: list[PathSpec], connect: Connect) -> MoveResult:
         """Working files and labels under `specs` take their staged values again."""
-        from gasvc.workspace.versions.checkout import restore_worktree
+        from gasvc.workspace.versions.restore import restore_worktree
 
         return restore_worktree(self.layout, self.state,
                                 lambda seg, path: any(s.covers(seg, path) for s in specs),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from gasvc.workspace.store.state import STAGED, State
+from gasvc.workspace.store.schema import STAGED
+from gasvc.workspace.store.state import State
 
 #: A mask file's stat cache row: (checksum, size, mtime_ns, inode).
 MaskStat = tuple[str, int, int, int]

@@ -22,7 +22,8 @@ from gasvc.workspace.store import mergestate
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.pending import MoveIntent, require_finished
 from gasvc.workspace.store.refs import current_branch, head_commit, key, resolve, set_head
-from gasvc.workspace.store.state import STAGED, CommitRecord, State
+from gasvc.workspace.store.schema import STAGED
+from gasvc.workspace.store.state import CommitRecord, State
 from gasvc.workspace.versions.checkout import (
     BlobSource,
     Materializer,
