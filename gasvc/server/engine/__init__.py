@@ -5,6 +5,7 @@ from __future__ import annotations
 from gasvc.server.blobs import BlobStore
 from gasvc.server.engine.content import Content
 from gasvc.server.engine.context import Context
+from gasvc.server.engine.copymove import CopyMove
 from gasvc.server.engine.data import Data
 from gasvc.server.engine.datasets import Datasets
 from gasvc.server.engine.diffs import Diffs
@@ -27,3 +28,4 @@ class Engine:
         self.stats = Stats(self.ctx)
         self.diffs = Diffs(self.ctx)
         self.jobs = Jobs(self.ctx)
+        self.copymove = CopyMove(self.ctx)
