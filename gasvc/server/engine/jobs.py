@@ -15,8 +15,9 @@ import uuid
 from typing import Any
 
 from gasvc.errors import Forbidden, InvalidParams, ParamsMissing, ResourceNotExist, WireError
-from gasvc.server.engine import squash
+from gasvc.server.engine import search, squash
 from gasvc.server.engine.context import Context
+from gasvc.server.engine.datasets import user_lock
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import MAX_DESCRIPTION, MAX_TITLE, check_text
 from gasvc.server.records import Job, User
@@ -59,11 +60,10 @@ class Jobs:
         description = check_text(body.get("description"), "description", MAX_DESCRIPTION)
         if job_type == "squashAndMerge":
             squash.check_arguments(arguments)
-        else:
-            raise InvalidParams("basic search jobs are not supported by this server yet",
-                                "filter the data on the client")
         with self.ctx.meta.write() as tx:
             dataset = self.ctx.writable(tx, user, dataset_id)
+            if job_type == "basicSearch":
+                search.check_arguments(self.ctx, tx, dataset, arguments)
             now = self.ctx.now()
             job = Job(uuid.uuid4().hex, dataset.id, job_type, title or "", description or "",
                       json.dumps(arguments), "QUEUING", "", None, user.name, now, None, None)
@@ -101,6 +101,15 @@ class Jobs:
                                  finished=self.ctx.now()):
                 raise Forbidden(f"job {job_id} is {job.status}; only a queued or running job"
                                 " can be aborted")
+
+    def search_dataset(self, user: User, job_id: str, body: dict[str, Any]) -> None:
+        """`POST searchResults/{jobId}/datasets`: a new dataset of a search job's result."""
+        with self.ctx.meta.write() as tx:
+            tx.lock(user_lock(user.id))
+            job = tx.job_by_id(job_id)
+            if job is None:
+                raise ResourceNotExist(f"job {job_id!r} does not exist")
+            search.materialize(self.ctx, tx, user, job, body)
 
     def retry(self, user: User, dataset_id: str, job_id: str, job_type: str | None) -> None:
         with self.ctx.meta.write() as tx:
@@ -158,8 +167,11 @@ class Jobs:
             dataset = tx.dataset(job.dataset_id)
             if dataset is None:
                 raise ResourceNotExist("the job's dataset no longer exists")
-            result = squash.squash_and_merge(self.ctx, tx, dataset, job.author,
-                                             json.loads(job.arguments))
+            arguments = json.loads(job.arguments)
+            if job.type == "basicSearch":
+                result = search.run_search(self.ctx, tx, dataset, job, arguments)
+            else:
+                result = squash.squash_and_merge(self.ctx, tx, dataset, job.author, arguments)
             tx.update_job(job.id, ("PROCESSING",), worker, status="SUCCESS",
                           result=json.dumps(result), finished=self.ctx.now())
 

@@ -33,6 +33,10 @@ class JobRows(SqlBase):
                         dataset_id, job_id)
         return Job(*row) if row else None
 
+    def job_by_id(self, job_id: str) -> Job | None:
+        row = self._one(f"SELECT {_JOB} FROM jobs WHERE id = ?", job_id)
+        return Job(*row) if row else None
+
     def list_jobs(self, dataset_id: str, job_type: str, status: str | None, offset: int,
                   limit: int) -> Page:
         where, args = "dataset_id = ? AND type = ?", [dataset_id, job_type]

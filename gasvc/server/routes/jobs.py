@@ -23,6 +23,8 @@ def routes(engine: Engine) -> list[tuple[str, str, Any]]:
                                             c.query.get("jobType"))),
         ("POST", J + "/abort", lambda c: jobs.abort(c.user, c.dataset_id, c.path["job_id"],
                                                     c.query.get("jobType"))),
+        ("POST", "/searchResults/{job_id}/datasets",
+         lambda c: jobs.search_dataset(c.user, c.path["job_id"], c.body)),
         ("POST", J + "/retry", lambda c: jobs.retry(c.user, c.dataset_id, c.path["job_id"],
                                                     c.query.get("jobType"))),
     ]
