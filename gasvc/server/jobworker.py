@@ -48,7 +48,8 @@ class JobWorker:
         renewer = threading.Thread(target=self._renew, args=(job, done), daemon=True)
         renewer.start()
         try:
-            self.jobs.run(job, self.name)
+            status = self.jobs.run(job, self.name)
+            log.info("job %s (%s) of dataset %s: %s", job.id, job.type, job.dataset_id, status)
         except Exception as error:
             log.exception("job %s failed", job.id)
             try:

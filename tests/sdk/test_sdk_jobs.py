@@ -1,5 +1,6 @@
 """Jobs through the unmodified tensorbay 1.24.2 SDK (scenarios: scn_jobs): squash-and-merge
-with each strategy, the job calls, and a job whose server stopped while running it."""
+with each strategy, the job calls, a job whose server stopped while running it, and jobs shared
+by two instances on one PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engines import PostgresCluster, SeaweedS3, new_stores
 from sdkrunner import SdkRunner
 from serverproc import ServerProcess
 
@@ -78,3 +80,23 @@ def test_job_interrupted_too_often_fails(tensorbay_python: Path,
     idle_server.extra_args = ()
     idle_server.start()
     sdk.run("scn_jobs", "job_failed_after_restarts")
+
+
+@pytest.fixture
+def instance_pair(pg_cluster: PostgresCluster, s3_server: SeaweedS3, tmp_path: Path,
+                  tls_cert: tuple[Path, Path]) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two HTTPS instances, both running a job worker, on one database and bucket."""
+    stores = new_stores(pg_cluster, s3_server)
+    with ServerProcess(tmp_path / "a", tls=tls_cert, stores=stores) as a, \
+            ServerProcess(tmp_path / "b", tls=tls_cert, stores=stores) as b:
+        yield a, b
+
+
+def test_each_job_runs_once_on_one_of_two_instances_on_postgresql(
+        tensorbay_python: Path, instance_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    a, _ = instance_pair
+    sdk = SdkRunner(tensorbay_python, a, a.add_user("alice"), a.add_user("bob"))
+    sdk.run("scn_jobs", "many_jobs_once_each")
+    ran = [line for server in instance_pair for line in server.stderr_log.read_text().splitlines()
+           if "gasvc.server.jobs" in line and "SUCCESS" in line]
+    assert len(ran) == 6, ran  # each job finished once, by one instance

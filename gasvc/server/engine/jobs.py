@@ -16,7 +16,7 @@ from typing import Any
 
 from gasvc.errors import Forbidden, InvalidParams, ParamsMissing, ResourceNotExist, WireError
 from gasvc.server.engine import search, squash
-from gasvc.server.engine.context import Context
+from gasvc.server.engine.context import Context, dataset_lock
 from gasvc.server.engine.datasets import user_lock
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import MAX_DESCRIPTION, MAX_TITLE, check_text
@@ -157,13 +157,14 @@ class Jobs:
         return self.ctx.meta.run(lambda tx: tx.update_job(
             job.id, ("PROCESSING",), worker, lease=int(self.ctx.now() + lease)))
 
-    def run(self, job: Job, worker: str) -> None:
-        """Run a claimed job and record how it ended (unless it was aborted meanwhile)."""
-        def run(tx: MetaTx) -> None:
-            tx.lock(f"dataset:{job.dataset_id}")
+    def run(self, job: Job, worker: str) -> str:
+        """Run a claimed job and record how it ended: SUCCESS or FAILED, or "lost" when it
+        was aborted (or taken over by another worker) meanwhile and nothing was written."""
+        def run(tx: MetaTx) -> str:
+            tx.lock(dataset_lock(job.dataset_id))
             if not tx.update_job(job.id, ("PROCESSING",), worker,
                                  lease=int(self.ctx.now() + LEASE_FLOOR)):
-                return  # aborted, or taken over by another worker
+                return "lost"
             dataset = tx.dataset(job.dataset_id)
             if dataset is None:
                 raise ResourceNotExist("the job's dataset no longer exists")
@@ -174,16 +175,18 @@ class Jobs:
                 result = squash.squash_and_merge(self.ctx, tx, dataset, job.author, arguments)
             tx.update_job(job.id, ("PROCESSING",), worker, status="SUCCESS",
                           result=json.dumps(result), finished=self.ctx.now())
+            return "SUCCESS"
 
         try:
-            self.ctx.meta.run(run)
+            return self.ctx.meta.run(run)
         except WireError as error:
-            self.fail(job, worker, str(error.message))
+            return self.fail(job, worker, str(error.message))
 
-    def fail(self, job: Job, worker: str, message: str) -> None:
-        self.ctx.meta.run(lambda tx: tx.update_job(
+    def fail(self, job: Job, worker: str, message: str) -> str:
+        failed = self.ctx.meta.run(lambda tx: tx.update_job(
             job.id, ("PROCESSING",), worker, status="FAILED", error=message,
             finished=self.ctx.now()))
+        return f"FAILED: {message}" if failed else "lost"
 
 
 def _job_type(value: Any) -> str:

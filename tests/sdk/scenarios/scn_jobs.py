@@ -193,3 +193,20 @@ def job_failed_after_restarts(gas: GAS, gas_other: GAS) -> None:
     job = finished(job)
     assert job.status == "FAILED" and "interrupted" in job.error_message, job.error_message
     assert job.result is None
+
+
+def many_jobs_once_each(gas: GAS, gas_other: GAS) -> None:
+    """Six merges queued at once, run by whichever instances claim them: each job makes
+    exactly one draft (a job run twice would make two)."""
+    client = history(gas, "jobs_many")
+    jobs = [client.squash_and_merge.create_job(
+        draft_title=f"merge {index}", source_branch_name="dev", target_branch_name="main",
+        strategy="override") for index in range(6)]
+    numbers = []
+    for job in jobs:
+        done = finished(job)
+        assert done.status == "SUCCESS", done.error_message
+        numbers.append(done.result.number)
+    merges = [d for d in client.list_drafts(status="OPEN") if d.title.startswith("merge ")]
+    assert sorted(d.number for d in merges) == sorted(numbers)
+    assert sorted(d.title for d in merges) == [f"merge {index}" for index in range(6)]
