@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.parametrize("server", ["embedded", "scaled"], indirect
 @pytest.mark.parametrize("scenario", [
     "copy_segment_in_draft", "move_segment_in_draft", "copy_segment_between_datasets_from_commit",
     "copy_segment_from_public_dataset_of_another_user", "copy_data_forms",
-    "copy_data_between_datasets_from_commits", "move_data_forms",
+    "copy_data_between_datasets_from_commits", "move_data_forms", "fusion_segments",
 ])
 def test_copy_and_move(sdk: SdkRunner, scenario: str) -> None:
     sdk.run("scn_copymove", scenario)

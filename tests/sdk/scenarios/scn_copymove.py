@@ -13,9 +13,10 @@ from typing import Any
 
 from tensorbay import GAS
 from tensorbay.client.dataset import DatasetClient
-from tensorbay.dataset import Data
-from tensorbay.exception import InternalServerError
+from tensorbay.dataset import Data, Frame
+from tensorbay.exception import InternalServerError, ResponseError
 from tensorbay.label import Classification, SemanticMask
+from tensorbay.sensor import Sensors
 
 MASK = b"\x89PNG mask bytes"
 
@@ -174,7 +175,7 @@ def copy_data_forms(gas: GAS, gas_other: GAS) -> None:
 
 def copy_data_between_datasets_from_commits(gas: GAS, gas_other: GAS) -> None:
     source = fresh(gas, "cm_data_src")
-    upload(source, "Segment1", names(20, "src"))
+    upload(source, "Segment1", names(20, "src"), mask="hello5.txt")
     source.commit("twenty")
     target = fresh(gas, "cm_data_dst")
     upload(target, "Segment1", names(2, "dst"))
@@ -187,6 +188,14 @@ def copy_data_between_datasets_from_commits(gas: GAS, gas_other: GAS) -> None:
     assert content(target, "Segment1") == {**names(20, "src"), **names(2, "dst")}
     segment.copy_data(many, source_client=from_commit, strategy="override")
     assert content(target, "Segment1") == names(20, "src")
+    assert read(segment.get_data("hello5.txt").label.semantic_mask) == MASK
+    # the copied files and masks are the target's now: a callback may name them
+    for body in (b"hello7.txt src", MASK):
+        target._client.open_api_do("PUT", "multi/callback", target.dataset_id, json={
+            "segmentName": "Segment1", "draftNumber": target.status.draft_number,
+            "objects": [{"remotePath": "granted.txt", "fileSize": len(body),
+                         "checksum": hashlib.sha1(body).hexdigest()}]})
+    segment.delete_data("granted.txt")
     target.commit("copied")
     target.create_draft("more")
     segment = target.get_segment("Segment1")
@@ -213,3 +222,44 @@ def move_data_forms(gas: GAS, gas_other: GAS) -> None:
     other.move_data("hello2.txt", source_client=segment)
     assert list(other.list_data_paths()) == ["hello2.txt"]
     assert list(segment.list_data_paths()) == []
+
+
+# fusion ------------------------------------------------------------------------------------
+def fusion_frames(client: Any, segment: str) -> list[dict[str, bytes]]:
+    """Each frame of a fusion segment as sensor → file bytes."""
+    return [{sensor: read(data) for sensor, data in frame.items()}
+            for frame in client.get_segment(segment).list_frames()]
+
+
+def fusion_segments(gas: GAS, gas_other: GAS) -> None:
+    """Fusion segments travel with their sensors and frames: copied in a draft, moved, and
+    copied from a commit of another fusion dataset; a normal dataset is no fusion source."""
+    sensors = Sensors.loads([{"name": "CAM", "type": "CAMERA"},
+                             {"name": "LIDAR", "type": "LIDAR"}])
+    source = gas.create_dataset("cm_fusion_src", is_fusion=True)
+    source.create_draft("frames")
+    root = Path(tempfile.mkdtemp(prefix="scn_copymove_"))
+    segment = source.get_or_create_segment("seg")
+    for sensor in sensors:
+        segment.upload_sensor(sensor)
+    for index in range(2):
+        frame = Frame()
+        for name in ("CAM", "LIDAR"):
+            (root / f"{name}{index}.bin").write_bytes(f"{name} {index}".encode())
+            frame[name] = Data(str(root / f"{name}{index}.bin"))
+        segment.upload_frame(frame, timestamp=index + 1)
+    expected = [{"CAM": f"CAM {i}".encode(), "LIDAR": f"LIDAR {i}".encode()} for i in range(2)]
+    source.copy_segment("seg", "copy")
+    assert fusion_frames(source, "copy") == expected
+    assert sorted(s.name for s in source.get_segment("copy").get_sensors()) == ["CAM", "LIDAR"]
+    source.move_segment("copy", "moved")
+    assert sorted(source.list_segment_names()) == ["moved", "seg"]
+    assert fusion_frames(source, "moved") == expected
+    source.commit("frames")
+    target = gas.create_dataset("cm_fusion_dst", is_fusion=True)
+    target.create_draft("copy")
+    target.copy_segment("seg", "from_commit", source_client=source)
+    assert fusion_frames(target, "from_commit") == expected
+    normal = fresh(gas, "cm_fusion_normal")
+    raises(ResponseError, lambda: normal.copy_segment("seg", source_client=source))
+    assert list(normal.list_segment_names()) == []
