@@ -79,9 +79,7 @@ class ChecksumMismatch(InvalidParams):
 
 
 class CopyConflict(WireError):
-    """A copy/move with strategy ``abort`` met an existing target (the SDK expects this code).
-
-    Not raised yet: kept for the copy/move work that comes next."""
+    """A copy/move with strategy ``abort`` met an existing target (the SDK expects this code)."""
 
     code, status = "InternalServerError", 500
 

@@ -276,3 +276,54 @@ def test_json_at_the_depth_limit_is_accepted(draft: Draft) -> None:
     catalog = draft.api.call("GET", f"datasets/{dataset_id}/labels/catalogs",
                              params={"draftNumber": number})["catalog"]
     assert json.dumps(catalog["CLASSIFICATION"]) == nested(98)
+
+
+# jobs and copy/move: bad arguments are refused when sent, and nothing is queued or written ------
+BAD_JOBS: list[tuple[dict[str, Any], str]] = [
+    ({"jobType": "unknown", "arguments": {}}, "jobType"),
+    ({"jobType": "squashAndMerge", "arguments": "x"}, "arguments"),
+    ({"jobType": "squashAndMerge", "arguments": {
+        "title": "t", "sourceBranchName": "dev", "targetBranchName": "main",
+        "strategy": "merge-somehow"}}, "strategy"),
+    ({"jobType": "basicSearch", "arguments": {
+        "commit": "0" * 32, "conjunction": "and", "unit": "file",
+        "filters": [{"key": "size", "operator": "=", "value": 1}]}}, "commit"),
+]
+
+
+@pytest.mark.parametrize(("body", "word"), BAD_JOBS)
+def test_bad_jobs_are_refused_and_not_queued(draft: Draft, body: dict[str, Any],
+                                             word: str) -> None:
+    response = draft.api.request("POST", draft.path + "jobs", json={"title": "t", **body})
+    assert response.status_code in (400, 404), response.text
+    assert word in response.json()["message"]
+    for job_type in ("squashAndMerge", "basicSearch"):
+        listed = draft.api.call("GET", draft.path + "jobs", params={"jobType": job_type})
+        assert listed["totalCount"] == 0
+
+
+BAD_COPIES: list[tuple[str, dict[str, Any], str]] = [
+    ("segments?copy", {"strategy": "sideways", "source": {"segmentName": "s"},
+                       "segmentName": "t"}, "strategy"),
+    ("segments?copy", {"source": {"segmentName": "s"}, "segmentName": "s"}, "itself"),
+    ("segments?move", {"source": {"segmentName": "s", "commit": "0" * 32},
+                       "segmentName": "t"}, "move"),
+    ("data?multipleCopy", {"source": {"segmentName": "s", "remotePaths": ["a.txt"]},
+                           "segmentName": "s", "remotePaths": ["b.txt", "c.txt"]}, "remotePaths"),
+    ("data?multipleCopy", {"source": {"segmentName": "s", "remotePaths": ["a.txt", "a.txt"]},
+                           "segmentName": "s", "remotePaths": ["b.txt", "b.txt"]}, "same target"),
+    ("data?multipleCopy", {"source": {"segmentName": "s", "remotePaths": ["a.txt"]},
+                           "segmentName": "s", "remotePaths": [".gas/x"]}, ".gas"),
+    ("data", {"source": {"segmentName": "s", "remotePaths": ["a.txt"]}, "segmentName": "s"},
+     "multipleCopy"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "word"), BAD_COPIES)
+def test_bad_copies_and_moves_are_refused_and_change_nothing(
+        draft: Draft, path: str, body: dict[str, Any], word: str) -> None:
+    response = draft.api.request("POST", draft.path + path,
+                                 json={**body, "draftNumber": draft.number})
+    assert_invalid(response, word)
+    assert draft.segments() == ["", "s"]
+    assert draft.paths("s") == ["a.txt"]

@@ -98,10 +98,16 @@ def add_user(name: str, data_dir: Path | None, database: str | None, blobs: str 
               default=ServerSettings.upload_tmp_max_age, show_default=True,
               help="Seconds after which temporary files of killed or abandoned uploads are "
                    "removed (checked every quarter of it, at most every 5 minutes).")
+@click.option("--no-jobs", is_flag=True,
+              help="Run no job worker in this instance (it still takes job requests; other "
+                   "instances on the same database run the jobs).")
+@click.option("--job-lease", type=click.FloatRange(min=1), default=ServerSettings.job_lease,
+              show_default=True,
+              help="Seconds after which a job whose server died is run again by another one.")
 def start(data_dir: Path | None, database: str | None, blobs: str | None, host: str, port: int,
           certfile: Path | None, keyfile: Path | None,
           public_url: str | None, no_batch: bool, max_upload_bytes: int,
-          upload_tmp_max_age: float) -> None:
+          upload_tmp_max_age: float, no_jobs: bool, job_lease: float) -> None:
     """Serve the Open API at http(s)://HOST:PORT/gatewayv2/tensorbay-open-api/v1/.
 
     \b
@@ -118,7 +124,8 @@ def start(data_dir: Path | None, database: str | None, blobs: str | None, host: 
     settings = ServerSettings(data_dir=data_dir, database=database, blobs=blobs, host=host,
                               port=port, certfile=certfile, keyfile=keyfile, public_url=public_url,
                               batch_extension=not no_batch, max_upload_bytes=max_upload_bytes,
-                              upload_tmp_max_age=upload_tmp_max_age)
+                              upload_tmp_max_age=upload_tmp_max_age, job_worker=not no_jobs,
+                              job_lease=job_lease)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
     scheme = "https" if certfile else "http"

@@ -34,15 +34,18 @@ from gasvc.model.fusion_frames import FRAMES, FrameLine, SensorData, render_fram
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import check_segment_name
 from gasvc.model.names import escaped as quoted
+from gasvc.model.sensorfolders import ESCAPE as ESCAPE  # re-exported: callers name them here
+from gasvc.model.sensorfolders import GAS_FILES as GAS_FILES
+from gasvc.model.sensorfolders import SENSORS as SENSORS
+from gasvc.model.sensorfolders import data_file as data_file
+from gasvc.model.sensorfolders import folder_sensor as folder_sensor
+from gasvc.model.sensorfolders import remote_path_of as remote_path_of
+from gasvc.model.sensorfolders import sensor_folder as sensor_folder
 from gasvc.model.snapshot import FrameEntry, Item
 from gasvc.model.strictjson import JsonRefused, check_depth
 
-SENSORS = "sensors.json"
-#: Files of a fusion segment's folder that are gas's, never data.
-GAS_FILES = frozenset({SENSORS, FRAMES, METADATA})
 SENSOR_TYPES = ("LIDAR", "RADAR", "CAMERA", "FISHEYE_CAMERA")
 CAMERAS = ("CAMERA", "FISHEYE_CAMERA")
-ESCAPE = "@"
 _SENSOR_HINT = ('sensors.json is a list of sensors: {"name": "Lidar", "type": "LIDAR",'
                 ' "description": "...", "extrinsics": {"translation": {"x":, "y":, "z":},'
                 ' "rotation": {"w":, "x":, "y":, "z":}}, "intrinsics": {...} (cameras)}')
@@ -57,24 +60,7 @@ class FusionMismatch(ClientError):
     """A fusion segment whose files, `frames.jsonl` and `sensors.json` do not agree."""
 
 
-# sensor folders -----------------------------------------------------------------------------
-def _escaped_sensor(name: str) -> bool:
-    return name in GAS_FILES or name.startswith(ESCAPE)
-
-
-def sensor_folder(name: str) -> str:
-    """The folder of a sensor's data in its segment's folder."""
-    return ESCAPE + name if _escaped_sensor(name) else name
-
-
-def folder_sensor(folder: str) -> str | None:
-    """The sensor whose folder this is (None: the name of a gas file)."""
-    if folder.startswith(ESCAPE):
-        rest = folder[len(ESCAPE):]
-        return rest if _escaped_sensor(rest) else None
-    return None if folder in GAS_FILES else folder
-
-
+# sensor folders (model/sensorfolders.py) ----------------------------------------------------
 def sensor_name_problem(name: object) -> str | None:
     """Why a sensor's name cannot be a folder name (None: it can)."""
     if not isinstance(name, str) or not name:
@@ -86,15 +72,8 @@ def sensor_name_problem(name: object) -> str | None:
     return None
 
 
-def data_file(sensor: str, remote_path: str) -> str:
-    """The path in the segment of a sensor's data with this remote path."""
-    return f"{sensor_folder(sensor)}/{remote_path}"
 
 
-def remote_path_of(sensor: str, file: str) -> str | None:
-    """The remote path of a file named as `sensor`'s data (None: not in its folder)."""
-    folder = sensor_folder(sensor) + "/"
-    return file[len(folder):] if file.startswith(folder) and len(file) > len(folder) else None
 
 
 # sensors.json -------------------------------------------------------------------------------

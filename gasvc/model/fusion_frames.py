@@ -24,9 +24,9 @@ from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.canon import escaped
 from gasvc.model.names import check_remote_path
 from gasvc.model.names import escaped as quoted
+from gasvc.model.sensorfolders import FRAMES as FRAMES
 from gasvc.model.strictjson import JsonRefused, load_json
 
-FRAMES = "frames.jsonl"
 #: The frame ids the server takes: ULIDs (Crockford base 32), or legacy UUID strings.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LINE_HINT = ('each line is {"frame_id": "<ULID>", "data": {"<sensor>": "<sensor folder>/'

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gasvc.model import tree
-from gasvc.model.fusion import data_file
 from gasvc.model.jsonmerge import CATALOG_KEYS, LABEL_KEYS, MISSING, merge_json, same
+from gasvc.model.sensorfolders import data_file
 from gasvc.model.snapshot import (
     FrameEntry,
     Item,

@@ -18,9 +18,9 @@ from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.canon import canonical_json, escaped
 from gasvc.model.masks import BadMask, line_label, stored_label
 from gasvc.model.names import check_remote_path
+from gasvc.model.sensorfolders import METADATA as METADATA
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
 
-METADATA = "metadata.jsonl"
 #: The default segment's folder (layout.segment_folder), for callers that name no folder.
 DEFAULT_FOLDER = "default"
 

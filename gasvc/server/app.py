@@ -27,8 +27,9 @@ from gasvc.server.http import (
     on_unexpected,
     on_wire_error,
 )
+from gasvc.server.jobworker import JobWorker
 from gasvc.server.meta import MetaStore, open_meta, scale_extra
-from gasvc.server.routes import batch, content, core, storage
+from gasvc.server.routes import batch, content, core, jobs, storage
 from gasvc.server.settings import API_PREFIX, HEALTH_PATH, ServerSettings
 
 log = logging.getLogger("gasvc.server")
@@ -59,7 +60,7 @@ def open_blob_store(settings: ServerSettings) -> BlobStore:
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starlette:
     engine = engine or open_engine(settings)
     auth, limit = engine.datasets.authenticate, settings.max_json_bytes
-    table = core.routes(engine) + content.routes(engine)
+    table = core.routes(engine) + content.routes(engine) + jobs.routes(engine)
     routes: list[BaseRoute] = [
         api_route(method, API_PREFIX + path, handler, auth, limit)
         for method, path, handler in table
@@ -72,10 +73,15 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(sweep_upload_tmp(engine, settings))
+        worker = JobWorker(engine.jobs, settings.job_lease, settings.job_poll)
+        if settings.job_worker:
+            worker.start()
         try:
             yield
         finally:
             sweeper.cancel()
+            if settings.job_worker:
+                await run_in_threadpool(worker.stop)
             engine.ctx.meta.close()
 
     app = Starlette(

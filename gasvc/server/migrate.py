@@ -36,7 +36,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("tags", ("dataset_id", "name")), ("drafts", ("dataset_id", "number")),
     ("draft_changes", ("dataset_id", "number", "segment", "key")), ("objects", ("hash",)),
     ("version_stats", ("dataset_id", "root", "kind")),
-    ("dataset_blobs", ("dataset_id", "checksum")),
+    ("dataset_blobs", ("dataset_id", "checksum")), ("jobs", ("id",)),
 ]
 BATCH = 1000
 PROGRESS = "migration:"

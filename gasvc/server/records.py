@@ -64,3 +64,23 @@ class StorageConfig:
     file_path: str
     body: str
 
+
+
+@dataclass(frozen=True)
+class Job:
+    """An asynchronous job of a dataset; `arguments` and `result` are JSON text."""
+
+    id: str
+    dataset_id: str
+    type: str
+    title: str
+    description: str
+    arguments: str
+    status: str
+    error: str
+    result: str | None
+    author: str  # the name of the user who created it
+    created: int
+    started: int | None
+    finished: int | None
+    attempts: int = 0

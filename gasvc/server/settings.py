@@ -36,6 +36,13 @@ class ServerSettings:
     url_ttl: int = 3600
     #: Offer gasvc's batch storage extension (off: serve the standard per-file flow only).
     batch_extension: bool = True
+    #: Run a job worker in this instance (off: only take job requests).
+    job_worker: bool = True
+    #: Seconds a worker holds a running job without renewing it; a job whose server died is
+    #: taken over by another worker (or the restarted server) after this.
+    job_lease: float = 30.0
+    #: Seconds an idle job worker waits before looking for queued jobs again.
+    job_poll: float = 0.5
 
     @property
     def sweep_interval(self) -> float:

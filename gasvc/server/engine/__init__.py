@@ -5,9 +5,11 @@ from __future__ import annotations
 from gasvc.server.blobs import BlobStore
 from gasvc.server.engine.content import Content
 from gasvc.server.engine.context import Context
+from gasvc.server.engine.copymove import CopyMove
 from gasvc.server.engine.data import Data
 from gasvc.server.engine.datasets import Datasets
 from gasvc.server.engine.diffs import Diffs
+from gasvc.server.engine.jobs import Jobs
 from gasvc.server.engine.stats import Stats
 from gasvc.server.engine.versions import Versions
 from gasvc.server.meta import MetaStore
@@ -25,3 +27,5 @@ class Engine:
         self.data = Data(self.ctx, url_ttl)
         self.stats = Stats(self.ctx)
         self.diffs = Diffs(self.ctx)
+        self.jobs = Jobs(self.ctx)
+        self.copymove = CopyMove(self.ctx)

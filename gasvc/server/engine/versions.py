@@ -7,6 +7,7 @@ from typing import Any
 
 from gasvc.errors import Forbidden, InvalidParams, NameConflict, ParamsMissing, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT, check_ref_name, is_commit_id
+from gasvc.model.trailers import merged_from, with_merged_from
 from gasvc.server.engine.context import Context, save_draft_state
 from gasvc.server.engine.overlay import flush
 from gasvc.server.meta import MetaTx
@@ -46,6 +47,15 @@ def resolve_revision(tx: MetaTx, dataset_id: str, revision: str) -> str | None:
         if len(found) == 1:
             return found[0].id
     return None
+
+
+def _keep_merged_from(description: str, draft: Draft) -> str:
+    """A commit of a merge draft (squash-and-merge) keeps the draft's "Merged-from" trailer,
+    whatever description the commit is given: later merges find their base by it."""
+    merged = merged_from(draft.description)
+    if merged is None or merged_from(description) is not None:
+        return description
+    return with_merged_from(description, merged)
 
 
 class Versions:
@@ -189,6 +199,7 @@ class Versions:
             if tag is not None and tx.tag(dataset.id, tag) is not None:
                 raise NameConflict(f"tag {tag!r} already exists", "choose another tag name")
             state = flush(self.ctx, tx, dataset, draft)
+            description = _keep_merged_from(description, draft)
             parent = tx.commit(dataset.id, draft.parent_commit)
             now = self.ctx.now()
             commit = Commit(

@@ -58,6 +58,19 @@ MIGRATIONS: list[str] = [
         dataset_id TEXT NOT NULL, checksum TEXT NOT NULL,
         PRIMARY KEY (dataset_id, checksum)) WITHOUT ROWID;
     """,
+    # jobs run by the server's workers (squash-and-merge, basic search); a PROCESSING job is
+    # held by one worker until `lease` (a time): a worker that died lets it be claimed again
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, type TEXT NOT NULL,
+        title TEXT NOT NULL, description TEXT NOT NULL, arguments TEXT NOT NULL,
+        status TEXT NOT NULL, error TEXT NOT NULL, result TEXT, author TEXT NOT NULL,
+        created INTEGER NOT NULL, started INTEGER, finished INTEGER,
+        worker TEXT NOT NULL DEFAULT '', lease INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL);
+    CREATE INDEX jobs_by_dataset ON jobs (dataset_id, type, seq);
+    CREATE INDEX jobs_by_status ON jobs (status, seq);
+    """,
 ]
 
 

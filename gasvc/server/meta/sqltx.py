@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from gasvc.server.meta.sqlbase import Page, Row, name_filter
+from gasvc.server.meta.sqljobs import JobRows
 from gasvc.server.meta.sqlversions import VersionRows
 from gasvc.server.records import Dataset, StorageConfig, User
 
 
-class SqlTx(VersionRows):
+class SqlTx(VersionRows, JobRows):
     """All metadata reads and writes; one instance lives for one transaction."""
 
     # settings -----------------------------------------------------------------------------
@@ -130,7 +131,7 @@ class SqlTx(VersionRows):
 
     def delete_dataset(self, dataset_id: str) -> None:
         for table in ("commits", "branches", "tags", "drafts", "draft_changes", "version_stats",
-                      "dataset_blobs"):
+                      "dataset_blobs", "jobs"):
             self._exec(f"DELETE FROM {table} WHERE dataset_id = ?", (dataset_id,))
         self._exec("DELETE FROM datasets WHERE id = ?", (dataset_id,))
 

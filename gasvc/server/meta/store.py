@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 from gasvc.errors import WireError
-from gasvc.server.records import Commit, Dataset, Draft, Ref, StorageConfig, User
+from gasvc.server.records import Commit, Dataset, Draft, Job, Ref, StorageConfig, User
 
 T = TypeVar("T")
 Page = tuple[list[Any], int]
@@ -130,6 +130,23 @@ class MetaTx(Protocol):
     def grant_blob(self, dataset_id: str, checksum: str) -> None: ...
     def has_blob(self, dataset_id: str, checksum: str) -> bool: ...
     def missing_blobs(self, dataset_id: str, checksums: list[str]) -> list[str]: ...
+
+    # jobs (meta/sqljobs.py)
+    def add_job(self, job: Job, seq: int) -> None: ...
+    def job(self, dataset_id: str, job_id: str) -> Job | None: ...
+    def job_by_id(self, job_id: str) -> Job | None:
+        """A job of any dataset (the caller checks the user may read its dataset)."""
+    def list_jobs(self, dataset_id: str, job_type: str, status: str | None, offset: int,
+                  limit: int) -> Page: ...
+    def update_job(self, job_id: str, expect: tuple[str, ...] | None = None,
+                   holder: str | None = None, **fields: Any) -> bool:
+        """Set fields while the job's status is one of `expect` (held by worker `holder`)."""
+    def delete_job(self, dataset_id: str, job_id: str) -> bool: ...
+    def claimable(self, now: int) -> bool:
+        """Whether a job waits for a worker (a cheap read before claiming in a write)."""
+    def claim_job(self, worker: str, now: int, lease: int) -> tuple[Job, bool] | None:
+        """The oldest queued (or abandoned) job, now PROCESSING under `worker`, and whether
+        it had been interrupted."""
 
     # cached figures of immutable versions
     def version_stat(self, dataset_id: str, root: str, kind: str) -> str | None: ...

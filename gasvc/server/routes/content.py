@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gasvc.errors import InvalidParams
 from gasvc.server.engine import Engine
 from gasvc.server.http import Call, paged
 
@@ -12,6 +13,7 @@ D = "/datasets/{dataset_id}"
 
 def routes(engine: Engine) -> list[tuple[str, str, Any]]:
     ct, da, st, df = engine.content, engine.data, engine.stats, engine.diffs
+    cm = engine.copymove
     extension = [  # gasvc's: advertised with the batch extension (signing.batch_extra)
         ("POST", D + "/data/details", lambda c: da.lookup_details(
             c.user, c.dataset_id, c.status(), c.body, c.base_url)),
@@ -25,10 +27,20 @@ def routes(engine: Engine) -> list[tuple[str, str, Any]]:
                           offset, limit, c.query.get("remotePath"), c.base_url)
         return paged(field, fetch)
 
+    def copy_or_move_data(c: Call) -> None:
+        """`POST data?multipleCopy` or `?multipleMove` (OperateData)."""
+        if "multipleCopy" not in c.query and "multipleMove" not in c.query:
+            raise InvalidParams("POST data needs the query key multipleCopy or multipleMove")
+        cm.data(c.user, c.dataset_id, c.body, move="multipleMove" in c.query)
+
     return [
         ("GET", D + "/segments", paged("segments", lambda c, o, n: ct.list_segments(
             c.user, c.dataset_id, c.status(), o, n))),
-        ("POST", D + "/segments", lambda c: ct.create_segment(c.user, c.dataset_id, c.body)),
+        ("POST", D + "/segments", lambda c: (
+            cm.segment(c.user, c.dataset_id, c.body, move="move" in c.query)
+            if "copy" in c.query or "move" in c.query
+            else ct.create_segment(c.user, c.dataset_id, c.body))),
+        ("POST", D + "/data", lambda c: copy_or_move_data(c)),
         ("DELETE", D + "/segments", lambda c: ct.delete_segment(c.user, c.dataset_id, c.body)),
         ("GET", D + "/labels/catalogs",
          lambda c: ct.get_catalog(c.user, c.dataset_id, c.status())),
