@@ -187,7 +187,7 @@ def build_dataset(data_dir: Path, items: int, segments: int) -> Prepared:
     dataset_id = engine.datasets.create(user, {"name": "bench", "type": 0})
     prepared = Prepared(dataset_id, key, "", [f"seg-{i:02d}" for i in range(segments)],
                         segment_sizes(items, segments), make_blobs(blob_dir), {})
-    engine.data.grant_blobs(dataset_id, [checksum for checksum, _ in prepared.blobs])
+    engine.data.grant_blobs(dataset_id, dict(prepared.blobs))
     draft = engine.versions.create_draft(user, dataset_id, {"branchName": "main", "title": "t"})
     started = time.perf_counter()
     populate(engine, user, dataset_id, draft, prepared)

@@ -68,6 +68,8 @@ def make_client() -> Any:
 
 
 class S3BlobStore:
+    direct_downloads = True  # presigned URLs: the object store serves the bytes
+
     def __init__(self, location: str, client: Any = None) -> None:
         import botocore.exceptions
 

@@ -58,6 +58,11 @@ MIGRATIONS: list[str] = [
         dataset_id TEXT NOT NULL, checksum TEXT NOT NULL,
         PRIMARY KEY (dataset_id, checksum)) WITHOUT ROWID;
     """,
+    # each granted blob's size, recorded when it is stored, so that a callback checks it without
+    # asking the blob store (one request per file on S3); NULL in grants made before this step
+    """
+    ALTER TABLE dataset_blobs ADD COLUMN size INTEGER;
+    """,
 ]
 
 
