@@ -55,6 +55,8 @@ class TcpRelay:
             client.close()
             return
         upstream.settimeout(None)
+        for sock in (client, upstream):  # forward small answers at once (no Nagle delay)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pair = {client: upstream, upstream: client}
         try:
             while not self._closed.is_set():

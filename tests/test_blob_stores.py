@@ -148,6 +148,36 @@ def test_batch_stores_verified_blobs_and_drops_the_rest(store: BlobStore) -> Non
     assert objects(store) == [sha1(good)] and leftovers(store) == []
 
 
+def test_a_batch_of_many_small_blobs_is_stored_when_it_commits(store: BlobStore) -> None:
+    """On S3 small blobs are put by worker threads while the next ones arrive; `commit` returns
+    once every one is stored, and sizes are known without asking the store."""
+    files = [f"small file {i}".encode() * (i + 1) for i in range(40)]
+    batch = store.batch()
+    for content in files:
+        writer = batch.add(sha1(content), LIMIT)
+        writer.write(content)
+        assert writer.finish() == len(content)
+    batch.commit()
+    batch.abort()
+    assert objects(store) == sorted(sha1(f) for f in files)
+    assert [store.size(sha1(f)) for f in files] == [len(f) for f in files]
+    assert all(b"".join(store.read(sha1(f))) == f for f in files[::7])
+
+
+def test_a_large_blob_the_store_has_is_only_hashed(store: BlobStore) -> None:
+    data = b"L" * (PART_SIZE + 10)
+    receive(store, sha1(data), pieces(data))
+    batch = store.batch()
+    writer = batch.add(sha1(data), LIMIT)
+    writer.write(data[:PART_SIZE])
+    assert leftovers(store) == []  # no upload begun: the store has it
+    writer.write(data[PART_SIZE:])
+    assert writer.finish() == len(data)
+    batch.commit()
+    batch.abort()
+    assert objects(store) == [sha1(data)] and leftovers(store) == []
+
+
 def test_download_urls(store: BlobStore) -> None:
     data = b"downloaded without the server"
     receive(store, sha1(data), [data])
