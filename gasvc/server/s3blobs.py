@@ -33,6 +33,7 @@ from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
 from gasvc.server.blobs import CHUNK, BufferedWriter
 from gasvc.server.meta.store import StoreUnavailable
+from gasvc.server.presign import Presigner
 
 #: Bytes of one multipart part (S3 wants ≥ 5 MiB for all parts but the last); smaller files
 #: are put in one request.
@@ -85,6 +86,10 @@ class S3BlobStore:
         self._lock = threading.Lock()
         self.putters = ThreadPoolExecutor(PUT_THREADS, thread_name_prefix="gas-s3-put")
         self._check_bucket(location)
+        try:
+            self._presigner: Presigner | None = Presigner(self.client, self.bucket)
+        except (AttributeError, ValueError):  # not botocore's client: it signs its way
+            self._presigner = None
 
     def _check_bucket(self, location: str) -> None:
         hint = ("create the bucket, and set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
@@ -151,6 +156,8 @@ class S3BlobStore:
     def download_url(self, checksum: str, expires: int) -> str | None:
         """A presigned GET URL valid until `expires` (Unix time)."""
         ttl = max(1, expires - int(time.time()))
+        if self._presigner is not None:
+            return self._presigner.url(self.key(checksum), ttl)
         url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self.key(checksum)},
             ExpiresIn=ttl)
