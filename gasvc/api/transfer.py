@@ -30,7 +30,7 @@ import requests
 
 from gasvc.api.client import ApiClient
 from gasvc.api.client import _decode as decode
-from gasvc.api.session import BROKEN_CONNECTION, ServerUnreachable
+from gasvc.api.session import BROKEN_CONNECTION, ServerUnreachable, too_slow
 from gasvc.errors import ClientError
 from gasvc.model.frames import MISSING, Frame, FrameParser, header
 
@@ -41,6 +41,10 @@ READ_CHUNK = 1024 * 1024
 #: A policy is fetched again when it has less than this many seconds left.
 REFRESH_MARGIN = 300
 BATCH_TRIES = 3
+#: Seconds a batch upload may add to the client's timeout per file: the server stores every file
+#: (on S3, one put each) before it answers, and the last ones may still wait in socket buffers
+#: when the client has sent its last byte.
+UPLOAD_SECONDS_PER_FILE = 0.25
 #: Files per job of a download by URL (one GET each; jobs run in parallel).
 URL_GROUP = 16
 #: Headers of a GET by signed URL: the URL authorises it, and the access key stays with the API
@@ -116,16 +120,18 @@ class BatchStorage:
     def limit(self) -> int:
         return int(self.policy.get()["extra"].get("batchLimit", 1000))
 
-    def _post(self, action: str, stream: bool = False, **kwargs: Any) -> requests.Response:
+    def _post(self, action: str, stream: bool = False, timeout: float = 0,
+              **kwargs: Any) -> requests.Response:
         policy = self.policy.get()
         url = f"{policy['extra']['batchHost']}/{action}"
         headers = {TOKEN_HEADER: policy["result"]["token"]}
+        timeout = max(timeout, self.client.timeout)
         for attempt in range(BATCH_TRIES):
             body = kwargs.get("data")
             sent = {**kwargs, "data": body()} if callable(body) else kwargs
             try:
                 response = self.client.session.post(url, headers=headers, stream=stream,
-                                                    timeout=self.client.timeout, **sent)
+                                                    timeout=timeout, **sent)
             except BROKEN_CONNECTION as error:
                 if attempt + 1 == BATCH_TRIES:
                     raise ServerUnreachable(f"cannot reach the storage at {url}",
@@ -133,6 +139,8 @@ class BatchStorage:
                                             ) from error
                 time.sleep(0.5 * 2 ** attempt)
                 continue
+            except requests.Timeout as error:  # connected, but no answer in time
+                raise too_slow(f"the storage at {url}", timeout) from error
             decode(response, body=False)
             return response
         raise AssertionError("unreachable")
@@ -172,7 +180,8 @@ class BatchStorage:
         return set(response.json()["missing"])
 
     def upload(self, items: list[Upload]) -> None:
-        self._post("upload", data=lambda: _frames(items)).close()
+        self._post("upload", data=lambda: _frames(items),
+                   timeout=len(items) * UPLOAD_SECONDS_PER_FILE).close()
 
     def download(self, items: list[Download], tmp_dir: Path) -> list[Written]:
         wanted: dict[str, list[Download]] = {}
@@ -309,6 +318,8 @@ def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Pat
     except BROKEN_CONNECTION as error:
         raise ServerUnreachable(f"cannot download {targets[0].target.name}",
                                 "check the network, then run the command again") from error
+    except requests.Timeout as error:
+        raise too_slow(f"the download of {targets[0].target.name}", client.timeout) from error
     with response:
         decode(response, body=False)
         sink = Sink(targets[0].checksum, tmp_dir)
@@ -330,6 +341,8 @@ def download_unknown(client: ApiClient, url: str, tmp_dir: Path) -> tuple[Path, 
     except requests.ConnectionError as error:
         raise ServerUnreachable("cannot download a mask image",
                                 "check the network, then run the command again") from error
+    except requests.Timeout as error:
+        raise too_slow("the download of a mask image", client.timeout) from error
     digest, size = hashlib.sha1(), 0
     tmp = tmp_dir / f"{threading.get_ident()}-{time.time_ns()}.mask"
     try:
@@ -375,4 +388,6 @@ class FormUploads:
         except BROKEN_CONNECTION as error:
             raise ServerUnreachable(f"cannot reach the storage at {host}",
                                     "check the server's --public-url") from error
+        except requests.Timeout as error:
+            raise too_slow(f"the storage at {host}", self.client.timeout) from error
         decode(response)

@@ -43,7 +43,7 @@ MAX_PARTS = 9_000
 #: Sizes of blobs known to exist (immutable facts) kept per process.
 SIZE_CACHE = 100_000
 #: Threads of a process that put a batch's small files; puts one batch has in flight at most.
-PUT_THREADS, BATCH_PUTS = 16, 8
+PUT_THREADS, BATCH_PUTS = 32, 8
 
 
 def parse_location(location: str) -> tuple[str, str]:
