@@ -15,11 +15,14 @@ The dataset is made in-process through the engine (not timed as a target) and ca
     .venv/bin/python benchmarks/server_bench.py --loop-latency  # see loop_latency.py
     .venv/bin/python benchmarks/server_bench.py --database postgresql://… --blobs s3://…
         # the same figures on PostgreSQL + S3 (the dataset is moved there by `gas server migrate`)
+    .venv/bin/python benchmarks/server_bench.py --engines
+        # the same, on a PostgreSQL and a SeaweedFS started for the run (tests/engines.py)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import hashlib
 import json
@@ -187,7 +190,7 @@ def build_dataset(data_dir: Path, items: int, segments: int) -> Prepared:
     dataset_id = engine.datasets.create(user, {"name": "bench", "type": 0})
     prepared = Prepared(dataset_id, key, "", [f"seg-{i:02d}" for i in range(segments)],
                         segment_sizes(items, segments), make_blobs(blob_dir), {})
-    engine.data.grant_blobs(dataset_id, [checksum for checksum, _ in prepared.blobs])
+    engine.data.grant_blobs(dataset_id, dict(prepared.blobs))
     draft = engine.versions.create_draft(user, dataset_id, {"branchName": "main", "title": "t"})
     started = time.perf_counter()
     populate(engine, user, dataset_id, draft, prepared)
@@ -584,6 +587,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "dataset is moved there with `gas server migrate`; needs --blobs")
     parser.add_argument("--blobs", metavar="s3://BUCKET/PREFIX",
                         help="the (empty) bucket for --database (AWS_* variables set)")
+    parser.add_argument("--engines", action="store_true",
+                        help="measure on a PostgreSQL and a SeaweedFS started for the run on "
+                             "loopback ports (tests/engines.py), instead of --database/--blobs")
     args = parser.parse_args(argv)
     if args.quick:
         args.items = QUICK_ITEMS
@@ -592,6 +598,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.segments < 1 or args.items < args.segments * PAGE * 2:
         parser.error("need at least 2 pages of items per segment")
     return args
+
+
+@contextmanager
+def throwaway_engines() -> Iterator[tuple[str, str]]:
+    """(database URL, bucket) on a PostgreSQL and a SeaweedFS started for this run; the AWS_*
+    variables are set for the processes it starts."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from engines import PostgresCluster, SeaweedS3, new_stores
+
+    with contextlib.ExitStack() as stack:
+        pg = PostgresCluster().start()
+        stack.callback(pg.stop)
+        s3 = SeaweedS3().start()
+        stack.callback(s3.stop)
+        stores = new_stores(pg, s3)
+        os.environ.update(stores.env)
+        yield stores.database, stores.blobs
 
 
 def exit_on_sigterm(signum: int, frame: object) -> None:
@@ -630,7 +653,10 @@ def main(argv: list[str] | None = None) -> int:
         from loop_latency import print_result, run_loop_latency
         print_result(run_loop_latency(args.loop_size_mb, Server))
         return 0
-    report = run(args)
+    with contextlib.ExitStack() as stack:
+        if args.engines:
+            args.database, args.blobs = stack.enter_context(throwaway_engines())
+        report = run(args)
     print_table(report)
     print(f"\nload average at start {report.config['load_average'][0]:.2f}, at end "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other work skews the figures)")

@@ -1,5 +1,6 @@
 """A loopback load balancer for tests: each TCP connection goes to the next backend port in
-turn, skipping backends that refuse it (as nginx's `proxy_next_upstream error` does)."""
+turn, skipping backends that refuse it (as nginx's `proxy_next_upstream error` does). It counts
+the bytes the backends send back (`answered`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class TcpRelay:
         self.backends = backends
         self.port = free_port()
         self.connections: dict[int, int] = {}  # backend port: connections sent to it
+        self.answered = 0  # bytes the backends sent to clients
+        self._count_lock = threading.Lock()
         self._turn = itertools.count()
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._closed = threading.Event()
@@ -52,6 +55,8 @@ class TcpRelay:
             client.close()
             return
         upstream.settimeout(None)
+        for sock in (client, upstream):  # forward small answers at once (no Nagle delay)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pair = {client: upstream, upstream: client}
         try:
             while not self._closed.is_set():
@@ -61,6 +66,9 @@ class TcpRelay:
                     if not data:
                         return
                     pair[source].sendall(data)
+                    if source is upstream:
+                        with self._count_lock:
+                            self.answered += len(data)
         except OSError:
             return
         finally:

@@ -1,4 +1,6 @@
-"""The server's batch storage extension at the protocol level: tokens, grants, verification."""
+"""The server's batch storage extension at the protocol level: tokens, grants, verification, on
+the embedded server (downloads streamed by the server) and a scaled-out one (PostgreSQL + S3:
+downloads by presigned URL from the object store)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from serverproc import ServerProcess
 
 from gasvc.model.frames import END, Frame, FrameParser, header
 
+pytestmark = pytest.mark.parametrize("http_server", ["embedded", "scaled"], indirect=True,
+                                     scope="module")
 
 def sha1(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
@@ -105,3 +109,33 @@ def test_tokens_are_required_and_checked(users: tuple[RawApi, RawApi]) -> None:
                          ).status_code == 403
     assert requests.post(f"{host}/missing", json={"checksums": [sha1(b"x")]},
                          headers=as_reader, timeout=30).json() == {"missing": [sha1(b"x")]}
+
+
+def test_urls_give_granted_blobs_by_the_way_the_policy_names(
+    users: tuple[RawApi, RawApi], http_server: ServerProcess
+) -> None:
+    """`urls` answers a URL per checksum asked for; on S3 it is the object store's (presigned),
+    and policies say so (`batchDownload`), so clients fetch the bytes without the server."""
+    erin, frank = users
+    dataset_id, policy = upload_policy(erin, "batch6")
+    files = [b"first file", b"second" * 5000]
+    sums = [sha1(f) for f in files]
+    post(policy, "upload", data=frames(*files)).raise_for_status()
+    scaled = http_server.stores is not None
+    read = erin.call("GET", f"datasets/{dataset_id}/storage-extension")
+    for answer in (policy, read):
+        assert answer["extra"]["batchDownload"] == ("urls" if scaled else "stream")
+    answer = post(read, "urls", json={"checksums": [*sums, sums[0]]}).json()
+    assert set(answer["urls"]) == set(sums)
+    assert answer["expireAt"] > 0
+    for checksum, content in zip(sums, files, strict=True):
+        url = answer["urls"][checksum]
+        assert url.startswith(http_server.url) != scaled  # the object store's, on S3
+        assert requests.get(url, timeout=30).content == content
+    _, theirs = upload_policy(frank, "batch7")
+    refused = post(theirs, "urls", json={"checksums": sums})
+    assert refused.status_code == 404, refused.text
+    assert "not in this dataset" in refused.json()["message"]
+    assert post(theirs, "urls", json={"checksums": ["nope"]}).status_code == 400
+    assert requests.post(f"{policy['extra']['batchHost']}/urls", json={"checksums": sums},
+                         timeout=30).status_code == 400  # no token

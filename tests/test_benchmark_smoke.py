@@ -35,3 +35,21 @@ def test_quick_suite_writes_every_figure(tmp_path: Path) -> None:
     table = data["table"]
     for operation in OPERATIONS:
         assert operation in table, f"{operation!r} missing from the table"
+
+
+def test_scale_bench_runs_end_to_end(tmp_path: Path) -> None:
+    """Push and clone through the embedded server and two scaled instances, a few files."""
+    results = tmp_path / "results"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scale_bench.py"), "--files", "60",
+         "--size", "100", "--configs", "embedded,s3x2", "--workdir", str(tmp_path),
+         "--results", str(results)],
+        capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    [report] = list(results.glob("scale-*.json"))
+    data = json.loads(report.read_text())
+    for name in ("embedded", "s3x2"):
+        phases = {row["phase"]: row for row in data["results"][name]}
+        assert set(phases) == {"idle", "push", "clone"}
+        assert phases["push"]["files"] == phases["clone"]["files"] == 60
+        assert phases["idle"]["probes"] and phases["clone"]["p99 ms"] >= 0

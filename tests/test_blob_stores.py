@@ -1,5 +1,6 @@
 """The blob store contract, on the folder store and on an S3 bucket (SeaweedFS) alike: verified
-streaming writes that leave nothing behind when they fail, batches, ranged reads, download URLs."""
+streaming writes that leave nothing behind when they fail, batches, ranged reads, download URLs
+(presigned on S3 as botocore would)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -16,6 +19,7 @@ from engines import SeaweedS3
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.server.blobs import BlobStore, DirectoryBlobStore
 from gasvc.server.meta import StoreUnavailable
+from gasvc.server.presign import Presigner
 from gasvc.server.s3blobs import MAX_PARTS, PART_SIZE, S3BlobStore
 
 LIMIT = 64 << 20
@@ -148,6 +152,36 @@ def test_batch_stores_verified_blobs_and_drops_the_rest(store: BlobStore) -> Non
     assert objects(store) == [sha1(good)] and leftovers(store) == []
 
 
+def test_a_batch_of_many_small_blobs_is_stored_when_it_commits(store: BlobStore) -> None:
+    """On S3 small blobs are put by worker threads while the next ones arrive; `commit` returns
+    once every one is stored, and sizes are known without asking the store."""
+    files = [f"small file {i}".encode() * (i + 1) for i in range(40)]
+    batch = store.batch()
+    for content in files:
+        writer = batch.add(sha1(content), LIMIT)
+        writer.write(content)
+        assert writer.finish() == len(content)
+    batch.commit()
+    batch.abort()
+    assert objects(store) == sorted(sha1(f) for f in files)
+    assert [store.size(sha1(f)) for f in files] == [len(f) for f in files]
+    assert all(b"".join(store.read(sha1(f))) == f for f in files[::7])
+
+
+def test_a_large_blob_the_store_has_is_only_hashed(store: BlobStore) -> None:
+    data = b"L" * (PART_SIZE + 10)
+    receive(store, sha1(data), pieces(data))
+    batch = store.batch()
+    writer = batch.add(sha1(data), LIMIT)
+    writer.write(data[:PART_SIZE])
+    assert leftovers(store) == []  # no upload begun: the store has it
+    writer.write(data[PART_SIZE:])
+    assert writer.finish() == len(data)
+    batch.commit()
+    batch.abort()
+    assert objects(store) == [sha1(data)] and leftovers(store) == []
+
+
 def test_download_urls(store: BlobStore) -> None:
     data = b"downloaded without the server"
     receive(store, sha1(data), [data])
@@ -196,3 +230,32 @@ def test_s3_parts_grow_with_the_upload_limit(s3_server: SeaweedS3) -> None:
     assert batch.add(sha1(b"small"), 16 << 30).part_size == PART_SIZE
     assert batch.add(sha1(b"huge"), 10**12).part_size * MAX_PARTS >= 10**12
     batch.abort()
+
+
+@pytest.mark.parametrize("settings", [
+    {"endpoint_url": "http://127.0.0.1:8333", "region_name": "us-east-1",
+     "config": {"addressing_style": "path"}},
+    {"region_name": "eu-west-1", "aws_session_token": "tok/en+=", "config": {}},
+], ids=["path-style endpoint", "AWS with a session token"])
+def test_presigned_urls_are_botocores(settings: dict[str, Any]) -> None:
+    """The fast presigner signs exactly the URL botocore would, in the same second (no store
+    needed: presigning is offline); a real store accepts them (test_download_urls)."""
+    import boto3
+    import botocore.config
+
+    config = botocore.config.Config(signature_version="s3v4", s3=settings.pop("config"))
+    client = boto3.session.Session().client(
+        "s3", aws_access_key_id="AKID", aws_secret_access_key="sec/ret+", config=config,
+        **settings)
+    presigner = Presigner(client, "my-bucket")
+    key = "a prefix/blobs/" + sha1(b"key")
+    for _ in range(5):  # until both land in the same second
+        now = int(time.time())
+        theirs = client.generate_presigned_url(
+            "get_object", Params={"Bucket": "my-bucket", "Key": key}, ExpiresIn=600)
+        ours = presigner.url(key, 600, now=now)
+        if int(time.time()) == now:
+            break
+    mine, botos = urlsplit(ours), urlsplit(theirs)
+    assert (mine.scheme, mine.netloc, mine.path) == (botos.scheme, botos.netloc, botos.path)
+    assert dict(parse_qsl(mine.query)) == dict(parse_qsl(botos.query))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gasvc.errors import AccessDenied, Forbidden, ResourceNotExist
+from gasvc.errors import AccessDenied, Forbidden, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.server.blobs import DirectoryBlobStore
 from gasvc.server.engine import Engine
@@ -54,8 +54,8 @@ class Harness:
     def put(self, ds: str, number: int, items: dict[str, dict[str, Any]],
             segment: str = "train") -> None:
         objects = [{"remotePath": path, **fields} for path, fields in items.items()]
-        for checksum in {obj["checksum"] for obj in objects}:
-            self.engine.data.grant_blob(ds, checksum)  # as the upload into `ds` would
+        for obj in objects:  # as the upload into `ds` would
+            self.engine.data.grant_blob(ds, obj["checksum"], obj["fileSize"])
         for start in range(0, len(objects), 1000):
             self.engine.data.callback(self.alice, ds, {
                 "draftNumber": number, "segmentName": segment,
@@ -126,6 +126,28 @@ def test_round_trip_draft_segment_callback_commit_read(h: Harness) -> None:
     assert commits[0]["parentCommitId"] == ROOT_COMMIT and commits[0]["title"] == "first"
     drafts, _ = h.engine.versions.list_drafts(h.alice, ds, "COMMITTED", None, 0, 10)
     assert [d["number"] for d in drafts] == [number]
+
+
+def test_callbacks_check_sizes_recorded_or_from_the_blob_store(h: Harness) -> None:
+    """A grant records the blob's size; one from before sizes were recorded is checked
+    against the blob store, and gets its size recorded then."""
+    ds = h.dataset("sizes")
+    number = h.draft(ds)
+    h.engine.content.create_segment(h.alice, ds, {"name": "train", "draftNumber": number})
+    new, old = h.blob(b"new file"), h.blob(b"old file")
+    h.engine.data.grant_blob(ds, new["checksum"], new["fileSize"])
+    h.engine.ctx.meta.run(lambda tx: tx.grant_blob(ds, old["checksum"], None))
+    for wrong in (new, old):
+        with pytest.raises(InvalidParams, match="bytes, not 99"):
+            h.engine.data.callback(h.alice, ds, {"draftNumber": number, "segmentName": "train",
+                                                 "objects": [{**wrong, "remotePath": "x",
+                                                              "fileSize": 99}]})
+    h.engine.data.callback(h.alice, ds, {"draftNumber": number, "segmentName": "train",
+                                         "objects": [{**new, "remotePath": "new"},
+                                                     {**old, "remotePath": "old"}]})
+    with h.engine.ctx.meta.read() as tx:
+        assert tx.blob_size(ds, old["checksum"]) == old["fileSize"]
+    assert sorted(h.details(ds, {"draftNumber": number})) == ["new", "old"]
 
 
 def test_draft_inherits_its_parent_commit(h: Harness) -> None:

@@ -324,6 +324,20 @@ def test_version_stats(tx: MetaTx) -> None:
     assert tx.version_stat("other", "root", "labels") is None
 
 
+def test_blob_grants_record_sizes(tx: MetaTx) -> None:
+    a, b, c = "a" * 40, "b" * 40, "c" * 40
+    tx.grant_blob("d", a, 5)
+    assert tx.has_blob("d", a) and tx.blob_size("d", a) == 5
+    assert not tx.has_blob("other", a) and tx.blob_size("other", a) is None
+    tx.grant_blob("d", b, None)  # as granted before sizes were recorded
+    assert tx.has_blob("d", b) and tx.blob_size("d", b) is None
+    tx.grant_blob("d", b, 7)  # recorded once known
+    tx.grant_blob("d", b, None)
+    tx.grant_blob("d", b, 9)  # a recorded size stays
+    assert tx.blob_size("d", b) == 7
+    assert tx.missing_blobs("d", [c, a, b]) == [c]
+
+
 # transactions ------------------------------------------------------------------------------
 def test_rolled_back_transaction_leaves_nothing(store: MetaStore) -> None:
     with pytest.raises(RuntimeError), store.write() as tx:
@@ -406,6 +420,36 @@ def test_a_database_from_before_the_ledger_is_adopted(tmp_path: Path) -> None:
     with store.read() as tx:
         assert tx.user_by_name("old") == User("u", "old", "")
         assert tx.missing_blobs("d", ["a" * 40]) == ["a" * 40]  # step 2's table is there
+
+
+def test_grants_from_before_sizes_were_recorded_stay(tmp_path: Path,
+                                                     pg_cluster: PostgresCluster) -> None:
+    """Step 3 adds blob sizes; grants made before it keep working, with no size recorded."""
+    import psycopg
+
+    from gasvc.server.meta.schema import postgres_ddl, statements
+
+    path, url = tmp_path / "old.sqlite", pg_cluster.new_database()
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0] + MIGRATIONS[1])
+        conn.execute("INSERT INTO dataset_blobs VALUES ('d', ?)", ("a" * 40,))
+        conn.execute("PRAGMA user_version = 2")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for script in MIGRATIONS[:2]:
+            for statement in statements(postgres_ddl(script)):
+                conn.execute(statement)
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                     " applied INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_migrations VALUES (1, 0), (2, 0)")
+        conn.execute("INSERT INTO dataset_blobs VALUES ('d', %s)", ("a" * 40,))
+    for opened in (SqliteMetaStore(path), open_meta(url)):
+        assert ledger(opened) == list(range(1, len(MIGRATIONS) + 1))
+        with opened.read() as tx:
+            assert tx.has_blob("d", "a" * 40) and tx.blob_size("d", "a" * 40) is None
+        opened.run(lambda tx: tx.grant_blob("d", "a" * 40, 3))
+        with opened.read() as tx:
+            assert tx.blob_size("d", "a" * 40) == 3
+        opened.close()
 
 
 def test_postgres_instances_starting_together_migrate_once(pg_cluster: PostgresCluster) -> None:

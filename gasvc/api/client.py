@@ -21,6 +21,7 @@ from gasvc.api.session import (
     UntrustedServer,
     WrongScheme,
     speaks_tls,
+    too_slow,
 )
 from gasvc.errors import (
     BY_CODE,
@@ -95,6 +96,8 @@ class ApiClient:
             raise self._tls_error(error) from error
         except BROKEN_CONNECTION as error:
             raise self._connection_error(error) from error
+        except requests.Timeout as error:
+            raise too_slow(f"the server at {self.site}", self.timeout) from error
         return _decode(response)
 
     def _tls_error(self, error: Exception) -> ClientError:

@@ -49,6 +49,13 @@ class ServerUnreachable(ClientError):
     """No connection to the server (refused, unknown host, timed out)."""
 
 
+def too_slow(who: str, seconds: float) -> ServerUnreachable:
+    """The error of a request that got no answer in time (`requests.Timeout`)."""
+    return ServerUnreachable(f"{who} did not answer within {seconds:g} s",
+                             "the server may be busy: run the command again (clone, push and "
+                             "pull go on where they stopped)")
+
+
 class UntrustedServer(ClientError):
     """The server's TLS certificate does not verify."""
 

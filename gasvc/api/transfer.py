@@ -5,6 +5,9 @@
   gets many blobs by checksum as one framed stream.
 - Standard: one multipart POST per file under a GetPolicy answer; one GET per file by the signed
   URL of its data details.
+- Batch by URL (policies say `"batchDownload": "urls"`: a server whose blobs are in an object
+  store): `urls` gives many blobs' presigned URLs in one request, and each file is fetched from
+  the object store by its URL, so the bytes never pass through the server.
 
 Downloads land in a temporary folder and are renamed into place only once their SHA-1 matches.
 Batch calls are idempotent, so they are retried on connection errors (the adapter's retries
@@ -19,7 +22,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +30,7 @@ import requests
 
 from gasvc.api.client import ApiClient
 from gasvc.api.client import _decode as decode
-from gasvc.api.session import BROKEN_CONNECTION, ServerUnreachable
+from gasvc.api.session import BROKEN_CONNECTION, ServerUnreachable, too_slow
 from gasvc.errors import ClientError
 from gasvc.model.frames import MISSING, Frame, FrameParser, header
 
@@ -38,6 +41,15 @@ READ_CHUNK = 1024 * 1024
 #: A policy is fetched again when it has less than this many seconds left.
 REFRESH_MARGIN = 300
 BATCH_TRIES = 3
+#: Seconds a batch upload may add to the client's timeout per file: the server stores every file
+#: (on S3, one put each) before it answers, and the last ones may still wait in socket buffers
+#: when the client has sent its last byte.
+UPLOAD_SECONDS_PER_FILE = 0.25
+#: Files per job of a download by URL (one GET each; jobs run in parallel).
+URL_GROUP = 16
+#: Headers of a GET by signed URL: the URL authorises it, and the access key stays with the API
+#: (an object store is another host).
+URL_HEADERS: dict[str, Any] = {"X-Token": None}
 T = TypeVar("T")
 
 
@@ -108,16 +120,18 @@ class BatchStorage:
     def limit(self) -> int:
         return int(self.policy.get()["extra"].get("batchLimit", 1000))
 
-    def _post(self, action: str, stream: bool = False, **kwargs: Any) -> requests.Response:
+    def _post(self, action: str, stream: bool = False, timeout: float = 0,
+              **kwargs: Any) -> requests.Response:
         policy = self.policy.get()
         url = f"{policy['extra']['batchHost']}/{action}"
         headers = {TOKEN_HEADER: policy["result"]["token"]}
+        timeout = max(timeout, self.client.timeout)
         for attempt in range(BATCH_TRIES):
             body = kwargs.get("data")
             sent = {**kwargs, "data": body()} if callable(body) else kwargs
             try:
                 response = self.client.session.post(url, headers=headers, stream=stream,
-                                                    timeout=self.client.timeout, **sent)
+                                                    timeout=timeout, **sent)
             except BROKEN_CONNECTION as error:
                 if attempt + 1 == BATCH_TRIES:
                     raise ServerUnreachable(f"cannot reach the storage at {url}",
@@ -125,9 +139,39 @@ class BatchStorage:
                                             ) from error
                 time.sleep(0.5 * 2 ** attempt)
                 continue
+            except requests.Timeout as error:  # connected, but no answer in time
+                raise too_slow(f"the storage at {url}", timeout) from error
             decode(response, body=False)
             return response
         raise AssertionError("unreachable")
+
+    @property
+    def direct(self) -> bool:
+        """Whether downloads go by URL, straight from the server's object store."""
+        return bool(self.policy.get()["extra"].get("batchDownload") == "urls")
+
+    def urls(self, checksums: list[str]) -> dict[str, str]:
+        """Download URLs of blobs by checksum (at most `limit` per call)."""
+        if not checksums:
+            return {}
+        answer = self._post("urls", json={"checksums": checksums}).json()
+        urls = answer.get("urls") if isinstance(answer, dict) else None
+        if not isinstance(urls, dict) or not all(isinstance(urls.get(c), str)
+                                                 for c in checksums):
+            raise TransferError("the server's answer lacks download URLs",
+                                "run the command again")
+        return {c: str(urls[c]) for c in checksums}
+
+    def groups(self, downloads: Iterable[Download]) -> Iterator[list[Download]]:
+        """`downloads` in groups for `download`, each one job of a pool, lazily. By URL: small
+        groups, whose missing URLs are asked for a batch at a time shortly before use."""
+        if not self.direct:
+            yield from batches(downloads, self.limit, lambda d: d.size)
+            return
+        for chunk in batches(downloads, self.limit, lambda d: 0):
+            urls = self.urls(list(dict.fromkeys(d.checksum for d in chunk if not d.url)))
+            filled = [d if d.url else replace(d, url=urls[d.checksum]) for d in chunk]
+            yield from batches(filled, URL_GROUP, lambda d: d.size)
 
     def missing(self, checksums: list[str]) -> set[str]:
         if not checksums:
@@ -136,17 +180,29 @@ class BatchStorage:
         return set(response.json()["missing"])
 
     def upload(self, items: list[Upload]) -> None:
-        self._post("upload", data=lambda: _frames(items)).close()
+        self._post("upload", data=lambda: _frames(items),
+                   timeout=len(items) * UPLOAD_SECONDS_PER_FILE).close()
 
     def download(self, items: list[Download], tmp_dir: Path) -> list[Written]:
         wanted: dict[str, list[Download]] = {}
         for item in items:
             wanted.setdefault(item.checksum, []).append(item)
+        if self.direct:
+            return self._download_direct(wanted, tmp_dir)
         with self._post("download", stream=True, json={"checksums": list(wanted)}) as response:
             written = _receive(response.iter_content(READ_CHUNK), wanted, tmp_dir)
         if wanted:
             raise TransferError(f"the server's answer lacks {len(wanted)} files",
                                 "run the command again")
+        return written
+
+    def _download_direct(self, wanted: dict[str, list[Download]], tmp_dir: Path
+                         ) -> list[Written]:
+        """Each blob by its URL (the listed one, or asked for)."""
+        urls = self.urls([c for c, targets in wanted.items() if not targets[0].url])
+        written = []
+        for checksum, targets in wanted.items():
+            written += fetch_url(self.client, targets[0].url or urls[checksum], targets, tmp_dir)
         return written
 
 
@@ -250,31 +306,43 @@ def _written(item: Download) -> Written:
 # the standard flow ------------------------------------------------------------------------
 def download_url(client: ApiClient, item: Download, tmp_dir: Path) -> Written:
     """GET one file by its signed URL, verified, into place."""
+    return fetch_url(client, item.url, [item], tmp_dir)[0]
+
+
+def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Path
+              ) -> list[Written]:
+    """GET one blob by its signed URL, verified, into place at each of `targets`."""
     try:
-        response = client.session.get(item.url, stream=True, timeout=client.timeout)
+        response = client.session.get(url, stream=True, timeout=client.timeout,
+                                      headers=URL_HEADERS)
     except BROKEN_CONNECTION as error:
-        raise ServerUnreachable(f"cannot download {item.target.name}",
+        raise ServerUnreachable(f"cannot download {targets[0].target.name}",
                                 "check the network, then run the command again") from error
+    except requests.Timeout as error:
+        raise too_slow(f"the download of {targets[0].target.name}", client.timeout) from error
     with response:
         decode(response, body=False)
-        sink = Sink(item.checksum, tmp_dir)
+        sink = Sink(targets[0].checksum, tmp_dir)
         try:
             for chunk in response.iter_content(READ_CHUNK):
                 sink.write(chunk)
         except BaseException:
             sink.discard()
             raise
-        return sink.finish([item])[0]
+        return sink.finish(targets)
 
 
 def download_unknown(client: ApiClient, url: str, tmp_dir: Path) -> tuple[Path, str, int]:
     """GET a file whose checksum nobody told (a mask a server lists without it) into a
     temporary file of `tmp_dir`, hashed as it arrives: (the file, its SHA-1, its size)."""
     try:
-        response = client.session.get(url, stream=True, timeout=client.timeout)
+        response = client.session.get(url, stream=True, timeout=client.timeout,
+                                      headers=URL_HEADERS)
     except requests.ConnectionError as error:
         raise ServerUnreachable("cannot download a mask image",
                                 "check the network, then run the command again") from error
+    except requests.Timeout as error:
+        raise too_slow("the download of a mask image", client.timeout) from error
     digest, size = hashlib.sha1(), 0
     tmp = tmp_dir / f"{threading.get_ident()}-{time.time_ns()}.mask"
     try:
@@ -320,4 +388,6 @@ class FormUploads:
         except BROKEN_CONNECTION as error:
             raise ServerUnreachable(f"cannot reach the storage at {host}",
                                     "check the server's --public-url") from error
+        except requests.Timeout as error:
+            raise too_slow(f"the storage at {host}", self.client.timeout) from error
         decode(response)

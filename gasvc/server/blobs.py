@@ -52,6 +52,9 @@ class BlobStore(Protocol):
     """File contents by SHA-1: the folder (`DirectoryBlobStore`) or an S3 bucket
     (`gasvc.server.s3blobs.S3BlobStore`)."""
 
+    #: Whether `download_url` gives URLs served without this server (the object store's).
+    direct_downloads: bool
+
     def has(self, checksum: str) -> bool: ...
 
     def size(self, checksum: str) -> int | None: ...
@@ -74,6 +77,8 @@ class BlobStore(Protocol):
 
 class DirectoryBlobStore:
     """Blobs at `root/ab/cdef…`; temporary files in `root/tmp`."""
+
+    direct_downloads = False  # the server's storage route serves them
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -7,7 +7,9 @@ Files first, then metadata, so that the metadata never names a file the target l
   after each batch the last key copied is recorded in the target (`settings`), so a migration
   that is stopped resumes where it was;
 - at the end, each table's row count and a SHA-256 over its rows in key order are compared
-  between source and target, and every blob's size; any difference is an error.
+  between source and target, and every blob's size; any difference is an error;
+- last, grants copied without a recorded blob size (made before sizes were recorded) get the
+  size of their blob, so that callbacks on the target need not ask the object store.
 
 Stop the embedded server first: rows it changes while the migration runs are not followed.
 """
@@ -69,6 +71,7 @@ def migrate(data_dir: Path, target_meta: MetaStore, target_blobs: BlobStore,
     for table, key in TABLES:
         report.rows[table] = copy_table(source_meta, target_meta, table, key, say)
     verify(source_meta, target_meta, source_blobs, target_blobs, say)
+    record_sizes(target_meta, source_blobs, say)
     target_meta.run(lambda tx: sql_tx(tx).execute("DELETE FROM settings WHERE key LIKE ?",
                                                   (PROGRESS + "%",)))
     return report
@@ -178,6 +181,26 @@ def _plain(value: Any) -> Any:
 
 def _portable(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+
+
+def record_sizes(target: MetaStore, source_blobs: DirectoryBlobStore,
+                 say: Callable[[str], None]) -> None:
+    """Record the size of every granted blob whose grant has none."""
+    with target.read() as tx:
+        unsized = {str(row[0]) for row in sql_tx(tx).execute(
+            "SELECT DISTINCT checksum FROM dataset_blobs WHERE size IS NULL")}
+    if not unsized:
+        return
+    found = [(size, checksum) for checksum, size in blob_files(source_blobs)
+             if checksum in unsized]
+    for start in range(0, len(found), BATCH):
+        def write(tx: MetaTx, chunk: list[tuple[int, str]] = found[start : start + BATCH]
+                  ) -> None:
+            sql_tx(tx).execute_many(
+                "UPDATE dataset_blobs SET size = ? WHERE checksum = ? AND size IS NULL", chunk)
+
+        target.run(write)
+    say(f"sizes recorded for {len(found)} blobs")
 
 
 # verification --------------------------------------------------------------------------

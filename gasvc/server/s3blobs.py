@@ -4,8 +4,10 @@ Blobs live at `s3://BUCKET/PREFIXblobs/<sha1>`. Every blob is hashed by the serv
 streams in and becomes an object only when its SHA-1 is the announced one: small files are
 buffered and put whole, larger ones go up as a multipart upload that is completed only after
 the check (and aborted otherwise), so a half-done upload never leaves an object behind; the
-parts of a killed one are aborted by `sweep_tmp`. Downloads are presigned GET URLs straight
-from the object store: the bytes never pass through the server.
+parts of a killed one are aborted by `sweep_tmp`. A large file the store has already is only
+hashed; a small one is put again (one request either way). In a batch, small files are put in
+worker threads while the next ones stream in; the batch commits once all are stored. Downloads
+are presigned GET URLs straight from the object store: the bytes never pass through the server.
 
 Endpoint, credentials and region come from the usual `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
 `AWS_SECRET_ACCESS_KEY` and `AWS_REGION` (or boto3's other sources); a custom endpoint is
@@ -20,7 +22,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +33,7 @@ from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
 from gasvc.server.blobs import CHUNK, BufferedWriter
 from gasvc.server.meta.store import StoreUnavailable
+from gasvc.server.presign import Presigner
 
 #: Bytes of one multipart part (S3 wants ≥ 5 MiB for all parts but the last); smaller files
 #: are put in one request.
@@ -38,6 +42,8 @@ PART_SIZE = 8 * 1024 * 1024
 MAX_PARTS = 9_000
 #: Sizes of blobs known to exist (immutable facts) kept per process.
 SIZE_CACHE = 100_000
+#: Threads of a process that put a batch's small files; puts one batch has in flight at most.
+PUT_THREADS, BATCH_PUTS = 32, 8
 
 
 def parse_location(location: str) -> tuple[str, str]:
@@ -68,6 +74,8 @@ def make_client() -> Any:
 
 
 class S3BlobStore:
+    direct_downloads = True  # presigned URLs: the object store serves the bytes
+
     def __init__(self, location: str, client: Any = None) -> None:
         import botocore.exceptions
 
@@ -76,7 +84,12 @@ class S3BlobStore:
         self._errors = botocore.exceptions
         self._sizes: OrderedDict[str, int] = OrderedDict()
         self._lock = threading.Lock()
+        self.putters = ThreadPoolExecutor(PUT_THREADS, thread_name_prefix="gas-s3-put")
         self._check_bucket(location)
+        try:
+            self._presigner: Presigner | None = Presigner(self.client, self.bucket)
+        except (AttributeError, ValueError):  # not botocore's client: it signs its way
+            self._presigner = None
 
     def _check_bucket(self, location: str) -> None:
         hint = ("create the bucket, and set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
@@ -143,6 +156,8 @@ class S3BlobStore:
     def download_url(self, checksum: str, expires: int) -> str | None:
         """A presigned GET URL valid until `expires` (Unix time)."""
         ttl = max(1, expires - int(time.time()))
+        if self._presigner is not None:
+            return self._presigner.url(self.key(checksum), ttl)
         url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self.key(checksum)},
             ExpiresIn=ttl)
@@ -179,14 +194,18 @@ class S3BlobStore:
 
 
 class S3Writer:
-    """Hashes a blob's bytes while sending them on, as one put or a multipart upload; a blob
-    the store has already is only hashed (the client proves it holds the bytes)."""
+    """Hashes a blob's bytes while sending them on, as one put or a multipart upload; a large
+    blob the store has already is only hashed (the client proves it holds the bytes). `defer`
+    takes the final put of a small blob, to run it later (a batch's worker threads)."""
 
-    def __init__(self, store: S3BlobStore, checksum: str, max_bytes: int) -> None:
+    def __init__(self, store: S3BlobStore, checksum: str, max_bytes: int,
+                 defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.store, self.checksum, self.max_bytes = store, checksum, max_bytes
         self.key = store.key(checksum)
         self.digest, self.size = hashlib.sha1(), 0
-        self.known = store.size(checksum) is not None
+        self.defer = defer
+        #: whether the store has the blob: asked before a multipart upload only
+        self.known: bool | None = None
         self.pending = bytearray()
         self.part_size = max(PART_SIZE, -(-max_bytes // MAX_PARTS))
         self.upload_id: str | None = None
@@ -199,11 +218,17 @@ class S3Writer:
                                   f"{self.max_bytes} bytes",
                                   "raise the server's --max-upload-bytes to store larger files")
         self.digest.update(data)
-        if not self.known:
-            self.pending += data
-            while len(self.pending) >= self.part_size:
-                self._send_part(bytes(self.pending[:self.part_size]))
-                del self.pending[:self.part_size]
+        if self.known:
+            return
+        self.pending += data
+        while len(self.pending) >= self.part_size:
+            if self.known is None:
+                self.known = self.store.size(self.checksum) is not None
+                if self.known:
+                    self.pending.clear()
+                    return
+            self._send_part(bytes(self.pending[:self.part_size]))
+            del self.pending[:self.part_size]
 
     def _send_part(self, data: bytes) -> None:
         client, bucket = self.store.client, self.store.bucket
@@ -222,21 +247,28 @@ class S3Writer:
                 f"uploaded bytes have SHA-1 {self.digest.hexdigest()}, not {self.checksum}",
                 "upload the file again; it may have changed while it was read",
             )
-        if not self.known:
-            client, bucket = self.store.client, self.store.bucket
-            if self.upload_id is None:
-                client.put_object(Bucket=bucket, Key=self.key, Body=bytes(self.pending))
+        if self.known:
+            self.store.remember(self.checksum, self.size)
+        elif self.upload_id is None:
+            body, self.known = bytes(self.pending), True
+            if self.defer is None:
+                self._put(body)
             else:
-                if self.pending:
-                    self._send_part(bytes(self.pending))
-                client.complete_multipart_upload(Bucket=bucket, Key=self.key,
-                                                 UploadId=self.upload_id,
-                                                 MultipartUpload={"Parts": self.parts})
-                self.upload_id = None
-            self.pending.clear()
-            self.known = True
-        self.store.remember(self.checksum, self.size)
+                self.defer(lambda: self._put(body))
+        else:
+            if self.pending:
+                self._send_part(bytes(self.pending))
+            self.store.client.complete_multipart_upload(
+                Bucket=self.store.bucket, Key=self.key, UploadId=self.upload_id,
+                MultipartUpload={"Parts": self.parts})
+            self.upload_id, self.known = None, True
+            self.store.remember(self.checksum, self.size)
+        self.pending.clear()
         return self.size
+
+    def _put(self, body: bytes) -> None:
+        self.store.client.put_object(Bucket=self.store.bucket, Key=self.key, Body=body)
+        self.store.remember(self.checksum, len(body))
 
     def discard(self) -> None:
         """Abort an unfinished multipart upload (its parts never become an object)."""
@@ -251,21 +283,34 @@ class S3Writer:
 
 class S3Batch:
     """Each verified blob becomes an object as it finishes (content-addressed and complete, it
-    is harmless before the dataset is granted it); `abort()` drops unfinished ones."""
+    is harmless before the dataset is granted it), small ones put by worker threads (at most
+    `BATCH_PUTS` in flight); `commit()` waits until all are stored, `abort()` drops unfinished
+    ones."""
 
     def __init__(self, store: S3BlobStore) -> None:
         self.store = store
         self.writers: list[S3Writer] = []
+        self.puts: list[Future[None]] = []
 
     def add(self, checksum: str, max_bytes: int) -> S3Writer:
-        writer = S3Writer(self.store, checksum, max_bytes)
+        writer = S3Writer(self.store, checksum, max_bytes, self._defer)
         self.writers.append(writer)
         return writer
 
+    def _defer(self, put: Callable[[], None]) -> None:
+        running = [future for future in self.puts if not future.done()]
+        if len(running) >= BATCH_PUTS:
+            running[0].result()  # back-pressure: bytes waiting to be put stay few
+        self.puts.append(self.store.putters.submit(put))
+
     def commit(self) -> None:
-        """Nothing left to do: every finished blob is stored already."""
+        """Wait until every finished blob is stored; raise the first failure."""
+        for future in self.puts:
+            future.result()
 
     def abort(self) -> None:
+        for future in self.puts:
+            future.cancel()
         for writer in self.writers:
             writer.discard()
 

@@ -1,5 +1,6 @@
 """`gas server migrate`: an embedded server filled through the SDK is moved to PostgreSQL and
-S3 (interrupted once, then resumed), verified, and read back through the SDK unchanged."""
+S3 (interrupted once, then resumed), verified, and read back through the SDK unchanged; blob
+sizes its grants lack (data from before sizes were recorded) are recorded in the target."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +44,8 @@ def test_migrate_then_the_sdk_reads_the_same(
         sdk.run("scn_migrate", "populate")
         before = json.loads(sdk.run("scn_migrate", "dump").splitlines()[0])
         _add_blobs(embedded.data_dir, 1200)  # enough files to stop the copy part way
+    with sqlite3.connect(embedded.data_dir / "meta.sqlite") as conn:  # as before sizes
+        assert conn.execute("UPDATE dataset_blobs SET size = NULL").rowcount
     stores = new_stores(pg_cluster, s3_server)
     env = {**os.environ, **stores.env}
     command = migrate_command(embedded.data_dir, stores.database, stores.blobs, "--jobs", "1")
@@ -67,6 +71,7 @@ def test_migrate_then_the_sdk_reads_the_same(
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
                            check=False)
     assert again.returncode == 0 and ": 0 files copied" in again.stdout, again.stderr
+    _check_sizes(stores.database, embedded.data_dir / "blobs")
 
     scaled = ServerProcess(tmp_path / "scaled", tls=tls_cert, stores=stores)
     with scaled:  # the users' keys moved too
@@ -107,3 +112,14 @@ def _add_blobs(data_dir: Path, count: int) -> None:
         path = data_dir / "blobs" / checksum[:2] / checksum[2:]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+
+
+def _check_sizes(database: str, blobs: Path) -> None:
+    """Every grant in the target records the size of its blob."""
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        rows = conn.execute("SELECT checksum, size FROM dataset_blobs").fetchall()
+    assert rows
+    for checksum, size in rows:
+        assert size == (blobs / checksum[:2] / checksum[2:]).stat().st_size, checksum

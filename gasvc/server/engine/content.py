@@ -125,7 +125,8 @@ class Content:
             if status.get("draftNumber") is not None:
                 self.ctx.open_draft(tx, dataset, status["draftNumber"])
         ttl = max(60, min(expired or self.url_ttl, self.url_ttl))
-        answer = signing.policy(self.ctx.secret, base, dataset.id, user.id, self.ctx.now() + ttl)
+        answer = signing.policy(self.ctx.secret, base, dataset.id, user.id, self.ctx.now() + ttl,
+                                self.ctx.blobs.direct_downloads)
         if not self.batch_extension:
             answer["extra"] = {k: v for k, v in answer["extra"].items()
                                if k not in signing.batch_extra(base)}
@@ -138,4 +139,5 @@ class Content:
         with self.ctx.meta.read() as tx:
             dataset = self.ctx.readable(tx, user, dataset_id)
         expires = self.ctx.now() + self.url_ttl
-        return signing.read_policy(self.ctx.secret, base, dataset.id, user.id, expires)
+        return signing.read_policy(self.ctx.secret, base, dataset.id, user.id, expires,
+                                   self.ctx.blobs.direct_downloads)

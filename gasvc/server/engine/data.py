@@ -78,8 +78,13 @@ class Data:
         size = obj.get("fileSize")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise InvalidParams(f"invalid fileSize {size!r} for {checksum}")
-        stored = self.ctx.blobs.size(checksum)
-        if stored is None or not w.tx.has_blob(w.dataset.id, checksum):
+        stored = w.tx.blob_size(w.dataset.id, checksum)
+        if stored is None and w.tx.has_blob(w.dataset.id, checksum):
+            # granted before sizes were recorded: asked from the blob store once, then kept
+            stored = self.ctx.blobs.size(checksum)
+            if stored is not None:
+                w.tx.grant_blob(w.dataset.id, checksum, stored)
+        if stored is None:
             raise InvalidParams(f"no uploaded file has checksum {checksum}",
                                 "upload the file to storage before its callback")
         if stored != size:
@@ -101,14 +106,15 @@ class Data:
                 stored[kind] = _stored_mask(kind, mask, checksum, size)
         return w.objects.put(stored)
 
-    def grant_blob(self, dataset_id: str, checksum: str) -> None:
-        """Record that `checksum` was uploaded into the dataset, so it may reference it."""
-        self.grant_blobs(dataset_id, [checksum])
+    def grant_blob(self, dataset_id: str, checksum: str, size: int) -> None:
+        """Record that `checksum` (of `size` bytes) was uploaded into the dataset, so it may
+        reference it."""
+        self.grant_blobs(dataset_id, {checksum: size})
 
-    def grant_blobs(self, dataset_id: str, checksums: list[str]) -> None:
+    def grant_blobs(self, dataset_id: str, sizes: dict[str, int]) -> None:
         def grant(tx: MetaTx) -> None:
-            for checksum in sorted(set(checksums)):  # one order: concurrent grants never deadlock
-                tx.grant_blob(dataset_id, checksum)
+            for checksum in sorted(sizes):  # one order: concurrent grants never deadlock
+                tx.grant_blob(dataset_id, checksum, sizes[checksum])
 
         self.ctx.meta.run(grant)
 
@@ -116,6 +122,16 @@ class Data:
         """The checksums the dataset may not reference yet (never uploaded into it)."""
         with self.ctx.meta.read() as tx:
             return tx.missing_blobs(dataset_id, checksums)
+
+    def blob_urls(self, dataset_id: str, checksums: list[str], base: str) -> dict[str, Any]:
+        """Download URLs of blobs uploaded into the dataset (the batch extension's `urls`)."""
+        foreign = self.missing_blobs(dataset_id, checksums)
+        if foreign:
+            raise ResourceNotExist(f"{len(foreign)} of the files asked for are not in this "
+                                   f"dataset, e.g. {foreign[0]}")
+        expires = self.ctx.now() + self.url_ttl
+        return {"urls": {checksum: self._url(base, checksum, expires) for checksum in checksums},
+                "expireAt": expires}
 
     def upload_labels(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         objects = _objects(body)

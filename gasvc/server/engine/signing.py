@@ -63,8 +63,8 @@ def check_upload_token(secret: bytes, token: str, now: int, kinds: tuple[str, ..
     return claims
 
 
-def policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
-           ) -> dict[str, Any]:
+def policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int,
+           direct: bool = False) -> dict[str, Any]:
     """A GetPolicy answer (spec 2.7.1) for multipart POST uploads to this server ("fps")."""
     return {
         "result": {
@@ -75,23 +75,28 @@ def policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
             "backendType": "fps",
             "host": f"{base}{STORAGE_PREFIX}/upload",
             "objectPrefix": f"{dataset_id}/",
-            **batch_extra(base),
+            **batch_extra(base, direct),
         },
         "expireAt": expires,
     }
 
 
-def batch_extra(base: str) -> dict[str, Any]:
-    """How clients find gasvc's batch extension (absent from other servers' answers)."""
+def batch_extra(base: str, direct: bool = False) -> dict[str, Any]:
+    """How clients find gasvc's batch extension (absent from other servers' answers).
+
+    `batchDownload` tells how to download many blobs: "stream" (one framed stream from this
+    server) or, when the blob store serves presigned URLs (`direct`), "urls" (ask `urls` for
+    them, then fetch each from the object store: the bytes never pass through this server)."""
     return {"batchHost": f"{base}{STORAGE_PREFIX}/batch", "batchLimit": BATCH_LIMIT,
-            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT}
+            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT,
+            "batchDownload": "urls" if direct else "stream"}
 
 
-def read_policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
-                ) -> dict[str, Any]:
+def read_policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int,
+                direct: bool = False) -> dict[str, Any]:
     """The batch extension's download token for one dataset, shaped like a GetPolicy answer."""
     return {
         "result": {"token": upload_token(secret, dataset_id, user_id, expires, "read")},
-        "extra": batch_extra(base),
+        "extra": batch_extra(base, direct),
         "expireAt": expires,
     }

@@ -71,6 +71,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_by_dataset ON jobs (dataset_id, type, seq);
     CREATE INDEX jobs_by_status ON jobs (status, seq);
     """,
+    # each granted blob's size, recorded when it is stored, so that a callback checks it without
+    # asking the blob store (one request per file on S3); NULL in grants made before this step
+    """
+    ALTER TABLE dataset_blobs ADD COLUMN size INTEGER;
+    """,
 ]
 
 

@@ -155,9 +155,19 @@ class SqlTx(VersionRows, JobRows):
         return self._one("SELECT 1 FROM objects WHERE hash = ?", digest) is not None
 
     # blob grants ---------------------------------------------------------------------------
-    def grant_blob(self, dataset_id: str, checksum: str) -> None:
-        self._exec("INSERT INTO dataset_blobs VALUES (?, ?) ON CONFLICT DO NOTHING",
-                         (dataset_id, checksum))
+    def grant_blob(self, dataset_id: str, checksum: str, size: int | None) -> None:
+        """Let the dataset reference the blob; record its size where none is recorded yet."""
+        self._exec("INSERT INTO dataset_blobs (dataset_id, checksum, size) VALUES (?, ?, ?)"
+                   " ON CONFLICT (dataset_id, checksum) DO UPDATE SET size = excluded.size"
+                   " WHERE dataset_blobs.size IS NULL AND excluded.size IS NOT NULL",
+                   (dataset_id, checksum, size))
+
+    def blob_size(self, dataset_id: str, checksum: str) -> int | None:
+        """The recorded size of a blob granted to the dataset (None: not granted, or granted
+        before sizes were recorded)."""
+        row = self._one("SELECT size FROM dataset_blobs WHERE dataset_id = ? AND checksum = ?",
+                        dataset_id, checksum)
+        return None if row is None or row[0] is None else int(row[0])
 
     def has_blob(self, dataset_id: str, checksum: str) -> bool:
         return self._one("SELECT 1 FROM dataset_blobs WHERE dataset_id = ? AND checksum = ?",

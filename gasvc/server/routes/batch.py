@@ -5,12 +5,16 @@
 - `POST {batchHost}/upload`, a framed stream (model/frames.py) of many files: each is hashed while
   it streams in, and the whole batch is synced once and renamed into place when all verified.
 - `POST {batchHost}/download` `{"checksums": [...]}` → a framed stream of those blobs.
+- `POST {batchHost}/urls` `{"checksums": [...]}` → `{"urls": {checksum: url}, "expireAt": t}`:
+  where to GET each blob; on a server whose blobs are in an object store (policies say
+  `"batchDownload": "urls"`) these are presigned URLs, so no file byte passes through the server.
 
 Authorised like uploads, by a signed token in `X-Storage-Token`: the upload policy's token
-(GetPolicy) for all three, or the read token of `GET {api}/datasets/{id}/storage-extension`
-for `missing` and `download`. A dataset may name only blobs uploaded into it (its grants):
+(GetPolicy) for all of them, or the read token of `GET {api}/datasets/{id}/storage-extension`
+for `missing`, `download` and `urls`. A dataset may name only blobs uploaded into it (its grants):
 `missing` lists the checksums not granted yet (the client proves it has the bytes by uploading
-them; known blobs are verified and not stored twice), and `download` serves granted ones only.
+them; known blobs are verified and not stored twice), and `download` and `urls` serve granted
+ones only.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from gasvc.model.names import check_checksum
 from gasvc.server.blobs import BlobStore, BufferedWriter
 from gasvc.server.engine import Engine, signing
 from gasvc.server.engine.signing import BATCH_LIMIT
-from gasvc.server.http import check_length, read_json
+from gasvc.server.http import base_url, check_length, read_json
 from gasvc.server.settings import STORAGE_PREFIX, ServerSettings
 
 TOKEN_HEADER = "X-Storage-Token"
@@ -66,7 +70,7 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
             await run_in_threadpool(batch.commit)
         finally:
             batch.abort()
-        await run_in_threadpool(engine.data.grant_blobs, dataset_id, list(received))
+        await run_in_threadpool(engine.data.grant_blobs, dataset_id, received)
         return JSONResponse({"stored": len(received), "fileSize": sum(received.values())})
 
     async def download(request: Request) -> Response:
@@ -80,11 +84,19 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
         return StreamingResponse(_stream(ctx.blobs, checksums),
                                  media_type="application/octet-stream")
 
+    async def urls(request: Request) -> Response:
+        dataset_id = authorize(request, ("put", "read"))
+        checksums = _checksums(await read_json(request, settings.max_json_bytes), BATCH_LIMIT)
+        answer = await run_in_threadpool(engine.data.blob_urls, dataset_id,
+                                         list(dict.fromkeys(checksums)), base_url(request))
+        return JSONResponse(answer)
+
     prefix = STORAGE_PREFIX + "/batch"
     return [
         Route(prefix + "/missing", missing, methods=["POST"]),
         Route(prefix + "/upload", upload, methods=["POST"]),
         Route(prefix + "/download", download, methods=["POST"]),
+        Route(prefix + "/urls", urls, methods=["POST"]),
     ]
 
 

@@ -40,7 +40,7 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
             raise AccessDenied(f"key {key!r} is outside the policy's prefix",
                                "use key = objectPrefix + SHA-1 of the file")
         size = await ctx.blobs.receive(checksum, form.file(), settings.max_upload_bytes)
-        await run_in_threadpool(engine.data.grant_blob, claims["d"], checksum)
+        await run_in_threadpool(engine.data.grant_blob, claims["d"], checksum, size)
         return JSONResponse({"key": key, "fileSize": size})
 
     async def download(request: Request) -> Response:

@@ -246,8 +246,9 @@ class _Files:
         wanted = [Download(i.checksum, i.size, layout.file(segment, i.path), i.url)
                   for i in items if i.path not in present]
         wanted += self.masks.wanted(segment, items)
-        limit = self.batch.limit if self.batch is not None else FILES_PER_JOB
-        for group in batches(wanted, limit, lambda d: d.size):
+        groups = (self.batch.groups(wanted) if self.batch is not None
+                  else batches(wanted, FILES_PER_JOB, lambda d: d.size))
+        for group in groups:
             self.pool.submit(group)
 
     def fusion_files(self, segment: str, view: WorkspaceView) -> None:

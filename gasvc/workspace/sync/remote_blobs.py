@@ -1,6 +1,7 @@
 """File contents from the server, as a `BlobSource` for checkout, restore and pull.
 
-By checksum through the batch extension when the server has it; else one item at a time by the
+By checksum through the batch extension when the server has it (one stream per batch, or each
+file by URL straight from the server's object store); else one item at a time by the
 signed URL of its data details at the commit being checked out (the move's target, recorded as
 `pending_move`, or HEAD's; a fusion segment's are listed once, frame by frame).
 """
@@ -11,7 +12,7 @@ import threading
 from typing import Any
 
 from gasvc.api.pool import run_all
-from gasvc.api.transfer import Download, Written, batches, download_url
+from gasvc.api.transfer import Download, Written, download_url
 from gasvc.model.fusion import data_file
 from gasvc.model.masks import mask_path
 from gasvc.workspace.store.layout import segment_folder, shown_path
@@ -43,7 +44,7 @@ class RemoteBlobs:
         if batch is not None:
             downloads = [Download(i.checksum, i.size, i.target) for i in items]
             run_all(lambda group: batch.download(group, self.conn.tmp_dir),
-                    batches(downloads, batch.limit, lambda d: d.size), done, self.conn.jobs)
+                    batch.groups(downloads), done, self.conn.jobs)
             return
         commit = self._commit()
         run_all(lambda item: [self._one(commit, item)], items, done, self.conn.jobs)
