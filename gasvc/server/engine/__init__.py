@@ -7,6 +7,7 @@ from gasvc.server.engine.content import Content
 from gasvc.server.engine.context import Context
 from gasvc.server.engine.data import Data
 from gasvc.server.engine.datasets import Datasets
+from gasvc.server.engine.diffdetails import DiffDetails
 from gasvc.server.engine.diffs import Diffs
 from gasvc.server.engine.stats import Stats
 from gasvc.server.engine.versions import Versions
@@ -25,3 +26,4 @@ class Engine:
         self.data = Data(self.ctx, url_ttl)
         self.stats = Stats(self.ctx)
         self.diffs = Diffs(self.ctx)
+        self.diff_details = DiffDetails(self.diffs, self.data)

@@ -84,7 +84,7 @@ def policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
 def batch_extra(base: str) -> dict[str, Any]:
     """How clients find gasvc's batch extension (absent from other servers' answers)."""
     return {"batchHost": f"{base}{STORAGE_PREFIX}/batch", "batchLimit": BATCH_LIMIT,
-            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT}
+            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT, "diffLimit": PAGE_LIMIT}
 
 
 def read_policy(secret: bytes, base: str, dataset_id: str, user_id: str, expires: int
