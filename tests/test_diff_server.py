@@ -3,8 +3,8 @@
 The same two versions are made twice: on the server through the Open API client, and in a local
 workspace by `gas add` / `gas commit`. A second workspace knows the server commits by their
 metadata only (state NULL, as `gas fetch` leaves them), so its diff must come from the server
-(ListSegmentDiffs, ListDataDiffs, GetDiff, and details of the changed items only) — and must say
-exactly what the local diff of the local commits says.
+(gasvc's diff details; or ListSegmentDiffs, ListDataDiffs, GetDiff, and details of the changed
+items only) — and must say exactly what the local diff of the local commits says.
 """
 
 from __future__ import annotations
@@ -163,15 +163,23 @@ def local_workspace(root: Path) -> Layout:
 
 # fixtures ---------------------------------------------------------------------------------
 class Counting:
-    """An ApiClient that counts the diff calls made through it."""
+    """An ApiClient that counts the diff calls made through it; `extension` False: as against
+    a server without gasvc's storage extension, "details": one without its diff details."""
 
-    def __init__(self, api: ApiClient, extension: bool = True) -> None:
+    def __init__(self, api: ApiClient, extension: bool | str = True) -> None:
         self.api, self.calls, self.extension = api, Counter[str](), extension
 
     def __getattr__(self, name: str) -> Any:
         self.calls[name] += 1
         if name == "storage_extension" and not self.extension:
             return lambda dataset_id: None  # as from servers without gasvc's extension
+        if name == "storage_extension" and self.extension == "details":
+            def older(dataset_id: str) -> Any:
+                found = self.api.storage_extension(dataset_id)
+                assert found is not None
+                del found["extra"]["diffLimit"]
+                return found
+            return older
         return getattr(self.api, name)
 
 
@@ -235,10 +243,17 @@ def test_server_diff_equals_local_diff(tmp_path: Path, fetched: Layout, api: Api
     codes = {item.key: item.code for item in on_server.items}
     assert codes == {"train/images/1.jpg": "M", "train/images/2.jpg": "L",
                      "train/images/3.jpg": "D", "train/images/4.jpg": "A", "val/a.jpg": "A"}
-    # details of changed items only, looked up per segment and side (train at both commits,
-    # val at the second): both sides of M and L, one side of A and D
-    assert counting.calls["lookup_details"] == 3
-    assert counting.calls["data_detail"] == counting.calls["data_details"] == 0
+    # the whole diff with the details of the changed items in one answer (gasvc's diff details)
+    assert counting.calls["diff_details"] == 1
+    assert sum(counting.calls[name] for name in ("segment_diffs", "data_diffs", "get_diff",
+                                                 "lookup_details", "data_detail")) == 0
+    # without them: details looked up per segment and side (train at both commits, val at the
+    # second): both sides of M and L, one side of A and D
+    older = Counting(api, extension="details")
+    assert comparable(run_diff(fetched, DiffRequest((first, second)), older, dataset)
+                      ) == comparable(here)
+    assert older.calls["lookup_details"] == 3 and older.calls["diff_details"] == 0
+    assert older.calls["data_detail"] == older.calls["data_details"] == 0
     # a server without gasvc's extension is asked item by item, with the same answer
     standard = Counting(api, extension=False)
     assert comparable(run_diff(fetched, DiffRequest((first, second)), standard, dataset)
@@ -251,6 +266,32 @@ def test_server_diff_equals_local_diff(tmp_path: Path, fetched: Layout, api: Api
         assert state.commit(second).state is None  # type: ignore[union-attr]
     finally:
         state.close()
+
+
+def test_diff_details_pages_hold_every_change_once(api: ApiClient,
+                                                  remote: tuple[str, str, str]) -> None:
+    """gasvc's diff details, paged small: the pages together list what one page lists, the
+    changed items of a modified segment and of one added whole, with their details."""
+    dataset, first, second = remote
+    basehead = f"commit-{first}...commit-{second}"
+    whole = list(api.diff_details(dataset, basehead, 1000))
+    paged = list(api.diff_details(dataset, basehead, 2))
+    assert len(whole) == 1 and len(paged) == 3
+    assert [d for page in paged for d in page["data"]] == whole[0]["data"]
+    assert all(page["segments"] == whole[0]["segments"] for page in paged)
+    found = {(d["segmentName"], d["remotePath"]): (d["action"], d["old"] and d["old"]["checksum"],
+                                                   d["new"] and d["new"]["checksum"])
+             for d in whole[0]["data"]}
+    sha = {name: hashlib.sha1(content).hexdigest() for name, content in (
+        ("one", b"one"), ("ONE", b"ONE"), ("two", b"two"), ("three", b"three"),
+        ("four", b"four"), ("validation", b"validation"))}
+    assert found == {
+        ("train", "images/1.jpg"): ("modify", sha["one"], sha["ONE"]),
+        ("train", "images/2.jpg"): ("modify", sha["two"], sha["two"]),
+        ("train", "images/3.jpg"): ("delete", sha["three"], None),
+        ("train", "images/4.jpg"): ("add", None, sha["four"]),
+        ("val", "a.jpg"): ("add", None, sha["validation"])}
+    assert whole[0]["catalog"] == {"action": "modify"} and whole[0]["totalCount"] == 5
 
 
 def test_server_diff_fetches_nothing_for_name_status(fetched: Layout, api: ApiClient,

@@ -60,7 +60,8 @@ def fast_and_full(layout: Layout, state: State) -> tuple[set[str], set[str]]:
 
 def recorded(layout: Layout, state: State) -> dict[str, list[str]]:
     """The folders a status would still compare in detail."""
-    return folders.changed_folders(layout, state, ["train", "val"])
+    changed = folders.changed_folders(layout, state, ["train", "val"])
+    return {segment: [scope.prefix for scope in scopes] for segment, scopes in changed.items()}
 
 
 def test_a_clean_tree_is_recorded_and_then_skipped(ws: tuple[Layout, State],
@@ -226,3 +227,65 @@ def test_a_label_change_hidden_by_a_file_change_shows_again(ws: tuple[Layout, St
     assert fast_and_full(layout, state) == ({" M train/a.jpg"},) * 2
     write(layout.root, {"train/a.jpg": "A"})  # the file's bytes come back
     assert fast_and_full(layout, state) == ({" L train/a.jpg"},) * 2
+
+
+def ignored_swap(layout: Layout, state: State) -> None:
+    write(layout.root, {"train/deep/x/notes.swp": "editor"})
+
+
+def ignore_file_below(layout: Layout, state: State) -> None:
+    write(layout.root, {"train/deep/.gasignore": "c.jpg\n", "train/deep/x/new.jpg": "N"})
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (ignored_swap, set()),
+    (ignore_file_below, {"?? train/deep/x/new.jpg"}),
+])
+def test_ignore_rules_hold_through_recorded_folders(ws: tuple[Layout, State], change: Change,
+                                                    expected: set[str]) -> None:
+    layout, state = ws
+    change(layout, state)
+    assert fast_and_full(layout, state) == (expected, expected)
+
+
+def test_a_changed_file_is_compared_alone(ws: tuple[Layout, State],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder whose listing differs from its record in a file's row compares that file."""
+    layout, state = ws
+    write(layout.root, {"train/deep/x/c.jpg": "C2", "train/deep/x/new.jpg": "N"})
+    (layout.root / "train/deep/x/d.jpg").unlink()
+    scopes = folders.changed_folders(layout, state, ["train"])["train"]
+    assert [(s.prefix, s.delta and sorted(s.delta.names)) for s in scopes] == [
+        ("deep/x/", ["c.jpg", "d.jpg", "new.jpg"])]
+    asked: list[list[str]] = []
+    original = State.entries_named
+
+    def spy(self: State, segment: str, paths: list[str]) -> object:
+        asked.append(paths)
+        return original(self, segment, paths)
+
+    monkeypatch.setattr(State, "entries_named", spy)
+    expected = {" M train/deep/x/c.jpg", " D train/deep/x/d.jpg", "?? train/deep/x/new.jpg"}
+    assert porcelain(status(layout, state)) == expected
+    assert asked == [["deep/x/c.jpg", "deep/x/d.jpg", "deep/x/new.jpg"]]
+
+
+def test_add_records_the_folders_it_staged(ws: tuple[Layout, State]) -> None:
+    """After `add`, the folders whose changes it staged are recorded again: the next status
+    compares nothing in detail."""
+    layout, state = ws
+    write(layout.root, {"train/deep/x/c.jpg": "C2", "train/metadata.jsonl":
+                        labels(("a.jpg", DOG))})
+    age(layout.root)
+    stage.add(layout, state, [pathspec.EVERYTHING])
+    assert recorded(layout, state) == {"train": [], "val": []}
+    assert fast_and_full(layout, state) == ({"M  train/deep/x/c.jpg", "L  train/a.jpg"},) * 2
+
+
+def test_add_leaves_a_racy_file_s_folder_unrecorded(ws: tuple[Layout, State]) -> None:
+    layout, state = ws
+    write(layout.root, {"train/deep/x/c.jpg": "Q"})  # same size, mtime now: racy
+    stage.add(layout, state, [pathspec.EVERYTHING])
+    assert recorded(layout, state)["train"] == ["deep/x/"]
+    write(layout.root, {"train/deep/x/c.jpg": "R"})  # perhaps within the same mtime tick
+    assert fast_and_full(layout, state) == ({"MM train/deep/x/c.jpg"},) * 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
 from gasvc.model import tree
 from gasvc.model.canon import canonical_json, sha1_hex
 
@@ -116,3 +118,25 @@ def test_random_diffs_match_dict_diffs() -> None:
                     if old.get(k) != new.get(k)]
         assert list(tree.diff(a, b, objects.get)) == expected
         assert list(tree.iterate(b, objects.get, 17)) == sorted(new.items())[17:]
+
+
+def test_apply_hashes_only_the_keys_it_did_not_read_from_a_leaf(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A leaf's keys are known boundaries or not (leaves end on one): applying changes hashes
+    the new keys (and the last key of the tree), not every key of the leaves it rewrites; the
+    tree is the one a build gives."""
+    objects = MemoryObjects()
+    keys = _keys(20_000)
+    ref = tree.build(((k, [k, 1]) for k in keys), objects.put)
+    hashed: list[str] = []
+    original = tree.is_boundary
+    monkeypatch.setattr(tree, "is_boundary", lambda key: hashed.append(key) or original(key))
+    rnd = random.Random(3)
+    changed = sorted(rnd.sample(keys, 50))
+    added = sorted({f"img/new-{n}.jpg" for n in range(20)} | {"zzz/last.jpg"})
+    changes = sorted([(k, [k, 2]) for k in changed] + [(k, [k, 3]) for k in added])
+    after = tree.apply(ref, changes, objects.get, objects.put)
+    assert len(hashed) <= len(added) + 2
+    expected = dict.fromkeys(keys, 1) | {k: 2 for k in changed} | {k: 3 for k in added}
+    monkeypatch.setattr(tree, "is_boundary", original)
+    assert after == tree.build(((k, [k, v]) for k, v in sorted(expected.items())), objects.put)

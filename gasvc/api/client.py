@@ -249,6 +249,19 @@ class ApiClient:
         summary: dict[str, Any] = self.request("GET", f"diffs/{basehead}", dataset_id)
         return summary
 
+    def diff_details(self, dataset_id: str, basehead: str, limit: int
+                     ) -> Iterator[dict[str, Any]]:
+        """gasvc's extension (`diffLimit` in its storage extension): the pages of a diff with
+        the details of every changed item (server engine/diffdetails.py), whole answers."""
+        offset = 0
+        while True:
+            body: dict[str, Any] = self.request("GET", f"diffs/{basehead}/details", dataset_id,
+                                                params={"offset": offset, "limit": limit})
+            yield body
+            offset += len(body["data"])
+            if not body["data"] or offset >= int(body["totalCount"]):
+                return
+
     def data_detail(self, dataset_id: str, segment: str, remote_path: str, commit: str
                     ) -> dict[str, Any] | None:
         """One item's details (checksum, fileSize, label) at a commit; None when absent."""

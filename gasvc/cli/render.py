@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gasvc.cli.terminal import paint
 from gasvc.model.names import escaped, is_readable, is_utf8
 from gasvc.workspace.store.state import CommitRecord
-from gasvc.workspace.worktree.status import Change, Status
+
+if TYPE_CHECKING:  # not imported for the commands that do not show a status
+    from gasvc.workspace.worktree.status import Status
 
 NAMES = {"A": "new file", "M": "modified", "D": "deleted", "L": "label changed"}
 
@@ -146,6 +148,8 @@ def _tracking_line(status: Status) -> str:
 
 def status_json(status: Status) -> dict[str, Any]:
     """The status as JSON; a path that is not UTF-8 (JSON has no bytes) as `escaped` shows it."""
+    from gasvc.workspace.worktree.status import Change
+
     def text(path: str) -> str:
         return path if is_utf8(path) else escaped(path)
 

@@ -49,18 +49,24 @@ def _manifest(ref: TreeRef, get: Getter) -> list[list[Any]]:
     return list(get(ref.manifest)) if ref.manifest else []
 
 
-def _chunks(entries: list[Entry]) -> Iterator[list[Entry]]:
+def _chunks(entries: list[Entry], boundaries: Callable[[list[Entry]], Iterable[int]]
+            ) -> Iterator[list[Entry]]:
     start = 0
-    for index, (key, _) in enumerate(entries):
-        if is_boundary(key):
-            yield entries[start : index + 1]
-            start = index + 1
+    for index in boundaries(entries):
+        yield entries[start : index + 1]
+        start = index + 1
     if start < len(entries):
         yield entries[start:]
 
 
-def _store_leaves(entries: list[Entry], put: Putter) -> list[list[Any]]:
-    return [_store_leaf(chunk, put) for chunk in _chunks(entries)]
+def _all_boundaries(entries: list[Entry]) -> Iterator[int]:
+    return (index for index, (key, _) in enumerate(entries) if is_boundary(key))
+
+
+def _store_leaves(entries: list[Entry], put: Putter,
+                  boundaries: Callable[[list[Entry]], Iterable[int]] = _all_boundaries
+                  ) -> list[list[Any]]:
+    return [_store_leaf(chunk, put) for chunk in _chunks(entries, boundaries)]
 
 
 def _store_leaf(chunk: list[Entry], put: Putter) -> list[Any]:
@@ -111,19 +117,42 @@ def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,
         return build(((k, v) for k, v in groups.get(0, []) if v is not None), put)
     out: list[list[Any]] = []
     done = 0
+    # Keys a leaf held before are boundaries only where a leaf ended on one (its last key,
+    # unless it is the tree's last leaf and ends short): only the new keys are hashed.
+    known: dict[str, bool] = {}
     for index in sorted(groups):
         if index < done:
             continue
         out.extend(rows[done:index])
-        run = _merge(_leaf(rows[index], get), groups[index])
+        run = _merge(_read_leaf(rows, index, get, known), groups[index])
         last = index
-        while run and not is_boundary(run[-1][0]) and last + 1 < len(rows):
+        while run and not _boundary(run[-1][0], known) and last + 1 < len(rows):
             last += 1
-            run.extend(_merge(_leaf(rows[last], get), groups.get(last, [])))
-        out.extend(_store_leaves(run, put))
+            run.extend(_merge(_read_leaf(rows, last, get, known), groups.get(last, [])))
+        out.extend(_store_leaves(run, put, lambda entries: [
+            i for i, (key, _) in enumerate(entries)
+            if known.get(key, True) and _boundary(key, known)]))
         done = last + 1
     out.extend(rows[done:])
     return _finish(out, put)
+
+
+def _read_leaf(rows: list[list[Any]], index: int, get: Getter, known: dict[str, bool]
+               ) -> list[Entry]:
+    """A leaf's entries; notes in `known` that its keys are no boundaries, but its last,
+    which is one unless the tree's last leaf ends short (checked)."""
+    leaf = _leaf(rows[index], get)
+    for key, _ in leaf[:-1]:
+        known[key] = False
+    if leaf:
+        key = leaf[-1][0]
+        known[key] = index < len(rows) - 1 or is_boundary(key)
+    return leaf
+
+
+def _boundary(key: str, known: dict[str, bool]) -> bool:
+    found = known.get(key)
+    return is_boundary(key) if found is None else found
 
 
 def _leaf(row: list[Any], get: Getter) -> list[Entry]:

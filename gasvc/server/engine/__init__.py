@@ -8,6 +8,7 @@ from gasvc.server.engine.context import Context
 from gasvc.server.engine.copymove import CopyMove
 from gasvc.server.engine.data import Data
 from gasvc.server.engine.datasets import Datasets
+from gasvc.server.engine.diffdetails import DiffDetails
 from gasvc.server.engine.diffs import Diffs
 from gasvc.server.engine.jobs import Jobs
 from gasvc.server.engine.stats import Stats
@@ -29,3 +30,4 @@ class Engine:
         self.diffs = Diffs(self.ctx)
         self.jobs = Jobs(self.ctx)
         self.copymove = CopyMove(self.ctx)
+        self.diff_details = DiffDetails(self.diffs, self.data)

@@ -101,7 +101,7 @@ def materialize(ctx: Context, tx: MetaTx, user: User, job: Job, body: dict[str, 
     tx.add_branch(dataset.id, "main", commit.id)
     for checksum in sorted(set(_blobs(ctx.objects(tx), VersionState.from_stored(
             ctx.objects(tx).get(found.root)), source.type != 0))):
-        tx.grant_blob(dataset.id, checksum)
+        tx.grant_blob(dataset.id, checksum, None)  # size: asked of the store once
     return dataset.id
 
 

@@ -88,7 +88,7 @@ def batch_extra(base: str, direct: bool = False) -> dict[str, Any]:
     server) or, when the blob store serves presigned URLs (`direct`), "urls" (ask `urls` for
     them, then fetch each from the object store: the bytes never pass through this server)."""
     return {"batchHost": f"{base}{STORAGE_PREFIX}/batch", "batchLimit": BATCH_LIMIT,
-            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT,
+            "pageLimit": PAGE_LIMIT, "detailsLimit": BATCH_LIMIT, "diffLimit": PAGE_LIMIT,
             "batchDownload": "urls" if direct else "stream"}
 
 

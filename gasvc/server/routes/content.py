@@ -17,6 +17,8 @@ def routes(engine: Engine) -> list[tuple[str, str, Any]]:
     extension = [  # gasvc's: advertised with the batch extension (signing.batch_extra)
         ("POST", D + "/data/details", lambda c: da.lookup_details(
             c.user, c.dataset_id, c.status(), c.body, c.base_url)),
+        ("GET", D + "/diffs/{basehead}/details", lambda c: engine.diff_details.page(
+            c.user, c.dataset_id, c.path["basehead"], c.paging(), c.base_url)),
     ] if ct.batch_extension else []
 
     def listing(field: str, method: Any, *extra: str) -> Any:

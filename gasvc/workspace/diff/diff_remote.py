@@ -60,6 +60,9 @@ class DiffServer(Protocol):
     def lookup_details(self, dataset_id: str, segment: str, commit: str, paths: list[str]
                        ) -> list[dict[str, Any]]: ...
 
+    def diff_details(self, dataset_id: str, basehead: str, limit: int
+                     ) -> Iterable[dict[str, Any]]: ...
+
 
 class ServerDiff:
     """One diff between server commits `old` and `new` of a dataset (`new` may be a draft,
@@ -68,9 +71,15 @@ class ServerDiff:
     def __init__(self, server: DiffServer, dataset_id: str, old: str, new: str) -> None:
         self.server, self.dataset_id, self.old, self.new = server, dataset_id, old, new
         self.basehead = f"{_version(old)}...{_version(new)}"
+        #: what gasvc's storage extension offers (`extra`), once asked
+        self.limits: dict[str, Any] = {}
 
     def run(self, specs: tuple[PathSpec, ...], details: bool, labels: bool = False
             ) -> DiffResult:
+        if details or labels:  # the details of changed items: many at a time if offered
+            self.limits = (self.server.storage_extension(self.dataset_id) or {}).get("extra", {})
+        if self.limits.get("diffLimit") and not specs:
+            return self._run_extended(details, labels)
         result = DiffResult(self.old, self.new, "server")
         changed: list[tuple[str, dict[str, Any]]] = []
         added: set[str] = set()
@@ -95,6 +104,35 @@ class ServerDiff:
             result.catalogs = (self._catalog_at(self.old), self._catalog_at(self.new))
         return result
 
+    def _run_extended(self, details: bool, labels: bool) -> DiffResult:
+        """The whole diff from the server's diff details (gasvc's extension): the segments,
+        the catalog's action and every changed item with its details, a page at a time."""
+        result = DiffResult(self.old, self.new, "server")
+        found: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+        changed: list[tuple[str, dict[str, Any]]] = []
+        action, added = "", set()
+        for number, page in enumerate(self.server.diff_details(
+                self.dataset_id, self.basehead, int(self.limits["diffLimit"]))):
+            if number == 0:
+                action = page["catalog"]["action"]
+                result.segments = [SegmentChange(s["name"], CODES[s["action"]])
+                                   for s in page["segments"] if s["action"] in CODES]
+                added = {s["name"] for s in page["segments"] if s["action"] == "add"}
+            for data in page["data"]:
+                if data["action"] in UNCHANGED:
+                    continue
+                segment, path = data["segmentName"], data["remotePath"]
+                changed.append((segment, data))
+                found[(segment, path, self.old)] = data.get("old")
+                found[(segment, path, self.new)] = data.get("new")
+        result.items = self._detailed(changed, found, details, labels)
+        result.catalog = self._catalog(details, action)
+        if labels:
+            result.label_stats = label_stats(
+                result, lambda name: self._counts_before(name, name in added, ()))
+            result.catalogs = (self._catalog_at(self.old), self._catalog_at(self.new))
+        return result
+
     def _counts_before(self, segment: str, added: bool, specs: tuple[PathSpec, ...]
                        ) -> LabelCounts:
         """The old version's segment, listed from the server (labels only, no files)."""
@@ -115,8 +153,7 @@ class ServerDiff:
         wanted = [(item.segment, item.path, commit) for item in items
                   for commit, skip in ((self.old, "A"), (self.new, "D"))
                   if item.code != skip and commit != ROOT_COMMIT]
-        extension = self.server.storage_extension(self.dataset_id) or {}
-        limit = int(extension.get("extra", {}).get("detailsLimit", 0))
+        limit = int(self.limits.get("detailsLimit", 0))
         with ThreadPoolExecutor(WORKERS) as pool:
             found: dict[tuple[str, str, str], dict[str, Any] | None] = {}
             if limit:
@@ -125,6 +162,13 @@ class ServerDiff:
             else:
                 found.update(zip(wanted, pool.map(lambda key: self.server.data_detail(
                     self.dataset_id, *key), wanted), strict=True))
+        return self._detailed(changed, found, details, labels)
+
+    def _detailed(self, changed: list[tuple[str, dict[str, Any]]],
+                  found: dict[tuple[str, str, str], dict[str, Any] | None], details: bool,
+                  labels: bool) -> list[ItemDiff]:
+        """The changed items with the details `found` at both sides."""
+        items = [coded(segment, data) for segment, data in changed]
         for item in items:
             old = found.get((item.segment, item.path, self.old))
             new = found.get((item.segment, item.path, self.new))
@@ -141,11 +185,14 @@ class ServerDiff:
         details = self.server.lookup_details(self.dataset_id, segment, commit, paths)
         return {(segment, d["remotePath"], commit): d for d in details}
 
-    def _catalog(self, details: bool) -> CatalogDiff | None:
-        try:
-            action = self.server.get_diff(self.dataset_id, self.basehead)["catalog"]["action"]
-        except GasError:  # GetDiff is optional (spec 2.12.3): compare the catalogs instead
-            action = "compare"
+    def _catalog(self, details: bool, action: str | None = None) -> CatalogDiff | None:
+        """The catalog's change; its `action` as the server gave it, else asked (GetDiff)."""
+        if action is None:
+            try:
+                action = str(self.server.get_diff(self.dataset_id,
+                                                  self.basehead)["catalog"]["action"])
+            except GasError:  # GetDiff is optional (spec 2.12.3): compare the catalogs
+                action = "compare"
         if action in UNCHANGED:
             return None
         if not details and action != "compare":

@@ -7,7 +7,8 @@
   when its labels last matched the index.
 - `objects`: content-addressed JSON (labels, catalogs, tree nodes, version states).
 - `folders`: per working folder verified clean, its listing (names and stats, marshalled) at
-  that time; while a folder lists the same, its files need no comparison (see folders.py).
+  that time, and a digest of it; while a folder lists the same, its files need no comparison
+  (see worktree/folders.py, store/folderstore.py).
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
   rows come, go, or start or stop being staged.
 - `commits` (local and fetched; `merged`: a merge's second parent), `unmerged` (the conflicts
@@ -18,6 +19,8 @@
 - `mask_refs`: per segment, the masks its staged labels point at (JSON), so that a clean status
   reads no label; triggers drop a segment's row when one of its rows comes, goes, or changes its
   label or whether it is staged.
+- `label_lines`: per segment, the lines of its `metadata.jsonl` last found to match the staged
+  labels (store/labellines.py), dropped by the same triggers as `mask_refs`.
 """
 
 from __future__ import annotations
@@ -138,6 +141,15 @@ class State:
         cursor = self.db.execute(f"SELECT * FROM entries{where} ORDER BY segment, path", args)
         yield from map(Entry._make, cursor)
 
+    def entries_named(self, segment: str, paths: list[str]) -> Iterator[Entry]:
+        """The index rows of these paths of a segment (sorted), those it has, in order."""
+        for start in range(0, len(paths), 500):
+            part = paths[start:start + 500]
+            cursor = self.db.execute(
+                f"SELECT * FROM entries WHERE segment = ? AND path IN ({','.join('?' * len(part))})"
+                " ORDER BY path", (segment, *part))
+            yield from map(Entry._make, cursor)
+
     def entry(self, segment: str, path: str) -> Entry | None:
         row = self.db.execute("SELECT * FROM entries WHERE segment = ? AND path = ?",
                               (segment, path)).fetchone()
@@ -169,6 +181,15 @@ class State:
         """Index rows: all, a segment's, or those under its folder `prefix` ("dir/")."""
         where, args = _rows_of(segment, prefix)
         return int(self.db.execute(f"SELECT COUNT(*) FROM entries{where}", args).fetchone()[0])
+
+    def tracks(self, segment: str, path: str = "") -> bool:
+        """Whether a segment has staged items: any, the one at `path`, or one in the folder
+        `path` ("dir/")."""
+        where, args = _rows_of(segment, path)
+        if path and not path.endswith("/"):
+            where, args = " WHERE segment = ? AND path = ?", (segment, path)
+        return self.db.execute(f"SELECT 1 FROM entries{where} AND sum IS NOT NULL LIMIT 1",
+                               args).fetchone() is not None
 
     def segment_sizes(self) -> dict[str, int]:
         rows = self.db.execute("SELECT segment, COUNT(*) FROM entries GROUP BY segment")
@@ -272,29 +293,19 @@ class State:
                                " AND sum IS NOT NULL", (segment,))
         return dict(rows.fetchall())
 
-    # folders ---------------------------------------------------------------------------
-    def folder_listing(self, segment: str, prefix: str) -> tuple[bytes, bytes] | None:
-        """(listing, sub-folder names), both marshalled, of a folder last verified clean."""
-        row = self.db.execute("SELECT listing, subfolders FROM folders WHERE segment = ?"
-                              " AND prefix = ?", (segment, prefix)).fetchone()
-        return (bytes(row[0]), bytes(row[1])) if row else None
-
-    def recorded_segments(self) -> frozenset[str]:
-        """Segments with a folder listing recorded."""
-        rows = self.db.execute("SELECT DISTINCT segment FROM folders")
-        return frozenset(str(name) for name, in rows)
+    def staged_labels_of(self, segment: str, paths: list[str]) -> dict[str, str | None]:
+        """`staged_labels` of these paths (those staged)."""
+        found: dict[str, str | None] = {}
+        for start in range(0, len(paths), 500):
+            part = paths[start:start + 500]
+            found.update(self.db.execute(
+                "SELECT path, label FROM entries WHERE segment = ? AND sum IS NOT NULL"
+                f" AND path IN ({','.join('?' * len(part))})", (segment, *part)).fetchall())
+        return found
 
     def data_version(self) -> int:
         """Changes when another connection commits to the database (SQLite's data_version)."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
-
-    def save_folder_listings(self, rows: Iterable[tuple[str, str, bytes, bytes]]) -> None:
-        """Record folders verified clean: run after the index writes of the same check."""
-        self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?)", rows)
-
-    def drop_folder_listings(self) -> None:
-        """Forget every recorded listing (the rules they were judged by changed)."""
-        self.db.execute("DELETE FROM folders")
 
     # commits and refs --------------------------------------------------------------------
     def add_commit(self, commit: CommitRecord) -> None:

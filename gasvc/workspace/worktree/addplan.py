@@ -1,14 +1,14 @@
 """What `gas add` stages in one segment, found read-only, so that it can run in a worker process.
 
-Only files whose stat changed are compared item by item (`compare_files` without clean items);
-the labels of unchanged files are compared by id with the index (see
-`metafile.read_label_refs`), so the work follows what changed rather than the segment's size.
+Only files whose stat changed are compared item by item (`compare_files` without clean items),
+in the folders whose listings changed since recorded (folders.py); the labels of unchanged files
+are compared by id with the index (see `metafile.read_label_refs`), or only in the lines not
+recorded (labeldelta.py), so the work follows what changed rather than the segment's size.
 """
 
 from __future__ import annotations
 
 import os
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -17,9 +17,11 @@ from gasvc.model.metadata import METADATA
 from gasvc.model.names import MAX_PATH, escaped, local_path_problem
 from gasvc.workspace.store.layout import Layout, shown_path
 from gasvc.workspace.store.state import State
+from gasvc.workspace.worktree.addlabels import AddLabels
+from gasvc.workspace.worktree.addrecords import Records, Saved
 from gasvc.workspace.worktree.compare import ItemState, compare_files
-from gasvc.workspace.worktree.maskstage import resolve
-from gasvc.workspace.worktree.metafile import LabelRef, read_label_refs
+from gasvc.workspace.worktree.folders import Scope
+from gasvc.workspace.worktree.metafile import LabelRef
 from gasvc.workspace.worktree.pathspec import PathSpec
 
 
@@ -45,9 +47,12 @@ class SegmentPlanner:
     """Reads a segment's labels and compares its files; yields what to stage, in windows."""
 
     def __init__(self, layout: Layout, state: State, segment: str, specs: list[PathSpec],
-                 tracked_only: bool, force: bool = False) -> None:
+                 tracked_only: bool, force: bool = False, scopes: list[Scope] | None = None
+                 ) -> None:
         self.layout, self.state, self.segment = layout, state, segment
         self.tracked_only, self.force = tracked_only, force
+        #: the folders to compare (folders.py), or None: the whole segment
+        self.scopes = scopes
         #: file specs naming the whole segment, and those naming part of it
         self.whole = [i for i, spec in enumerate(specs) if spec.segment in (None, segment)
                       and not (spec.catalog or spec.labels or spec.prefix)]
@@ -55,27 +60,32 @@ class SegmentPlanner:
                         if spec.segment == segment and spec.prefix and not spec.labels]
         self.matched = {i for i, spec in enumerate(specs) if spec.covers_labels(segment)}
         self.all_labels = bool(self.matched)
-        #: path → staged label id of the tracked items
-        self.tracked = state.staged_labels(segment)
-        self.labels = resolve(layout, state, segment,
-                              read_label_refs(layout, segment, self.tracked))
+        self.read = AddLabels(layout, state, segment)
+        #: path → staged label id of the tracked items (those that matter: see AddLabels)
+        self.tracked = self.read.tracked
+        self.labels = self.read.refs
         #: (path, staged label id) of tracked items whose label alone may need staging
         self.relabel: list[tuple[str, str | None]] = []
         #: label lines of deleted tracked files whose deletion is staged: to remove
         self.dropped: list[str] = []
         self._seen: set[str] = set()  # tracked paths the comparison reported
         self._found: set[str] = set()  # labelled paths it reported as files
+        self.records = Records()
 
     def windows(self) -> Iterator[list[ItemState]]:
-        """Files under the specs to store or stage (new, modified, deleted), in path order."""
+        """Files under the specs to store or stage (new, modified, deleted), in path order
+        within each folder compared."""
         files: list[ItemState] = []
-        for item in compare_files(self.layout, self.state, self.segment, [],
-                                  report_clean=False, ignore=not self.force):
+        for item in self._compared():
+            self.read.note(item)
             if item.path in self.tracked:
                 self._seen.add(item.path)
             if item.file is not None and item.path in self.labels:
                 self._found.add(item.path)
             covered = self.covers(item.path)
+            staged = covered and item.kind != "link" and not (
+                self.tracked_only and item.kind == "untracked")
+            self.records.saw(item, staged)
             if item.kind == "gone" or (self.tracked_only and item.kind == "untracked"):
                 continue
             if item.kind == "link":
@@ -95,6 +105,21 @@ class SegmentPlanner:
         if files:
             yield self._checked(files)
 
+    def _compared(self) -> Iterator[ItemState]:
+        """The items of the scopes' folders that are not clean (of the whole segment without
+        scopes); stat refreshes go to `records`."""
+        if self.scopes is None:
+            yield from compare_files(self.layout, self.state, self.segment,
+                                     self.records.refresh, report_clean=False,
+                                     ignore=not self.force)
+            return
+        for scope in self.scopes:
+            if scope.delta is not None:
+                self.records.delta(scope.prefix, scope.delta)
+            yield from compare_files(self.layout, self.state, self.segment,
+                                     self.records.refresh, False, scope.prefix,
+                                     ignore=not self.force, delta=scope.delta)
+
     def _checked(self, files: list[ItemState]) -> list[ItemState]:
         """The window, once no new file in it has a path the server refuses."""
         refused = [(item.path, problem) for item in files if item.kind == "untracked"
@@ -107,24 +132,17 @@ class SegmentPlanner:
         """After `windows`: check that every label is for a file, and find the label changes
         of the files the comparison skipped as unchanged."""
         self._check_targets()
-        for path, staged in self.tracked.items():
-            if path in self._seen:
-                continue
-            ref = self.labels.get(path)
-            changed = (ref.label if ref is not None else None) != staged or (
-                ref is not None and ref.problem is not None)  # to be refused if staged
-            if changed and (self.all_labels or self.covers(path)):
+        for path, staged in self.read.changed():  # a problem is refused if staged
+            if path not in self._seen and (self.all_labels or self.covers(path)):
                 self.relabel.append((path, staged))
-        if self.tracked:
+        if self.read.any_tracked():
             self.matched.update(self.whole)
-        ordered: list[str] = []
         for i, spec in self.partial:
-            if i in self.matched or spec.prefix in self.tracked:
+            if (i in self.matched or self.read.is_tracked(spec.prefix)
+                    or self.read.tracks_under(spec.prefix + "/")):
                 self.matched.add(i)
-                continue
-            ordered = ordered or sorted(self.tracked)
-            if _any_under(spec.prefix + "/", ordered):
-                self.matched.add(i)
+        if (self.all_labels or self.whole) and not self.dropped:  # every label is staged
+            self.records.labels = self.read.record(self.records.added)
 
     def _names(self, path: str) -> bool:
         """Whether a file spec names this path (without counting it as matched)."""
@@ -175,12 +193,6 @@ def refused_paths(segment: str, refused: list[tuple[str, str]]) -> RefusedPath:
                        f" without control characters or '\\'), or move {it} out of the workspace")
 
 
-def _any_under(folder: str, ordered: list[str]) -> bool:
-    """Whether sorted `ordered` has a path in `folder` ("dir/")."""
-    index = bisect_left(ordered, folder)
-    return index < len(ordered) and ordered[index].startswith(folder)
-
-
 @dataclass
 class SegmentPlan:
     """A planner's results, sent back from a worker process (None `files`: too many, redo)."""
@@ -193,13 +205,16 @@ class SegmentPlan:
     dropped: list[str] = field(default_factory=list)
     #: an error to raise, with its hint (pickling keeps only the message)
     error: tuple[GasError, str] | None = None
+    #: what to record once staged
+    saved: Saved = field(default_factory=Saved)
 
 
 def plan_segment(layout: Layout, state: State, segment: str, specs: list[PathSpec],
-                 tracked_only: bool, force: bool = False) -> SegmentPlan:
+                 tracked_only: bool, force: bool = False, scopes: list[Scope] | None = None
+                 ) -> SegmentPlan:
     """A segment's whole plan (in a worker): what to stage, and the labels that needs."""
     try:
-        planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force)
+        planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force, scopes)
         files: list[ItemState] = []
         for window in planner.windows():
             files += window
@@ -211,4 +226,4 @@ def plan_segment(layout: Layout, state: State, segment: str, specs: list[PathSpe
     needed = [item.path for item in files] + [path for path, _ in planner.relabel]
     labels = {path: planner.labels[path] for path in needed if path in planner.labels}
     return SegmentPlan(segment, files, planner.relabel, labels, planner.matched,
-                       planner.dropped)
+                       planner.dropped, saved=planner.records.saved())

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gasvc.errors import ClientError
 from gasvc.model.canon import content_id
@@ -18,17 +18,22 @@ from gasvc.model.names import is_utf8
 from gasvc.model.strictjson import MAX_DEPTH, load_json
 from gasvc.workspace.store.layout import CATALOG, Layout, segment_folder, shown_path
 from gasvc.workspace.store.state import Entry, State
+from gasvc.workspace.worktree.ignore import rules_at
 from gasvc.workspace.worktree.scan import (
     FileStat,
     Ignoring,
     OnListing,
     hash_path,
+    ignored_rows,
     labels_readable,
     outside_link,
     segment_names,
     stat_key,
     walk_segment,
 )
+
+if TYPE_CHECKING:
+    from gasvc.workspace.worktree.folders import Delta
 
 #: The recorded stat of a `metadata.jsonl` that does not exist.
 ABSENT = (-1, -1, 0)
@@ -79,11 +84,14 @@ def all_segments(layout: Layout, state: State) -> list[str]:
 def compare_files(layout: Layout, state: State, segment: str,
                   refresh: list[tuple[str, str, int, int]], report_clean: bool = True,
                   prefix: str = "", on_listing: OnListing | None = None,
-                  ignore: bool = True, report_ignored: bool = False) -> Iterator[ItemState]:
-    """Merge-join the segment's files (those under the folder `prefix`, if given) with their
-    index rows, in path order; appends stat refreshes to `refresh`, and tells `on_listing`
-    each folder's listing. Untracked files the ignore rules match (unless not `ignore`) are
-    left out, or reported as "ignored" with `report_ignored`.
+                  ignore: bool = True, report_ignored: bool = False,
+                  delta: Delta | None = None) -> Iterator[ItemState]:
+    """Merge-join the segment's files (those under the folder `prefix`, if given; with a
+    `delta`, only its files directly in `prefix`) with their index rows, in path order;
+    appends stat refreshes to `refresh`, and tells `on_listing` each folder's listing (not a
+    delta's: the caller has it).
+    Untracked files the ignore rules match (unless not `ignore`) are left out, or reported as
+    "ignored" with `report_ignored`.
 
     This is the hot loop of `gas status`: an unchanged file costs one stat and one comparison.
     Files whose stat changed but not their size are hashed in parallel, a window at a time.
@@ -92,7 +100,12 @@ def compare_files(layout: Layout, state: State, segment: str,
     ignoring = Ignoring(str(layout.root), segment_folder(segment) + "/",
                         lambda folder: state.count_entries(segment, folder) > 0
                         ) if ignore else None
-    for item in _join(layout, state, segment, report_clean, prefix, on_listing, ignoring):
+    if delta is None:
+        files = walk_segment(layout.folder_path(segment), prefix, on_listing, ignoring)
+        entries = state.entries(segment, prefix)
+    else:
+        files, entries = _delta_streams(state, segment, prefix, delta, ignoring)
+    for item in _join(layout, segment, report_clean, files, entries):
         if item.kind == "ignored" and not report_ignored:
             continue
         window.append(item)
@@ -124,13 +137,24 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _join(layout: Layout, state: State, segment: str, report_clean: bool, prefix: str,
-          on_listing: OnListing | None, ignoring: Ignoring | None) -> Iterator[ItemState]:
+def _delta_streams(state: State, segment: str, prefix: str, delta: Delta,
+                   ignoring: Ignoring | None) -> tuple[Iterator[FileStat], Iterator[Entry]]:
+    """The files of a folder's delta (folders.py), flagged as the ignore rules say, and their
+    index rows: both in path order."""
+    rows = [row for row in delta.rows if row[0] in delta.names]
+    rules = rules_at(ignoring.root, ignoring.base + prefix) if ignoring and rows else None
+    flags = ignored_rows(rows, prefix, ignoring, rules)
+    files = [FileStat(prefix + name, size, mtime_ns, ino, flag)
+             for (name, size, mtime_ns, ino), flag in zip(rows, flags, strict=True)]
+    entries = state.entries_named(segment, sorted(prefix + name for name in delta.names))
+    return iter(files), entries
+
+
+def _join(layout: Layout, segment: str, report_clean: bool, files: Iterator[FileStat],
+          entries: Iterator[Entry]) -> Iterator[ItemState]:
     """Items in path order; "suspect" ones (stat changed, same size) still need a hash.
     Unchanged files are skipped unless `report_clean`."""
     root, folder = str(layout.root), layout.folder_path(segment)
-    files = walk_segment(folder, prefix, on_listing, ignoring)
-    entries = state.entries(segment, prefix)
     file, entry = next(files, None), next(entries, None)
     while file is not None or entry is not None:
         if entry is None or (file is not None and file.path < entry.path):
@@ -180,9 +204,9 @@ def _settle(layout: Layout, window: list[ItemState], refresh: list[tuple[str, st
     if not suspects:
         yield from window
         return
-    sums = dict(zip((id(item) for item in suspects), thread_pool().map(
-        hash_path, (os.path.join(layout.folder_path(i.segment), i.path) for i in suspects)),
-        strict=True))
+    paths = (os.path.join(layout.folder_path(i.segment), i.path) for i in suspects)
+    hashed = map(hash_path, paths) if len(suspects) < 4 else thread_pool().map(hash_path, paths)
+    sums = dict(zip((id(item) for item in suspects), hashed, strict=True))
     for item in window:
         if item.kind == "suspect":
             assert item.entry is not None and item.file is not None

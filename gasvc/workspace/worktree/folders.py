@@ -9,7 +9,8 @@ status then costs one (native, threaded) stat per file and one bytes comparison 
 The index keeps those records honest: triggers in state.py drop a folder's listing when one of
 its rows changes, and a segment's listings when rows come or go (an added row may sit under a
 folder no listing shows). Sub-folders are judged on their own listings; a folder that differs is
-compared in detail with everything below it.
+compared in detail with everything below it (so is one whose sub-folders or `.gasignore`
+changed: what is ignored below it may have changed).
 
 Ignore rules (ignore.py) are part of what a listing proves: a nested `.gasignore` is in its
 folder's listing, and the rules no listing shows (the root's `.gasignore`, the defaults) are
@@ -23,11 +24,18 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Iterable
+from typing import NamedTuple
 
+from gasvc.workspace.store.folderstore import (
+    digest,
+    folder_digests,
+    folder_listing,
+    recorded_segments,
+)
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import ItemState, thread_pool
-from gasvc.workspace.worktree.ignore import fingerprint
+from gasvc.workspace.worktree.ignore import IGNORE_FILE, fingerprint
 from gasvc.workspace.worktree.scan import Listing, list_folder
 
 #: Marshal format of the recorded listings: 2, the newest whose bytes depend on values alone
@@ -53,41 +61,99 @@ def rules_changed(layout: Layout, state: State) -> str | None:
     return None if state.get(RULES_KEY) == current else current
 
 
+class Delta(NamedTuple):
+    """The files of a recorded folder whose rows differ from its record."""
+
+    rows: Listing  # the folder's listing now
+    subfolders: list[str]  # its recorded sub-folders (unchanged)
+    names: frozenset[str]  # names of the files whose rows differ (either way)
+    record: tuple[bytes, bytes]  # the record it would get, found clean (see `Walked`)
+
+
+class Scope(NamedTuple):
+    """A folder to compare in detail: `prefix` ("" is the segment's top, else "dir/…/"); with
+    a `delta`, only those files of the folder itself (its sub-folders are judged on their own
+    records), else the folder with everything below it."""
+
+    prefix: str
+    delta: Delta | None = None
+
+    def weight(self, state: State, segment: str) -> int:
+        """Index rows the comparison reads (about)."""
+        return len(self.delta.names) if self.delta else state.count_entries(segment, self.prefix)
+
+
 def changed_folders(layout: Layout, state: State, segments: list[str], trust: bool = True
-                    ) -> dict[str, list[str]]:
-    """Per segment, the folders ("" is the whole segment, else "dir/…/") whose files must be
-    compared in detail, sub-folders included: those whose listing is not the recorded one
-    (every folder when not `trust`)."""
-    recorded = state.recorded_segments() if trust else frozenset()
-    changed: dict[str, list[str]] = {segment: [] for segment in segments}
+                    ) -> dict[str, list[Scope]]:
+    """Per segment, the folders whose files must be compared in detail: those whose listing is
+    not the recorded one (every folder when not `trust`), with only the differing files of
+    a folder whose listing differs from its record in files' rows alone."""
+    recorded = recorded_segments(state) if trust else frozenset()
+    changed: dict[str, list[Scope]] = {segment: [] for segment in segments}
     pending = []
     for segment in segments:
         if segment in recorded:
             pending.append((segment, ""))
         else:
-            changed[segment].append("")
+            changed[segment].append(Scope(""))
     places = {segment: layout.folder_path(segment) for segment in segments}
     while pending:
         deeper: list[tuple[str, str]] = []
         for start in range(0, len(pending), CHUNK):
             part = pending[start:start + CHUNK]
-            listings = thread_pool().map(
+            records = folder_digests(state, part)
+            # all listed before any is looked at: this thread would wait for the GIL
+            listings = list(thread_pool().map(
                 lambda folder: _listing(os.path.join(places[folder[0]], folder[1]),
-                                        top=not folder[1]), part)
-            for (segment, prefix), rows in zip(part, listings, strict=True):
-                record = state.folder_listing(segment, prefix)
-                if record is not None and rows is not None and record[0] == encode(rows):
-                    deeper += [(segment, prefix + name) for name in marshal.loads(record[1])]
-                else:
-                    changed[segment].append(prefix)
+                                        top=not folder[1]), part))
+            for (segment, prefix), listed in zip(part, listings, strict=True):
+                record = records.get((segment, prefix))
+                if record is None or listed is None:
+                    changed[segment].append(Scope(prefix))
+                    continue
+                rows, listing, sha = listed
+                if record[0] != sha:
+                    delta = _delta(state, segment, prefix, rows, listing, record[1])
+                    changed[segment].append(Scope(prefix, delta))
+                    if delta is None:
+                        continue
+                deeper += [(segment, prefix + name) for name in marshal.loads(record[1])]
         pending = deeper
     return changed
 
 
-def _listing(folder: str, top: bool) -> Listing | None:
-    """The folder's listing; None for a folder replaced by a link (compared in detail, where
-    the walk does not go through it)."""
-    return None if os.path.islink(folder.rstrip("/")) else list_folder(folder, top)
+def _delta(state: State, segment: str, prefix: str, rows: Listing, listing: bytes,
+           subfolders: bytes) -> Delta | None:
+    """The files whose rows differ between the folder's record and its listing `rows`
+    (encoded: `listing`); None when a sub-folder or the folder's `.gasignore` came, went or
+    changed."""
+    before = folder_listing(state, segment, prefix)
+    if before is None:
+        return None
+    names = frozenset(_differing(marshal.loads(before), rows))
+    if IGNORE_FILE in names or any(name.endswith("/") for name in names):
+        return None
+    return Delta(rows, marshal.loads(subfolders), names, (listing, subfolders))
+
+
+def _listing(folder: str, top: bool) -> tuple[Listing, bytes, bytes] | None:
+    """The folder's listing, encoded, and its digest; None for a folder replaced by a link
+    (compared in detail, where the walk does not go through it)."""
+    if os.path.islink(folder.rstrip("/")):
+        return None
+    rows = list_folder(folder, top)
+    listing = encode(rows)
+    return rows, listing, digest(listing)
+
+
+def _differing(before: Listing, after: Listing) -> list[str]:
+    """Names whose rows differ: pairwise when the names line up (files changed in place, the
+    common case), else by set."""
+    if len(before) == len(after):
+        pairs = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+        if all(old[0] == new[0] for old, new in pairs):
+            return [old[0] for old, _ in pairs]
+    return [row[0] for row in set(before).symmetric_difference(after)]
 
 
 class Walked:
@@ -99,6 +165,10 @@ class Walked:
 
     def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
         self.records[prefix] = (encode(rows), encode(subfolders))
+
+    def delta(self, prefix: str, delta: Delta) -> None:
+        """A folder compared by its delta: its record is at hand."""
+        self.records[prefix] = delta.record
 
     def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
               ) -> list[tuple[str, bytes, bytes]]:

@@ -4,7 +4,7 @@ checkout), and reading it fast for `gas add`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from gasvc.errors import InvalidParams
@@ -70,7 +70,7 @@ class LabelRef(NamedTuple):
 
 #: A line as gas writes it (canonical JSON, a path without escapes): the label's text can be
 #: compared with the index by its hash, without parsing.
-_CANONICAL = re.compile(r'\{"file_name":"([^"\\\x00-\x1f]*)","label":(.*)\}')
+CANONICAL = re.compile(r'\{"file_name":"([^"\\\x00-\x1f]*)","label":(.*)\}')
 
 
 def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None]
@@ -78,23 +78,37 @@ def read_label_refs(layout: Layout, segment: str, known: Mapping[str, str | None
     """The labels of a segment's `metadata.jsonl` by path ({} when absent), exactly as
     `metadata.parse` reads them. `known` are the index's label ids by path: a canonical line whose
     label hashes to its path's id is not parsed."""
-    if not labels_readable(layout, segment):
-        return {}
-    try:
-        text = read_text(layout.metadata(segment), shown_path(segment, METADATA))
-    except FileNotFoundError:
+    text = read_label_text(layout, segment)
+    if text is None:
         return {}
     return label_refs(text, shown_path(segment, METADATA), known, segment_folder(segment))
+
+
+def read_label_text(layout: Layout, segment: str) -> str | None:
+    """The text of a segment's `metadata.jsonl`; None when absent, or reached through a link
+    gas does not follow."""
+    if not labels_readable(layout, segment):
+        return None
+    try:
+        return read_text(layout.metadata(segment), shown_path(segment, METADATA))
+    except FileNotFoundError:
+        return None
 
 
 def label_refs(text: str, where: str, known: Mapping[str, str | None],
                folder: str = DEFAULT_FOLDER) -> dict[str, LabelRef]:
     """`read_label_refs` of a file's text; `where` names it in errors, `folder` is the
     segment's folder."""
+    return numbered_refs(enumerate(text.split("\n"), start=1), where, known, folder)
+
+
+def numbered_refs(lines: Iterable[tuple[int, str]], where: str, known: Mapping[str, str | None],
+                  folder: str = DEFAULT_FOLDER) -> dict[str, LabelRef]:
+    """`label_refs` of some of a file's lines, given as (line number, text)."""
     refs: dict[str, LabelRef] = {}
     parsed: dict[str, tuple[str | None, bytes | None] | None] = {}
-    for number, raw in enumerate(text.split("\n"), start=1):
-        match = _CANONICAL.fullmatch(raw)
+    for number, raw in lines:
+        match = CANONICAL.fullmatch(raw)
         found = _quick_ref(match, number, known, parsed) if match else None
         if found is None:
             if not raw.strip():
@@ -114,7 +128,7 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
     """A canonical line's ref, its label text read once per distinct text: by its hash when that
     is the index's label id for the path, else by `json.loads`. None: parse the line in full."""
     path, text = match.group(1, 2)
-    if _MASKED in text or not _valid_path(path):
+    if MASKED in text or not _valid_path(path):
         return None  # a mask: the line form differs from the stored one
     if text not in parsed:
         label = known.get(path)
@@ -127,7 +141,7 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
 
 
 #: In a label's text, the end of a mask type's key (SEMANTIC_MASK, ...).
-_MASKED = '_MASK"'
+MASKED = '_MASK"'
 
 
 def _full_ref(raw: str, where: str, number: int, folder: str) -> tuple[str, LabelRef]:

@@ -205,7 +205,7 @@ def _walk(folder: str, prefix: str, on_listing: OnListing | None, ignoring: Igno
           rules: Rules | None) -> Iterator[FileStat]:
     """`rules`: those of this folder (its own `.gasignore` included)."""
     rows = list_folder(folder, top=not prefix)
-    flags = _ignored(rows, prefix, ignoring, rules)
+    flags = ignored_rows(rows, prefix, ignoring, rules)
     if True not in flags:  # the common case, kept lean: it is the hot loop of a status
         if on_listing is not None:
             on_listing(prefix, rows, [row[0] for row in rows if row[0].endswith("/")])
@@ -242,8 +242,8 @@ def _below(ignoring: Ignoring | None, rules: Rules | None, folder: str, sub: str
                        _holds_ignore_file(os.path.join(folder, name)), ignored)
 
 
-def _ignored(rows: Listing, prefix: str, ignoring: Ignoring | None, rules: Rules | None
-             ) -> list[bool]:
+def ignored_rows(rows: Listing, prefix: str, ignoring: Ignoring | None, rules: Rules | None
+                 ) -> list[bool]:
     """Per row, whether the rules ignore it."""
     if ignoring is None or rules is None:
         return [False] * len(rows)

@@ -17,6 +17,7 @@ from gasvc.model.names import (
     escaped,
     local_segment_problem,
 )
+from gasvc.workspace.store.folderstore import recorded_segments
 from gasvc.workspace.store.layout import (
     Layout,
     WriteGuard,
@@ -25,9 +26,10 @@ from gasvc.workspace.store.layout import (
 )
 from gasvc.workspace.store.objects import ObjectStore
 from gasvc.workspace.store.state import Entry, State
-from gasvc.workspace.worktree import parallel
+from gasvc.workspace.worktree import folders, parallel
 from gasvc.workspace.worktree.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.worktree.compare import ItemState, all_segments, read_catalog, trusted_mtime
+from gasvc.workspace.worktree.folders import Scope
 from gasvc.workspace.worktree.fusion_files import prepare_add
 from gasvc.workspace.worktree.ignore import path_rule, root_rules
 from gasvc.workspace.worktree.maskstage import (
@@ -70,19 +72,21 @@ def add(layout: Layout, state: State, specs: list[PathSpec], tracked_only: bool 
     segments = _segments(layout, state, specs, force)
     prepare_add(layout, state, segments, specs)  # fusion: sensors.json and frames.jsonl
     version = state.data_version()
-    plans = _plan_in_workers(layout, state, segments, specs, tracked_only, force)
+    scopes = _scopes(layout, state, segments, force)
+    plans = _plan_in_workers(layout, state, scopes, specs, tracked_only, force)
     stager = _Stager(layout, state, result)
     check_mask_specs(layout, specs)
     with state.transaction():
         if state.data_version() != version:  # another command wrote the index meanwhile
-            plans = {}
+            plans, scopes = {}, {segment: None for segment in segments}
         for segment in segments:
             plan = plans.get(segment)
             if plan is None or plan.files is None:
                 plan = _add_streaming(layout, state, segment, specs, tracked_only, force,
-                                      stager)
+                                      stager, scopes[segment])
             else:
                 stager.apply(plan)
+            plan.saved.save(state, segment)
             for i in plan.matched:
                 matched[i] = True
             if plan.dropped:
@@ -152,30 +156,53 @@ class IgnoredPaths(ClientError):
     """An explicit `gas add` of paths the ignore rules ignore (without -f)."""
 
 
-def _plan_in_workers(layout: Layout, state: State, segments: list[str], specs: list[PathSpec],
-                     tracked_only: bool, force: bool) -> dict[str, SegmentPlan]:
+def _scopes(layout: Layout, state: State, segments: list[str], force: bool
+            ) -> dict[str, list[Scope] | None]:
+    """Per segment, the folders to compare (folders.py; not with `force`: a folder recorded
+    clean may hold ignored files, which `force` adds), or None for the whole segment."""
+    if force or not recorded_segments(state).intersection(segments):
+        return {segment: None for segment in segments}
+    trust = folders.rules_changed(layout, state) is None
+    return dict(folders.changed_folders(layout, state, segments, trust))
+
+
+def _plan_in_workers(layout: Layout, state: State, scopes: dict[str, list[Scope] | None],
+                     specs: list[PathSpec], tracked_only: bool, force: bool
+                     ) -> dict[str, SegmentPlan]:
     """Plans of the segments, compared in parallel worker processes when that pays (two or
-    more large tracked segments, two or more cores); else {} (each is done streaming)."""
-    sizes = state.segment_sizes()
-    weights = [sizes.get(segment, 0) for segment in segments]
+    more segments with many index rows to compare, two or more cores); else {} (each is done
+    streaming)."""
+    sizes = state.segment_sizes() if None in scopes.values() else {}
+    segments = list(scopes)
+    weights = [sizes.get(segment, 0) if found is None
+               else sum(scope.weight(state, segment) for scope in found)
+               for segment, found in scopes.items()]
     if (sum(1 for weight in weights if weight) < 2 or (os.cpu_count() or 1) < 2
             or sum(weights) < parallel.MIN_ROWS):
         return {}
-    work = functools.partial(plan_segment, specs=specs, tracked_only=tracked_only,
-                             force=force)
+    work = functools.partial(_plan_scoped, specs=specs, tracked_only=tracked_only,
+                             force=force, scopes=scopes)
     plans = parallel.map_units(work, layout, state, segments, weights)
     return {plan.segment: plan for plan in plans}
 
 
+def _plan_scoped(layout: Layout, state: State, segment: str, specs: list[PathSpec],
+                 tracked_only: bool, force: bool, scopes: dict[str, list[Scope] | None]
+                 ) -> SegmentPlan:
+    return plan_segment(layout, state, segment, specs, tracked_only, force, scopes[segment])
+
+
 def _add_streaming(layout: Layout, state: State, segment: str, specs: list[PathSpec],
-                   tracked_only: bool, force: bool, stager: _Stager) -> SegmentPlan:
+                   tracked_only: bool, force: bool, stager: _Stager,
+                   scopes: list[Scope] | None) -> SegmentPlan:
     """Plan and stage a segment in this process, a window of files at a time."""
-    planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force)
+    planner = SegmentPlanner(layout, state, segment, specs, tracked_only, force, scopes)
     for window in planner.windows():
         stager.stage_files(segment, planner.labels, window)
     planner.finish()
     stager.stage_labels(segment, planner.labels, planner.relabel)
-    return SegmentPlan(segment, matched=planner.matched, dropped=planner.dropped)
+    return SegmentPlan(segment, matched=planner.matched, dropped=planner.dropped,
+                       saved=planner.records.saved())
 
 
 class _Stager:

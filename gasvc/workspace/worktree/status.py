@@ -12,18 +12,22 @@ from gasvc.model.canon import content_id
 from gasvc.model.masks import mask_path
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import is_utf8
+from gasvc.workspace.store.folderstore import drop_folder_listings, save_folder_listings
+from gasvc.workspace.store.labellines import record_lines
 from gasvc.workspace.store.layout import CATALOG, Layout, segment_folder, shown_path
 from gasvc.workspace.store.maskstore import record_refs, set_mask_stats
 from gasvc.workspace.store.pending import Interrupted, interrupted
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree import folders, parallel
 from gasvc.workspace.worktree.compare import (
+    ABSENT,
     compare_files,
     label_file_stat,
     read_catalog,
     trusted_mtime,
 )
 from gasvc.workspace.worktree.ignore import root_rules
+from gasvc.workspace.worktree.labeldelta import label_delta, matching_lines
 from gasvc.workspace.worktree.maskfiles import (
     CLEAN_KEY,
     LineMasks,
@@ -32,7 +36,7 @@ from gasvc.workspace.worktree.maskfiles import (
     line_masks,
     staged_mask_files,
 )
-from gasvc.workspace.worktree.metafile import LabelRef, read_label_refs
+from gasvc.workspace.worktree.metafile import LabelRef, label_refs, read_label_text
 from gasvc.workspace.worktree.scan import (
     linked_folder,
     outside_link,
@@ -118,6 +122,8 @@ class SegmentChanges:
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
     clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
+    #: (segment, packed lines) of label files read in full and found to match the index
+    label_lines: list[tuple[str, bytes]] = field(default_factory=list)
     #: per segment, the masks its lines point at (None: `metadata.jsonl` matches the index)
     lines: dict[str, LineMasks | None] = field(default_factory=dict)
     masks: MaskCheck = field(default_factory=MaskCheck)
@@ -132,6 +138,7 @@ class SegmentChanges:
         self.refresh += other.refresh
         self.settled += other.settled
         self.clean_folders += other.clean_folders
+        self.label_lines += other.label_lines
 
 
 def worktree_changes(layout: Layout, state: State) -> tuple[list[Change], list[str]]:
@@ -158,8 +165,8 @@ def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> Seg
     changed = folders.changed_folders(layout, state, segments,
                                       trust=new_rules is None and not report_ignored)
     units = [(segment, changed[segment], report_ignored) for segment in segments]
-    weights = [sum(state.count_entries(segment, prefix) for prefix in prefixes)
-               for segment, prefixes, _ in units]
+    weights = [sum(scope.weight(state, segment) for scope in scopes)
+               for segment, scopes, _ in units]
     for part in parallel.map_units(_segment_changes, layout, state, units, weights):
         found.add(part)
     found.masks = check_masks(layout, state, found.lines, found.masks.claimed,
@@ -175,13 +182,13 @@ def _worktree(layout: Layout, state: State, report_ignored: bool = False) -> Seg
     return found
 
 
-def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], bool]
-                     ) -> SegmentChanges:
+def _segment_changes(layout: Layout, state: State,
+                     unit: tuple[str, list[folders.Scope], bool]) -> SegmentChanges:
     """Labels of the segment, and files of its `changed` folders (see folders.py); ignored
     files too when asked for."""
     segment, changed, report_ignored = unit
     found = SegmentChanges()
-    label_changes, label_stat, refs, staged = _label_changes(layout, state, segment)
+    label_changes, label_stat, refs, staged, lines = _label_changes(layout, state, segment)
     found.lines[segment] = None if label_changes is None else line_masks(
         {path: ref.masks for path, ref in refs.items() if path in staged})
     found.masks.claimed += [mask_path(segment_folder(segment), path, mask.kind)
@@ -192,11 +199,13 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], b
     if linked_folder(linked.folder) is None and outside_link(linked.root,
                                                              str(layout.metadata(segment))):
         found.links.append(shown_path(segment, METADATA))
-    for prefix in changed:
+    for scope in changed:
         walked = folders.Walked()
+        if scope.delta is not None:
+            walked.delta(scope.prefix, scope.delta)
         refreshed = len(found.refresh)
-        items = list(compare_files(layout, state, segment, found.refresh, False, prefix,
-                                   walked, report_ignored=report_ignored))
+        items = list(compare_files(layout, state, segment, found.refresh, False, scope.prefix,
+                                   walked, report_ignored=report_ignored, delta=scope.delta))
         for item in items:
             if item.kind == "untracked":
                 found.untracked.append(item.key)
@@ -221,6 +230,8 @@ def _segment_changes(layout: Layout, state: State, unit: tuple[str, list[str], b
         mtime, size, ino = label_stat
         found.settled.append((segment, (trusted_mtime(mtime) if mtime > 0 else mtime, size,
                                         ino)))
+        if lines is not None:
+            found.label_lines.append((segment, lines))
     return found
 
 
@@ -261,18 +272,27 @@ def _catalog_change(layout: Layout, state: State) -> str:
 
 def _label_changes(layout: Layout, state: State, segment: str
                    ) -> tuple[set[str] | None, tuple[int, int, int], dict[str, LabelRef],
-                              dict[str, str | None]]:
+                              dict[str, str | None], bytes | None]:
     """Keys of tracked items whose working label differs from the staged one (None when
-    `metadata.jsonl` has the stat the index saw), the file's stat, and (when read) its lines
-    and the staged labels. Lines as gas writes them are compared by the hash of their label's
-    text, without parsing (metafile.py)."""
+    `metadata.jsonl` has the stat the index saw), the file's stat, the lines read (all, or
+    those its recorded lines do not hold: labeldelta.py) with the staged labels of their
+    items, and the record to keep of a file read in full. Lines as gas writes them are
+    compared by the hash of their label's text, without parsing (metafile.py)."""
     stat = label_file_stat(layout, segment)
     if stat == state.metadata_stat(segment) and stat[0] != 0:
-        return None, stat, {}, {}
+        return None, stat, {}, {}, None
+    text = read_label_text(layout, segment) if stat != ABSENT else None
+    where, folder = shown_path(segment, METADATA), segment_folder(segment)
+    delta = label_delta(state, segment, text, where, folder) if text is not None else None
+    if delta is not None:
+        return ({shown_path(segment, path) for path in delta.changed()}, stat, delta.refs,
+                delta.staged, None)
     staged = state.staged_labels(segment)
-    refs = read_label_refs(layout, segment, staged)
-    return {shown_path(segment, path) for path, label in staged.items()
-            if (refs[path].label if path in refs else None) != label}, stat, refs, staged
+    refs = label_refs(text, where, staged, folder) if text is not None else {}
+    changes = {shown_path(segment, path) for path, label in staged.items()
+               if (refs[path].label if path in refs else None) != label}
+    lines = matching_lines(text, refs, staged) if text is not None and not changes else None
+    return changes, stat, refs, staged, lines
 
 
 def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: str | None
@@ -283,18 +303,19 @@ def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: s
     dropped: they were judged by other rules."""
     masks = found.masks
     if not (found.refresh or found.settled or found.clean_folders or new_rules
-            or masks.refresh or masks.refs or masks.clean):
+            or masks.refresh or masks.refs or masks.clean or found.label_lines):
         return
     with state.transaction():
         if new_rules is not None:
-            state.drop_folder_listings()
+            drop_folder_listings(state)
             state.set(folders.RULES_KEY, new_rules)
         state.refresh_stats(found.refresh)
         set_mask_stats(state, masks.refresh)
         for segment, stat in found.settled:
             state.set_metadata_stat(segment, stat)
         if state.data_version() == version:
-            state.save_folder_listings(found.clean_folders)
+            save_folder_listings(state, found.clean_folders)
+            record_lines(state, found.label_lines)
             for segment, refs in masks.refs:
                 record_refs(state, segment, refs)
             if masks.clean is not None:
