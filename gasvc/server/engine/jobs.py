@@ -20,7 +20,7 @@ from gasvc.server.engine.context import Context, dataset_lock
 from gasvc.server.engine.datasets import user_lock
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import MAX_DESCRIPTION, MAX_TITLE, check_text
-from gasvc.server.records import Job, User
+from gasvc.server.records import Dataset, Job, User
 
 JOB_TYPES = ("squashAndMerge", "basicSearch")
 STATUSES = ("QUEUING", "PROCESSING", "SUCCESS", "FAILED", "ABORTED")
@@ -165,22 +165,32 @@ class Jobs:
             if not tx.update_job(job.id, ("PROCESSING",), worker,
                                  lease=int(self.ctx.now() + LEASE_FLOOR)):
                 return "lost"
-            dataset = tx.dataset(job.dataset_id)
-            if dataset is None:
-                raise ResourceNotExist("the job's dataset no longer exists")
-            arguments = json.loads(job.arguments)
-            if job.type == "basicSearch":
-                result = search.run_search(self.ctx, tx, dataset, job, arguments)
+            dataset = self.job_dataset(tx, job)
+            if found is not None:
+                result = search.save_result(self.ctx, tx, dataset, job, found)
             else:
                 result = squash.squash_and_merge(self.ctx, tx, dataset, job.author, arguments)
             tx.update_job(job.id, ("PROCESSING",), worker, status="SUCCESS",
                           result=json.dumps(result), finished=self.ctx.now())
             return "SUCCESS"
 
+        arguments = json.loads(job.arguments)
+        found: search.Matches | None = None
         try:
+            if job.type == "basicSearch":  # scanned on a snapshot, written briefly
+                with self.ctx.meta.read() as tx:
+                    dataset = self.job_dataset(tx, job)
+                    found = search.find_matches(self.ctx, tx, dataset, arguments)
             return self.ctx.meta.run(run)
         except WireError as error:
             return self.fail(job, worker, str(error.message))
+
+    @staticmethod
+    def job_dataset(tx: MetaTx, job: Job) -> Dataset:
+        dataset = tx.dataset(job.dataset_id)
+        if dataset is None:
+            raise ResourceNotExist("the job's dataset no longer exists")
+        return dataset
 
     def fail(self, job: Job, worker: str, message: str) -> str:
         failed = self.ctx.meta.run(lambda tx: tx.update_job(

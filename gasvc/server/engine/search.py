@@ -6,7 +6,9 @@ so the normal read endpoints (segments, data details, statistics, sensors) serve
 `commit=`. It holds the segments with a match (their descriptions and sensors), only the
 matching files (`unit: file`; fusion: a frame's matching data) or whole frames with a match
 (`unit: frame`), labels, the catalog and the notes. Nothing is copied: trees and labels are
-content-addressed. `POST searchResults/{jobId}/datasets` makes a new dataset of it.
+content-addressed. The commit is scanned on a read snapshot (no writer waits for the O(files)
+scan); only the result, O(matches), is written. `POST searchResults/{jobId}/datasets` makes a
+new dataset of it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from gasvc.errors import InvalidParams, NameConflict, ResourceNotExist
@@ -37,24 +40,42 @@ def check_arguments(ctx: Context, tx: MetaTx, dataset: Dataset,
     check_filters(arguments, dataset.type != 0)
 
 
-def run_search(ctx: Context, tx: MetaTx, dataset: Dataset, job: Job,
-               arguments: dict[str, Any]) -> dict[str, Any]:
-    """Make the result commit in `tx`; the job's result."""
+@dataclass
+class Matches:
+    """What a search found, read on one snapshot: the commit searched, its state, and the
+    matching (key, stored value) entries of each segment with a match."""
+
+    searched: Commit
+    state: VersionState
+    segments: dict[str, list[tuple[str, Any]]]
+
+
+def find_matches(ctx: Context, tx: MetaTx, dataset: Dataset, arguments: dict[str, Any]
+                 ) -> Matches:
+    """Scan the commit in a read transaction (O(files), no writer waits for it)."""
     searched = tx.commit(dataset.id, arguments["commit"])
     if searched is None:
         raise ResourceNotExist(f"commit {arguments['commit']!r} no longer exists")
     objects = ctx.objects(tx)
     state = ctx.commit_state(tx, dataset, searched.id)
     match, whole = matcher(arguments), arguments.get("unit", "file") == "frame"
-    result = VersionState(state.catalog, dict(state.notes), {})
-    for name, segment in state.segments.items():
-        entries = list(_matches(objects, name, segment, dataset.type != 0, match, whole))
-        if entries:
-            result.segments[name] = Segment(segment.description, tree.build(entries, objects.put),
-                                            dict(segment.sensors))
-    commit = Commit(uuid.uuid4().hex, searched.id, objects.put(result.stored()),
+    found = {name: list(_matches(objects, name, segment, dataset.type != 0, match, whole))
+             for name, segment in state.segments.items()}
+    return Matches(searched, state, {name: entries for name, entries in found.items() if entries})
+
+
+def save_result(ctx: Context, tx: MetaTx, dataset: Dataset, job: Job, found: Matches
+                ) -> dict[str, Any]:
+    """Write the result commit in `tx` (O(matches)); the job's result."""
+    objects = ctx.objects(tx)
+    result = VersionState(found.state.catalog, dict(found.state.notes), {})
+    for name, entries in found.segments.items():
+        segment = found.state.segments[name]
+        result.segments[name] = Segment(segment.description, tree.build(entries, objects.put),
+                                        dict(segment.sensors))
+    commit = Commit(uuid.uuid4().hex, found.searched.id, objects.put(result.stored()),
                     f"search result of job {job.id}", job.title, job.author, ctx.now(),
-                    searched.depth + 1)
+                    found.searched.depth + 1)
     tx.add_commit(dataset.id, commit)
     return {"searchResultId": dataset.id, "searchResultCommitId": commit.id}
 
