@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 
 def site_url() -> str:
@@ -18,3 +19,13 @@ def user_name() -> str:
 def other_user_name() -> str:
     """Nickname of the user behind `gas_other`."""
     return os.environ["GAS_TEST_USER2"]
+
+
+def contents(data: Any) -> bytes:
+    """`data.open().read()` of an SDK data or mask, closing what it opened."""
+    file = data.open()
+    try:
+        return file.read()  # type: ignore[no-any-return]
+    finally:
+        if hasattr(file, "close"):
+            file.close()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common import contents as read
 from tensorbay import GAS
 from tensorbay.client.dataset import DatasetClient
 from tensorbay.dataset import Data, Frame
@@ -47,13 +48,6 @@ def upload(client: DatasetClient, segment: str, files: dict[str, str],
         target.upload_data(data)
 
 
-def read(data: Any) -> bytes:
-    file = data.open()
-    try:
-        return file.read()  # type: ignore[no-any-return]
-    finally:
-        if hasattr(file, "close"):
-            file.close()
 
 
 def content(client: DatasetClient, segment: str) -> dict[str, str]:

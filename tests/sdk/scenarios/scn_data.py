@@ -14,6 +14,7 @@ import tempfile
 from typing import Any
 
 import requests
+from common import contents
 from tensorbay import GAS
 from tensorbay.client.segment import SegmentClient
 from tensorbay.dataset import Data, Dataset, Segment
@@ -219,14 +220,6 @@ def new_draft(gas: GAS, name: str, is_fusion: bool = False) -> Any:
     return dataset_client
 
 
-def contents(data: Any) -> bytes:
-    """`data.open().read()`, closing what it opened."""
-    file = data.open()
-    try:
-        return file.read()  # type: ignore[no-any-return]
-    finally:
-        if hasattr(file, "close"):
-            file.close()
 
 
 def download(url: str) -> bytes:

@@ -20,6 +20,7 @@ import math
 import os
 from typing import Any
 
+from common import contents as _read
 from tensorbay import GAS
 from tensorbay.dataset import Data, Dataset, Segment
 from tensorbay.label import Catalog, InstanceMask, Label, PanopticMask, SemanticMask
@@ -157,13 +158,6 @@ def upload_masks(gas: GAS, gas_other: GAS) -> None:
         json.dump(dumps, file)
 
 
-def _read(data: Any) -> bytes:
-    file = data.open()
-    try:
-        return file.read()  # type: ignore[no-any-return]
-    finally:
-        if hasattr(file, "close"):
-            file.close()
 
 
 def read_masks(gas: GAS, gas_other: GAS) -> None:

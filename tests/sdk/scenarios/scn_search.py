@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from common import contents as read
 from scn_jobs import finished
 from tensorbay import GAS
 from tensorbay.client.dataset import DatasetClient
@@ -21,13 +22,6 @@ SENSORS = Sensors.loads([{"name": "CAM_FRONT", "type": "CAMERA"},
 NAMES = ["CAM_FRONT", "CAM_BACK_RIGHT"]
 
 
-def read(data: Any) -> bytes:
-    file = data.open()
-    try:
-        return file.read()  # type: ignore[no-any-return]
-    finally:
-        if hasattr(file, "close"):
-            file.close()
 
 
 def normal_dataset(gas: GAS, name: str) -> DatasetClient:

@@ -8,20 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
+from common import contents as _contents
 from tensorbay import GAS
 from tensorbay.dataset import Data, Dataset
 from tensorbay.label import Label
-
-
-def _contents(data: Any) -> bytes:
-    file = data.open()
-    try:
-        return file.read()  # type: ignore[no-any-return]
-    finally:
-        if hasattr(file, "close"):
-            file.close()
 
 
 def read_pushed(gas: GAS, gas_other: GAS) -> None:
