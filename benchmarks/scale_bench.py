@@ -241,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()
     root = Path(tempfile.mkdtemp(prefix="gas-scale-", dir=args.workdir))
     results: dict[str, list[Phase]] = {}
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, root, True)
         engines = None
         if any(CONFIGS[c][1] for c in args.configs):
             pg = PostgresCluster().start()
@@ -251,22 +252,29 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(s3.stop)
             engines = (pg, s3)
         for name in args.configs:
-            results[name] = run_config(name, args, engines, root)
+            try:
+                results[name] = run_config(name, args, engines, root)
+                save(path, args, load_start, results)  # each configuration as it ends
+            except BaseException:
+                print(f"{name} failed: its servers' logs are kept in {root / name}")
+                raise
+    shutil.rmtree(root, ignore_errors=True)
     print_table(results)
-    load_end = os.getloadavg()
-    print(f"\nload average at start {load_start[0]:.2f}, at end {load_end[0]:.2f} on "
+    print(f"\nload average at start {load_start[0]:.2f}, at end {os.getloadavg()[0]:.2f} on "
           f"{os.cpu_count()} CPUs (other work skews the figures)")
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    print(f"results: {path}")
+    return 0
+
+
+def save(path: Path, args: argparse.Namespace, load_start: tuple[float, ...],
+         results: dict[str, list[Phase]]) -> None:
     path.write_text(json.dumps({
         "config": {"files": args.files, "size": args.size, "clients": args.clients,
                    "jobs": args.jobs, "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                   "load_average_start": load_start, "load_average_end": load_end},
+                   "load_average_start": load_start, "load_average_now": os.getloadavg()},
         "results": {name: [{**asdict(p), "probes": None, **p.row()} for p in phases]
                     for name, phases in results.items()},
     }, indent=1) + "\n")
-    print(f"results: {path}")
-    return 0
 
 
 if __name__ == "__main__":

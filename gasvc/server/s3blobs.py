@@ -21,7 +21,7 @@ import hashlib
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -291,6 +291,7 @@ class S3Batch:
         self.store = store
         self.writers: list[S3Writer] = []
         self.puts: list[Future[None]] = []
+        self._in_flight: deque[Future[None]] = deque()
 
     def add(self, checksum: str, max_bytes: int) -> S3Writer:
         writer = S3Writer(self.store, checksum, max_bytes, self._defer)
@@ -298,10 +299,14 @@ class S3Batch:
         return writer
 
     def _defer(self, put: Callable[[], None]) -> None:
-        running = [future for future in self.puts if not future.done()]
-        if len(running) >= BATCH_PUTS:
-            running[0].result()  # back-pressure: bytes waiting to be put stay few
-        self.puts.append(self.store.putters.submit(put))
+        in_flight = self._in_flight
+        while in_flight and in_flight[0].done():
+            in_flight.popleft()
+        if len(in_flight) >= BATCH_PUTS:
+            in_flight.popleft().result()  # back-pressure: bytes waiting to be put stay few
+        future = self.store.putters.submit(put)
+        in_flight.append(future)
+        self.puts.append(future)
 
     def commit(self) -> None:
         """Wait until every finished blob is stored; raise the first failure."""
