@@ -51,7 +51,8 @@ CHANGES = 100
 #: gas both distrust a stat taken within a second or two of the file's mtime).
 RACY_PAUSE = 2.5
 MEMORY_TARGET_MB = 300.0
-WARM_NOTE = ("page cache warm for every tool: each tree is read in full before it is timed, "
+WARM_NOTE = ("gasvc's bytecode compiled first, as an installation has it; "
+             "page cache warm for every tool: each tree is read in full before it is timed, "
              "status and diff get one untimed run first, push and clone read files just "
              "written; push runs each go to a new, empty remote; `sync` before every timed "
              "add, push and clone, so no tool pays for another's pending writes")
@@ -117,6 +118,7 @@ def make_tools(args: argparse.Namespace, home: Path) -> dict[str, Tool]:
     env = peers.environment(home)
     tools = {"gas": Tool("gas", peers.gas_command(), env),
              "git": Tool("git", ["git"], env)}
+    say(f"gasvc bytecode written in {peers.compile_gas(tools['gas'])}")
     if args.with_dvc:
         tools["dvc"] = Tool("dvc", peers.ensure_dvc(), env)
     return tools

@@ -45,7 +45,7 @@ T = TypeVar("T")
 class Upload:
     checksum: str
     size: int
-    path: Path
+    path: Path | str
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def _frames(items: list[Upload]) -> Iterator[bytes]:
     for item in items:
         out += header(item.checksum, item.size)
         sent = 0
-        with item.path.open("rb") as handle:
+        with open(item.path, "rb") as handle:
             while sent < item.size and (chunk := handle.read(READ_CHUNK)):
                 chunk = chunk[: item.size - sent]
                 sent += len(chunk)
@@ -313,7 +313,7 @@ class FormUploads:
         fields["key"] = policy["extra"]["objectPrefix"] + item.checksum
         host = policy["extra"]["host"]
         try:
-            with item.path.open("rb") as handle:
+            with open(item.path, "rb") as handle:
                 response = self.client.session.post(
                     host, data=fields, files={"file": (item.checksum, handle)},
                     timeout=self.client.timeout)

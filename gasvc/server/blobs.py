@@ -77,6 +77,7 @@ class DirectoryBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
         (root / "tmp").mkdir(parents=True, exist_ok=True)
         self._tmp_names = itertools.count()
         self._folders: set[str] = set()  # fan-out folders known to exist
@@ -139,9 +140,13 @@ class DirectoryBlobStore:
 
     def size(self, checksum: str) -> int | None:
         try:
-            return self.path(checksum).stat().st_size
+            return os.stat(self._file(check_checksum(checksum))).st_size
         except FileNotFoundError:
             return None
+
+    def _file(self, checksum: str) -> str:
+        """A (valid) blob id's path as a string: no `Path` objects once a file."""
+        return os.path.join(self._root, checksum[:2], checksum[2:])
 
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Bytes [start, end) of a blob, in chunks."""
@@ -192,7 +197,7 @@ class _Writer:
         self.tmp: str | None = None
         self.fd: int | None = None
         self.ready = False
-        if not os.path.isfile(store.path(checksum)):
+        if not os.path.isfile(store._file(check_checksum(checksum))):
             self.fd, self.tmp = store.new_tmp()
 
     def write(self, data: bytes) -> None:

@@ -14,11 +14,12 @@ from typing import Any
 
 from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
 from gasvc.model import tree
-from gasvc.model.names import check_checksum, check_remote_path
+from gasvc.model.canon import canonical_json
+from gasvc.model.names import check_checksum, check_remote_path, is_sha1
 from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame, stored_frame
 from gasvc.server.engine import signing
 from gasvc.server.engine.context import Context, Objects
-from gasvc.server.engine.overlay import current_item, flush, stage
+from gasvc.server.engine.overlay import current_item, flush, stage, staged_text
 from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import User
@@ -29,6 +30,26 @@ MAX_OBJECTS = signing.BATCH_LIMIT
 #: Makes a listed item from (objects, URL expiry, key, tree value).
 ItemReader = Callable[[Objects, int, str, Any], dict[str, Any]]
 _FRAME_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}|[0-9a-fA-F-]{32,36}")
+
+
+class _Callback:
+    """One callback's shared work: which of its files' checksums the dataset was granted (one
+    query), its labels stored once each, its items' changes written in one statement."""
+
+    def __init__(self, w: DraftWrite, objects: list[dict[str, Any]]) -> None:
+        self.objects = w.objects
+        self.asked = sorted({c for obj in objects if isinstance(c := obj.get("checksum"), str)
+                             and is_sha1(c)})
+        self.granted = set(self.asked).difference(w.tx.missing_blobs(w.dataset.id, self.asked))
+        self.changes: list[tuple[str, str, str | None]] = []
+        self._labels: dict[bytes, str] = {}
+
+    def label(self, stored: dict[str, Any]) -> str:
+        text = canonical_json(stored)
+        found = self._labels.get(text)
+        if found is None:
+            found = self._labels[text] = self.objects.put(stored)
+        return found
 
 
 def mask_path(remote_path: str) -> str:
@@ -45,20 +66,26 @@ class Data:
         objects = _objects(body)
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment_name = _segment_name(w.state, body)
+            batch = _Callback(w, objects)
             for obj in objects:
-                self._register(w, segment_name, obj)
+                self._register(w, segment_name, obj, batch)
+            w.tx.put_changes(w.dataset.id, w.draft.number, batch.changes)
 
-    def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any]) -> None:
+    def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any],
+                  batch: _Callback | None = None) -> None:
         path = check_remote_path(obj.get("remotePath"))
-        checksum, size = self._blob(w, obj)
+        checksum, size = self._blob(w, obj, batch)
         timestamp = obj.get("timestamp")
         if timestamp is not None and (not isinstance(timestamp, (int, float))
                                       or isinstance(timestamp, bool)):
             raise InvalidParams(f"timestamp of {path!r} must be a number")
-        label = self._label(w, obj.get("label"))
+        label = self._label(w, obj.get("label"), batch)
         if w.dataset.type == 0:
-            stage(w.tx, w.dataset, w.draft, segment_name, path,
-                  Item(checksum, size, timestamp, label).stored())
+            value = Item(checksum, size, timestamp, label).stored()
+            if batch is None:
+                stage(w.tx, w.dataset, w.draft, segment_name, path, value)
+            else:
+                batch.changes.append((segment_name, path, staged_text(value)))
             return
         frame_id, sensor = obj.get("frameId"), obj.get("sensorName")
         if not isinstance(frame_id, str) or not _FRAME_ID.fullmatch(frame_id):
@@ -72,21 +99,24 @@ class Data:
         stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
               stored_frame(entries[name] for name in sorted(entries)))
 
-    def _blob(self, w: DraftWrite, obj: dict[str, Any]) -> tuple[str, int]:
+    def _blob(self, w: DraftWrite, obj: dict[str, Any], batch: _Callback | None = None
+              ) -> tuple[str, int]:
         """The checksum and size of a file uploaded into this dataset."""
         checksum = check_checksum(obj.get("checksum"))
         size = obj.get("fileSize")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise InvalidParams(f"invalid fileSize {size!r} for {checksum}")
         stored = self.ctx.blobs.size(checksum)
-        if stored is None or not w.tx.has_blob(w.dataset.id, checksum):
+        granted = (checksum in batch.granted if batch is not None and checksum in batch.asked
+                   else w.tx.has_blob(w.dataset.id, checksum))
+        if stored is None or not granted:
             raise InvalidParams(f"no uploaded file has checksum {checksum}",
                                 "upload the file to storage before its callback")
         if stored != size:
             raise InvalidParams(f"file {checksum} has {stored} bytes, not {size}")
         return checksum, size
 
-    def _label(self, w: DraftWrite, label: Any) -> str | None:
+    def _label(self, w: DraftWrite, label: Any, batch: _Callback | None = None) -> str | None:
         if not label:
             return None
         if not isinstance(label, dict):
@@ -97,9 +127,9 @@ class Data:
                 mask = label[kind]
                 if not isinstance(mask, dict):
                     raise InvalidParams(f"{kind} must be an object with checksum and fileSize")
-                checksum, size = self._blob(w, mask)
+                checksum, size = self._blob(w, mask, batch)
                 stored[kind] = _stored_mask(kind, mask, checksum, size)
-        return w.objects.put(stored)
+        return w.objects.put(stored) if batch is None else batch.label(stored)
 
     def grant_blob(self, dataset_id: str, checksum: str) -> None:
         """Record that `checksum` was uploaded into the dataset, so it may reference it."""
@@ -107,8 +137,8 @@ class Data:
 
     def grant_blobs(self, dataset_id: str, checksums: list[str]) -> None:
         def grant(tx: MetaTx) -> None:
-            for checksum in sorted(set(checksums)):  # one order: concurrent grants never deadlock
-                tx.grant_blob(dataset_id, checksum)
+            # one order: concurrent grants never deadlock
+            tx.grant_blobs(dataset_id, sorted(set(checksums)))
 
         self.ctx.meta.run(grant)
 
