@@ -14,42 +14,21 @@ from typing import Any
 
 from gasvc.errors import InvalidParams, ParamsMissing, ResourceNotExist
 from gasvc.model import tree
-from gasvc.model.canon import canonical_json
-from gasvc.model.names import check_checksum, check_remote_path, is_sha1
+from gasvc.model.names import check_checksum, check_remote_path
 from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame, stored_frame
 from gasvc.server.engine import signing
+from gasvc.server.engine.callbacks import MASK_TYPES, Batch, prepare
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.overlay import current_item, flush, stage, staged_text
 from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import User
 
-MASK_TYPES = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
 #: Objects per callback, label, delete or details-lookup request.
 MAX_OBJECTS = signing.BATCH_LIMIT
 #: Makes a listed item from (objects, URL expiry, key, tree value).
 ItemReader = Callable[[Objects, int, str, Any], dict[str, Any]]
 _FRAME_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}|[0-9a-fA-F-]{32,36}")
-
-
-class _Callback:
-    """One callback's shared work: which of its files' checksums the dataset was granted (one
-    query), its labels stored once each, its items' changes written in one statement."""
-
-    def __init__(self, w: DraftWrite, objects: list[dict[str, Any]]) -> None:
-        self.objects = w.objects
-        self.asked = sorted({c for obj in objects if isinstance(c := obj.get("checksum"), str)
-                             and is_sha1(c)})
-        self.granted = set(self.asked).difference(w.tx.missing_blobs(w.dataset.id, self.asked))
-        self.changes: list[tuple[str, str, str | None]] = []
-        self._labels: dict[bytes, str] = {}
-
-    def label(self, stored: dict[str, Any]) -> str:
-        text = canonical_json(stored)
-        found = self._labels.get(text)
-        if found is None:
-            found = self._labels[text] = self.objects.put(stored)
-        return found
 
 
 def mask_path(remote_path: str) -> str:
@@ -64,15 +43,18 @@ class Data:
     # writes ------------------------------------------------------------------------------
     def callback(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         objects = _objects(body)
+        prepared = [prepare(self.ctx.blobs, obj) for obj in objects]  # before the lock
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment_name = _segment_name(w.state, body)
-            batch = _Callback(w, objects)
-            for obj in objects:
-                self._register(w, segment_name, obj, batch)
+            batch = Batch(w, objects)
+            for obj, ready in zip(objects, prepared, strict=True):
+                if (w.dataset.type != 0 or ready is None
+                        or not batch.stage(segment_name, ready)):
+                    self._register(w, segment_name, obj, batch)
             w.tx.put_changes(w.dataset.id, w.draft.number, batch.changes)
 
     def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any],
-                  batch: _Callback | None = None) -> None:
+                  batch: Batch | None = None) -> None:
         path = check_remote_path(obj.get("remotePath"))
         checksum, size = self._blob(w, obj, batch)
         timestamp = obj.get("timestamp")
@@ -99,7 +81,7 @@ class Data:
         stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
               stored_frame(entries[name] for name in sorted(entries)))
 
-    def _blob(self, w: DraftWrite, obj: dict[str, Any], batch: _Callback | None = None
+    def _blob(self, w: DraftWrite, obj: dict[str, Any], batch: Batch | None = None
               ) -> tuple[str, int]:
         """The checksum and size of a file uploaded into this dataset."""
         checksum = check_checksum(obj.get("checksum"))
@@ -116,7 +98,7 @@ class Data:
             raise InvalidParams(f"file {checksum} has {stored} bytes, not {size}")
         return checksum, size
 
-    def _label(self, w: DraftWrite, label: Any, batch: _Callback | None = None) -> str | None:
+    def _label(self, w: DraftWrite, label: Any, batch: Batch | None = None) -> str | None:
         if not label:
             return None
         if not isinstance(label, dict):
