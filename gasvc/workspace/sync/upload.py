@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gasvc.api.pool import Pool
-from gasvc.api.transfer import BatchStorage, FormUploads, Upload, batches
+from gasvc.api.transfer import BATCH_BYTES, BatchStorage, FormUploads, Upload, batches
 from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model.snapshot import Item, VersionState, diff_items
 from gasvc.workspace.store.layout import shown_path
@@ -108,6 +108,9 @@ def _segments(conn: Connection, draft: int, old: dict[str, Any], new: dict[str, 
 
 #: Labels kept in memory by one push (beyond this many distinct ones, each is read again).
 LABEL_MEMO = 10_000
+#: A job (its uploads, then one callback) holds files of about this many bytes at most, so that
+#: large files are sent by all the jobs at once, not a thousand to a job.
+JOB_BYTES = 2 * BATCH_BYTES
 
 
 class _Sender:
@@ -140,13 +143,18 @@ class _Sender:
         self._storage(name)
         limit = self.conn.batch_limit(self._batch)
         groups: dict[str, list[ItemDiff]] = {"files": [], "labels": [], "delete": []}
+        nbytes = 0  # of the files group
         for path, before, after in changes:
             kind = _kind(before, after)
             groups[kind].append((path, before, after))
             self.stats.changes += 1
-            if len(groups[kind]) >= limit:
+            if kind == "files":
+                assert after is not None
+                nbytes += after.size
+            if len(groups[kind]) >= limit or (kind == "files" and nbytes >= JOB_BYTES):
                 self.pool.submit(self._job(kind, name, groups[kind]))
                 groups[kind] = []
+                nbytes = 0 if kind == "files" else nbytes
         for kind, items in groups.items():
             if items:
                 self.pool.submit(self._job(kind, name, items))
