@@ -101,8 +101,11 @@ class GasServer:
         self.log = AccessLog(home / "none")
 
     def fresh(self) -> None:
-        """Stop the running server (if any) and start one on a new, empty data dir."""
+        """Stop the running server (if any), remove its data, and start one on a new, empty
+        data dir."""
         self.stop()
+        if self.number:
+            shutil.rmtree(self.home / f"server-{self.number}" / "data", ignore_errors=True)
         self.number += 1
         data_dir = self.home / f"server-{self.number}" / "data"
         data_dir.parent.mkdir(parents=True, exist_ok=True)
