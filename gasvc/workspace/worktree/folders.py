@@ -175,13 +175,19 @@ class Walked:
         """(prefix, listing, sub-folder names) of each folder walked and found clean, given the
         items the comparison reported (anything but "clean", "gone" and "ignored" taints the
         folder holding it) and the stat refreshes it made (one left untrusted taints too)."""
-        tainted = {self._folder(item.path) for item in items
+        tainted = {self.folder_of(item.path) for item in items
                    if item.kind not in ("clean", "gone", "ignored")}
-        tainted.update(self._folder(path) for _, path, mtime_ns, _ in refresh if not mtime_ns)
+        return self.clean_but(tainted, refresh)
+
+    def clean_but(self, tainted: set[str], refresh: Iterable[tuple[str, str, int, int]]
+                  ) -> list[tuple[str, bytes, bytes]]:
+        """`clean`, given the folders (see `folder_of`) the items taint."""
+        tainted = tainted | {self.folder_of(path) for _, path, mtime_ns, _ in refresh
+                             if not mtime_ns}
         return [(prefix, *record) for prefix, record in self.records.items()
                 if prefix not in tainted]
 
-    def _folder(self, path: str) -> str:
+    def folder_of(self, path: str) -> str:
         """The folder holding `path`, or its nearest walked ancestor when that one is gone."""
         folder = path[:path.rfind("/") + 1]
         while folder and folder not in self.records:
