@@ -21,7 +21,7 @@ class Saved:
     """A segment's records, as a worker process sends them back."""
 
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
-    folders: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    folders: list[tuple[str, bytes, bytes, bytes]] = field(default_factory=list)
     labels: bytes | None = None
 
     def save(self, state: State, segment: str) -> None:

@@ -24,19 +24,14 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from gasvc.workspace.store.folderstore import (
-    digest,
-    folder_digests,
-    folder_listing,
-    recorded_segments,
-)
+from gasvc.workspace.store.folderstore import folder_digests, folder_listing, recorded_segments
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import ItemState, thread_pool
 from gasvc.workspace.worktree.ignore import IGNORE_FILE, fingerprint
-from gasvc.workspace.worktree.scan import Listing, list_folder
+from gasvc.workspace.worktree.scan import Listing, list_dir_unless, rows_digest
 
 #: Marshal format of the recorded listings: 2, the newest whose bytes depend on values alone
 #: (3 and 4 add back-references and interning flags). Another format costs a detailed check.
@@ -67,7 +62,7 @@ class Delta(NamedTuple):
     rows: Listing  # the folder's listing now
     subfolders: list[str]  # its recorded sub-folders (unchanged)
     names: frozenset[str]  # names of the files whose rows differ (either way)
-    record: tuple[bytes, bytes]  # the record it would get, found clean (see `Walked`)
+    record: tuple[bytes, bytes, bytes]  # the record it would get, found clean (see `Walked`)
 
 
 class Scope(NamedTuple):
@@ -104,16 +99,16 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
             records = folder_digests(state, part)
             # all listed before any is looked at: this thread would wait for the GIL
             listings = list(thread_pool().map(
-                lambda folder: _listing(os.path.join(places[folder[0]], folder[1]),
-                                        top=not folder[1]), part))
+                lambda folder, found=records: _listing(
+                    os.path.join(places[folder[0]], folder[1]), not folder[1],
+                    found.get(folder)), part))
             for (segment, prefix), listed in zip(part, listings, strict=True):
                 record = records.get((segment, prefix))
-                if record is None or listed is None:
+                if record is None or listed is False:
                     changed[segment].append(Scope(prefix))
                     continue
-                rows, listing, sha = listed
-                if record[0] != sha:
-                    delta = _delta(state, segment, prefix, rows, listing, record[1])
+                if listed is not None:  # else: listed as recorded
+                    delta = _delta(state, segment, prefix, listed, record[1])
                     changed[segment].append(Scope(prefix, delta))
                     if delta is None:
                         continue
@@ -122,28 +117,28 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
     return changed
 
 
-def _delta(state: State, segment: str, prefix: str, rows: Listing, listing: bytes,
-           subfolders: bytes) -> Delta | None:
-    """The files whose rows differ between the folder's record and its listing `rows`
-    (encoded: `listing`); None when a sub-folder or the folder's `.gasignore` came, went or
-    changed."""
+def _delta(state: State, segment: str, prefix: str, rows: Listing, subfolders: bytes
+           ) -> Delta | None:
+    """The files whose rows differ between the folder's record and its listing `rows`; None
+    when a sub-folder or the folder's `.gasignore` came, went or changed."""
     before = folder_listing(state, segment, prefix)
     if before is None:
         return None
     names = frozenset(_differing(marshal.loads(before), rows))
     if IGNORE_FILE in names or any(name.endswith("/") for name in names):
         return None
-    return Delta(rows, marshal.loads(subfolders), names, (listing, subfolders))
+    return Delta(rows, marshal.loads(subfolders), names,
+                 (encode(rows), subfolders, rows_digest(rows)))
 
 
-def _listing(folder: str, top: bool) -> tuple[Listing, bytes, bytes] | None:
-    """The folder's listing, encoded, and its digest; None for a folder replaced by a link
-    (compared in detail, where the walk does not go through it)."""
+def _listing(folder: str, top: bool, record: tuple[bytes, bytes] | None
+             ) -> Listing | Literal[False] | None:
+    """The folder's listing; None when it lists as `record` (digest, sub-folders) says; False
+    for a folder replaced by a link (compared in detail, where the walk does not go through
+    it)."""
     if os.path.islink(folder.rstrip("/")):
-        return None
-    rows = list_folder(folder, top)
-    listing = encode(rows)
-    return rows, listing, digest(listing)
+        return False
+    return list_dir_unless(folder, top, record[0] if record else None)
 
 
 def _differing(before: Listing, after: Listing) -> list[str]:
@@ -161,17 +156,18 @@ class Walked:
     as its record would be: encoded, ~45 bytes a file."""
 
     def __init__(self) -> None:
-        self.records: dict[str, tuple[bytes, bytes]] = {}
+        #: prefix → (listing, sub-folders, digest): what the folder's record would hold
+        self.records: dict[str, tuple[bytes, bytes, bytes]] = {}
 
     def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
-        self.records[prefix] = (encode(rows), encode(subfolders))
+        self.records[prefix] = (encode(rows), encode(subfolders), rows_digest(rows))
 
     def delta(self, prefix: str, delta: Delta) -> None:
         """A folder compared by its delta: its record is at hand."""
         self.records[prefix] = delta.record
 
     def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
-              ) -> list[tuple[str, bytes, bytes]]:
+              ) -> list[tuple[str, bytes, bytes, bytes]]:
         """(prefix, listing, sub-folder names) of each folder walked and found clean, given the
         items the comparison reported (anything but "clean", "gone" and "ignored" taints the
         folder holding it) and the stat refreshes it made (one left untrusted taints too)."""
@@ -180,7 +176,7 @@ class Walked:
         return self.clean_but(tainted, refresh)
 
     def clean_but(self, tainted: set[str], refresh: Iterable[tuple[str, str, int, int]]
-                  ) -> list[tuple[str, bytes, bytes]]:
+                  ) -> list[tuple[str, bytes, bytes, bytes]]:
         """`clean`, given the folders (see `folder_of`) the items taint."""
         tainted = tainted | {self.folder_of(path) for _, path, mtime_ns, _ in refresh
                              if not mtime_ns}
