@@ -12,9 +12,9 @@
  *   inode are 0); other entries are left out. Sorted by key in code-point order, which is the
  *   byte order of the UTF-8 (or surrogate-escaped) names. A missing folder gives [].
  *
- * list_dir_unless(path, top, digest) -> the rows of scan.list_folder(path, top) (`.gas`
- *   entries left out, and at a segment's top its metadata.jsonl), or None when their digest is
- *   `digest`: a folder listed as recorded costs no Python object at all.
+ * list_dir_unless(path, top, digest) -> (the rows of scan.list_folder(path, top), their digest)
+ *   (`.gas` entries left out, and at a segment's top its metadata.jsonl), or None when their
+ *   digest is `digest`: a folder listed as recorded costs no Python object at all.
  * rows_digest(rows) -> the digest of such rows: b"f" and two 64-bit FNV-1a hashes (other
  *   multipliers) of each row's name bytes, a NUL, and its size, mtime and inode (8 bytes each,
  *   little-endian). Not cryptographic: it tells a folder's listing from the one recorded.
@@ -255,7 +255,9 @@ static PyObject *list_dir_unless(PyObject *module, PyObject *args) {
                && memcmp(known, found, DIGEST_SIZE) == 0) {
         result = Py_NewRef(Py_None);
     } else {
-        result = to_python(&listing);
+        PyObject *rows = to_python(&listing);
+        result = rows ? Py_BuildValue("(Ny#)", rows, (const char *)found,
+                                      (Py_ssize_t)DIGEST_SIZE) : NULL;
     }
     listing_free(&listing);
     Py_DECREF(encoded);
@@ -299,8 +301,8 @@ static PyMethodDef methods[] = {
     {"list_dir", list_dir, METH_O,
      "list_dir(path) -> sorted [(key, size, mtime_ns, ino)]: files by name, folders as name/"},
     {"list_dir_unless", list_dir_unless, METH_VARARGS,
-     "list_dir_unless(path, top, digest) -> list_folder's rows, or None when their digest is"
-     " `digest`"},
+     "list_dir_unless(path, top, digest) -> (list_folder's rows, their digest), or None when"
+     " their digest is `digest`"},
     {"rows_digest", rows_digest, METH_O, "rows_digest(rows) -> the digest of listing rows"},
     {NULL, NULL, 0, NULL},
 };

@@ -1,12 +1,11 @@
 """The state database's `folders` table (state.py): per working folder verified clean, its
 listing then (worktree/folders.py). Step 3 gives each record a digest of its listing (see
 `scan.rows_digest`), read before the listing: a status of a clean tree compares a few bytes a
-folder, not its ~45 bytes a file, and reads a listing (compressed) only to find what changed.
+folder, not its ~45 bytes a file, and reads a listing only to find what changed in it.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -41,7 +40,7 @@ def folder_listing(state: State, segment: str, prefix: str) -> bytes | None:
     """A recorded folder's encoded listing."""
     row = state.db.execute("SELECT listing FROM folders WHERE segment = ? AND prefix = ?",
                            (segment, prefix)).fetchone()
-    return zlib.decompress(row[0]) if row else None
+    return bytes(row[0]) if row else None
 
 
 def recorded_segments(state: State) -> frozenset[str]:
@@ -55,7 +54,7 @@ def save_folder_listings(state: State, rows: Iterable[tuple[str, str, bytes, byt
     """Record (segment, prefix, encoded listing, encoded sub-folders, digest) of folders
     verified clean: run after the index writes of the same check."""
     state.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",
-                         ((segment, prefix, sha, subfolders, zlib.compress(listing, 1))
+                         ((segment, prefix, sha, subfolders, listing)
                           for segment, prefix, listing, subfolders, sha in rows))
 
 

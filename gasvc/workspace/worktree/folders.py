@@ -60,9 +60,13 @@ class Delta(NamedTuple):
     """The files of a recorded folder whose rows differ from its record."""
 
     rows: Listing  # the folder's listing now
-    subfolders: list[str]  # its recorded sub-folders (unchanged)
+    subfolders: bytes  # its recorded sub-folders (unchanged), marshalled
     names: frozenset[str]  # names of the files whose rows differ (either way)
-    record: tuple[bytes, bytes, bytes]  # the record it would get, found clean (see `Walked`)
+    digest: bytes  # of `rows`
+
+    def record(self) -> tuple[bytes, bytes, bytes]:
+        """The record the folder gets if found clean (see `Walked`)."""
+        return encode(self.rows), self.subfolders, self.digest
 
 
 class Scope(NamedTuple):
@@ -108,7 +112,7 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
                     changed[segment].append(Scope(prefix))
                     continue
                 if listed is not None:  # else: listed as recorded
-                    delta = _delta(state, segment, prefix, listed, record[1])
+                    delta = _delta(state, segment, prefix, *listed, record[1])
                     changed[segment].append(Scope(prefix, delta))
                     if delta is None:
                         continue
@@ -117,25 +121,24 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
     return changed
 
 
-def _delta(state: State, segment: str, prefix: str, rows: Listing, subfolders: bytes
-           ) -> Delta | None:
-    """The files whose rows differ between the folder's record and its listing `rows`; None
-    when a sub-folder or the folder's `.gasignore` came, went or changed."""
+def _delta(state: State, segment: str, prefix: str, rows: Listing, digest: bytes,
+           subfolders: bytes) -> Delta | None:
+    """The files whose rows differ between the folder's record and its listing `rows` (of
+    `digest`); None when a sub-folder or the folder's `.gasignore` came, went or changed."""
     before = folder_listing(state, segment, prefix)
     if before is None:
         return None
     names = frozenset(_differing(marshal.loads(before), rows))
     if IGNORE_FILE in names or any(name.endswith("/") for name in names):
         return None
-    return Delta(rows, marshal.loads(subfolders), names,
-                 (encode(rows), subfolders, rows_digest(rows)))
+    return Delta(rows, subfolders, names, digest)
 
 
 def _listing(folder: str, top: bool, record: tuple[bytes, bytes] | None
-             ) -> Listing | Literal[False] | None:
-    """The folder's listing; None when it lists as `record` (digest, sub-folders) says; False
-    for a folder replaced by a link (compared in detail, where the walk does not go through
-    it)."""
+             ) -> tuple[Listing, bytes] | Literal[False] | None:
+    """The folder's listing and its digest; None when it lists as `record` (digest,
+    sub-folders) says; False for a folder replaced by a link (compared in detail, where the
+    walk does not go through it)."""
     if os.path.islink(folder.rstrip("/")):
         return False
     return list_dir_unless(folder, top, record[0] if record else None)
@@ -158,13 +161,14 @@ class Walked:
     def __init__(self) -> None:
         #: prefix → (listing, sub-folders, digest): what the folder's record would hold
         self.records: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._deltas: dict[str, Delta] = {}
 
     def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
         self.records[prefix] = (encode(rows), encode(subfolders), rows_digest(rows))
 
     def delta(self, prefix: str, delta: Delta) -> None:
-        """A folder compared by its delta: its record is at hand."""
-        self.records[prefix] = delta.record
+        """A folder compared by its delta (its record is made only if it is found clean)."""
+        self._deltas[prefix] = delta
 
     def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
               ) -> list[tuple[str, bytes, bytes, bytes]]:
@@ -180,12 +184,14 @@ class Walked:
         """`clean`, given the folders (see `folder_of`) the items taint."""
         tainted = tainted | {self.folder_of(path) for _, path, mtime_ns, _ in refresh
                              if not mtime_ns}
-        return [(prefix, *record) for prefix, record in self.records.items()
-                if prefix not in tainted]
+        found = [(prefix, *record) for prefix, record in self.records.items()
+                 if prefix not in tainted]
+        return found + [(prefix, *delta.record()) for prefix, delta in self._deltas.items()
+                        if prefix not in tainted]
 
     def folder_of(self, path: str) -> str:
         """The folder holding `path`, or its nearest walked ancestor when that one is gone."""
         folder = path[:path.rfind("/") + 1]
-        while folder and folder not in self.records:
+        while folder and folder not in self.records and folder not in self._deltas:
             folder = folder[:folder.rfind("/", 0, len(folder) - 1) + 1]
         return folder

@@ -165,10 +165,12 @@ def py_rows_digest(rows: Listing) -> bytes:
     return b"s" + hashlib.sha1(marshal.dumps(rows, 2)).digest()
 
 
-def py_list_dir_unless(folder: str, top: bool, digest: bytes | None) -> Listing | None:
-    """`list_folder`, or None when the rows' digest is `digest`."""
+def py_list_dir_unless(folder: str, top: bool, digest: bytes | None
+                       ) -> tuple[Listing, bytes] | None:
+    """(`list_folder`, its digest), or None when the digest is `digest`."""
     rows = list_folder(folder, top)
-    return None if digest is not None and py_rows_digest(rows) == digest else rows
+    found = py_rows_digest(rows)
+    return None if found == digest else (rows, found)
 
 
 try:  # the native ones: the digest of a folder's listing taken without a Python object
