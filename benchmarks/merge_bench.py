@@ -7,7 +7,7 @@ items, another field of the box ours moved (merged field by field, no conflict).
 `merge_states` (median of --runs) and counts the objects it reads, and prints each K beside the
 first: time and reads per change should stay about the same from 1,000 to 10,000 changes.
 
-    .venv/bin/python benchmarks/merge_bench.py                     # 1,000,000 items; K = 1,000, 10,000
+    .venv/bin/python benchmarks/merge_bench.py           # 1,000,000 items; K = 1,000, 10,000
     .venv/bin/python benchmarks/merge_bench.py --items 20000 --changes 100 1000   # seconds
 """
 
@@ -23,10 +23,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gasvc.model import tree  # noqa: E402
-from gasvc.model.canon import canonical_json, sha1_hex  # noqa: E402
-from gasvc.model.merge import merge_states  # noqa: E402
-from gasvc.model.snapshot import Item, Segment, VersionState  # noqa: E402
+from gasvc.model import tree
+from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.model.merge import merge_states
+from gasvc.model.snapshot import Item, Segment, VersionState
 
 
 class Store:

@@ -66,6 +66,19 @@ def gas_command() -> list[str]:
     return [found]
 
 
+def compile_gas(gas: Tool) -> str:
+    """Write the bytecode of the gasvc that `gas` runs, as an installation does (pip compiles
+    what it installs, and Python caches what it imports): with PYTHONDONTWRITEBYTECODE set, as
+    in some sandboxes, every gas command would compile its modules again (~0.06 s), which no
+    installed gas pays. Returns the package's folder."""
+    python = str(Path(gas.command[0]).with_name("python"))
+    script = ("import compileall, os, gasvc; folder = os.path.dirname(gasvc.__file__); "
+              "compileall.compile_dir(folder, quiet=1); print(folder)")
+    done = subprocess.run([python, "-c", script], env=gas.env, capture_output=True, text=True,
+                          check=True)
+    return done.stdout.strip()
+
+
 def ensure_dvc(venv: Path = DVC_VENV) -> list[str]:
     """DVC in its own venv (made once, then reused): the `dvc` command."""
     dvc = venv / "bin" / "dvc"
@@ -88,8 +101,11 @@ class GasServer:
         self.log = AccessLog(home / "none")
 
     def fresh(self) -> None:
-        """Stop the running server (if any) and start one on a new, empty data dir."""
+        """Stop the running server (if any), remove its data, and start one on a new, empty
+        data dir."""
         self.stop()
+        if self.number:
+            shutil.rmtree(self.home / f"server-{self.number}" / "data", ignore_errors=True)
         self.number += 1
         data_dir = self.home / f"server-{self.number}" / "data"
         data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The suite's one table (operation, gas, git, dvc, gas / best peer, target) and its JSON."""
+"""The suite's one table (operation, gas, git, dvc, cp, gas / best peer, target) and its JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 
 from measure import Measure
 
-TOOLS = ("gas", "git", "dvc")
+#: The columns: gas, its peers, and `cp` (a plain copy, the floor of the large-file rows).
+TOOLS = ("gas", "git", "dvc", "cp")
 NONE = "—"
 
 
@@ -48,7 +49,8 @@ class Row:
         parts = []
         if self.limit is not None:
             bound = f"{self.limit:g} × {self.against}" if self.against else f"{self.limit:g}"
-            parts.append(f"≤ {bound}" + ("" if self.against else f" {self.unit}"))
+            unit = "" if self.against else (f" {self.unit}" if self.unit != "×" else " ×")
+            parts.append(f"≤ {bound}{unit}")
         if self.max_requests is not None:
             parts.append(f"≤ {self.max_requests} requests")
         return ", ".join(parts)
@@ -74,6 +76,8 @@ class Row:
             return NONE
         if self.unit == "MB":
             return f"{measure.peak_rss:,.0f} MB"
+        if self.unit == "×":
+            return f"{measure.median:.2f} ×"
         if len(measure.seconds) == 1:
             text = f"{measure.median:.3f} s"
         else:
@@ -98,7 +102,7 @@ def verdict(ok: bool | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    header = ("operation", "gas", "git", "dvc", "gas/best peer", "target", "met")
+    header = ("operation", *TOOLS, "gas/best peer", "target", "met")
     lines = [(f"{row.op}. {row.name}", *(row.cell(t) for t in TOOLS),
               f"{ratio:.2f}" if (ratio := row.ratio()) is not None else NONE,
               row.target(), verdict(row.ok())) for row in rows]
@@ -112,7 +116,7 @@ def table(rows: list[Row]) -> str:
 
 def markdown(rows: list[Row]) -> str:
     """The same table in Markdown, for docs/performance.md."""
-    header = ("operation", "gas", "git", "dvc", "gas / best peer", "target", "met")
+    header = ("operation", *TOOLS, "gas / best peer", "target", "met")
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         ratio = row.ratio()

@@ -8,6 +8,8 @@ gives git, gas and DVC each a copy of the same bytes, starts a local `gas server
      (first and second run)                       status, commit, push (with HTTP requests)
   3. add -A + commit of all files (dvc add)    7. diff of two server revisions 100 items apart
   4. push of all files (dvc push, local dir)   8. peak RSS of each command
+                                               9. push and clone of 2,000 files of 1 MB
+                                                  (and `cp` of them to a local folder)
 
 each as the median of --runs runs with min and max, then prints one table (operation, gas, git,
 dvc, gas / best peer, target) and writes it as JSON under benchmarks/results/.
@@ -16,6 +18,7 @@ dvc, gas / best peer, target) and writes it as JSON under benchmarks/results/.
     .venv/bin/python benchmarks/run.py --with-dvc            # also DVC (own venv, made once)
     .venv/bin/python benchmarks/run.py --quick               # N=5,000: a CI smoke run
     .venv/bin/python benchmarks/run.py --server              # and the 1M-item server figures
+    .venv/bin/python benchmarks/run.py --million             # 1,000,000 files (million.py)
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from typing import Any
 
 import datagen
 import floors
+import large
 import measure
+import million
 import peers
 import report
 import server_bench
@@ -51,7 +56,8 @@ CHANGES = 100
 #: gas both distrust a stat taken within a second or two of the file's mtime).
 RACY_PAUSE = 2.5
 MEMORY_TARGET_MB = 300.0
-WARM_NOTE = ("page cache warm for every tool: each tree is read in full before it is timed, "
+WARM_NOTE = ("gasvc's bytecode compiled first, as an installation has it; "
+             "page cache warm for every tool: each tree is read in full before it is timed, "
              "status and diff get one untimed run first, push and clone read files just "
              "written; push runs each go to a new, empty remote; `sync` before every timed "
              "add, push and clone, so no tool pays for another's pending writes")
@@ -117,6 +123,7 @@ def make_tools(args: argparse.Namespace, home: Path) -> dict[str, Tool]:
     env = peers.environment(home)
     tools = {"gas": Tool("gas", peers.gas_command(), env),
              "git": Tool("git", ["git"], env)}
+    say(f"gasvc bytecode written in {peers.compile_gas(tools['gas'])}")
     if args.with_dvc:
         tools["dvc"] = Tool("dvc", peers.ensure_dvc(), env)
     return tools
@@ -376,10 +383,17 @@ def bench_diff(b: Bench) -> None:
             row.tools.setdefault(name, Measure()).add(done, requests=requests)
 
 
+# 9. large files (large.py) -------------------------------------------------------------------
+def bench_large_files(b: Bench) -> None:
+    if not b.args.no_large:
+        large.bench_large(b, say, settle)
+
+
 # 8. memory ---------------------------------------------------------------------------------
 def memory_rows(b: Bench) -> None:
     """Peak RSS of every timed command, from the same samples."""
-    for row in [r for r in b.rows if r.unit == "s" and "gas" in r.tools]:
+    for row in [r for r in b.rows if r.unit == "s" and "gas" in r.tools
+                and r.against != "cp"]:  # a "vs cp" row repeats a gas command's samples
         b.row(Row(8, f"peak RSS: {row.name.strip()}", tools=row.tools, unit="MB",
                   limit=MEMORY_TARGET_MB))
 
@@ -402,11 +416,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also the server figures (server_bench.py; 1M items, or 20,000 "
                         "with --quick)")
     parser.add_argument("--no-floors", action="store_true", help="skip the floor measurements")
+    parser.add_argument("--no-large", action="store_true",
+                        help="skip row 9 (push and clone of 2,000 files of 1 MB)")
+    parser.add_argument("--million", action="store_true",
+                        help="1,000,000 files in 10 segments, one run, beside git: clean status, "
+                        "add + commit, push, clone, memory, and time per file against a "
+                        "100,000-file run (rows 10; see million.py)")
+    parser.add_argument("--baseline", type=Path,
+                        help="with --million: the 100,000-file suite JSON to compare with "
+                        "(default: the newest in --results)")
     parser.add_argument("--workdir", type=Path, default=HERE / ".cache" / "suite",
                         help="scratch folder (emptied first)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
+    if args.million:
+        args.files = args.files or million.FILES
+        args.segments, args.runs = million.SEGMENTS, 1
+        args.no_large = args.no_floors = True
     if args.files is None:
         args.files = QUICK_FILES if args.quick else 100_000
     if args.files < 2 * CHANGES * 2 or args.segments < 1 or args.runs < 1 or args.size < 1:
@@ -451,12 +478,19 @@ def run_suite(b: Bench) -> dict[str, Any]:
     started = time.perf_counter()
     sources: dict[str, str] = {}
     config["gasvc_source_by_phase"] = sources
-    for phase in (bench_add_commit, bench_clean_status, bench_touched_status, bench_push,
-                  bench_clone, bench_changes, bench_diff, memory_rows):
+    phases = [bench_add_commit, bench_clean_status, bench_touched_status, bench_push,
+              bench_clone, bench_changes, bench_diff, bench_large_files, memory_rows]
+    if b.args.million:  # what says whether gas stays linear and within its memory bound
+        phases = [bench_add_commit, bench_clean_status, bench_push, bench_clone, memory_rows]
+    for phase in phases:
         sources[phase.__name__] = source_version()
         phase(b)
     if len(set(sources.values())) > 1:
         say(f"WARNING: gasvc changed during the run (editable install): {sources}")
+    if b.args.million:
+        baseline = b.args.baseline or million.newest_baseline(b.args.results)
+        b.rows += million.linearity_rows(b.rows, b.args.files, baseline)
+        config.update(million.describe(baseline))
     config["seconds"] = time.perf_counter() - started
     config["load_average_end"] = os.getloadavg()
     return {"config": config, "floors": {name: {"seconds": m.seconds, "median": m.median}

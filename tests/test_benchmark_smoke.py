@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow(seconds=15)
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 400  # the least run.py accepts: 4 x its 100 changed files
 OPERATIONS = ("1. status", "2. status after touch", "3. add -A + commit", "4. push",
-              "5. clone", "6. ", "7. diff", "8. peak RSS")
+              "5. clone", "6. ", "7. diff", "8. peak RSS", "9. push", "9. clone")
 
 
 def test_quick_suite_writes_every_figure(tmp_path: Path) -> None:
@@ -30,8 +30,8 @@ def test_quick_suite_writes_every_figure(tmp_path: Path) -> None:
     [report] = list(results.glob("suite-*.json"))
     data = json.loads(report.read_text())
     assert data["config"]["files"] == FILES
-    assert {row["op"] for row in data["rows"]} == set(range(1, 9))
-    assert all("gas" in row["tools"] for row in data["rows"])
+    assert {row["op"] for row in data["rows"]} == set(range(1, 10))
+    assert all("gas" in row["tools"] or "cp" in row["tools"] for row in data["rows"])
     table = data["table"]
     for operation in OPERATIONS:
         assert operation in table, f"{operation!r} missing from the table"

@@ -159,3 +159,48 @@ def test_opening_removes_stale_temporary_files_only(tmp_path: Path) -> None:
     store = DirectoryBlobStore(root)
     assert not stale.exists() and fresh.exists()
     assert receive(store, sha1(b"ok"), [b"ok"]) == 2  # leftovers do not get in the way
+
+
+def test_group_sync_covers_every_write_made_before_it_was_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads asking at once share syncs, but none returns before a sync that started after
+    it asked has finished; a failed sync counts for no one."""
+    import threading
+    import time
+
+    from gasvc.server import blobs
+
+    started: list[float] = []
+    finished: list[float] = []
+    fail = [True]
+
+    def slow_sync(path: Path) -> None:
+        started.append(time.monotonic())
+        time.sleep(0.05)
+        if fail[0]:
+            fail[0] = False
+            raise OSError("disk on fire")
+        finished.append(time.monotonic())
+
+    monkeypatch.setattr(blobs, "sync_filesystem", slow_sync)
+    group = blobs.GroupSync(tmp_path)
+    with pytest.raises(OSError, match="disk on fire"):
+        group.sync()
+    asked: dict[int, float] = {}
+    done: dict[int, float] = {}
+
+    def ask(number: int) -> None:
+        asked[number] = time.monotonic()
+        group.sync()
+        done[number] = time.monotonic()
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    assert len(started) < 1 + 12  # shared
+    for number in range(12):  # a sync started after the ask finished before the answer
+        assert any(asked[number] <= s and f <= done[number]
+                   for s, f in zip(started[1:], finished, strict=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gasvc.errors import AccessDenied, Forbidden, InvalidParams, ResourceNotExist
+from gasvc.errors import AccessDenied, Forbidden, GasError, InvalidParams, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.server.blobs import DirectoryBlobStore
 from gasvc.server.engine import Engine
@@ -335,3 +336,52 @@ def test_other_users_cannot_see_private_or_write_public_datasets(h: Harness) -> 
     assert h.engine.datasets.get(bob, public)["name"] == "public"
     with pytest.raises(AccessDenied):
         h.engine.versions.create_draft(bob, public, {"branchName": "main", "title": "mine"})
+
+
+def test_a_callback_is_all_or_nothing_and_names_its_first_bad_item(h: Harness) -> None:
+    """A callback's items are prepared in bulk (engine/callbacks.py): one not granted to the
+    dataset, or wrong, is refused as item by item, naming the first, and nothing is staged;
+    items sharing a label store it once."""
+    ds = h.dataset("cb")
+    number = h.draft(ds)
+    h.engine.content.create_segment(h.alice, ds, {"name": "train", "draftNumber": number})
+    good, foreign, bad_size = h.blob(b"good"), h.blob(b"foreign"), h.blob(b"size")
+    h.engine.data.grant_blobs(ds, {good["checksum"]: 4, bad_size["checksum"]: 4})
+    cat = {"CLASSIFICATION": {"category": "cat"}}
+    cases = [
+        ([{"remotePath": "a.jpg", **good}, {"remotePath": "b.jpg", **foreign},
+          {"remotePath": "c.jpg", **bad_size, "fileSize": 9}],
+         f"no uploaded file has checksum {foreign['checksum']}"),
+        ([{"remotePath": "a.jpg", **good}, {"remotePath": "c.jpg", **bad_size, "fileSize": 9},
+          {"remotePath": "b.jpg", **foreign}], "has 4 bytes, not 9"),
+        ([{"remotePath": "a.jpg", **good}, {"remotePath": "../up.jpg", **good}], "up.jpg"),
+    ]
+    for objects, message in cases:
+        with pytest.raises(GasError, match=re.escape(message)):
+            h.engine.data.callback(h.alice, ds, {"draftNumber": number, "segmentName": "train",
+                                                 "objects": objects})
+        assert h.details(ds, {"draftNumber": number}) == {}
+    objects = [{"remotePath": f"{n}.jpg", **good, "label": cat} for n in range(5)]
+    before = h.object_count() if h.meta_path.exists() else 0
+    h.engine.data.callback(h.alice, ds, {"draftNumber": number, "segmentName": "train",
+                                         "objects": objects})
+    found = h.details(ds, {"draftNumber": number})
+    assert sorted(found) == [f"{n}.jpg" for n in range(5)]
+    assert all(item["label"] == cat and item["checksum"] == good["checksum"]
+               for item in found.values())
+    if h.meta_path.exists():
+        assert h.object_count() >= before + 1
+
+
+def test_a_callback_asks_the_store_once_for_a_size_granted_before_sizes_were_kept(
+        h: Harness) -> None:
+    """A grant from before the size column (NULL) falls back to the blob store, then keeps it."""
+    ds = h.dataset("legacy")
+    number = h.draft(ds)
+    h.engine.content.create_segment(h.alice, ds, {"name": "train", "draftNumber": number})
+    old = h.blob(b"granted long ago")
+    h.engine.ctx.meta.run(lambda tx: tx.grant_blob(ds, old["checksum"], None))
+    h.engine.data.callback(h.alice, ds, {"draftNumber": number, "segmentName": "train",
+                                         "objects": [{"remotePath": "a.jpg", **old}]})
+    assert h.details(ds, {"draftNumber": number})["a.jpg"]["checksum"] == old["checksum"]
+    assert h.engine.ctx.meta.run(lambda tx: tx.blob_size(ds, old["checksum"])) == 16

@@ -182,6 +182,9 @@ def native_listing() -> ModuleType:
             pytest.fail("gasvc._listing is not built though a C compiler is here: reinstall"
                         " with `pip install -e .`")
         pytest.skip("no C compiler: gasvc._listing not built, the Python listing is used")
+    if not hasattr(_listing, "list_dir_unless"):
+        pytest.fail("gasvc._listing was built from an older _listing.c: rebuild it with"
+                    " `pip install -e .`")
     return _listing
 
 
@@ -198,6 +201,32 @@ def test_native_listing_is_the_python_listing(tmp_path: Path) -> None:
     st = (tmp_path / "b.jpg").stat()
     assert (("b.jpg", st.st_size, st.st_mtime_ns, st.st_ino) in rows
             and ("link-to-file", st.st_size, st.st_mtime_ns, st.st_ino) in rows)
+
+
+@pytest.mark.parametrize("implementation", ["native", "python"])
+def test_a_folder_listed_as_recorded_gives_no_rows(tmp_path: Path, implementation: str) -> None:
+    """`list_dir_unless` gives `list_folder`'s rows (`.gas` entries and a top `metadata.jsonl`
+    left out) and their digest, or None when it is the one given; a changed row changes it."""
+    if implementation == "native":
+        native = native_listing()
+        unless, digest = native.list_dir_unless, native.rows_digest
+    else:
+        unless, digest = scan.py_list_dir_unless, scan.py_rows_digest
+    make_odd_tree(tmp_path)
+    write(tmp_path, {"metadata.jsonl": "{}", ".GAS/x": "state", "a/.gas": "file"})
+    for folder in (tmp_path, tmp_path / "a", tmp_path / "empty", tmp_path / "nowhere"):
+        for top in (True, False):
+            rows, found = unless(str(folder), top, None)
+            assert rows == scan.list_folder(str(folder), top) and found == digest(rows)
+            assert unless(str(folder), top, digest(rows)) is None
+            assert unless(str(folder), top, b"f" + bytes(16)) == (rows, found)
+    assert ".GAS/" not in [row[0] for row in scan.list_folder(str(tmp_path), True)]
+    before = unless(str(tmp_path), True, None)[1]
+    os.utime(tmp_path / "b.jpg", ns=(OLD_NS, OLD_NS))
+    assert unless(str(tmp_path), True, before) is not None
+    if implementation == "native":  # the two digests never pass for each other
+        assert digest(scan.list_folder(str(tmp_path), True)) != scan.py_rows_digest(
+            scan.list_folder(str(tmp_path), True))
 
 
 def test_label_changes_through_an_edited_label_file(ws: tuple[Layout, State]) -> None:

@@ -16,6 +16,7 @@ skip POSTs).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -57,7 +58,7 @@ T = TypeVar("T")
 class Upload:
     checksum: str
     size: int
-    path: Path
+    path: Path | str
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Download:
     size: int
     target: Path
     url: str = ""
+    #: what the caller knows the file as (e.g. its segment and path), handed back with it
+    key: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ def _frames(items: list[Upload]) -> Iterator[bytes]:
     for item in items:
         out += header(item.checksum, item.size)
         sent = 0
-        with item.path.open("rb") as handle:
+        with open(item.path, "rb") as handle:
             while sent < item.size and (chunk := handle.read(READ_CHUNK)):
                 chunk = chunk[: item.size - sent]
                 sent += len(chunk)
@@ -260,37 +263,56 @@ def _start(frame: Frame, wanted: dict[str, list[Download]], tmp_dir: Path) -> Si
 
 
 class Sink:
-    """One downloaded file: hashed into a temporary file, then renamed to its targets."""
+    """One downloaded file: hashed into a temporary file, then renamed to its targets. Raw
+    descriptors and string paths: a clone runs this once a file."""
 
     def __init__(self, checksum: str, tmp_dir: Path) -> None:
         self.checksum, self.digest = checksum, hashlib.sha1()
-        self.tmp = tmp_dir / f"{threading.get_ident()}-{checksum}"
-        self.handle = self.tmp.open("wb")
+        self.tmp = os.path.join(tmp_dir, f"{threading.get_ident()}-{checksum}")
+        self.fd: int | None = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def write(self, data: bytes) -> None:
+        assert self.fd is not None
         self.digest.update(data)
-        self.handle.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
 
     def discard(self) -> None:
-        self.handle.close()
-        self.tmp.unlink(missing_ok=True)
+        self._close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+    def _close(self) -> os.stat_result | None:
+        """Close the file; its stat (which a rename keeps) when it was open."""
+        if self.fd is None:
+            return None
+        try:
+            return os.fstat(self.fd)
+        finally:
+            os.close(self.fd)
+            self.fd = None
 
     def finish(self, targets: list[Download]) -> list[Written]:
-        self.handle.close()
+        st = self._close()
+        assert st is not None
         if self.digest.hexdigest() != self.checksum:
-            self.tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tmp)
             raise TransferError(f"downloaded bytes of {targets[0].target.name} do not match "
                                 "their checksum", "run the command again")
-        first = targets[0].target
+        first = targets[0]
+        copies = []
         for other in targets[1:]:  # copies first, each renamed into place whole
-            copy = self.tmp.with_name(f"{self.tmp.name}.copy")
+            copy = f"{self.tmp}.copy"
             shutil.copyfile(self.tmp, copy)
             _place(copy, other.target)
-        _place(self.tmp, first)
-        return [_written(item) for item in targets]
+            copies.append(_written(other))
+        _place(self.tmp, first.target)
+        return [Written(first, st.st_mtime_ns, st.st_ino), *copies]
 
 
-def _place(tmp: Path, target: Path) -> None:
+def _place(tmp: Path | str, target: Path) -> None:
     try:
         os.replace(tmp, target)
     except FileNotFoundError:
@@ -381,7 +403,7 @@ class FormUploads:
         fields["key"] = policy["extra"]["objectPrefix"] + item.checksum
         host = policy["extra"]["host"]
         try:
-            with item.path.open("rb") as handle:
+            with open(item.path, "rb") as handle:
                 response = self.client.session.post(
                     host, data=fields, files={"file": (item.checksum, handle)},
                     timeout=self.client.timeout)

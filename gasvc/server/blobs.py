@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import os
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -82,10 +83,12 @@ class DirectoryBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
         (root / "tmp").mkdir(parents=True, exist_ok=True)
         self._tmp_names = itertools.count()
         self._folders: set[str] = set()  # fan-out folders known to exist
         self._held: set[str] = set()  # temporary files of uploads in progress
+        self.syncs = GroupSync(root)
         self._remove_stale_tmp()
 
     def new_tmp(self) -> tuple[int, str]:
@@ -144,9 +147,13 @@ class DirectoryBlobStore:
 
     def size(self, checksum: str) -> int | None:
         try:
-            return self.path(checksum).stat().st_size
+            return os.stat(self._file(check_checksum(checksum))).st_size
         except FileNotFoundError:
             return None
+
+    def _file(self, checksum: str) -> str:
+        """A (valid) blob id's path as a string: no `Path` objects once a file."""
+        return os.path.join(self._root, checksum[:2], checksum[2:])
 
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Bytes [start, end) of a blob, in chunks."""
@@ -197,7 +204,7 @@ class _Writer:
         self.tmp: str | None = None
         self.fd: int | None = None
         self.ready = False
-        if not os.path.isfile(store.path(checksum)):
+        if not os.path.isfile(store._file(check_checksum(checksum))):
             self.fd, self.tmp = store.new_tmp()
 
     def write(self, data: bytes) -> None:
@@ -288,16 +295,54 @@ class DirectoryBatch:
         ready = [writer for writer in self.writers if writer.ready and writer.tmp is not None]
         if not ready:
             return
-        sync_filesystem(self.store.root)
+        self.store.syncs.sync()
         for writer in ready:
             assert writer.tmp is not None
             self.store.place(writer.tmp, writer.checksum)
             writer.tmp = None
-        sync_filesystem(self.store.root)
+        self.store.syncs.sync()
 
     def abort(self) -> None:
         for writer in self.writers:
             writer.discard()
+
+
+class GroupSync:
+    """Syncs of one file system shared by the threads that need one at once: `sync()` returns
+    once a sync that started after it was called has finished (so it covers every write made
+    before the call), starting one unless one is running; those who arrive while one runs wait
+    for the next, which one of them starts for all. Concurrent batches of a push then cost a
+    sync or two together, not two each, and their renames do not queue behind each other's
+    journal flushes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cond = threading.Condition()
+        self._started = 0  # syncs started
+        self._finished = 0  # the number of the last sync finished
+        self._running = False
+
+    def sync(self) -> None:
+        with self._cond:
+            needed = self._started + 1  # a sync that starts from now on
+            while self._finished < needed:
+                if self._running:
+                    self._cond.wait()
+                    continue
+                self._running = True
+                self._started += 1
+                number = self._started
+                self._cond.release()
+                synced = False
+                try:
+                    sync_filesystem(self.path)
+                    synced = True
+                finally:  # a failed sync counts for no one: the next waiter tries again
+                    self._cond.acquire()
+                    self._running = False
+                    if synced:
+                        self._finished = max(self._finished, number)
+                    self._cond.notify_all()
 
 
 def sync_filesystem(path: Path) -> None:

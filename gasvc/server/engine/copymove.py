@@ -22,8 +22,9 @@ from gasvc.errors import CopyConflict, InvalidParams, ParamsMissing, ResourceNot
 from gasvc.model import tree
 from gasvc.model.names import check_remote_path, check_segment_name
 from gasvc.model.snapshot import Item, Segment, frame
+from gasvc.server.engine.callbacks import MASK_TYPES
 from gasvc.server.engine.context import Context, Version
-from gasvc.server.engine.data import MASK_TYPES, MAX_OBJECTS
+from gasvc.server.engine.data import MAX_OBJECTS
 from gasvc.server.engine.overlay import current_item, flush, flush_if_pending, stage
 from gasvc.server.engine.scopes import DraftWrite, writing
 from gasvc.server.params import is_int_text

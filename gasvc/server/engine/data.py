@@ -17,13 +17,13 @@ from gasvc.model import tree
 from gasvc.model.names import check_checksum, check_remote_path
 from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame, stored_frame
 from gasvc.server.engine import signing
+from gasvc.server.engine.callbacks import MASK_TYPES, Batch, prepare
 from gasvc.server.engine.context import Context, Objects
-from gasvc.server.engine.overlay import current_item, flush, stage
+from gasvc.server.engine.overlay import current_item, flush, stage, staged_text
 from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
 from gasvc.server.meta import MetaTx
 from gasvc.server.records import User
 
-MASK_TYPES = ("SEMANTIC_MASK", "INSTANCE_MASK", "PANOPTIC_MASK")
 #: Objects per callback, label, delete or details-lookup request.
 MAX_OBJECTS = signing.BATCH_LIMIT
 #: Makes a listed item from (objects, URL expiry, key, tree value).
@@ -43,22 +43,31 @@ class Data:
     # writes ------------------------------------------------------------------------------
     def callback(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         objects = _objects(body)
+        prepared = [prepare(obj) for obj in objects]  # before the lock
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment_name = _segment_name(w.state, body)
-            for obj in objects:
-                self._register(w, segment_name, obj)
+            batch = Batch(w, objects)
+            for obj, ready in zip(objects, prepared, strict=True):
+                if (w.dataset.type != 0 or ready is None
+                        or not batch.stage(segment_name, ready)):
+                    self._register(w, segment_name, obj, batch)
+            w.tx.put_changes(w.dataset.id, w.draft.number, batch.changes)
 
-    def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any]) -> None:
+    def _register(self, w: DraftWrite, segment_name: str, obj: dict[str, Any],
+                  batch: Batch | None = None) -> None:
         path = check_remote_path(obj.get("remotePath"))
-        checksum, size = self._blob(w, obj)
+        checksum, size = self._blob(w, obj, batch)
         timestamp = obj.get("timestamp")
         if timestamp is not None and (not isinstance(timestamp, (int, float))
                                       or isinstance(timestamp, bool)):
             raise InvalidParams(f"timestamp of {path!r} must be a number")
-        label = self._label(w, obj.get("label"))
+        label = self._label(w, obj.get("label"), batch)
         if w.dataset.type == 0:
-            stage(w.tx, w.dataset, w.draft, segment_name, path,
-                  Item(checksum, size, timestamp, label).stored())
+            value = Item(checksum, size, timestamp, label).stored()
+            if batch is None:
+                stage(w.tx, w.dataset, w.draft, segment_name, path, value)
+            else:
+                batch.changes.append((segment_name, path, staged_text(value)))
             return
         frame_id, sensor = obj.get("frameId"), obj.get("sensorName")
         if not isinstance(frame_id, str) or not _FRAME_ID.fullmatch(frame_id):
@@ -72,26 +81,29 @@ class Data:
         stage(w.tx, w.dataset, w.draft, segment_name, frame_id,
               stored_frame(entries[name] for name in sorted(entries)))
 
-    def _blob(self, w: DraftWrite, obj: dict[str, Any]) -> tuple[str, int]:
+    def _blob(self, w: DraftWrite, obj: dict[str, Any], batch: Batch | None = None
+              ) -> tuple[str, int]:
         """The checksum and size of a file uploaded into this dataset."""
         checksum = check_checksum(obj.get("checksum"))
         size = obj.get("fileSize")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise InvalidParams(f"invalid fileSize {size!r} for {checksum}")
-        stored = w.tx.blob_size(w.dataset.id, checksum)
-        if stored is None and w.tx.has_blob(w.dataset.id, checksum):
+        granted, stored = (batch.size(checksum) if batch is not None and checksum in batch.asked
+                           else (w.tx.has_blob(w.dataset.id, checksum),
+                                 w.tx.blob_size(w.dataset.id, checksum)))
+        if granted and stored is None:
             # granted before sizes were recorded: asked from the blob store once, then kept
             stored = self.ctx.blobs.size(checksum)
             if stored is not None:
                 w.tx.grant_blob(w.dataset.id, checksum, stored)
-        if stored is None:
+        if not granted or stored is None:
             raise InvalidParams(f"no uploaded file has checksum {checksum}",
                                 "upload the file to storage before its callback")
         if stored != size:
             raise InvalidParams(f"file {checksum} has {stored} bytes, not {size}")
         return checksum, size
 
-    def _label(self, w: DraftWrite, label: Any) -> str | None:
+    def _label(self, w: DraftWrite, label: Any, batch: Batch | None = None) -> str | None:
         if not label:
             return None
         if not isinstance(label, dict):
@@ -102,9 +114,9 @@ class Data:
                 mask = label[kind]
                 if not isinstance(mask, dict):
                     raise InvalidParams(f"{kind} must be an object with checksum and fileSize")
-                checksum, size = self._blob(w, mask)
+                checksum, size = self._blob(w, mask, batch)
                 stored[kind] = _stored_mask(kind, mask, checksum, size)
-        return w.objects.put(stored)
+        return w.objects.put(stored) if batch is None else batch.label(stored)
 
     def grant_blob(self, dataset_id: str, checksum: str, size: int) -> None:
         """Record that `checksum` (of `size` bytes) was uploaded into the dataset, so it may
@@ -113,8 +125,8 @@ class Data:
 
     def grant_blobs(self, dataset_id: str, sizes: dict[str, int]) -> None:
         def grant(tx: MetaTx) -> None:
-            for checksum in sorted(sizes):  # one order: concurrent grants never deadlock
-                tx.grant_blob(dataset_id, checksum, sizes[checksum])
+            # one order: concurrent grants never deadlock
+            tx.grant_blobs(dataset_id, sorted(sizes.items()))
 
         self.ctx.meta.run(grant)
 

@@ -63,5 +63,9 @@ def current_item(
 def stage(tx: MetaTx, dataset: Dataset, draft: Draft, segment: str, key: str,
           value: Any | None) -> None:
     """Record a pending change: `value` None deletes the item."""
-    text = None if value is None else json.dumps(value, separators=(",", ":"))
-    tx.put_change(dataset.id, draft.number, segment, key, text)
+    tx.put_change(dataset.id, draft.number, segment, key, staged_text(value))
+
+
+def staged_text(value: Any | None) -> str | None:
+    """A pending change's value as stored (None: a deletion)."""
+    return None if value is None else json.dumps(value, separators=(",", ":"))

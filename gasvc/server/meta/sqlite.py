@@ -1,8 +1,8 @@
 """The embedded metadata store: one SQLite file in WAL mode, one connection per thread.
 
-Writers take `BEGIN IMMEDIATE`, so writes are serialised (a transaction's `lock()` has nothing
-to add) and a reader always sees a consistent snapshot; a process killed mid-transaction leaves
-the last committed state.
+Writers take `BEGIN IMMEDIATE` (after a lock among this process's threads), so writes are
+serialised (a transaction's `lock()` has nothing to add) and a reader always sees a consistent
+snapshot; a process killed mid-transaction leaves the last committed state.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class SqliteMetaStore:
         self._local = threading.local()
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.RLock()
+        self._writing = threading.RLock()
         if self._path == ":memory:":
             self._memory = self._connect()
         migrate_sqlite(self._conn(), int(time.time()))
@@ -67,9 +68,14 @@ class SqliteMetaStore:
                 raise
             conn.execute("COMMIT")
 
-    def write(self) -> AbstractContextManager[MetaTx]:
-        """A serialised read-write transaction (context manager yielding a `MetaTx`)."""
-        return self._transaction("BEGIN IMMEDIATE")
+    @contextmanager
+    def write(self) -> Iterator[MetaTx]:
+        """A serialised read-write transaction (context manager yielding a `MetaTx`). This
+        process's writers queue on a lock first: SQLite's own wait for its write lock sleeps in
+        growing steps (up to 100 ms), so many threads writing small transactions at once, as a
+        push's batches do, would mostly sleep."""
+        with self._writing, self._transaction("BEGIN IMMEDIATE") as tx:
+            yield tx
 
     def read(self) -> AbstractContextManager[MetaTx]:
         """A read transaction on one consistent snapshot."""

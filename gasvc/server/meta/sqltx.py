@@ -157,17 +157,32 @@ class SqlTx(VersionRows, JobRows):
     # blob grants ---------------------------------------------------------------------------
     def grant_blob(self, dataset_id: str, checksum: str, size: int | None) -> None:
         """Let the dataset reference the blob; record its size where none is recorded yet."""
-        self._exec("INSERT INTO dataset_blobs (dataset_id, checksum, size) VALUES (?, ?, ?)"
-                   " ON CONFLICT (dataset_id, checksum) DO UPDATE SET size = excluded.size"
-                   " WHERE dataset_blobs.size IS NULL AND excluded.size IS NOT NULL",
-                   (dataset_id, checksum, size))
+        self.grant_blobs(dataset_id, [(checksum, size)])
+
+    def grant_blobs(self, dataset_id: str, sizes: list[tuple[str, int | None]]) -> None:
+        """`grant_blob` of many (checksum, size) pairs in one statement, in the order given."""
+        self.execute_many(
+            "INSERT INTO dataset_blobs (dataset_id, checksum, size) VALUES (?, ?, ?)"
+            " ON CONFLICT (dataset_id, checksum) DO UPDATE SET size = excluded.size"
+            " WHERE dataset_blobs.size IS NULL AND excluded.size IS NOT NULL",
+            [(dataset_id, checksum, size) for checksum, size in sizes])
 
     def blob_size(self, dataset_id: str, checksum: str) -> int | None:
         """The recorded size of a blob granted to the dataset (None: not granted, or granted
         before sizes were recorded)."""
-        row = self._one("SELECT size FROM dataset_blobs WHERE dataset_id = ? AND checksum = ?",
-                        dataset_id, checksum)
-        return None if row is None or row[0] is None else int(row[0])
+        return self.blob_sizes(dataset_id, [checksum]).get(checksum)
+
+    def blob_sizes(self, dataset_id: str, checksums: list[str]) -> dict[str, int | None]:
+        """The granted ones of `checksums` with their recorded sizes (None: granted before
+        sizes were recorded)."""
+        found: dict[str, int | None] = {}
+        for start in range(0, len(checksums), 500):
+            chunk = checksums[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(f"SELECT checksum, size FROM dataset_blobs WHERE dataset_id = ?"
+                             f" AND checksum IN ({marks})", dataset_id, *chunk)
+            found.update((str(r[0]), None if r[1] is None else int(r[1])) for r in rows)
+        return found
 
     def has_blob(self, dataset_id: str, checksum: str) -> bool:
         return self._one("SELECT 1 FROM dataset_blobs WHERE dataset_id = ? AND checksum = ?",
@@ -175,13 +190,7 @@ class SqlTx(VersionRows, JobRows):
 
     def missing_blobs(self, dataset_id: str, checksums: list[str]) -> list[str]:
         """The checksums not granted to the dataset, in the order given."""
-        granted = set()
-        for start in range(0, len(checksums), 500):
-            chunk = checksums[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self._all(f"SELECT checksum FROM dataset_blobs WHERE dataset_id = ?"
-                             f" AND checksum IN ({marks})", dataset_id, *chunk)
-            granted |= {str(r[0]) for r in rows}
+        granted = self.blob_sizes(dataset_id, checksums)
         return [c for c in checksums if c not in granted]
 
     # cached figures of immutable versions ---------------------------------------------------

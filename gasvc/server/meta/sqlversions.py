@@ -166,6 +166,15 @@ class VersionRows(SqlBase):
             (dataset_id, number, segment, key, value),
         )
 
+    def put_changes(
+        self, dataset_id: str, number: int, rows: list[tuple[str, str, str | None]]
+    ) -> None:
+        self.execute_many(
+            "INSERT INTO draft_changes VALUES (?, ?, ?, ?, ?) ON CONFLICT"
+            " (dataset_id, number, segment, key) DO UPDATE SET value = excluded.value",
+            [(dataset_id, number, segment, key, value) for segment, key, value in rows],
+        )
+
     def change(
         self, dataset_id: str, number: int, segment: str, key: str
     ) -> tuple[bool, str | None]:

@@ -1,13 +1,11 @@
 """The state database's `folders` table (state.py): per working folder verified clean, its
-listing then (worktree/folders.py). Step 3 gives each record a digest of its listing, read
-before the listing: a status of a clean tree compares 20 bytes a folder, not its ~45 bytes a
-file, and reads a listing (compressed) only to find what changed in it.
+listing then (worktree/folders.py). Step 3 gives each record a digest of its listing (see
+`scan.rows_digest`), read before the listing: a status of a clean tree compares a few bytes a
+folder, not its ~45 bytes a file, and reads a listing only to find what changed in it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -21,11 +19,6 @@ CREATE TABLE folders (
     segment TEXT NOT NULL, prefix TEXT NOT NULL, digest BLOB NOT NULL, subfolders BLOB NOT NULL,
     listing BLOB NOT NULL, PRIMARY KEY (segment, prefix)) WITHOUT ROWID;
 """
-
-
-def digest(listing: bytes) -> bytes:
-    """The digest a record keeps of an encoded listing."""
-    return hashlib.sha1(listing).digest()
 
 
 def folder_digests(state: State, folders: list[tuple[str, str]]
@@ -47,7 +40,7 @@ def folder_listing(state: State, segment: str, prefix: str) -> bytes | None:
     """A recorded folder's encoded listing."""
     row = state.db.execute("SELECT listing FROM folders WHERE segment = ? AND prefix = ?",
                            (segment, prefix)).fetchone()
-    return zlib.decompress(row[0]) if row else None
+    return bytes(row[0]) if row else None
 
 
 def recorded_segments(state: State) -> frozenset[str]:
@@ -56,13 +49,13 @@ def recorded_segments(state: State) -> frozenset[str]:
     return frozenset(str(name) for name, in rows)
 
 
-def save_folder_listings(state: State, rows: Iterable[tuple[str, str, bytes, bytes]]) -> None:
-    """Record (segment, prefix, encoded listing, encoded sub-folders) of folders verified clean:
-    run after the index writes of the same check."""
+def save_folder_listings(state: State, rows: Iterable[tuple[str, str, bytes, bytes, bytes]]
+                         ) -> None:
+    """Record (segment, prefix, encoded listing, encoded sub-folders, digest) of folders
+    verified clean: run after the index writes of the same check."""
     state.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",
-                         ((segment, prefix, digest(listing), subfolders,
-                           zlib.compress(listing, 1))
-                          for segment, prefix, listing, subfolders in rows))
+                         ((segment, prefix, sha, subfolders, listing)
+                          for segment, prefix, listing, subfolders, sha in rows))
 
 
 def drop_folder_listings(state: State) -> None:

@@ -36,18 +36,16 @@ CREATE TRIGGER labels_on_update AFTER UPDATE OF segment, path, sum, label ON ent
 """
 
 
-def recorded_lines(state: State, segment: str) -> frozenset[str] | None:
-    """The segment's recorded lines, None when there is no record."""
+def recorded_text(state: State, segment: str) -> str | None:
+    """The segment's recorded lines, joined by newlines in the file's order; None when there
+    is no record."""
     row = state.db.execute("SELECT lines FROM label_lines WHERE segment = ?",
                            (segment,)).fetchone()
-    if row is None:
-        return None
-    text = zlib.decompress(row[0]).decode()
-    return frozenset(text.split("\n")) if text else frozenset()
+    return None if row is None else zlib.decompress(row[0]).decode()
 
 
 def packed(lines: Iterable[str]) -> bytes:
-    """Lines as `record_lines` stores them."""
+    """Lines as `record_lines` stores them (in the file's order)."""
     return zlib.compress("\n".join(lines).encode(), 1)
 
 

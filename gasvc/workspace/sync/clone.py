@@ -243,8 +243,8 @@ class _Files:
                 self.state.refresh_stat(segment, found, st.st_mtime_ns, st.st_ino)
         kept = [item for item in items if item.path in present]
         self.conn.progress(len(kept), sum(item.size for item in kept))
-        wanted = [Download(i.checksum, i.size, layout.file(segment, i.path), i.url)
-                  for i in items if i.path not in present]
+        wanted = [Download(i.checksum, i.size, layout.file(segment, i.path), i.url,
+                           (segment, i.path)) for i in items if i.path not in present]
         wanted += self.masks.wanted(segment, items)
         groups = (self.batch.groups(wanted) if self.batch is not None
                   else batches(wanted, FILES_PER_JOB, lambda d: d.size))
@@ -304,14 +304,19 @@ class _Files:
         root = self.conn.layout.root
         masks = []
         with self.state.transaction():
+            stats = []
             for done in written:
+                if done.item.key is not None:
+                    stats.append((*done.item.key, done.mtime_ns, done.ino))
+                    continue
                 shown = done.item.target.relative_to(root).as_posix()
                 segment, path = split_shown(shown)
                 if segment is None:  # a mask image (clone_masks.py)
                     masks.append((shown, done.item.checksum, done.item.size, done.mtime_ns,
                                   done.ino))
                     continue
-                self.state.refresh_stat(segment, path, done.mtime_ns, done.ino)
+                stats.append((segment, path, done.mtime_ns, done.ino))
+            self.state.refresh_stats(stats)
             set_mask_stats(self.state, masks)
         self.downloaded += len(written) - len(masks)
         self.conn.progress(len(written), sum(done.item.size for done in written))

@@ -55,7 +55,6 @@ def check_segments(raws: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def check_item(segment: str, raw: dict[str, Any]) -> tuple[str, str, int, dict[str, Any], bytes]:
     """(path, checksum, size, label, label's canonical JSON) of a data details item."""
     path = raw.get("remotePath")
-    where = _shown(segment, str(path))
     try:
         check_remote_path(path)
         checksum = check_checksum(raw.get("checksum"))
@@ -63,6 +62,7 @@ def check_item(segment: str, raw: dict[str, Any]) -> tuple[str, str, int, dict[s
         raise RefusedListing(f"the server lists an item gas refuses in segment"
                              f" {escaped(segment)}: {error.message}") from None
     assert isinstance(path, str)
+    where = _shown(segment, path)
     if path == METADATA:
         raise RefusedListing(f"the server lists a file {where}: in a workspace that name holds"
                              " the segment's labels")

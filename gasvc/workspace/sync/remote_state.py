@@ -67,6 +67,10 @@ class ListingSink(Protocol):
         """A fusion segment's gas files (after its last page)."""
 
 
+#: Label ids a listing remembers having stored (beyond, each is stored again, a no-op).
+LABEL_MEMO = 100_000
+
+
 def item_of(conn: Connection, segment: str, raw: dict[str, Any]) -> RemoteItem:
     """A data details item, checked (listing.py) before anything builds a path from it; its
     label in the stored form, so that its id is the server's (remote_masks.py)."""
@@ -78,11 +82,16 @@ def item_of(conn: Connection, segment: str, raw: dict[str, Any]) -> RemoteItem:
     return RemoteItem(path, value, stored, str(raw.get("url") or ""), urls)
 
 
-def save_labels(state: State, items: list[RemoteItem]) -> None:
+def save_labels(state: State, items: list[RemoteItem], saved: set[str] | None = None
+                ) -> None:
+    """Store the items' labels; `saved` (ids stored by this listing) skips those already
+    stored: datasets repeat few labels many times."""
     with state.transaction():
         for item in items:
-            if item.label:
+            if item.label and (saved is None or item.value.label not in saved):
                 state.put_object(item.label)
+                if saved is not None and item.value.label is not None:
+                    saved.add(item.value.label)
 
 
 def segment_items(conn: Connection, state: State, segment: str, commit: str,
@@ -90,11 +99,12 @@ def segment_items(conn: Connection, state: State, segment: str, commit: str,
     """Every item of a segment at a commit, in key order, page by page; each page is checked
     before anything is done with it."""
     listing = SegmentListing(segment)
+    saved: set[str] = set()
     for page, total in conn.client.details_pages(conn.dataset_id, segment, commit):
         items = [item_of(conn, segment, raw) for raw in page]
         for item in items:
             listing.add(item.path)
-        save_labels(state, items)
+        save_labels(state, items, saved if len(saved) < LABEL_MEMO else None)
         if sink is not None:
             sink.page(segment, items, total)
         for item in items:

@@ -13,17 +13,17 @@ in the same state.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gasvc.api.pool import Pool
-from gasvc.api.transfer import BatchStorage, FormUploads, Upload, batches
+from gasvc.api.transfer import BATCH_BYTES, BatchStorage, FormUploads, Upload, batches
 from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model.snapshot import Item, VersionState, diff_items
 from gasvc.workspace.store.layout import shown_path
-from gasvc.workspace.store.objects import has_object
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.upload_masks import mask_uploads, new_masks
@@ -91,7 +91,7 @@ def _small_change_checksums(state: State, old: VersionState, new: VersionState,
             if new_value is not None and new_value.label and (
                     old_value is None or old_value.label != new_value.label):
                 found.update(str(ref.checksum) for ref in new_masks(
-                    state, old_value.label if old_value else None, new_value.label))
+                    state.get_object, old_value.label if old_value else None, new_value.label))
             if len(found) > SMALL_PUSH:
                 return None
     return found
@@ -108,6 +108,9 @@ def _segments(conn: Connection, draft: int, old: dict[str, Any], new: dict[str, 
 
 #: Labels kept in memory by one push (beyond this many distinct ones, each is read again).
 LABEL_MEMO = 10_000
+#: A job (its uploads, then one callback) holds files of about this many bytes at most, so that
+#: large files are sent by all the jobs at once, not a thousand to a job.
+JOB_BYTES = 2 * BATCH_BYTES
 
 
 class _Sender:
@@ -119,6 +122,7 @@ class _Sender:
         self._forms: FormUploads | None = None
         self._lacking: set[str] | None = None
         self._labels: dict[str, Any] = {}  # label id → label: datasets reuse a few labels
+        self._objects = str(conn.layout.objects)
 
     def _storage(self, segment: str) -> None:
         """Probe once per draft whether the server takes batches."""
@@ -139,13 +143,18 @@ class _Sender:
         self._storage(name)
         limit = self.conn.batch_limit(self._batch)
         groups: dict[str, list[ItemDiff]] = {"files": [], "labels": [], "delete": []}
+        nbytes = 0  # of the files group
         for path, before, after in changes:
             kind = _kind(before, after)
             groups[kind].append((path, before, after))
             self.stats.changes += 1
-            if len(groups[kind]) >= limit:
+            if kind == "files":
+                assert after is not None
+                nbytes += after.size
+            if len(groups[kind]) >= limit or (kind == "files" and nbytes >= JOB_BYTES):
                 self.pool.submit(self._job(kind, name, groups[kind]))
                 groups[kind] = []
+                nbytes = 0 if kind == "files" else nbytes
         for kind, items in groups.items():
             if items:
                 self.pool.submit(self._job(kind, name, items))
@@ -168,7 +177,7 @@ class _Sender:
             if label or kind == "labels":
                 obj["label"] = label
             if after.label and (before is None or before.label != after.label):
-                uploads += mask_uploads(self.state, self.conn.layout, segment, path,
+                uploads += mask_uploads(self._label, self.conn.layout, segment, path,
                                         before.label if before else None, after.label)
             objects.append(obj)
         self.conn.progress.add_total(len(items), sum(u.size for u in uploads))
@@ -183,11 +192,12 @@ class _Sender:
                 self._labels[label_id] = label
         return label
 
-    def _source(self, segment: str, path: str, checksum: str) -> Path:
+    def _source(self, segment: str, path: str, checksum: str) -> Path | str:
         """Committed bytes: the object store's copy, or the working file if still the same."""
         layout = self.conn.layout
-        if has_object(layout, checksum):
-            return layout.object_path(checksum)
+        stored = os.path.join(self._objects, checksum[:2], checksum[2:])
+        if os.path.isfile(stored):  # strings, not Paths: this runs once a file
+            return stored
         working = layout.file(segment, path)
         if (not outside_link(str(layout.root), str(working)) and working.is_file()
                 and hash_file(working)[0] == checksum):
@@ -243,7 +253,7 @@ class _Sender:
     def label(self, label_id: str) -> Any:
         return self._label(label_id)
 
-    def source(self, segment: str, path: str, checksum: str) -> Path:
+    def source(self, segment: str, path: str, checksum: str) -> Path | str:
         return self._source(segment, path, checksum)
 
 

@@ -107,7 +107,7 @@ def _job(sender: Sender, segment: str,
                                   sender.source(segment, path, entry.checksum)))
         old_label = previous.label if previous is not None else None
         if entry.label and entry.label != old_label:
-            uploads += mask_uploads(sender.state, sender.conn.layout, segment, path, old_label,
+            uploads += mask_uploads(sender.label, sender.conn.layout, segment, path, old_label,
                                     entry.label)
         objects.append(obj)
     sender.conn.progress.add_total(len(objects), sum(u.size for u in uploads))

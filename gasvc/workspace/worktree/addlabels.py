@@ -86,11 +86,19 @@ class AddLabels:
         `added` newly staged with the others; None when a line may point at a mask."""
         if self.text is None or MASKED in self.text:
             return None
-        if self.delta is not None:
-            new = self.delta.new
-            return packed([*self.delta.kept(), *(new[ref.line] for path, ref in self.refs.items()
-                          if ref.line != RECORDED and ref.label is not None
-                          and (path in added or path in self.tracked))])
+        if self.delta is not None:  # the recorded lines still there, and new ones now staged
+            delta = self.delta
+            staged = {ref.line for path, ref in self.refs.items()
+                      if ref.line != RECORDED and ref.label is not None
+                      and (path in added or path in self.tracked)}
+            dropped = sorted(delta.new.keys() - staged, reverse=True)
+            if delta.aligned:  # no blank line: the file's lines but the new ones not staged
+                lines = delta.lines[:len(delta.lines) - (delta.lines[-1] == "")]
+                for number in dropped:
+                    del lines[number - 1]
+                return packed(lines)
+            return packed(line for number, line in enumerate(delta.lines, start=1)
+                          if number in staged or (number not in delta.new and line.strip()))
         lines = self.text.split("\n")
         return packed(lines[ref.line - 1] for path, ref in self.refs.items()
                       if ref.label is not None and (path in added or path in self.tracked))

@@ -141,7 +141,8 @@ class SegmentPlanner:
             if (i in self.matched or self.read.is_tracked(spec.prefix)
                     or self.read.tracks_under(spec.prefix + "/")):
                 self.matched.add(i)
-        if (self.all_labels or self.whole) and not self.dropped:  # every label is staged
+        if ((self.all_labels or self.whole) and not self.dropped  # every label is staged
+                and self.records.all_added):
             self.records.labels = self.read.record(self.records.added)
 
     def _names(self, path: str) -> bool:

@@ -21,7 +21,7 @@ class Saved:
     """A segment's records, as a worker process sends them back."""
 
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
-    folders: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    folders: list[tuple[str, bytes, bytes, bytes]] = field(default_factory=list)
     labels: bytes | None = None
 
     def save(self, state: State, segment: str) -> None:
@@ -32,15 +32,21 @@ class Saved:
             record_lines(state, [(segment, self.labels)])
 
 
+#: Beyond this many new files in a segment, its label lines are not recorded (the next status
+#: does it): the paths are not kept.
+MAX_ADDED = 50_000
+
+
 class Records:
     """Collects a segment's records while its changes are planned."""
 
     def __init__(self) -> None:
         self.refresh: list[tuple[str, str, int, int]] = []
-        self.added: set[str] = set()  # new files to stage
+        self.added: set[str] = set()  # new files to stage (the first MAX_ADDED)
+        self.new_files = 0
         self.labels: bytes | None = None
         self._walked = Walked()
-        self._tainting: list[ItemState] = []
+        self._tainted: set[str] = set()  # folders of items left changed (Walked.folder_of)
 
     def delta(self, prefix: str, delta: Delta) -> None:
         """A folder compared by its delta."""
@@ -52,12 +58,19 @@ class Records:
         if item.kind in ("clean", "gone", "ignored"):
             return
         if not staged or (item.file is not None and not trusted_mtime(item.file.mtime_ns)):
-            self._tainting.append(item)
+            self._tainted.add(self._walked.folder_of(item.path))
         if staged and item.kind == "untracked":
-            self.added.add(item.path)
+            self.new_files += 1
+            if self.new_files <= MAX_ADDED:
+                self.added.add(item.path)
 
     def saved(self) -> Saved:
         """The records; no folder's when files are added (a new index row drops every listing
         of its segment: see state.py)."""
-        folders = [] if self.added else self._walked.clean(self._tainting, self.refresh)
+        folders = [] if self.new_files else self._walked.clean_but(self._tainted, self.refresh)
         return Saved(self.refresh, folders, self.labels)
+
+    @property
+    def all_added(self) -> bool:
+        """Whether `added` holds every new file."""
+        return self.new_files <= MAX_ADDED

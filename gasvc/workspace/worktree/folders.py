@@ -24,19 +24,14 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from gasvc.workspace.store.folderstore import (
-    digest,
-    folder_digests,
-    folder_listing,
-    recorded_segments,
-)
+from gasvc.workspace.store.folderstore import folder_digests, folder_listing, recorded_segments
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import ItemState, thread_pool
 from gasvc.workspace.worktree.ignore import IGNORE_FILE, fingerprint
-from gasvc.workspace.worktree.scan import Listing, list_folder
+from gasvc.workspace.worktree.scan import Listing, list_dir_unless, rows_digest
 
 #: Marshal format of the recorded listings: 2, the newest whose bytes depend on values alone
 #: (3 and 4 add back-references and interning flags). Another format costs a detailed check.
@@ -65,9 +60,13 @@ class Delta(NamedTuple):
     """The files of a recorded folder whose rows differ from its record."""
 
     rows: Listing  # the folder's listing now
-    subfolders: list[str]  # its recorded sub-folders (unchanged)
+    subfolders: bytes  # its recorded sub-folders (unchanged), marshalled
     names: frozenset[str]  # names of the files whose rows differ (either way)
-    record: tuple[bytes, bytes]  # the record it would get, found clean (see `Walked`)
+    digest: bytes  # of `rows`
+
+    def record(self) -> tuple[bytes, bytes, bytes]:
+        """The record the folder gets if found clean (see `Walked`)."""
+        return encode(self.rows), self.subfolders, self.digest
 
 
 class Scope(NamedTuple):
@@ -104,16 +103,16 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
             records = folder_digests(state, part)
             # all listed before any is looked at: this thread would wait for the GIL
             listings = list(thread_pool().map(
-                lambda folder: _listing(os.path.join(places[folder[0]], folder[1]),
-                                        top=not folder[1]), part))
+                lambda folder, found=records: _listing(
+                    os.path.join(places[folder[0]], folder[1]), not folder[1],
+                    found.get(folder)), part))
             for (segment, prefix), listed in zip(part, listings, strict=True):
                 record = records.get((segment, prefix))
-                if record is None or listed is None:
+                if record is None or listed is False:
                     changed[segment].append(Scope(prefix))
                     continue
-                rows, listing, sha = listed
-                if record[0] != sha:
-                    delta = _delta(state, segment, prefix, rows, listing, record[1])
+                if listed is not None:  # else: listed as recorded
+                    delta = _delta(state, segment, prefix, *listed, record[1])
                     changed[segment].append(Scope(prefix, delta))
                     if delta is None:
                         continue
@@ -122,28 +121,27 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
     return changed
 
 
-def _delta(state: State, segment: str, prefix: str, rows: Listing, listing: bytes,
+def _delta(state: State, segment: str, prefix: str, rows: Listing, digest: bytes,
            subfolders: bytes) -> Delta | None:
-    """The files whose rows differ between the folder's record and its listing `rows`
-    (encoded: `listing`); None when a sub-folder or the folder's `.gasignore` came, went or
-    changed."""
+    """The files whose rows differ between the folder's record and its listing `rows` (of
+    `digest`); None when a sub-folder or the folder's `.gasignore` came, went or changed."""
     before = folder_listing(state, segment, prefix)
     if before is None:
         return None
     names = frozenset(_differing(marshal.loads(before), rows))
     if IGNORE_FILE in names or any(name.endswith("/") for name in names):
         return None
-    return Delta(rows, marshal.loads(subfolders), names, (listing, subfolders))
+    return Delta(rows, subfolders, names, digest)
 
 
-def _listing(folder: str, top: bool) -> tuple[Listing, bytes, bytes] | None:
-    """The folder's listing, encoded, and its digest; None for a folder replaced by a link
-    (compared in detail, where the walk does not go through it)."""
+def _listing(folder: str, top: bool, record: tuple[bytes, bytes] | None
+             ) -> tuple[Listing, bytes] | Literal[False] | None:
+    """The folder's listing and its digest; None when it lists as `record` (digest,
+    sub-folders) says; False for a folder replaced by a link (compared in detail, where the
+    walk does not go through it)."""
     if os.path.islink(folder.rstrip("/")):
-        return None
-    rows = list_folder(folder, top)
-    listing = encode(rows)
-    return rows, listing, digest(listing)
+        return False
+    return list_dir_unless(folder, top, record[0] if record else None)
 
 
 def _differing(before: Listing, after: Listing) -> list[str]:
@@ -161,29 +159,39 @@ class Walked:
     as its record would be: encoded, ~45 bytes a file."""
 
     def __init__(self) -> None:
-        self.records: dict[str, tuple[bytes, bytes]] = {}
+        #: prefix → (listing, sub-folders, digest): what the folder's record would hold
+        self.records: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._deltas: dict[str, Delta] = {}
 
     def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
-        self.records[prefix] = (encode(rows), encode(subfolders))
+        self.records[prefix] = (encode(rows), encode(subfolders), rows_digest(rows))
 
     def delta(self, prefix: str, delta: Delta) -> None:
-        """A folder compared by its delta: its record is at hand."""
-        self.records[prefix] = delta.record
+        """A folder compared by its delta (its record is made only if it is found clean)."""
+        self._deltas[prefix] = delta
 
     def clean(self, items: Iterable[ItemState], refresh: Iterable[tuple[str, str, int, int]]
-              ) -> list[tuple[str, bytes, bytes]]:
+              ) -> list[tuple[str, bytes, bytes, bytes]]:
         """(prefix, listing, sub-folder names) of each folder walked and found clean, given the
         items the comparison reported (anything but "clean", "gone" and "ignored" taints the
         folder holding it) and the stat refreshes it made (one left untrusted taints too)."""
-        tainted = {self._folder(item.path) for item in items
+        tainted = {self.folder_of(item.path) for item in items
                    if item.kind not in ("clean", "gone", "ignored")}
-        tainted.update(self._folder(path) for _, path, mtime_ns, _ in refresh if not mtime_ns)
-        return [(prefix, *record) for prefix, record in self.records.items()
-                if prefix not in tainted]
+        return self.clean_but(tainted, refresh)
 
-    def _folder(self, path: str) -> str:
+    def clean_but(self, tainted: set[str], refresh: Iterable[tuple[str, str, int, int]]
+                  ) -> list[tuple[str, bytes, bytes, bytes]]:
+        """`clean`, given the folders (see `folder_of`) the items taint."""
+        tainted = tainted | {self.folder_of(path) for _, path, mtime_ns, _ in refresh
+                             if not mtime_ns}
+        found = [(prefix, *record) for prefix, record in self.records.items()
+                 if prefix not in tainted]
+        return found + [(prefix, *delta.record()) for prefix, delta in self._deltas.items()
+                        if prefix not in tainted]
+
+    def folder_of(self, path: str) -> str:
         """The folder holding `path`, or its nearest walked ancestor when that one is gone."""
         folder = path[:path.rfind("/") + 1]
-        while folder and folder not in self.records:
+        while folder and folder not in self.records and folder not in self._deltas:
             folder = folder[:folder.rfind("/", 0, len(folder) - 1) + 1]
         return folder

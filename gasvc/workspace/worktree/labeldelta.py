@@ -5,8 +5,10 @@ item with a label, nothing else.
 While the record stands, the segment's staged items and their labels are as they were, so a line
 found in the record still matches; what can differ is only in the lines that are not in it (they
 are parsed, as `metafile.label_refs` parses any line) and the recorded lines that are gone. An
-item whose recorded line is gone has lost its label unless a new line labels it. 100,000 lines
-with 100 changed cost a set lookup per line and the parsing of 100.
+item whose recorded line is gone has lost its label unless a new line labels it. A file with as
+many lines as its record (labels changed in place) is compared with it line by line, any other
+by set; 100,000 lines with 100 changed cost a string comparison (or a set lookup) per line and
+the parsing of 100.
 
 The record is left alone (the whole file is read as before) when a line may point at a mask (mask
 images are checked from the lines that name them), a recorded line shows twice, or a line cannot
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gasvc.model.metadata import MetadataError, parse_line
-from gasvc.workspace.store.labellines import packed, recorded_lines
+from gasvc.workspace.store.labellines import packed, recorded_text
 from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.metafile import CANONICAL, MASKED, LabelRef, numbered_refs
 
@@ -35,14 +37,11 @@ class LabelDelta:
     unlabelled: frozenset[str]
     #: staged label ids of the staged items among the paths of `refs` and of gone lines
     staged: dict[str, str | None]
-    #: the recorded lines, the file's distinct lines, and its lines not recorded by number
-    recorded: frozenset[str]
-    present: set[str]
+    #: the file's lines, and those not in the record (or not in its place) by number
+    lines: list[str]
     new: dict[int, str]
-
-    def kept(self) -> frozenset[str]:
-        """The recorded lines still in the file."""
-        return self.recorded.intersection(self.present)
+    #: whether the file has the record's lines in their places but the new ones (no blank)
+    aligned: bool
 
     def changed(self) -> set[str]:
         """Paths of staged items whose label in the file differs from the staged one."""
@@ -58,17 +57,16 @@ def label_delta(state: State, segment: str, text: str, where: str, folder: str
     cannot be used (see the module's doc: read the whole file then)."""
     if MASKED in text:
         return None
-    recorded = recorded_lines(state, segment)
+    recorded = recorded_text(state, segment)
     if recorded is None:
         return None
     lines = text.split("\n")
-    present = set(lines)
-    if len(present) < len(lines) and _recorded_twice(lines, recorded):
+    aligned = _aligned(lines, recorded)
+    found = aligned or _by_set(lines, recorded)
+    if found is None:
         return None  # a recorded line twice: its item has two labels
-    fresh = {raw for raw in present.difference(recorded) if raw.strip()}
-    new = [(number, raw) for number, raw in enumerate(lines, start=1) if raw in fresh
-           ] if fresh else []
-    gone = [line_path(raw, where, folder) for raw in recorded.difference(present)]
+    new, gone_lines = found
+    gone = [line_path(raw, where, folder) for raw in gone_lines]
     paths = {match.group(1) for _, raw in new if (match := CANONICAL.fullmatch(raw))}
     staged = state.staged_labels_of(segment, sorted(paths.union(gone)))
     try:
@@ -79,7 +77,37 @@ def label_delta(state: State, segment: str, text: str, where: str, folder: str
     unlabelled = frozenset(path for path in gone if path not in refs)
     if any(staged.get(path) is not None for path in refs.keys() - gone):
         return None  # a labelled item's recorded line is still there: a second line for it
-    return LabelDelta(refs, unlabelled, staged, recorded, present, dict(new))
+    return LabelDelta(refs, unlabelled, staged, lines, dict(new), aligned is not None)
+
+
+Found = tuple[list[tuple[int, str]], list[str]]
+
+
+def _aligned(lines: list[str], recorded: str) -> Found | None:
+    """(new lines with their numbers, gone lines) when the file has as many lines as the
+    record, in the same places but for those that changed (a file rewritten with some labels
+    changed): compared line by line, no set built. None otherwise."""
+    before = recorded.split("\n") if recorded else []
+    count = len(lines) - (lines[-1] == "")  # the newline ending the last line
+    if count != len(before):
+        return None
+    differ = [i for i, (now, then) in enumerate(zip(lines[:count], before, strict=True))
+              if now != then]
+    if any(not lines[i].strip() for i in differ):
+        return None  # a blank line where the record has one: read by set
+    return [(i + 1, lines[i]) for i in differ], [before[i] for i in differ]
+
+
+def _by_set(lines: list[str], recorded: str) -> Found | None:
+    """(new lines, gone lines) by set; None when a recorded line shows twice."""
+    before = frozenset(recorded.split("\n")) if recorded else frozenset()
+    present = set(lines)
+    if len(present) < len(lines) and _recorded_twice(lines, before):
+        return None
+    fresh = {raw for raw in present.difference(before) if raw.strip()}
+    new = [(number, raw) for number, raw in enumerate(lines, start=1) if raw in fresh
+           ] if fresh else []
+    return new, list(before.difference(present))
 
 
 def _recorded_twice(lines: list[str], recorded: frozenset[str]) -> bool:

@@ -11,6 +11,7 @@ out of the workspace (`outside_link`; the caller reports them instead of reading
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -156,6 +157,27 @@ def list_folder(folder: str, top: bool) -> Listing:
     if top:
         rows = [row for row in rows if row[0] != METADATA]
     return _without_gas(rows)
+
+
+def py_rows_digest(rows: Listing) -> bytes:
+    """A digest of listing rows (tells a folder's listing from the one recorded, see
+    folders.py): "s" and the SHA-1 of their marshalled form, where the native one is missing."""
+    return b"s" + hashlib.sha1(marshal.dumps(rows, 2)).digest()
+
+
+def py_list_dir_unless(folder: str, top: bool, digest: bytes | None
+                       ) -> tuple[Listing, bytes] | None:
+    """(`list_folder`, its digest), or None when the digest is `digest`."""
+    rows = list_folder(folder, top)
+    found = py_rows_digest(rows)
+    return None if found == digest else (rows, found)
+
+
+try:  # the native ones: the digest of a folder's listing taken without a Python object
+    from gasvc._listing import list_dir_unless as list_dir_unless
+    from gasvc._listing import rows_digest as rows_digest
+except ImportError:  # not built, or built before it had them: the same contract, slower
+    list_dir_unless, rows_digest = py_list_dir_unless, py_rows_digest
 
 
 def _without_gas(rows: Listing) -> Listing:

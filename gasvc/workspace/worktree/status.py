@@ -121,7 +121,7 @@ class SegmentChanges:
     ignored: list[str] = field(default_factory=list)
     refresh: list[tuple[str, str, int, int]] = field(default_factory=list)
     settled: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
-    clean_folders: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
+    clean_folders: list[tuple[str, str, bytes, bytes, bytes]] = field(default_factory=list)
     #: (segment, packed lines) of label files read in full and found to match the index
     label_lines: list[tuple[str, bytes]] = field(default_factory=list)
     #: per segment, the masks its lines point at (None: `metadata.jsonl` matches the index)
