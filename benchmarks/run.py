@@ -180,7 +180,7 @@ def status(b: Bench, name: str) -> Done:
 
 def bench_clean_status(b: Bench) -> None:
     say("1. status on a clean tree (one untimed run first)")
-    row = b.row(Row(1, "status, clean tree", limit=2.0, against="git"))
+    row = b.row(Row(1, "status, clean tree", limit=1.3, against="git"))
     for name in b.names:
         status(b, name)
         for _ in range(b.args.runs):
@@ -234,7 +234,7 @@ def dvc_push_fresh(b: Bench, number: int) -> Done:
 
 def bench_push(b: Bench) -> None:
     say("4. push of all files: gas to a new local server, dvc to a new local directory remote")
-    row = b.row(Row(4, "push, all files", limit=1.0, against="dvc"))
+    row = b.row(Row(4, "push, all files", limit=0.4, against="dvc"))
     snapshot = b.work / "gas-state-committed"
     datagen.copy_tree(b.trees["gas"] / ".gas", snapshot)
     server_rss = Measure()
@@ -288,7 +288,7 @@ def check_files(b: Bench, root: Path, tool: str) -> None:
 
 def bench_clone(b: Bench) -> None:
     say("5. clone into an empty folder: gas clone vs dvc pull from the local remote")
-    row = b.row(Row(5, "clone into an empty folder", limit=1.0, against="dvc"))
+    row = b.row(Row(5, "clone into an empty folder", limit=0.25, against="dvc"))
     for number in range(1, b.args.runs + 1):
         b.server.log.mark()
         done = gas_clone(b, number)
@@ -326,8 +326,9 @@ def bench_changes(b: Bench) -> None:
     say(f"6. {CHANGES} changed files and {CHANGES} changed labels (other files): "
         "status, commit, push")
     label = f"{CHANGES} files + {CHANGES} labels changed"
-    rows = {"status": b.row(Row(6, f"status, {label}")),
-            "commit": b.row(Row(6, f"add -A + commit, {label}")),
+    rows = {"status": b.row(Row(6, f"status, {label}", limit=2.0, against="git")),
+            "commit": b.row(Row(6, f"add -A + commit, {label}", limit=1.0,
+                                against="git")),
             "push": b.row(Row(6, f"push, {label}", limit=2.0, max_requests=20))}
     files = b.dataset.files
     for number in range(1, b.args.runs + 1):
@@ -369,7 +370,8 @@ def bench_diff(b: Bench) -> None:
     gas, git = b.tools["gas"], b.tools["git"]
     gas(clone, "fetch")
     new, old = server_ids(b)
-    row = b.row(Row(7, f"diff of two server revisions, {CHANGES} items apart"))
+    row = b.row(Row(7, f"diff of two server revisions, {CHANGES} items apart", limit=0.15,
+                    max_requests=5))
     for name, tool, cwd, args in (("gas", gas, clone, (old, new)),
                                   ("git", git, b.trees["git"], ("HEAD~1", "HEAD"))):
         first = tool(cwd, "diff", *args)
