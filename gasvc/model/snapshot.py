@@ -11,9 +11,10 @@ change; the code in between uses named fields.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from gasvc.model import tree
@@ -167,13 +168,12 @@ class VersionState:
                 new.segments.pop(name, None)
             elif name not in new.segments:
                 new.segments[name] = Segment()
-        grouped: dict[str, list[tuple[str, Item | None]]] = defaultdict(list)
-        for segment, path, value in changes:  # an Item is stored as the list it is a tuple of
-            grouped[segment].append((path, value))
-        for name, items in grouped.items():
+        # a run of changes to one segment at a time (a commit gives them in segment order), so
+        # memory follows the largest segment's changes, not all of them
+        for name, run in groupby(changes, key=itemgetter(0)):
+            items = sorted(((path, value) for _, path, value in run), key=itemgetter(0))
             info = new.segments.get(name)
             if info is not None:
-                items.sort(key=lambda change: change[0])
                 info.tree = tree.apply(info.tree, items, get, put)
         return new
 
