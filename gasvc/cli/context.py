@@ -67,6 +67,8 @@ def server_now(ws: Workspace) -> Connect:
 def pathspecs(layout: Layout, state: State, paths: tuple[str, ...]) -> list[PathSpec]:
     """Path arguments (relative to the cwd, or TBRNs `tb:DATASET:SEGMENT://PATH`) as workspace
     path specs."""
+    if not paths:
+        return []
     from gasvc.workspace.worktree import pathspec
 
     return [pathspec.parse_pathspec(relative, layout.root)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gasvc.cli import render, render_diff, render_labels
+from gasvc.cli import render, render_diff
 from gasvc.cli.context import pathspecs, server, workspace
 from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
 from gasvc.workspace import Workspace
 from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
+
+if TYPE_CHECKING:
+    from gasvc.workspace.store.conflicts import ShownConflict
 
 
 class PathsAfterDashes(click.Command):
@@ -48,7 +51,9 @@ def revision_args(ws: Workspace, revisions: tuple[str, ...]) -> tuple[str, ...]:
 def render_result(result: DiffResult, fmt: str | None, labels_only: bool = False
                   ) -> list[str]:
     if fmt == "stat":
-        return render_labels.stat_with_labels(result, labels_only)
+        from gasvc.cli.render_labels import stat_with_labels  # its label counts
+
+        return stat_with_labels(result, labels_only)
     if fmt == "name-status":
         return render_diff.name_status_lines(result)
     return render_diff.diff_lines(result)
@@ -105,10 +110,16 @@ def diff_cmd(ctx: click.Context, revisions: tuple[str, ...], staged: bool, fmt: 
             found["unmerged"] = [c.to_json() for c in unmerged]
         click.echo(render.as_json(found))
     elif not result.empty or unmerged:
-        from gasvc.cli.merging import unmerged_lines
+        page(_unmerged_lines(unmerged) + (render_result(result, fmt, labels_only)
+                                          if not result.empty else []))
 
-        page(unmerged_lines(unmerged) + (render_result(result, fmt, labels_only) if not result.empty
-                                         else []))
+
+def _unmerged_lines(unmerged: list[ShownConflict]) -> list[str]:
+    if not unmerged:
+        return []  # without loading the merge commands
+    from gasvc.cli.merging import unmerged_lines
+
+    return unmerged_lines(unmerged)
 
 
 @click.command("show", cls=PathsAfterDashes)

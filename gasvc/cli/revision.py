@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from gasvc.model.tbrn import TBRN, TBRNError, is_tbrn, parse_tbrn
 from gasvc.workspace.store.layout import shown_path
 from gasvc.workspace.store.state import State
-from gasvc.workspace.sync.datasets import workspace_dataset
 
 DEFAULT_BRANCH = "main"
 
@@ -89,6 +88,8 @@ def resolve_path_arg(state: State, text: str) -> str:
 
 
 def _check_dataset(state: State, text: str, tbrn: TBRN) -> None:
+    from gasvc.workspace.sync.datasets import workspace_dataset  # only for a TBRN
+
     mine = workspace_dataset(state)
     if mine is None:
         raise TBRNError(f"{text!r} names dataset {tbrn.dataset!r}, but this workspace has none",

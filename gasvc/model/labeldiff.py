@@ -16,7 +16,6 @@ Removed elements are named by their old index, everything else by its new one.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -142,6 +141,8 @@ def _align_lists(old: list[Any], new: list[Any]) -> tuple[Aligned, Aligned]:
 def _opcodes(a: list[bytes], b: list[bytes]) -> list[tuple[str, int, int, int, int]]:
     """difflib's opcodes from `a` to `b`, the common head and tail kept equal first: so one
     element changed is one replacement, even where an equal element could be matched instead."""
+    import difflib  # here: most label diffs compare no lists
+
     head = 0
     while head < min(len(a), len(b)) and a[head] == b[head]:
         head += 1

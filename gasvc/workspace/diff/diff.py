@@ -20,18 +20,10 @@ otherwise a missing version is materialized first, when the caller can.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gasvc.errors import InvalidParams
 from gasvc.model.names import ROOT_COMMIT
-from gasvc.workspace.diff.diff_fusion import describe_gas_files
-from gasvc.workspace.diff.diff_local import (
-    commit_side,
-    diff_sides,
-    diff_states,
-    head_side,
-    index_side,
-    worktree_side,
-)
 from gasvc.workspace.diff.diff_remote import DiffServer, ServerDiff
 from gasvc.workspace.diff.diff_result import (
     DiffRequest,
@@ -40,12 +32,11 @@ from gasvc.workspace.diff.diff_result import (
     Shown,
     split_revisions,
 )
-from gasvc.workspace.store.history import decorations
-from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.refs import ancestry, key, resolve
-from gasvc.workspace.store.state import CommitRecord, State
-from gasvc.workspace.versions.commit import commit_state
-from gasvc.workspace.worktree.fusion_files import is_fusion
+from gasvc.workspace.store.state import CommitRecord, State, is_fusion
+
+if TYPE_CHECKING:
+    from gasvc.workspace.store.layout import Layout
 
 #: Opens the remote lazily: (client, dataset id); called only when a diff needs the server.
 Connect = Callable[[], tuple[DiffServer, str]]
@@ -63,6 +54,22 @@ def diff(layout: Layout, state: State, request: DiffRequest, connect: Connect | 
         old, new = resolve(state, revisions[0]), resolve(state, revisions[1])
         base = merge_base(state, old, new) if from_fork else old
         return diff_commits(state, base, new, request, connect, materialize)
+    return _diff_with_worktree(layout, state, request, revisions, materialize)
+
+
+def _diff_with_worktree(layout: Layout, state: State, request: DiffRequest,
+                        revisions: tuple[str, ...], materialize: Materialize | None
+                        ) -> DiffResult:
+    """The index or the working tree against the index, HEAD or one revision."""
+    from gasvc.workspace.diff.diff_fusion import describe_gas_files
+    from gasvc.workspace.diff.diff_local import (
+        commit_side,
+        diff_sides,
+        head_side,
+        index_side,
+        worktree_side,
+    )
+
     if revisions:
         commit = available(state, resolve(state, revisions[0]), materialize)
         assert commit is not None
@@ -79,6 +86,8 @@ def diff(layout: Layout, state: State, request: DiffRequest, connect: Connect | 
 def show(state: State, revision: str | None, request: DiffRequest,
          connect: Connect | None = None, materialize: Materialize | None = None) -> Shown:
     """A commit (default HEAD) and its diff against its parent."""
+    from gasvc.workspace.store.history import decorations
+
     commit = resolve(state, revision or "HEAD")
     result = diff_commits(state, parent_of(state, commit), commit, request, connect,
                           materialize)
@@ -117,6 +126,16 @@ def diff_commits(state: State, old: CommitRecord | None, new: CommitRecord,
         server, dataset_id = connect()
         job = ServerDiff(server, dataset_id, _server_key(old), _server_key(new))
         return job.run(request.specs, request.details, request.labels)
+    return _diff_local_commits(state, old, new, request, materialize)
+
+
+def _diff_local_commits(state: State, old: CommitRecord | None, new: CommitRecord,
+                        request: DiffRequest, materialize: Materialize | None) -> DiffResult:
+    """Two commits compared here, materialized first where needed (and possible)."""
+    from gasvc.workspace.diff.diff_fusion import describe_gas_files
+    from gasvc.workspace.diff.diff_local import diff_states
+    from gasvc.workspace.versions.commit import commit_state
+
     before, after = available(state, old, materialize), available(state, new, materialize)
     assert after is not None
     names = (key(before) if before else ROOT_COMMIT, key(after))

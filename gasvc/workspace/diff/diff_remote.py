@@ -9,13 +9,9 @@ Nothing else of either version is downloaded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gasvc.errors import GasError
-from gasvc.model.labeldiff import field_changes
-from gasvc.model.labelstats import LabelCounts
-from gasvc.model.masks import BadMask, stored_from_read
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.diff.diff_result import (
     CatalogDiff,
@@ -28,8 +24,10 @@ from gasvc.workspace.diff.diff_result import (
     covers_segment,
     covers_whole_segment,
 )
-from gasvc.workspace.diff.labelcounts import label_stats, listed_counts
-from gasvc.workspace.worktree.pathspec import PathSpec
+
+if TYPE_CHECKING:
+    from gasvc.model.labelstats import LabelCounts
+    from gasvc.workspace.worktree.pathspec import PathSpec
 
 #: Detail requests in flight at once.
 WORKERS = 8
@@ -99,9 +97,7 @@ class ServerDiff:
         if covers_catalog(specs):
             result.catalog = self._catalog(details)
         if labels:
-            result.label_stats = label_stats(
-                result, lambda name: self._counts_before(name, name in added, specs))
-            result.catalogs = (self._catalog_at(self.old), self._catalog_at(self.new))
+            self._add_label_stats(result, added, specs)
         return result
 
     def _run_extended(self, details: bool, labels: bool) -> DiffResult:
@@ -128,14 +124,24 @@ class ServerDiff:
         result.items = self._detailed(changed, found, details, labels)
         result.catalog = self._catalog(details, action)
         if labels:
-            result.label_stats = label_stats(
-                result, lambda name: self._counts_before(name, name in added, ()))
-            result.catalogs = (self._catalog_at(self.old), self._catalog_at(self.new))
+            self._add_label_stats(result, added, ())
         return result
+
+    def _add_label_stats(self, result: DiffResult, added: set[str],
+                         specs: tuple[PathSpec, ...]) -> None:
+        """The label counts per changed segment, and both catalogs (for --stat and --json)."""
+        from gasvc.workspace.diff.labelcounts import label_stats
+
+        result.label_stats = label_stats(
+            result, lambda name: self._counts_before(name, name in added, specs))
+        result.catalogs = (self._catalog_at(self.old), self._catalog_at(self.new))
 
     def _counts_before(self, segment: str, added: bool, specs: tuple[PathSpec, ...]
                        ) -> LabelCounts:
         """The old version's segment, listed from the server (labels only, no files)."""
+        from gasvc.model.labelstats import LabelCounts
+        from gasvc.workspace.diff.labelcounts import listed_counts
+
         if added or self.old == ROOT_COMMIT:
             return LabelCounts()
         listed = self.server.data_details(self.dataset_id, segment, self.old)
@@ -153,6 +159,8 @@ class ServerDiff:
         wanted = [(item.segment, item.path, commit) for item in items
                   for commit, skip in ((self.old, "A"), (self.new, "D"))
                   if item.code != skip and commit != ROOT_COMMIT]
+        from concurrent.futures import ThreadPoolExecutor
+
         limit = int(self.limits.get("detailsLimit", 0))
         with ThreadPoolExecutor(WORKERS) as pool:
             found: dict[tuple[str, str, str], dict[str, Any] | None] = {}
@@ -200,6 +208,8 @@ class ServerDiff:
         old, new = self._catalog_at(self.old), self._catalog_at(self.new)
         if action == "compare" and old == new:
             return None
+        from gasvc.model.labeldiff import field_changes
+
         code = "A" if not old else "D" if not new else "M"
         return CatalogDiff(code, field_changes(old or None, new or None) if details else [])
 
@@ -243,6 +253,8 @@ def plain_label(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     else with the read form's time-limited mask `url`s dropped."""
     if not detail or not detail.get("label"):
         return None
+    from gasvc.model.masks import BadMask, stored_from_read
+
     label = dict(detail["label"])
     try:
         stored, unknown = stored_from_read(label)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.labeldiff import FieldChange, field_changes
-from gasvc.model.labelstats import SegmentLabelStat
 from gasvc.model.masks import KINDS, MaskRef, is_image_field, mask_changes, mask_path
 from gasvc.workspace.store.layout import segment_folder, shown_path
 from gasvc.workspace.store.state import CommitRecord
-from gasvc.workspace.worktree.pathspec import PathSpec
+
+if TYPE_CHECKING:
+    from gasvc.model.labelstats import SegmentLabelStat
+    from gasvc.workspace.worktree.pathspec import PathSpec
 
 #: (checksum, size, label id) of an item in a version; None when absent.
 Value = tuple[str, int, str | None] | None

@@ -355,3 +355,11 @@ class State:
         rows = self.db.execute("SELECT name, commit_id FROM refs WHERE name >= ? AND name < ?"
                                " ORDER BY name", (prefix, prefix + "\uffff"))
         return {str(name)[len(prefix):]: str(commit) for name, commit in rows}
+
+
+#: meta key: "1" when the workspace's dataset is a fusion dataset.
+FUSION_KEY = "dataset.fusion"
+
+
+def is_fusion(state: State) -> bool:
+    return state.get(FUSION_KEY) == "1"

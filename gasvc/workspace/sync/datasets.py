@@ -11,9 +11,8 @@ from gasvc.errors import ClientError, ResourceNotExist
 from gasvc.model.names import ROOT_COMMIT, check_dataset_name
 from gasvc.workspace.store.create import init
 from gasvc.workspace.store.layout import AlreadyAWorkspace, Layout
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import FUSION_KEY, State
 from gasvc.workspace.sync.remote import NoRemote, Remote, get_remote, set_remote
-from gasvc.workspace.worktree.fusion_files import FUSION_KEY
 
 
 @dataclass(frozen=True)

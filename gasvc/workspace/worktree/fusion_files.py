@@ -30,15 +30,10 @@ from gasvc.model.fusion_frames import FRAMES, FrameLine, assign_ids, parse_frame
 from gasvc.model.metadata import read_text
 from gasvc.model.names import escaped
 from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
+from gasvc.workspace.store.state import FUSION_KEY as FUSION_KEY  # re-exported
 from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import is_fusion as is_fusion  # re-exported
 from gasvc.workspace.worktree.pathspec import PathSpec
-
-#: meta key: "1" when the workspace's dataset is a fusion dataset.
-FUSION_KEY = "dataset.fusion"
-
-
-def is_fusion(state: State) -> bool:
-    return state.get(FUSION_KEY) == "1"
 
 
 def prepare_add(layout: Layout, state: State, segments: list[str], specs: list[PathSpec]
