@@ -99,6 +99,18 @@ def test_paging_and_lookup() -> None:
     assert tree.lookup(ref, "nope", objects.get) is None
 
 
+def test_lookup_finds_every_key_and_nothing_else() -> None:
+    """Each key in its leaf (bisected there), and None for keys between, before, after them."""
+    objects = MemoryObjects()
+    keys = sorted(set(_keys(3000, seed=5)))
+    ref = tree.build(((k, {"n": i}) for i, k in enumerate(keys)), objects.put)
+    assert all(tree.lookup(ref, k, objects.get) == {"n": i} for i, k in enumerate(keys))
+    for absent in ["", " ", keys[0][:-1], keys[-1] + "~", *(k + "!" for k in keys[::97])]:
+        assert absent not in keys
+        assert tree.lookup(ref, absent, objects.get) is None
+    assert tree.lookup(tree.EMPTY, keys[0], objects.get) is None
+
+
 def test_random_diffs_match_dict_diffs() -> None:
     objects = MemoryObjects()
     rnd = random.Random(11)

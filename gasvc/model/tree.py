@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 Entry = tuple[str, Any]
@@ -160,11 +161,14 @@ def _leaf(row: list[Any], get: Getter) -> list[Entry]:
 
 
 def lookup(ref: TreeRef, key: str, get: Getter) -> Any | None:
-    rows = _manifest(ref, get)
+    """The value of `key` (None: absent): found by bisection in its leaf, not copied."""
+    rows = get(ref.manifest) if ref.manifest else []
     index = bisect_right([row[0] for row in rows], key) - 1
     if index < 0:
         return None
-    return dict(_leaf(rows[index], get)).get(key)
+    leaf = get(rows[index][1])
+    at = bisect_left(leaf, key, key=itemgetter(0))
+    return leaf[at][1] if at < len(leaf) and leaf[at][0] == key else None
 
 
 def iterate(ref: TreeRef, get: Getter, offset: int = 0) -> Iterator[Entry]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 from typing import Any
@@ -20,7 +19,7 @@ PAGE_LIMIT = 1000
 
 
 def sign(secret: bytes, *parts: str) -> str:
-    return hmac.new(secret, "|".join(parts).encode(), hashlib.sha256).hexdigest()[:40]
+    return hmac.digest(secret, "|".join(parts).encode(), "sha256").hex()[:40]  # one C call
 
 
 def download_url(secret: bytes, base: str, checksum: str, expires: int) -> str:
