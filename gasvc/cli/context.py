@@ -5,7 +5,6 @@ the author is. Only the CLI reads the cwd and environment variables.
 from __future__ import annotations
 
 import configparser
-import getpass
 import os
 import time
 from collections.abc import Iterator
@@ -123,6 +122,8 @@ def commit_strict(flag: bool | None) -> bool:
 
 
 def author_name() -> str:
+    import getpass
+
     return os.environ.get("GAS_AUTHOR") or getpass.getuser()
 
 

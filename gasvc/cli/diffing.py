@@ -8,7 +8,6 @@ import click
 
 from gasvc.cli import render, render_diff
 from gasvc.cli.context import pathspecs, server, workspace
-from gasvc.cli.revision import resolve_range_arg
 from gasvc.cli.terminal import page
 from gasvc.workspace import Workspace
 from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
@@ -45,6 +44,10 @@ def format_options(command: Any) -> Any:
 def revision_args(ws: Workspace, revisions: tuple[str, ...]) -> tuple[str, ...]:
     """Revisions as given, TBRNs (`tb:DATASET@v1`) turned into plain revisions, also on either
     side of a range (`tb:DATASET@v1..tb:DATASET@exp`)."""
+    if not any("tb:" in revision for revision in revisions):
+        return revisions  # without loading the TBRN parser
+    from gasvc.cli.revision import resolve_range_arg
+
     return tuple(resolve_range_arg(ws.state, r) for r in revisions)
 
 

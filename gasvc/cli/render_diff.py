@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gasvc.cli.terminal import paint
-from gasvc.model.labeldiff import FieldChange
 from gasvc.workspace.diff.diff_result import DiffResult, FileVersion, ItemDiff, SegmentStat
 from gasvc.workspace.store.layout import CATALOG, shown_path
+
+if TYPE_CHECKING:
+    from gasvc.model.labeldiff import FieldChange
 
 #: Values longer than this are cut with "…" in text output (JSON output has them whole).
 VALUE_WIDTH = 72

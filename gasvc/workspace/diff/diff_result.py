@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gasvc.errors import ClientError, InvalidParams
-from gasvc.model.labeldiff import FieldChange, field_changes
-from gasvc.model.masks import KINDS, MaskRef, is_image_field, mask_changes, mask_path
 from gasvc.workspace.store.layout import segment_folder, shown_path
-from gasvc.workspace.store.state import CommitRecord
 
 if TYPE_CHECKING:
+    from gasvc.model.labeldiff import FieldChange
     from gasvc.model.labelstats import SegmentLabelStat
+    from gasvc.model.masks import MaskRef
+    from gasvc.workspace.store.state import CommitRecord
     from gasvc.workspace.worktree.pathspec import PathSpec
 
 #: (checksum, size, label id) of an item in a version; None when absent.
@@ -66,6 +66,9 @@ class ItemDiff:
 
     def set_labels(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         """The label's field changes and mask changes, from the two stored labels."""
+        from gasvc.model.labeldiff import field_changes
+        from gasvc.model.masks import is_image_field, mask_changes, mask_path
+
         self.label = [without_image(change) for change in field_changes(old, new)
                       if not is_image_field(change.path)]
         folder = segment_folder(self.segment)
@@ -75,6 +78,9 @@ class ItemDiff:
 
 def without_image(change: FieldChange) -> FieldChange:
     """A mask added or removed whole, without its image's checksum and size (`masks` has them)."""
+    from gasvc.model.labeldiff import FieldChange
+    from gasvc.model.masks import KINDS
+
     if change.path not in KINDS:
         return change
     return FieldChange(change.op, change.path, _no_image(change.old), _no_image(change.new))
@@ -234,6 +240,8 @@ def catalog_diff(old: str, new: str, objects: Objects | None) -> CatalogDiff | N
     code = "A" if not old else "D" if not new else "M"
     if objects is None:
         return CatalogDiff(code)
+    from gasvc.model.labeldiff import field_changes
+
     return CatalogDiff(code, field_changes(objects(old) if old else None,
                                            objects(new) if new else None))
 

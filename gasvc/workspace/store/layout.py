@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gasvc.errors import ClientError
-from gasvc.model.metadata import METADATA
+from gasvc.model.sensorfolders import METADATA
 
 GAS_DIR = ".gas"
 CATALOG = "catalog.json"

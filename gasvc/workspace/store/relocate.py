@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gasvc.errors import ClientError
-from gasvc.model.metadata import METADATA
+from gasvc.model.sensorfolders import METADATA
 from gasvc.workspace.store.layout import Layout, segment_folder
 from gasvc.workspace.store.state import State
 
