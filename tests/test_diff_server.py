@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
@@ -332,6 +334,28 @@ def test_gas_diff_between_server_commits(tmp_path: Path, fetched: Layout,
                                                    env=env)
     body = json.loads(gas(fetched.root, "diff", first, second, "--json", env=env))
     assert body["source"] == "server"
+
+
+def test_gas_diff_of_server_commits_loads_no_local_diff(fetched: Layout,
+                                                       remote: tuple[str, str, str],
+                                                       env: dict[str, str | None]) -> None:
+    """The real command, started afresh: the same output, without loading what a diff of two
+    server commits does not use (the diff's row 7 in benchmarks/run.py)."""
+    _, first, second = remote
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("GAS_")}
+    child_env.update({"GAS_AUTHOR": "alice", "GAS_CONFIG": "/nonexistent/gasconfig",
+                      **{k: v for k, v in env.items() if v is not None}})
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "gasvc", "diff", first,
+                           second], cwd=fetched.root, env=child_env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == gas(fetched.root, "diff", first, second, env=env)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "gasvc.workspace.diff.diff_remote" in imported
+    unused = imported & {"gasvc.workspace.diff.diff_local", "gasvc.cli.merging",
+                         "gasvc.workspace.worktree.fusion_files"}
+    assert not unused
 
 
 def test_gas_show_server_commit(tmp_path: Path, fetched: Layout, remote: tuple[str, str, str],
