@@ -90,13 +90,14 @@ class StatusMachine(RuleBasedStateMachine):
         self.runner: Runner = self.make_runner()
         self.commits = 0
         self.started = False
+        self.agreed = True  # false while a check runs: it failed if it stays so
 
     def make_runner(self) -> Runner:
         return Library()
 
     def teardown(self) -> None:
         try:
-            if self.started:
+            if self.started and self.agreed:  # not after a step failed
                 self.check_status(False)
         finally:
             use_listing(False)
@@ -310,6 +311,7 @@ class StatusMachine(RuleBasedStateMachine):
         return from_scratch(self.root, self.base / "oracle")
 
     def check_status(self, ignored: bool) -> None:
+        self.agreed = False
         oracle = self.oracle()
         found = self.runner.status(self.root, ignored)
         assert found == self.runner.status(oracle, ignored)
@@ -317,8 +319,10 @@ class StatusMachine(RuleBasedStateMachine):
         if found.error is None:
             shown = {x for x in said_lines(found) if not x.startswith("!! ")}
             assert shown == self.model.status(Working.read(self.root)).lines
+        self.agreed = True
 
     def check_add(self, spec: str | None) -> None:
+        self.agreed = False
         before = Working.read(self.root)
         expected = self.model.add(before, spec)
         oracle = self.oracle()
@@ -329,9 +333,11 @@ class StatusMachine(RuleBasedStateMachine):
         if found.error is None:
             self.model.index = expected.index
             self.labels_kept(before, expected.dropped)
+        self.agreed = True
 
     def check_commit(self, all_tracked: bool, first: bool = False) -> None:
         """`first`: the segments are committed too (there is something to commit)."""
+        self.agreed = False
         before = Working.read(self.root)
         staged = self.model.add(before, None, tracked_only=True) if all_tracked else Expected(
             index=self.model.index)
@@ -348,6 +354,7 @@ class StatusMachine(RuleBasedStateMachine):
         self.agrees(found, staged)
         if found.error is None:
             self.model.head = staged.index
+        self.agreed = True
 
     def same_state(self, oracle: Path) -> None:
         """The index and the label files the command left: as from scratch."""
@@ -443,5 +450,20 @@ def test_label_of_a_file_added_then_deleted_goes_with_it() -> None:
         machine.disk.delete("val/a.jpg")  # its line is recorded now
         machine.check_add("val")
         assert machine.model.index == {}
+    finally:
+        machine.teardown()
+
+
+def test_labels_dropped_with_their_files_are_named_in_one_order() -> None:
+    """`gas add` names the label lines it removed with their deleted files in path order: it
+    named them in the order of the file's lines from scratch, in the order the comparison
+    met them through the recorded lines."""
+    machine = StatusMachine()
+    try:
+        machine.start(python=False, files=[("train", "sub/", "keep.tmp", b""),
+                                           ("train", "sub/inner/", "a.jpg", b"")],
+                      labelled=True)
+        machine.disk.delete("train/sub")
+        machine.check_add(None)
     finally:
         machine.teardown()

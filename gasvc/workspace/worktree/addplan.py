@@ -191,6 +191,7 @@ class SegmentPlanner:
             elif self._names(path):
                 self.dropped.append(path)
                 del self.labels[path]
+        self.dropped.sort()  # the lines' order, or the comparison's through recorded lines
         if untracked:
             path = min(untracked, key=lambda p: self.labels[p].line)
             raise LabelWithoutFile(
