@@ -41,8 +41,9 @@ class Working:
     folders: set[str] = field(default_factory=set)  # "train/sub" (segment folders too)
     #: "train/a.jpg" → label id, per line of the segments' `metadata.jsonl`
     labels: dict[str, str | None] = field(default_factory=dict)
-    #: segments whose `metadata.jsonl` names a file twice (gas refuses it)
-    twice: set[str] = field(default_factory=set)
+    #: segments whose `metadata.jsonl` names a file twice or has a line that is no JSON (gas
+    #: refuses both)
+    broken: set[str] = field(default_factory=set)
     ignores: dict[str, list[str]] = field(default_factory=dict)  # folder ("", "train/") → lines
 
     @classmethod
@@ -69,10 +70,14 @@ class Working:
         for raw in path.read_text().split("\n"):
             if not raw.strip():
                 continue
-            line = json.loads(raw)
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                self.broken.add(segment)
+                continue
             key = f"{segment}/{line['file_name']}"
             if key in self.labels:
-                self.twice.add(segment)
+                self.broken.add(segment)
             self.labels[key] = label_id(line.get("label"))
 
     def label(self, path: str) -> str | None:
@@ -127,10 +132,21 @@ class Expected:
 class Model:
     index: Items = field(default_factory=dict)
     head: Items = field(default_factory=dict)
+    #: the paths the index has a row for: HEAD's, and those staged since (a file staged then
+    #: deleted keeps its row, without a file, until the next commit)
+    rows: set[str] = field(default_factory=set)
+
+    def stage(self, index: Items) -> None:
+        self.index = index
+        self.rows |= index.keys()
+
+    def commit(self) -> None:
+        self.head = dict(self.index)
+        self.rows = set(self.index)
 
     def status(self, working: Working) -> Expected:
         """`gas status --porcelain`, as a set of lines."""
-        if working.twice:
+        if working.broken:
             return Expected("MetadataError")
         columns: dict[str, list[str]] = {}
         for path in self.head.keys() | self.index.keys():
@@ -150,16 +166,17 @@ class Model:
 
     def add(self, working: Working, spec: str | None, tracked_only: bool = False) -> Expected:
         """`gas add -A` (spec None), `gas add SPEC`, or the add of `gas commit -a`."""
-        known = self.index.keys() | self.head.keys()
+        known = self.index.keys() | self.head.keys()  # tracked now or at HEAD
+        rows = known | self.rows
         segments = [s for s in SEGMENTS if spec is None or covered(s, spec) or
                     spec.startswith(s + "/")]
         if spec is not None and spec not in SEGMENTS and working.ignored(
-                spec, spec in working.folders) and not any(covered(p, spec) for p in known):
+                spec, spec in working.folders) and not any(covered(p, spec) for p in rows):
             return Expected("IgnoredPaths")
         labelled = [p for p in working.labels if p.split("/")[0] in segments
                     and p not in working.files]
         for segment in segments:  # one after the other: its labels read, then checked
-            if segment in working.twice:
+            if segment in working.broken:
                 return Expected("MetadataError")
             if any(p not in known and p.startswith(segment + "/") for p in labelled):
                 return Expected("LabelWithoutFile")
@@ -174,7 +191,7 @@ class Model:
         for path in self.index:
             if covered(path, spec) and path not in working.files:
                 del index[path]
-        matched = matched or spec in SEGMENTS or any(covered(p, spec) for p in known)
+        matched = matched or spec in SEGMENTS or any(covered(p, spec) for p in rows)
         if spec is not None and not matched:
             return Expected("PathspecError")
         return Expected(index=index, dropped={p for p in labelled if covered(p, spec)})

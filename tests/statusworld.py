@@ -181,7 +181,7 @@ class Command:
     def _run(self, root: Path, *args: str, **env: str) -> Outcome:
         done = self.gas(root, *args, check=False, **env)
         assert "Traceback" not in done.stderr, done.stderr
-        said = done.stdout.splitlines() if args[0] == "status" else done.stdout
+        said = [x for x in done.stdout.splitlines() if x] if args[0] == "status" else done.stdout
         return Outcome(str(done.returncode) if done.returncode else None, (said, done.stderr))
 
     def status(self, root: Path, ignored: bool = False) -> Outcome:
