@@ -22,7 +22,8 @@ from gasvc.workspace.worktree import folders, scan
 from gasvc.workspace.worktree.maskfiles import CLEAN_KEY
 from gasvc.workspace.worktree.pathspec import EVERYTHING, parse_pathspec
 
-#: mtimes the test gives files: far in the past (trusted by any check), on whole seconds (the
+#: mtimes the test gives files: far in the past (trusted by any check), each later than the
+#: last or earlier than all ("older": a file put back with an old mtime), on whole seconds (the
 #: coarse racy window), or ahead of the clock (within the racy window of every check: a stat
 #: taken of such a file is never trusted later, so a same-size rewrite keeping it must show).
 PAST_NS = 1_500_000_000 * 10**9
@@ -33,7 +34,7 @@ FUTURE_NS = (time.time_ns() // 10**9 + 30 * 86_400) * 10**9
 #: place or replaced), or its current mtime kept (the file replaced: a new inode; or rewritten
 #: in place, which only a racy mtime allows: a trusted stat of the same size, mtime and inode
 #: cannot tell the new bytes from the old, for git as for gas).
-STAMPS = ("past", "seconds", "racy", "keep-replaced", "keep-in-place")
+STAMPS = ("past", "older", "seconds", "racy", "keep-replaced", "keep-in-place")
 
 
 class Disk:
@@ -61,6 +62,7 @@ class Disk:
         if not stamp.startswith("keep"):
             self.clock += 1
             mtime = {"past": PAST_NS + self.clock * 1_000_003,
+                     "older": PAST_NS - self.clock * 1_000_003,
                      "seconds": SECONDS_NS + self.clock * 10**9,
                      "racy": FUTURE_NS + self.clock * 1_000_003}[stamp]
         if exists and (stamp == "keep-in-place" or (in_place and stamp != "keep-replaced")):
