@@ -44,6 +44,8 @@ from statusworld import NATIVE, PYTHON, STAMPS, Command, Runner, use_listing
 
 from gasvc.workspace.store.create import init
 
+pytestmark = pytest.mark.slow(seconds=25)
+
 EXPLORE = os.environ.get("GAS_PROPERTY_EXAMPLES")
 CONTENT = st.binary(max_size=6)
 
