@@ -139,11 +139,27 @@ class SegmentPlanner:
             self.matched.update(self.whole)
         for i, spec in self.partial:
             if (i in self.matched or self.read.is_tracked(spec.prefix)
-                    or self.read.tracks_under(spec.prefix + "/")):
+                    or self.read.tracks_under(spec.prefix + "/") or self._gone(spec.prefix)):
                 self.matched.add(i)
         if ((self.all_labels or self.whole) and not self.dropped  # every label is staged
                 and self.records.all_added):
             self.records.labels = self.read.record(self.records.added)
+
+    def _gone(self, prefix: str) -> bool:
+        """Whether the spec names an index row whose file is neither staged nor there (a
+        staged deletion): the comparison of its folder reports it, which matches the spec, but
+        a folder recorded clean is not compared (folders.py), so it is looked for here."""
+        rows = [self.state.entry(self.segment, prefix),
+                *self.state.entries(self.segment, prefix + "/")]
+        return any(row is not None and row.sum is None
+                   and not os.path.isfile(self.layout.file(self.segment, row.path))
+                   for row in rows)
+
+    def _never_tracked(self, path: str) -> bool:
+        """Whether neither HEAD nor the index had the item when the add began (`tracked` says
+        it of the staged items: streaming, this add may have staged their deletion already)."""
+        entry = self.state.entry(self.segment, path)
+        return entry is None or (entry.sum is None and entry.head_sum is None)
 
     def _names(self, path: str) -> bool:
         """Whether a file spec names this path (without counting it as matched)."""
@@ -170,12 +186,12 @@ class SegmentPlanner:
                    and not os.path.isfile(self.layout.file(self.segment, path))]
         untracked = []
         for path in missing:
-            entry = self.state.entry(self.segment, path)
-            if entry is None or (entry.sum is None and entry.head_sum is None):
+            if path not in self.tracked and self._never_tracked(path):
                 untracked.append(path)
             elif self._names(path):
                 self.dropped.append(path)
                 del self.labels[path]
+        self.dropped.sort()  # the lines' order, or the comparison's through recorded lines
         if untracked:
             path = min(untracked, key=lambda p: self.labels[p].line)
             raise LabelWithoutFile(

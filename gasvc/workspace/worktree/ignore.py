@@ -237,7 +237,8 @@ class RuleFile:
 _DEFAULT_FILE = RuleFile.parse("", BUILT_IN, "\n".join(DEFAULTS))
 
 
-#: Files parsed by this process, by (path, stat): each is compiled once.
+#: Files parsed by this process, by (path, stat): each is compiled once (if its stat can be
+#: trusted to change with its content).
 _PARSED: dict[tuple[str, int, int, int], RuleFile] = {}
 
 
@@ -260,8 +261,17 @@ def read_rule_file(root: str, base: str) -> RuleFile | None:
     except OSError as error:
         raise BadIgnoreFile(f"cannot read {source}: {error.strerror}",
                             "make the file readable, or remove it") from None
-    _PARSED[key] = RuleFile.parse(base, source, data.decode("utf-8", "surrogateescape"))
-    return _PARSED[key]
+    parsed = RuleFile.parse(base, source, data.decode("utf-8", "surrogateescape"))
+    if _trusted(stat.st_mtime_ns):  # else the file may change again and keep this stat
+        _PARSED[key] = parsed
+    return parsed
+
+
+def _trusted(mtime_ns: int) -> bool:
+    """Whether a stat with this mtime tells the file's content (git's racy rule)."""
+    from gasvc.workspace.worktree.compare import trusted_mtime  # compare.py imports this one
+
+    return trusted_mtime(mtime_ns) != 0
 
 
 class Rules(NamedTuple):
