@@ -65,7 +65,7 @@ class Upload:
 class Download:
     checksum: str
     size: int
-    target: Path
+    target: Path | str  # a string where one is made per file (clone)
     url: str = ""
     #: what the caller knows the file as (e.g. its segment and path), handed back with it
     key: tuple[str, str] | None = None
@@ -183,7 +183,7 @@ class BatchStorage:
         return set(response.json()["missing"])
 
     def upload(self, items: list[Upload]) -> None:
-        self._post("upload", data=lambda: _frames(items),
+        self._post("upload", data=lambda: FramedBody(items),
                    timeout=len(items) * UPLOAD_SECONDS_PER_FILE).close()
 
     def download(self, items: list[Download], tmp_dir: Path) -> list[Written]:
@@ -209,25 +209,48 @@ class BatchStorage:
         return written
 
 
-def _frames(items: list[Upload]) -> Iterator[bytes]:
-    """The framed stream of `items`, in chunks of about `READ_CHUNK` bytes."""
-    out = bytearray()
-    for item in items:
-        out += header(item.checksum, item.size)
-        sent = 0
-        with open(item.path, "rb") as handle:
-            while sent < item.size and (chunk := handle.read(READ_CHUNK)):
-                chunk = chunk[: item.size - sent]
-                sent += len(chunk)
-                out += chunk
-                if len(out) >= READ_CHUNK:
-                    yield bytes(out)
-                    out.clear()
-        if sent != item.size:
-            raise TransferError(f"{item.path} changed while it was sent",
-                                "run the command again")
-    if out:
-        yield bytes(out)
+class FramedBody:
+    """The framed stream of `items` as a request body of known length (so it is sent as is,
+    not re-framed in HTTP chunks). Files are read straight into one reused buffer: small ones
+    gathered into sends of about `READ_CHUNK` bytes, a large one sent piece by piece. Each piece
+    is sent before the next is read, so the buffer is never overwritten while in use."""
+
+    def __init__(self, items: list[Upload]) -> None:
+        self.items = items
+        self.headers = [header(item.checksum, item.size) for item in items]
+
+    def __len__(self) -> int:
+        return sum(len(head) + item.size for head, item in zip(self.headers, self.items,
+                                                               strict=True))
+
+    def __iter__(self) -> Iterator[memoryview]:
+        buffer = bytearray(READ_CHUNK)
+        view, used = memoryview(buffer), 0
+        for head, item in zip(self.headers, self.items, strict=True):
+            if used and used + len(head) + item.size > READ_CHUNK:
+                yield view[:used]
+                used = 0
+            view[used:used + len(head)] = head
+            used += len(head)
+            fd = os.open(item.path, os.O_RDONLY)
+            try:
+                left = item.size
+                while left:
+                    if used == READ_CHUNK:
+                        yield view
+                        used = 0
+                    read = os.readv(fd, [view[used:used + min(left, READ_CHUNK - used)]])
+                    if not read:
+                        break
+                    used += read
+                    left -= read
+            finally:
+                os.close(fd)
+            if left:  # shorter than committed
+                raise TransferError(f"{item.path} changed while it was sent",
+                                    "run the command again")
+        if used:
+            yield view[:used]
 
 
 def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir: Path
@@ -299,7 +322,7 @@ class Sink:
         if self.digest.hexdigest() != self.checksum:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmp)
-            raise TransferError(f"downloaded bytes of {targets[0].target.name} do not match "
+            raise TransferError(f"downloaded bytes of {_name(targets[0])} do not match "
                                 "their checksum", "run the command again")
         first = targets[0]
         copies = []
@@ -312,12 +335,16 @@ class Sink:
         return [Written(first, st.st_mtime_ns, st.st_ino), *copies]
 
 
-def _place(tmp: Path | str, target: Path) -> None:
+def _place(tmp: Path | str, target: Path | str) -> None:
     try:
         os.replace(tmp, target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         os.replace(tmp, target)
+
+
+def _name(item: Download) -> str:
+    return os.path.basename(item.target)
 
 
 def _written(item: Download) -> Written:
@@ -338,10 +365,10 @@ def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Pat
         response = client.session.get(url, stream=True, timeout=client.timeout,
                                       headers=URL_HEADERS)
     except BROKEN_CONNECTION as error:
-        raise ServerUnreachable(f"cannot download {targets[0].target.name}",
+        raise ServerUnreachable(f"cannot download {_name(targets[0])}",
                                 "check the network, then run the command again") from error
     except requests.Timeout as error:
-        raise too_slow(f"the download of {targets[0].target.name}", client.timeout) from error
+        raise too_slow(f"the download of {_name(targets[0])}", client.timeout) from error
     with response:
         decode(response, body=False)
         sink = Sink(targets[0].checksum, tmp_dir)

@@ -133,7 +133,16 @@ def start(data_dir: Path | None, database: str | None, blobs: str | None, host: 
         f"metadata in {_safe(settings.meta_location)}, files in {settings.blob_location}")
     click.echo(f"gas server: {scheme}://{host}:{port}/ {where}", err=True)
     uvicorn.run(app, host=host, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile,
-                log_level="info", access_log=True, timeout_graceful_shutdown=5)
+                log_level="info", access_log=True, timeout_graceful_shutdown=5,
+                http=http_parser())
+
+
+def http_parser() -> str:
+    """uvicorn's C parser (httptools) when installed: h11, in pure Python, made the event loop
+    the bottleneck of large uploads (docs/performance.md, rows 4, 5, 9)."""
+    import importlib.util
+
+    return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
 @server.command()

@@ -11,12 +11,15 @@ from typing import Any
 _SURROGATES = re.compile("[\ud800-\udfff]")
 #: Those, and the line breaks of `str.splitlines` that JSON allows raw in a string.
 _SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
+#: `json.dumps` with these options, without making an encoder per call (a clone or push calls
+#: it a few times per file); encoders keep no state between calls, so threads share it.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: Any) -> bytes:
     """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in. Lone
     surrogates are escaped; every other character is kept as is (ids never change)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _CANONICAL.encode(value)
     return (text if text.isascii() else _SURROGATES.sub(_escape, text)).encode()
 
 

@@ -86,6 +86,7 @@ class DirectoryBlobStore:
         self._root = str(root)
         (root / "tmp").mkdir(parents=True, exist_ok=True)
         self._tmp_names = itertools.count()
+        self._pid = os.getpid()  # in temporary names (a clash is skipped: O_EXCL)
         self._folders: set[str] = set()  # fan-out folders known to exist
         self._held: set[str] = set()  # temporary files of uploads in progress
         self.syncs = GroupSync(root)
@@ -95,7 +96,7 @@ class DirectoryBlobStore:
         """A new, empty temporary file: (fd, path), named by this process and a counter; held
         (safe from `sweep_tmp`) until it is placed or released."""
         while True:
-            name = os.path.join(self.root, "tmp", f"{os.getpid()}-{next(self._tmp_names)}")
+            name = os.path.join(self._root, "tmp", f"{self._pid}-{next(self._tmp_names)}")
             try:
                 fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:  # a leftover of an earlier process with our pid
@@ -156,17 +157,19 @@ class DirectoryBlobStore:
         return os.path.join(self._root, checksum[:2], checksum[2:])
 
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """Bytes [start, end) of a blob, in chunks."""
-        with self.path(checksum).open("rb") as handle:
-            handle.seek(start)
-            left = None if end is None else end - start
-            while left is None or left > 0:
-                chunk = handle.read(CHUNK if left is None else min(CHUNK, left))
+        """Bytes [start, end) of a blob, in chunks (a raw descriptor: a download of many small
+        blobs opens one each)."""
+        fd = os.open(self._file(check_checksum(checksum)), os.O_RDONLY)
+        try:
+            stop = os.fstat(fd).st_size if end is None else end
+            while start < stop:
+                chunk = os.pread(fd, min(CHUNK, stop - start), start)
                 if not chunk:
                     return
-                if left is not None:
-                    left -= len(chunk)
+                start += len(chunk)
                 yield chunk
+        finally:
+            os.close(fd)
 
     async def receive(self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         """Store streamed bytes as `checksum`; refuse them when their SHA-1 differs."""

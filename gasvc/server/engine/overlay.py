@@ -66,6 +66,10 @@ def stage(tx: MetaTx, dataset: Dataset, draft: Draft, segment: str, key: str,
     tx.put_change(dataset.id, draft.number, segment, key, staged_text(value))
 
 
+#: `json.dumps(value, separators=(",", ":"))` without an encoder made per call (once per item).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def staged_text(value: Any | None) -> str | None:
     """A pending change's value as stored (None: a deletion)."""
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else _COMPACT.encode(value)

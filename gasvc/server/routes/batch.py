@@ -81,7 +81,12 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
         if foreign:
             raise ResourceNotExist(f"{len(foreign)} of the files asked for are not in this "
                                    f"dataset, e.g. {foreign[0]}")
-        return StreamingResponse(_stream(ctx.blobs, checksums),
+        sizes = await run_in_threadpool(lambda: [ctx.blobs.size(c) for c in checksums])
+        length = sum(len(header(c, MISSING if n is None else n)) + (n or 0)
+                     for c, n in zip(checksums, sizes, strict=True))
+        # a known length: the body is sent as is, not copied into HTTP chunks
+        return StreamingResponse(_stream(ctx.blobs, checksums, sizes),
+                                 headers={"Content-Length": str(length)},
                                  media_type="application/octet-stream")
 
     async def urls(request: Request) -> Response:
@@ -160,17 +165,29 @@ def _checksums(body: dict[str, Any], limit: int) -> list[str]:
     return [check_checksum(c) for c in checksums]
 
 
-def _stream(blobs: BlobStore, checksums: list[str]) -> Iterator[bytes]:
-    """Frames of the blobs, gathered into chunks of about `OUT_CHUNK` bytes."""
+def _stream(blobs: BlobStore, checksums: list[str], sizes: list[int | None]
+            ) -> Iterator[bytes]:
+    """Frames of the blobs of the given sizes: small ones gathered into chunks of about
+    `OUT_CHUNK` bytes, a large one's pieces sent as read (not copied again)."""
     out = bytearray()
-    for checksum in checksums:
-        size = blobs.size(checksum)
+    for checksum, size in zip(checksums, sizes, strict=True):
         out += header(checksum, MISSING if size is None else size)
-        if size is not None:
-            for part in blobs.read(checksum):
-                out += part
-                if len(out) >= OUT_CHUNK:
+        if size is None:
+            continue
+        sent = 0
+        for part in blobs.read(checksum, 0, size):
+            sent += len(part)
+            if len(part) >= OUT_CHUNK // 2:
+                if out:
                     yield bytes(out)
                     out.clear()
+                yield part
+                continue
+            out += part
+            if len(out) >= OUT_CHUNK:
+                yield bytes(out)
+                out.clear()
+        if sent != size:  # the stream cannot go on: the header announced `size` bytes
+            raise FrameError(f"blob {checksum} is shorter than its recorded size")
     if out:
         yield bytes(out)

@@ -161,8 +161,10 @@ class WriteGuard:
             self.real.add(path)
 
     def check_all(self, targets: Iterable[Path | str]) -> None:
-        for target in targets:
-            self.check(target)
+        folders = dict.fromkeys(os.path.dirname(str(target)) for target in targets)
+        for folder in folders:  # each folder once, in order (files share few folders)
+            if folder not in self.real:
+                self.check(os.path.join(folder, ""))
 
 
 def find_workspace(start: Path) -> Layout:

@@ -223,8 +223,10 @@ class _Files:
 
     def page(self, segment: str, items: list[RemoteItem], total: int) -> None:
         layout = self.conn.layout
+        folder = layout.folder_path(segment)  # strings, not Paths: this runs once a file
+        targets = {item.path: f"{folder}/{item.path}" for item in items}
         self.guard.check(layout.metadata(segment))
-        self.guard.check_all(layout.file(segment, item.path) for item in items)
+        self.guard.check_all(targets.values())
         if segment not in self.labels:
             self.conn.progress.add_total(total, 0)
             layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
@@ -243,8 +245,8 @@ class _Files:
                 self.state.refresh_stat(segment, found, st.st_mtime_ns, st.st_ino)
         kept = [item for item in items if item.path in present]
         self.conn.progress(len(kept), sum(item.size for item in kept))
-        wanted = [Download(i.checksum, i.size, layout.file(segment, i.path), i.url,
-                           (segment, i.path)) for i in items if i.path not in present]
+        wanted = [Download(i.checksum, i.size, targets[i.path], i.url, (segment, i.path))
+                  for i in items if i.path not in present]
         wanted += self.masks.wanted(segment, items)
         groups = (self.batch.groups(wanted) if self.batch is not None
                   else batches(wanted, FILES_PER_JOB, lambda d: d.size))
@@ -309,7 +311,7 @@ class _Files:
                 if done.item.key is not None:
                     stats.append((*done.item.key, done.mtime_ns, done.ino))
                     continue
-                shown = done.item.target.relative_to(root).as_posix()
+                shown = Path(done.item.target).relative_to(root).as_posix()
                 segment, path = split_shown(shown)
                 if segment is None:  # a mask image (clone_masks.py)
                     masks.append((shown, done.item.checksum, done.item.size, done.mtime_ns,
