@@ -4,8 +4,6 @@ the author is. Only the CLI reads the cwd and environment variables.
 
 from __future__ import annotations
 
-import configparser
-import getpass
 import os
 import time
 from collections.abc import Iterator
@@ -107,6 +105,8 @@ def commit_strict(flag: bool | None) -> bool:
     """`--strict`/`--no-strict` when given, else the `commit.strict` setting (default false)."""
     if flag is not None:
         return flag
+    import configparser  # here: most commands never read the settings file
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(config_path(), encoding="utf-8")
@@ -121,7 +121,11 @@ def commit_strict(flag: bool | None) -> bool:
 
 
 def author_name() -> str:
-    return os.environ.get("GAS_AUTHOR") or getpass.getuser()
+    if os.environ.get("GAS_AUTHOR"):
+        return os.environ["GAS_AUTHOR"]
+    import getpass
+
+    return getpass.getuser()
 
 
 def commit_time() -> int:

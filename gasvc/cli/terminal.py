@@ -12,8 +12,6 @@ survives a terminal whose encoding cannot show every character.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterable
 
@@ -56,6 +54,8 @@ def pager_command() -> str | None:
         return None
     command = os.environ.get("GAS_PAGER", os.environ.get("PAGER"))
     if command is None:
+        import shutil  # loaded only on a terminal: every command imports this module
+
         command = "less" if shutil.which("less") else ""
     return command if command.strip() not in ("", "cat") else None
 
@@ -67,6 +67,8 @@ def page(lines: Iterable[str]) -> None:
     if command is None:
         click.echo(text)
         return
+    import subprocess
+
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")
     encoding = sys.stdout.encoding or "utf-8"
