@@ -15,12 +15,14 @@
  * list_dir_unless(path, top, digest) -> (the rows of scan.list_folder(path, top), their digest)
  *   (`.gas` entries left out, and at a segment's top its metadata.jsonl), or None when their
  *   digest is `digest`: a folder listed as recorded costs no Python object at all.
- * rows_digest(rows) -> the digest of such rows: b"f" and two 64-bit FNV-1a hashes (other
- *   multipliers) of each row's name bytes, a NUL, and its size, mtime and inode (8 bytes each,
- *   little-endian). Not cryptographic: it tells a folder's listing from the one recorded.
+ * rows_digest(rows) -> the digest of such rows (see digest_row): b"g" and two 64-bit sums of
+ *   hashes of the rows, so that it does not depend on their order: a folder is sorted only when
+ *   its rows are handed out. Not cryptographic: it tells a folder's listing from the one
+ *   recorded.
  *
- * Packed rows are exactly those bytes, row after row: how a folder's listing is recorded, and
- * compared, without a Python object per row.
+ * Packed rows: per row its name's bytes, a NUL, and its size, mtime and inode (8 bytes each,
+ * little-endian): how a folder's listing is recorded, and compared, without a Python object per
+ * row. Names live in one buffer per folder (no allocation per entry).
  * list_folders([(path, top, digest), ...], threads) -> per folder, what list_dir_unless says,
  *   but its rows packed: None (listed as `digest`), (packed rows, digest), or False when the
  *   folder itself is a symbolic link (not listed). The folders are listed by `threads` native
@@ -50,8 +52,9 @@
 #include <unistd.h>
 
 typedef struct {
-    char *name;      /* name, plus "/" for a folder */
-    size_t length;
+    const char *name;  /* in the listing's arena, once the listing is complete */
+    size_t offset;     /* of the name in the arena */
+    size_t length;     /* of the name, plus "/" for a folder */
     long long size;
     long long mtime_ns;
     unsigned long long ino;
@@ -61,15 +64,19 @@ typedef struct {
     Item *items;
     size_t count;
     size_t capacity;
+    char *arena;     /* every name, one after the other */
+    size_t used;
+    size_t room;
     int error;       /* errno of a failure that must reach Python, else 0 */
 } Listing;
 
 static void listing_free(Listing *listing) {
-    for (size_t i = 0; i < listing->count; i++) free(listing->items[i].name);
     free(listing->items);
+    free(listing->arena);
 }
 
-static int listing_push(Listing *listing, const char *name, int folder, const struct stat *st) {
+static int listing_push(Listing *listing, const char *name, size_t length, int folder,
+                        long long size, long long mtime_ns, unsigned long long ino) {
     if (listing->count == listing->capacity) {
         size_t capacity = listing->capacity ? listing->capacity * 2 : 64;
         Item *grown = realloc(listing->items, capacity * sizeof(Item));
@@ -77,20 +84,32 @@ static int listing_push(Listing *listing, const char *name, int folder, const st
         listing->items = grown;
         listing->capacity = capacity;
     }
-    size_t length = strlen(name);
-    char *copy = malloc(length + 2);
-    if (copy == NULL) return -1;
-    memcpy(copy, name, length);
-    if (folder) copy[length++] = '/';
-    copy[length] = '\0';
+    if (listing->used + length + 1 > listing->room) {
+        size_t room = listing->room ? listing->room * 2 : 4096;
+        while (room < listing->used + length + 1) room *= 2;
+        char *grown = realloc(listing->arena, room);
+        if (grown == NULL) return -1;
+        listing->arena = grown;
+        listing->room = room;
+    }
     Item *item = &listing->items[listing->count++];
-    item->name = copy;
+    item->name = NULL;
+    item->offset = listing->used;
+    memcpy(listing->arena + listing->used, name, length);
+    if (folder) listing->arena[listing->used + length++] = '/';
+    listing->used += length;
     item->length = length;
-    item->size = folder ? 0 : (long long)st->st_size;
-    item->mtime_ns = folder ? 0 : (long long)st->st_mtim.tv_sec * 1000000000LL
-                                  + st->st_mtim.tv_nsec;
-    item->ino = folder ? 0 : (unsigned long long)st->st_ino;
+    item->size = folder ? 0 : size;
+    item->mtime_ns = folder ? 0 : mtime_ns;
+    item->ino = folder ? 0 : ino;
     return 0;
+}
+
+/* Point each item at its name (the arena moves no more). */
+static void listing_complete(Listing *listing) {
+    for (size_t i = 0; i < listing->count; i++) {
+        listing->items[i].name = listing->arena + listing->items[i].offset;
+    }
 }
 
 /* Classify one entry: 1 file, 2 folder, 0 skip (vanished, or neither). */
@@ -109,7 +128,12 @@ static int compare_items(const void *a, const void *b) {
     return (left->length > right->length) - (left->length < right->length);
 }
 
-/* Read the folder into `listing`, sorted; runs without the GIL. */
+/* In key order: only for rows handed out (a digest does not depend on the order). */
+static void listing_sort(Listing *listing) {
+    if (listing->count > 1) qsort(listing->items, listing->count, sizeof(Item), compare_items);
+}
+
+/* Read the folder into `listing`, in the directory's order; runs without the GIL. */
 static void read_folder(const char *path, Listing *listing) {
     DIR *dir = opendir(path);
     if (dir == NULL) {
@@ -124,7 +148,10 @@ static void read_folder(const char *path, Listing *listing) {
         const char *name = entry->d_name;
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
         int kind = classify(dir_fd, name, &st);
-        if (kind && listing_push(listing, name, kind == 2, &st) != 0) {
+        if (kind && listing_push(listing, name, strlen(name), kind == 2, (long long)st.st_size,
+                                 (long long)st.st_mtim.tv_sec * 1000000000LL
+                                 + st.st_mtim.tv_nsec,
+                                 (unsigned long long)st.st_ino) != 0) {
             listing->error = ENOMEM;
             break;
         }
@@ -132,7 +159,7 @@ static void read_folder(const char *path, Listing *listing) {
     }
     if (!listing->error && errno != 0) listing->error = errno;
     closedir(dir);
-    if (listing->count > 1) qsort(listing->items, listing->count, sizeof(Item), compare_items);
+    listing_complete(listing);
 }
 
 /* Leave out what scan.list_folder leaves out: `.gas` in any case (file or folder), and at a
@@ -144,51 +171,62 @@ static void filter(Listing *listing, int top) {
         size_t bare = item->length - (item->name[item->length - 1] == '/');
         int gas = bare == 4 && strncasecmp(item->name, ".gas", 4) == 0;
         int labels = top && item->length == 14 && memcmp(item->name, "metadata.jsonl", 14) == 0;
-        if (gas || labels) {
-            free(item->name);
-            continue;
-        }
-        listing->items[kept++] = *item;
+        if (!gas && !labels) listing->items[kept++] = *item;
     }
     listing->count = kept;
 }
 
+/* The digest: "g" and two 64-bit sums, over the rows, of two hashes of each row (its name
+ * 8 bytes at a time, its length, size, mtime and inode, each step mixed). Sums, so the rows'
+ * order does not matter (names are unique in a folder): a clean folder is never sorted. */
 typedef struct {
     unsigned long long first, second;
 } Digest;
 
-#define DIGEST_SIZE 17  /* "f" and two 64-bit hashes */
+#define DIGEST_SIZE 17
 
-static void digest_bytes(Digest *digest, const unsigned char *data, size_t length) {
-    for (size_t i = 0; i < length; i++) {
-        digest->first = (digest->first ^ data[i]) * 0x100000001b3ULL;
-        digest->second = (digest->second ^ data[i]) * 0x9e3779b97f4a7c15ULL;
-    }
+static unsigned long long mix_first(unsigned long long x) {  /* splitmix64's finalizer */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
 }
 
-static void digest_number(Digest *digest, unsigned long long value) {
-    unsigned char bytes[8];
-    for (int i = 0; i < 8; i++) bytes[i] = (unsigned char)(value >> (8 * i));
-    digest_bytes(digest, bytes, 8);
+static unsigned long long mix_second(unsigned long long x) {  /* murmur3's finalizer */
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
 }
 
 static void digest_row(Digest *digest, const char *name, size_t length, long long size,
                        long long mtime_ns, unsigned long long ino) {
-    static const unsigned char nul = 0;
-    digest_bytes(digest, (const unsigned char *)name, length);
-    digest_bytes(digest, &nul, 1);
-    digest_number(digest, (unsigned long long)size);
-    digest_number(digest, (unsigned long long)mtime_ns);
-    digest_number(digest, ino);
+    unsigned long long first = 0x9e3779b97f4a7c15ULL ^ length;
+    unsigned long long second = 0x6a09e667f3bcc909ULL + length;
+    for (size_t at = 0; at < length; at += 8) {
+        unsigned long long word = 0;
+        memcpy(&word, name + at, length - at < 8 ? length - at : 8);
+        first = mix_first(first ^ word);
+        second = mix_second(second + word);
+    }
+    unsigned long long numbers[3] = {(unsigned long long)size, (unsigned long long)mtime_ns, ino};
+    for (int i = 0; i < 3; i++) {
+        first = mix_first(first ^ numbers[i]);
+        second = mix_second(second + numbers[i]);
+    }
+    digest->first += first;
+    digest->second += second;
 }
 
 static void digest_start(Digest *digest) {
-    digest->first = 0xcbf29ce484222325ULL;
-    digest->second = 0x84222325cbf29ce4ULL;
+    digest->first = 0;
+    digest->second = 0;
 }
 
 static void digest_out(const Digest *digest, unsigned char *out) {
-    out[0] = 'f';
+    out[0] = 'g';
     for (int i = 0; i < 8; i++) {
         out[1 + i] = (unsigned char)(digest->first >> (8 * i));
         out[9 + i] = (unsigned char)(digest->second >> (8 * i));
@@ -226,10 +264,11 @@ static PyObject *list_dir(PyObject *module, PyObject *arg) {
     (void)module;
     PyObject *encoded = NULL;
     if (!PyUnicode_FSConverter(arg, &encoded)) return NULL;
-    Listing listing = {NULL, 0, 0, 0};
+    Listing listing = {0};
     const char *path = PyBytes_AS_STRING(encoded);
     Py_BEGIN_ALLOW_THREADS
     read_folder(path, &listing);
+    listing_sort(&listing);
     Py_END_ALLOW_THREADS
     PyObject *result = NULL;
     if (listing.error == ENOMEM) {
@@ -253,14 +292,18 @@ static PyObject *list_dir_unless(PyObject *module, PyObject *args) {
     Py_ssize_t known_length = 0;
     if (!PyArg_ParseTuple(args, "Opz#", &path_arg, &top, &known, &known_length)) return NULL;
     if (!PyUnicode_FSConverter(path_arg, &encoded)) return NULL;
-    Listing listing = {NULL, 0, 0, 0};
+    Listing listing = {0};
     unsigned char found[DIGEST_SIZE];
     const char *path = PyBytes_AS_STRING(encoded);
+    int same = 0;
     Py_BEGIN_ALLOW_THREADS
     read_folder(path, &listing);
     if (!listing.error) {
         filter(&listing, top);
         digest_listing(&listing, found);
+        same = known != NULL && known_length == DIGEST_SIZE
+               && memcmp(known, found, DIGEST_SIZE) == 0;
+        if (!same) listing_sort(&listing);
     }
     Py_END_ALLOW_THREADS
     PyObject *result = NULL;
@@ -269,8 +312,7 @@ static PyObject *list_dir_unless(PyObject *module, PyObject *args) {
     } else if (listing.error) {
         errno = listing.error;
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-    } else if (known != NULL && known_length == DIGEST_SIZE
-               && memcmp(known, found, DIGEST_SIZE) == 0) {
+    } else if (same) {
         result = Py_NewRef(Py_None);
     } else {
         PyObject *rows = to_python(&listing);
@@ -362,6 +404,7 @@ typedef struct {
     const char *known;     /* the recorded digest (owned by `source`), or NULL */
     Py_ssize_t known_length;
     int link;              /* the folder is a symbolic link: not listed */
+    int same;              /* listed as `known` says */
     Listing listing;
     unsigned char digest[DIGEST_SIZE];
 } Job;
@@ -390,6 +433,9 @@ static void run_job(Job *job) {
     if (!job->listing.error) {
         filter(&job->listing, job->top);
         digest_listing(&job->listing, job->digest);
+        job->same = job->known != NULL && job->known_length == DIGEST_SIZE
+                    && memcmp(job->known, job->digest, DIGEST_SIZE) == 0;
+        if (!job->same) listing_sort(&job->listing);
     }
 }
 
@@ -426,8 +472,7 @@ static void free_jobs(Job *jobs, size_t count) {
 
 static PyObject *job_result(Job *job) {
     if (job->link) return Py_NewRef(Py_False);
-    if (job->known != NULL && job->known_length == DIGEST_SIZE
-        && memcmp(job->known, job->digest, DIGEST_SIZE) == 0) return Py_NewRef(Py_None);
+    if (job->same) return Py_NewRef(Py_None);
     PyObject *rows = packed_bytes(&job->listing);
     return rows ? Py_BuildValue("(Ny#)", rows, (const char *)job->digest,
                                 (Py_ssize_t)DIGEST_SIZE) : NULL;
@@ -486,7 +531,7 @@ static PyObject *pack_rows(PyObject *module, PyObject *rows) {
     (void)module;
     PyObject *iterator = PyObject_GetIter(rows);
     if (iterator == NULL) return NULL;
-    Listing listing = {NULL, 0, 0, 0};
+    Listing listing = {0};
     PyObject *row;
     while ((row = PyIter_Next(iterator)) != NULL) {
         PyObject *key, *name = NULL;
@@ -496,31 +541,18 @@ static PyObject *pack_rows(PyObject *module, PyObject *rows) {
                  && (name = PyUnicode_EncodeFSDefault(key)) != NULL;
         Py_DECREF(row);
         if (!ok) break;
-        if (listing.count == listing.capacity) {
-            size_t capacity = listing.capacity ? listing.capacity * 2 : 64;
-            Item *grown = realloc(listing.items, capacity * sizeof(Item));
-            if (grown == NULL) {
-                Py_DECREF(name);
-                PyErr_NoMemory();
-                break;
-            }
-            listing.items = grown;
-            listing.capacity = capacity;
-        }
-        size_t length = (size_t)PyBytes_GET_SIZE(name);
-        char *copy = malloc(length + 1);
-        if (copy == NULL) {
-            Py_DECREF(name);
+        ok = listing_push(&listing, PyBytes_AS_STRING(name), (size_t)PyBytes_GET_SIZE(name), 0,
+                          size, mtime_ns, ino) == 0;
+        Py_DECREF(name);
+        if (!ok) {
             PyErr_NoMemory();
             break;
         }
-        memcpy(copy, PyBytes_AS_STRING(name), length + 1);
-        Py_DECREF(name);
-        listing.items[listing.count++] = (Item){copy, length, size, mtime_ns, ino};
     }
     Py_DECREF(iterator);
     PyObject *result = NULL;
     if (!PyErr_Occurred()) {
+        listing_complete(&listing);  /* in the order given */
         unsigned char digest[DIGEST_SIZE];
         digest_listing(&listing, digest);
         PyObject *packed = packed_bytes(&listing);

@@ -71,6 +71,14 @@ def test_packed_rows_natively_and_in_python(tmp_path: Path) -> None:
     assert (packed, digest) == scan.py_pack_rows(rows) and digest == module.rows_digest(rows)
     assert scan.unpack_rows(packed) == rows
     assert module.pack_rows([]) == (b"", module.rows_digest([]))
+    # the digest does not depend on the rows' order (a clean folder is never sorted), but on
+    # every name and number of every row
+    assert module.rows_digest(list(reversed(rows))) == digest
+    name, size, mtime_ns, ino = rows[1]
+    for changed in ((name + "x", size, mtime_ns, ino), (name, size + 1, mtime_ns, ino),
+                    (name, size, mtime_ns + 1, ino), (name, size, mtime_ns, ino + 1)):
+        assert module.rows_digest([rows[0], changed, *rows[2:]]) != digest
+    assert module.rows_digest(rows[:-1]) != digest
     negative = [("old.jpg", 0, -5, 2**64 - 1)]  # before 1970; the largest inode
     assert scan.unpack_rows(module.pack_rows(negative)[0]) == negative
     with pytest.raises(TypeError):

@@ -6,7 +6,7 @@
 - `segments`: per segment, whether it is in HEAD and staged, and the stat of its `metadata.jsonl`
   when its labels last matched the index.
 - `objects`: content-addressed JSON (labels, catalogs, tree nodes, version states).
-- `folders`: per working folder verified clean, its listing (names and stats, marshalled) at
+- `folders`: per working folder verified clean, its listing (names and stats, packed) at
   that time, and a digest of it; while a folder lists the same, its files need no comparison
   (see worktree/folders.py, store/folderstore.py).
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
@@ -36,6 +36,9 @@ from typing import Any, NamedTuple
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.workspace.store.migrations import migrate
 from gasvc.workspace.store.schema import STAGED, STEPS
+
+#: The `meta` key of the merge (or revert, cherry-pick) in progress (store/mergestate.py).
+MERGE_INFO = "merge.info"
 
 
 class Entry(NamedTuple):

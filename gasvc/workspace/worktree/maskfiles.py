@@ -142,7 +142,8 @@ def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | No
                     check.masks.append(_current(mask, cached[0], file.size))
                 else:
                     hashing.append((mask, file))
-    sums = thread_pool().map(hash_path, (os.path.join(layout.root, m.path) for m, _ in hashing))
+    paths = [os.path.join(layout.root, m.path) for m, _ in hashing]
+    sums = thread_pool().map(hash_path, paths) if paths else iter(())  # no pool: none to hash
     for (mask, file), (checksum, size) in zip(hashing, sums, strict=True):
         check.masks.append(_current(mask, checksum, size))
         check.refresh.append((mask.path, checksum, size, trusted_mtime(file.mtime_ns), file.ino))
