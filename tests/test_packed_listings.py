@@ -1,7 +1,7 @@
 """Packed folder listings and the native helpers of a status after changes (gasvc/_listing.c,
 worktree/scan.py, worktree/labeldelta.py): each native function gives what its Python twin
-gives, on odd trees and odd texts; status through either says the same; records written in the
-old (marshalled, compressed) forms are dropped when the workspace is opened.
+gives, on odd trees and odd texts; status through either says the same; listings recorded in
+the old (marshalled) form are dropped when the workspace is opened.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
-import zlib
 from pathlib import Path
 from types import ModuleType
 
@@ -175,20 +174,18 @@ def test_status_through_the_python_twins_says_the_same(tmp_path: Path,
 
 
 def test_records_of_the_old_forms_are_dropped_on_opening(tmp_path: Path) -> None:
-    """A workspace whose folder listings were recorded marshalled and whose label lines were
-    recorded compressed (schema step 4) opens with neither, and its status is right."""
+    """A workspace whose folder listings were recorded marshalled (schema step 4) opens without
+    them, and its status is right."""
     layout, state = make(tmp_path / "ws")
     old_listing = marshal.dumps(scan.list_folder(str(layout.root / "train/deep/x"), False), 2)
     with state.transaction():
         state.db.execute("UPDATE folders SET listing = ?", (old_listing,))
-        state.db.execute("UPDATE label_lines SET lines = ?", (zlib.compress(b"{}", 1),))
     state.close()
     with sqlite3.connect(layout.state_db) as db:
         db.execute("PRAGMA user_version = 4")
     db.close()
     state = State(layout.state_db)
     assert state.db.execute("SELECT count(*) FROM folders").fetchone() == (0,)
-    assert state.db.execute("SELECT count(*) FROM label_lines").fetchone() == (0,)
     expected = change(layout)
     os.utime(layout.root / "train/a.jpg", ns=(OLD_NS, OLD_NS))
     assert porcelain(status(layout, state)) == expected

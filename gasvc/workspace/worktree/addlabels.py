@@ -93,7 +93,7 @@ class AddLabels:
                       and (path in added or path in self.tracked)}
             dropped = sorted(delta.new.keys() - staged, reverse=True)
             if delta.aligned and not dropped:  # every line, as the file has them
-                return delta.text.removesuffix("\n").encode()
+                return packed([delta.text.removesuffix("\n")])
             if delta.aligned:  # no blank line: the file's lines but the new ones not staged
                 lines = delta.lines[:len(delta.lines) - (delta.lines[-1] == "")]
                 for number in dropped:
