@@ -105,6 +105,8 @@ def commit_strict(flag: bool | None) -> bool:
     """`--strict`/`--no-strict` when given, else the `commit.strict` setting (default false)."""
     if flag is not None:
         return flag
+    if not config_path().is_file():  # no settings (ConfigParser reads a missing file as empty)
+        return False
     import configparser  # here: most commands never read the settings file
 
     parser = configparser.ConfigParser(interpolation=None)

@@ -250,12 +250,13 @@ class State:
 
     def changed_labels(self) -> list[str]:
         """The distinct staged label ids that HEAD does not have at the same item."""
-        rows = self.db.execute("SELECT DISTINCT label FROM entries WHERE label IS NOT NULL"
-                               " AND label IS NOT head_label")
+        rows = self.db.execute(f"SELECT DISTINCT label FROM entries WHERE ({STAGED})"
+                               " AND label IS NOT NULL AND label IS NOT head_label")
         return [str(label) for label, in rows]
 
     def settle_head(self) -> None:
-        """After a commit: HEAD := staged; rows absent from both disappear."""
+        """After a commit: HEAD := staged; rows absent from both disappear (found through the
+        partial index `entries_unstaged`, not a scan of the index)."""
         self.db.execute("DELETE FROM entries WHERE sum IS NULL")
         self.db.execute("UPDATE entries SET head_sum = sum, head_size = size, head_label ="
                         f" label WHERE {STAGED}")
