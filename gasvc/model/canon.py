@@ -13,11 +13,49 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
+#: What `json.dumps` escapes in a string (with ensure_ascii=False), and lone surrogates.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+
+
 def canonical_json(value: Any) -> bytes:
     """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in. Lone
     surrogates are escaped; every other character is kept as is (ids never change)."""
+    leaf = _items_leaf(value)
+    if leaf is not None:
+        return leaf
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (text if text.isascii() else _SURROGATES.sub(_escape, text)).encode()
+
+
+def _items_leaf(value: Any) -> bytes | None:
+    """`canonical_json` of a tree leaf of items (model/tree.py, snapshot.Item): a list of
+    [path, [checksum, size, None, label or None]], written directly (a commit writes hundreds
+    of these; ~3 times faster than the encoder). None for any other value, or for strings the
+    encoder would escape: `canonical_json` then encodes it as ever."""
+    if type(value) is not list or not value:
+        return None
+    parts, strings = [], []
+    try:
+        for key, item in value:
+            if type(item) is not list and type(item) is not tuple:
+                return None
+            checksum, size, timestamp, label = item
+            if (type(key) is not str or type(checksum) is not str or type(size) is not int
+                    or timestamp is not None):
+                return None
+            if label is None:
+                parts.append(f'["{key}",["{checksum}",{size},null,null]]')
+            elif type(label) is str:
+                parts.append(f'["{key}",["{checksum}",{size},null,"{label}"]]')
+                strings.append(label)
+            else:
+                return None
+            strings += (key, checksum)
+    except (TypeError, ValueError):  # entries of another shape
+        return None
+    if _NEEDS_ESCAPE.search("".join(strings)):
+        return None
+    return ("[" + ",".join(parts) + "]").encode()
 
 
 def escaped(text: str) -> str:

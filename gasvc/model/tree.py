@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -94,15 +94,36 @@ def _finish(rows: list[list[Any]], put: Putter) -> TreeRef:
     return TreeRef(put(rows), sum(int(row[2]) for row in rows))
 
 
+#: Up to this many changes a leaf's entries are edited in place (by bisection), beyond it
+#: rebuilt through a dict and sorted.
+FEW_CHANGES = 32
+
+
 def _merge(old: list[Entry], changes: list[tuple[str, Any | None]]) -> list[Entry]:
-    """Apply sorted changes (value None deletes) to sorted entries."""
-    merged = dict(old)
+    """Apply sorted changes (value None deletes; a later change of a key wins) to sorted,
+    unique entries."""
+    if len(changes) > FEW_CHANGES:
+        merged = dict(old)
+        for key, value in changes:
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return sorted(merged.items())
+    entries = list(old)
+    keys = [key for key, _ in entries]
     for key, value in changes:
+        index = bisect_left(keys, key)
+        found = index < len(keys) and keys[index] == key
         if value is None:
-            merged.pop(key, None)
+            if found:
+                del keys[index], entries[index]
+        elif found:
+            entries[index] = (key, value)
         else:
-            merged[key] = value
-    return sorted(merged.items())
+            keys.insert(index, key)
+            entries.insert(index, (key, value))
+    return entries
 
 
 def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,
