@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gasvc.model.masks import MASKED
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.store.labellines import packed
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
@@ -14,7 +15,7 @@ from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import ItemState
 from gasvc.workspace.worktree.labeldelta import label_delta
 from gasvc.workspace.worktree.maskstage import resolve
-from gasvc.workspace.worktree.metafile import MASKED, LabelRef, label_refs, read_label_text
+from gasvc.workspace.worktree.metafile import LabelRef, label_refs, read_label_text
 
 #: The line number of a ref made from a recorded line (never shown: such a line labels a
 #: tracked item, so no error about an untracked path names it).

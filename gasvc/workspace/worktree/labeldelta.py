@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from gasvc.model.masks import MASKED
 from gasvc.model.metadata import MetadataError, parse_line
 from gasvc.workspace.store.labellines import packed, recorded_lines
 from gasvc.workspace.store.state import State
-from gasvc.workspace.worktree.metafile import CANONICAL, MASKED, LabelRef, numbered_refs
+from gasvc.workspace.worktree.metafile import CANONICAL, LabelRef, numbered_refs
 
 
 @dataclass(frozen=True)
