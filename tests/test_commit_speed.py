@@ -76,7 +76,11 @@ def test_a_leaf_merged_in_place_is_the_leaf_merged_by_dict(old: dict[str, int],
 
 def test_a_plain_leaf_takes_the_short_cut() -> None:
     from gasvc.model import canon
+    from gasvc.model.snapshot import Item
 
     leaf = [["images/0001.jpg", ["a" * 40, 4096, None, "b" * 40]], ["é/😀 x", ["c", 0, None, None]],
-            ["z\x7f\u2028", ("d", -1, None, "\u00e9")]]
+            ["z", ("d", -1, None, "\u00e9")], ["zz", Item("e", 7, None, "f")]]
     assert canon._items_leaf(leaf) == encoder_json(leaf) == canonical_json(leaf)
+    for odd in ("z\x7f", "\u2028", "\x1f", "\ud800", 'a"b', "a\\b"):  # left to the encoder
+        other = [*leaf, [odd, ["e", 7, None, "f"]]]
+        assert canon._items_leaf(other) is None and canonical_json(other) == encoder_json(other)

@@ -13,8 +13,8 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
-#: What `json.dumps` escapes in a string (with ensure_ascii=False), and lone surrogates.
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+#: The ASCII characters a JSON string holds as they are: printable, but quote and backslash.
+_PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')
 
 
 def canonical_json(value: Any) -> bytes:
@@ -34,10 +34,10 @@ def _items_leaf(value: Any) -> bytes | None:
     encoder would escape: `canonical_json` then encodes it as ever."""
     if type(value) is not list or not value:
         return None
-    parts, strings = [], []
+    parts, quotes = [], 0
     try:
         for key, item in value:
-            if type(item) is not list and type(item) is not tuple:
+            if not isinstance(item, (list, tuple)):  # a snapshot.Item too (a named tuple)
                 return None
             checksum, size, timestamp, label = item
             if (type(key) is not str or type(checksum) is not str or type(size) is not int
@@ -45,17 +45,23 @@ def _items_leaf(value: Any) -> bytes | None:
                 return None
             if label is None:
                 parts.append(f'["{key}",["{checksum}",{size},null,null]]')
+                quotes += 4
             elif type(label) is str:
                 parts.append(f'["{key}",["{checksum}",{size},null,"{label}"]]')
-                strings.append(label)
+                quotes += 6
             else:
                 return None
-            strings += (key, checksum)
     except (TypeError, ValueError):  # entries of another shape
         return None
-    if _NEEDS_ESCAPE.search("".join(strings)):
-        return None
-    return ("[" + ",".join(parts) + "]").encode()
+    text = "[" + ",".join(parts) + "]"
+    # no string held a quote or a backslash, nor anything the encoder escapes (control
+    # characters) or `canonical_json` does (lone surrogates)
+    if text.isascii():  # the usual case, checked in one pass over the bytes
+        data = text.encode()
+        return data if data.translate(None, _PLAIN_ASCII) == b'"' * quotes else None
+    if text.count('"') != quotes or "\\" in text or not text.isprintable():
+        return None  # (neither a control character nor a lone surrogate is printable)
+    return text.encode()
 
 
 def escaped(text: str) -> str:
