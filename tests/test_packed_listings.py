@@ -181,11 +181,14 @@ def test_records_of_the_old_forms_are_dropped_on_opening(tmp_path: Path) -> None
     with state.transaction():
         state.db.execute("UPDATE folders SET listing = ?", (old_listing,))
     state.close()
-    with sqlite3.connect(layout.state_db) as db:
+    with sqlite3.connect(layout.state_db) as db:  # as step 4 left it
+        db.execute("DROP INDEX entries_unstaged")
         db.execute("PRAGMA user_version = 4")
     db.close()
     state = State(layout.state_db)
     assert state.db.execute("SELECT count(*) FROM folders").fetchone() == (0,)
+    assert state.db.execute("SELECT name FROM sqlite_master WHERE name = 'entries_unstaged'"
+                            ).fetchone() == ("entries_unstaged",)
     expected = change(layout)
     os.utime(layout.root / "train/a.jpg", ns=(OLD_NS, OLD_NS))
     assert porcelain(status(layout, state)) == expected
