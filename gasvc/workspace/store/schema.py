@@ -4,7 +4,7 @@ holds is said in state.py; how steps are applied, in migrations.py."""
 from __future__ import annotations
 
 from gasvc.workspace.store.folderstore import FOLDER_DIGESTS, PACKED_LISTINGS
-from gasvc.workspace.store.labellines import LABEL_LINES
+from gasvc.workspace.store.labellines import LABEL_FILES, LABEL_LINES
 from gasvc.workspace.store.migrations import Step, run_script
 
 #: Rows whose staged values differ from HEAD's. Queries must use this very text: SQLite uses
@@ -83,5 +83,5 @@ STEPS: list[Step] = [
     lambda db: run_script(db, MASKS),
     lambda db: run_script(db, MERGES),
     lambda db: run_script(db, LABEL_LINES + FOLDER_DIGESTS),
-    lambda db: run_script(db, PACKED_LISTINGS + UNSTAGED_ROWS),
+    lambda db: run_script(db, PACKED_LISTINGS + UNSTAGED_ROWS + LABEL_FILES),
 ]

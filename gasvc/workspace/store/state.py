@@ -19,8 +19,9 @@
 - `mask_refs`: per segment, the masks its staged labels point at (JSON), so that a clean status
   reads no label; triggers drop a segment's row when one of its rows comes, goes, or changes its
   label or whether it is staged.
-- `label_lines`: per segment, the lines of its `metadata.jsonl` last found to match the staged
-  labels (store/labellines.py), dropped by the same triggers as `mask_refs`.
+- `label_lines`: per segment, the digest of the lines of its `metadata.jsonl` last found to match
+  the staged labels, kept in `.gas/labels/` (store/labellines.py), dropped by the same triggers
+  as `mask_refs`.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class State:
     """The open state database; use `transaction()` for every change."""
 
     def __init__(self, path: Path) -> None:
+        self.folder = Path(path).parent  # `.gas/`: files some records vouch for live there
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
