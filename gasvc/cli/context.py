@@ -4,7 +4,6 @@ the author is. Only the CLI reads the cwd and environment variables.
 
 from __future__ import annotations
 
-import configparser
 import os
 import time
 from collections.abc import Iterator
@@ -108,6 +107,10 @@ def commit_strict(flag: bool | None) -> bool:
     """`--strict`/`--no-strict` when given, else the `commit.strict` setting (default false)."""
     if flag is not None:
         return flag
+    if not config_path().is_file():  # no settings (ConfigParser reads a missing file as empty)
+        return False
+    import configparser  # here: most commands never read the settings file
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(config_path(), encoding="utf-8")
@@ -122,9 +125,11 @@ def commit_strict(flag: bool | None) -> bool:
 
 
 def author_name() -> str:
+    if os.environ.get("GAS_AUTHOR"):
+        return os.environ["GAS_AUTHOR"]
     import getpass
 
-    return os.environ.get("GAS_AUTHOR") or getpass.getuser()
+    return getpass.getuser()
 
 
 def commit_time() -> int:

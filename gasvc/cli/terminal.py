@@ -54,7 +54,7 @@ def pager_command() -> str | None:
         return None
     command = os.environ.get("GAS_PAGER", os.environ.get("PAGER"))
     if command is None:
-        import shutil  # here: only a terminal has a pager
+        import shutil  # loaded only on a terminal: every command imports this module
 
         command = "less" if shutil.which("less") else ""
     return command if command.strip() not in ("", "cat") else None

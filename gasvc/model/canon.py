@@ -16,11 +16,55 @@ _SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+#: The ASCII characters a JSON string holds as they are: printable, but quote and backslash.
+_PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')
+
+
 def canonical_json(value: Any) -> bytes:
     """Compact JSON with sorted keys, UTF-8: the one byte form a value is hashed in. Lone
     surrogates are escaped; every other character is kept as is (ids never change)."""
+    leaf = _items_leaf(value)
+    if leaf is not None:
+        return leaf
     text = _CANONICAL.encode(value)
     return (text if text.isascii() else _SURROGATES.sub(_escape, text)).encode()
+
+
+def _items_leaf(value: Any) -> bytes | None:
+    """`canonical_json` of a tree leaf of items (model/tree.py, snapshot.Item): a list of
+    [path, [checksum, size, None, label or None]], written directly (a commit writes hundreds
+    of these; ~3 times faster than the encoder). None for any other value, or for strings the
+    encoder would escape: `canonical_json` then encodes it as ever."""
+    if type(value) is not list or not value:
+        return None
+    parts, quotes = [], 0
+    try:
+        for key, item in value:
+            if not isinstance(item, (list, tuple)):  # a snapshot.Item too (a named tuple)
+                return None
+            checksum, size, timestamp, label = item
+            if (type(key) is not str or type(checksum) is not str or type(size) is not int
+                    or timestamp is not None):
+                return None
+            if label is None:
+                parts.append(f'["{key}",["{checksum}",{size},null,null]]')
+                quotes += 4
+            elif type(label) is str:
+                parts.append(f'["{key}",["{checksum}",{size},null,"{label}"]]')
+                quotes += 6
+            else:
+                return None
+    except (TypeError, ValueError):  # entries of another shape
+        return None
+    text = "[" + ",".join(parts) + "]"
+    # no string held a quote or a backslash, nor anything the encoder escapes (control
+    # characters) or `canonical_json` does (lone surrogates)
+    if text.isascii():  # the usual case, checked in one pass over the bytes
+        data = text.encode()
+        return data if data.translate(None, _PLAIN_ASCII) == b'"' * quotes else None
+    if text.count('"') != quotes or "\\" in text or not text.isprintable():
+        return None  # (neither a control character nor a lone surrogate is printable)
+    return text.encode()
 
 
 def escaped(text: str) -> str:

@@ -25,6 +25,9 @@ MASKS_DIR = "@masks"
 #: Mask label types and the word naming each in a mask file's name.
 KINDS = {"SEMANTIC_MASK": "semantic", "INSTANCE_MASK": "instance", "PANOPTIC_MASK": "panoptic"}
 PANOPTIC = "PANOPTIC_MASK"
+#: In a label's JSON text, the end of a mask type's key: a text without it (nor \u escapes,
+#: which could spell it) holds no mask.
+MASKED = '_MASK"'
 _SUFFIXES = {f".{word}.png": kind for kind, word in KINDS.items()}
 #: The keys of a mask in the line form.
 LINE_KEYS = ("checksum", "fileSize", "info", "path")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 Entry = tuple[str, Any]
 Getter = Callable[[str], Any]
@@ -71,8 +71,8 @@ def _store_leaves(entries: list[Entry], put: Putter,
 
 
 def _store_leaf(chunk: list[Entry], put: Putter) -> list[Any]:
-    """A manifest row for entries that make one leaf."""
-    return [chunk[0][0], put([list(e) for e in chunk]), len(chunk)]
+    """A manifest row for entries that make one leaf (pairs: JSON writes a tuple as a list)."""
+    return [chunk[0][0], put(chunk), len(chunk)]
 
 
 def build(entries: Iterable[Entry], put: Putter) -> TreeRef:
@@ -95,15 +95,63 @@ def _finish(rows: list[list[Any]], put: Putter) -> TreeRef:
     return TreeRef(put(rows), sum(int(row[2]) for row in rows))
 
 
-def _merge(old: list[Entry], changes: list[tuple[str, Any | None]]) -> list[Entry]:
-    """Apply sorted changes (value None deletes) to sorted entries."""
-    merged = dict(old)
+#: Up to this many changes a leaf's entries are edited in place (by bisection), beyond it
+#: rebuilt through a dict and sorted.
+FEW_CHANGES = 32
+
+
+def _merge(old: list[Entry], changes: list[tuple[str, Any | None]],
+           fresh: dict[str, bool] | None = None) -> list[Entry]:
+    """Apply sorted changes (value None deletes; a later change of a key wins) to sorted,
+    unique entries. Keys the changes add are noted in `fresh` with whether each is a
+    boundary (hashed once)."""
+    if len(changes) > FEW_CHANGES:
+        merged = dict(old)
+        for key, value in changes:
+            if value is None:
+                merged.pop(key, None)
+            else:
+                if fresh is not None and key not in merged and key not in fresh:
+                    fresh[key] = is_boundary(key)
+                merged[key] = value
+        return sorted(merged.items())
+    entries = list(old)
+    keys = [key for key, _ in entries]
     for key, value in changes:
+        index = bisect_left(keys, key)
+        found = index < len(keys) and keys[index] == key
         if value is None:
-            merged.pop(key, None)
+            if found:
+                del keys[index], entries[index]
+        elif found:
+            entries[index] = (key, value)
         else:
-            merged[key] = value
-    return sorted(merged.items())
+            keys.insert(index, key)
+            entries.insert(index, (key, value))
+            if fresh is not None and key not in fresh:
+                fresh[key] = is_boundary(key)
+    return entries
+
+
+class _Known(NamedTuple):
+    """What `apply` knows of boundaries without hashing a key again: a leaf ends on a boundary
+    (but the tree's last, which may end short), so of the keys it read only each leaf's last
+    may be one; of the keys the changes add, each was hashed once."""
+
+    ends: dict[str, bool]  # the last key of each leaf read → whether it is a boundary
+    fresh: dict[str, bool]  # keys the changes added → whether each is a boundary
+
+    def boundary(self, key: str) -> bool:
+        found = self.ends.get(key)
+        if found is None:
+            found = self.fresh.get(key, False)
+        return found
+
+    def boundaries(self, entries: list[Entry]) -> list[int]:
+        """Positions of the boundaries among entries (keys read or added)."""
+        wanted = {key for key, end in self.ends.items() if end}
+        wanted.update(key for key, end in self.fresh.items() if end)
+        return [i for i, (key, _) in enumerate(entries) if key in wanted]
 
 
 def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,
@@ -120,40 +168,32 @@ def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,
     done = 0
     # Keys a leaf held before are boundaries only where a leaf ended on one (its last key,
     # unless it is the tree's last leaf and ends short): only the new keys are hashed.
-    known: dict[str, bool] = {}
+    known = _Known({}, {})
     for index in sorted(groups):
         if index < done:
             continue
         out.extend(rows[done:index])
-        run = _merge(_read_leaf(rows, index, get, known), groups[index])
+        run = _merge(_read_leaf(rows, index, get, known.ends), groups[index], known.fresh)
         last = index
-        while run and not _boundary(run[-1][0], known) and last + 1 < len(rows):
+        while run and not known.boundary(run[-1][0]) and last + 1 < len(rows):
             last += 1
-            run.extend(_merge(_read_leaf(rows, last, get, known), groups.get(last, [])))
-        out.extend(_store_leaves(run, put, lambda entries: [
-            i for i, (key, _) in enumerate(entries)
-            if known.get(key, True) and _boundary(key, known)]))
+            run.extend(_merge(_read_leaf(rows, last, get, known.ends), groups.get(last, []),
+                              known.fresh))
+        out.extend(_store_leaves(run, put, known.boundaries))
         done = last + 1
     out.extend(rows[done:])
     return _finish(out, put)
 
 
-def _read_leaf(rows: list[list[Any]], index: int, get: Getter, known: dict[str, bool]
+def _read_leaf(rows: list[list[Any]], index: int, get: Getter, ends: dict[str, bool]
                ) -> list[Entry]:
-    """A leaf's entries; notes in `known` that its keys are no boundaries, but its last,
-    which is one unless the tree's last leaf ends short (checked)."""
+    """A leaf's entries; notes in `ends` whether its last key is a boundary: it is unless the
+    tree's last leaf ends short (checked)."""
     leaf = _leaf(rows[index], get)
-    for key, _ in leaf[:-1]:
-        known[key] = False
     if leaf:
         key = leaf[-1][0]
-        known[key] = index < len(rows) - 1 or is_boundary(key)
+        ends[key] = index < len(rows) - 1 or is_boundary(key)
     return leaf
-
-
-def _boundary(key: str, known: dict[str, bool]) -> bool:
-    found = known.get(key)
-    return is_boundary(key) if found is None else found
 
 
 def _leaf(row: list[Any], get: Getter) -> list[Entry]:

@@ -16,7 +16,7 @@ from gasvc.workspace import facade_remote as remote
 from gasvc.workspace.facade_merge import MergeVerbs
 from gasvc.workspace.store.layout import Layout, find_workspace
 from gasvc.workspace.store.relocate import Relocated, relocate
-from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.store.state import MERGE_INFO, CommitRecord, State
 
 if TYPE_CHECKING:
     from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult, Shown
@@ -86,28 +86,41 @@ class Workspace(MergeVerbs):
         return found
 
     def add(self, specs: list[PathSpec], force: bool = False) -> StageResult:
-        from gasvc.workspace.versions.resolve import resolve_absent, resolve_staged
         from gasvc.workspace.worktree import stage
 
         self.require_finished("add")
-        staged = resolve_absent(self.layout, self.state, specs)  # conflicts left deleted
+        staged = self._resolve_absent(specs)  # conflicts left deleted
         if not staged and specs:
             return stage.StageResult()
         result = stage.add(self.layout, self.state, staged, force=force)
-        resolve_staged(self.state, staged)
+        self._resolve_staged(staged)
         return result
 
     def rm(self, specs: list[PathSpec], cached: bool, force: bool = False) -> StageResult:
-        from gasvc.workspace.versions.resolve import resolve_absent, resolve_staged
         from gasvc.workspace.worktree import stage
 
         self.require_finished("remove files")
-        staged = resolve_absent(self.layout, self.state, specs)  # conflicts left deleted
+        staged = self._resolve_absent(specs)  # conflicts left deleted
         if not staged and specs:
             return stage.StageResult()
         result = stage.remove(self.layout, self.state, staged, cached, force)
-        resolve_staged(self.state, staged)
+        self._resolve_staged(staged)
         return result
+
+    def _resolve_absent(self, specs: list[PathSpec]) -> list[PathSpec]:
+        """`resolve.resolve_absent` during a merge; without one, the specs (and nothing of the
+        merge machinery is loaded)."""
+        if self.state.get(MERGE_INFO) is None:
+            return specs
+        from gasvc.workspace.versions.resolve import resolve_absent
+
+        return resolve_absent(self.layout, self.state, specs)
+
+    def _resolve_staged(self, specs: list[PathSpec]) -> None:
+        if self.state.get(MERGE_INFO) is not None:
+            from gasvc.workspace.versions.resolve import resolve_staged
+
+            resolve_staged(self.state, specs)
 
     def unstage(self, specs: list[PathSpec]) -> StageResult:
         from gasvc.workspace.worktree import stage
@@ -126,10 +139,13 @@ class Workspace(MergeVerbs):
                strict: bool = False) -> CommitResult:
         """A local commit; labels that do not fit the catalog are refused only when `strict`."""
         from gasvc.workspace.versions.commit import commit
-        from gasvc.workspace.versions.merging import conclude_with_commit
 
         self.require_finished("commit")
-        merged, finish = conclude_with_commit(self.state)  # a commit ends a merge in progress
+        merged, finish = None, None
+        if self.state.get(MERGE_INFO) is not None:  # a commit ends a merge in progress
+            from gasvc.workspace.versions.merging import conclude_with_commit
+
+            merged, finish = conclude_with_commit(self.state)
         return commit(self.layout, self.state, message, author, now, all_tracked, strict,
                       merged, finish)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gasvc.workspace import facade_remote as remote
 from gasvc.workspace.store.layout import Layout
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import MERGE_INFO, State
 
 if TYPE_CHECKING:
     from gasvc.workspace.store.conflicts import ShownConflict
@@ -55,6 +55,8 @@ class MergeVerbs:
 
     def merge_state(self) -> tuple[MergeInfo | None, list[ShownConflict]]:
         """The merge in progress (if any) and its conflicts not resolved yet."""
+        if self.state.get(MERGE_INFO) is None:  # none: a status loads no merge machinery
+            return None, []
         from gasvc.workspace.store import mergestate
 
         info = mergestate.merge_info(self.state)

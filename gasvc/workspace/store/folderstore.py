@@ -1,7 +1,8 @@
 """The state database's `folders` table (state.py): per working folder verified clean, its
-listing then (worktree/folders.py). Step 3 gives each record a digest of its listing (see
-`scan.rows_digest`), read before the listing: a status of a clean tree compares a few bytes a
-folder, not its ~45 bytes a file, and reads a listing only to find what changed in it.
+listing then (worktree/folders.py), packed (worktree/scan.py). Step 3 gives each record a
+digest of its listing (see `scan.rows_digest`), read before the listing: a status of a clean
+tree compares a few bytes a folder, not its ~45 bytes a file, and reads a listing only to find
+what changed in it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ DROP TABLE folders;
 CREATE TABLE folders (
     segment TEXT NOT NULL, prefix TEXT NOT NULL, digest BLOB NOT NULL, subfolders BLOB NOT NULL,
     listing BLOB NOT NULL, PRIMARY KEY (segment, prefix)) WITHOUT ROWID;
+"""
+
+
+#: Step 5: listings recorded packed (worktree/scan.py: compared natively, no object per row);
+#: those recorded marshalled before are dropped (a cache).
+PACKED_LISTINGS = """
+DELETE FROM folders;
 """
 
 

@@ -1,7 +1,14 @@
-"""The state database's `label_lines` table (state.py, step 3): per segment, the lines of its
-`metadata.jsonl` last found to match the staged labels — one line for every staged item that has
-a label, nothing else — compressed. While the segment's staged items and their labels stay as
-they were, a line found in the record needs no parsing (worktree/labeldelta.py).
+"""The state database's `label_lines` table (state.py, step 3) and the files it vouches for: per
+segment, the lines of its `metadata.jsonl` last found to match the staged labels — one line for
+every staged item that has a label, nothing else. While the segment's staged items and their
+labels stay as they were, a line found in the record needs no parsing (worktree/labeldelta.py).
+
+Since step 5 the lines live in a file of their own, `.gas/labels/<SHA-1 of the segment's
+name>`, and the row holds their SHA-1: a file that is missing, half written or another
+command's (its digest is not the row's) is no record, and the labels are read in full as without
+one. Megabytes kept in SQLite cost an add more to drop (the triggers below drop a record
+whenever a label changes) and write again than this, and compressing them (before step 5)
+cost more than the file.
 
 Triggers drop a segment's record when one of its rows comes, goes, changes its label or starts
 or stops being staged: the conditions of `mask_refs` (step 2), whose triggers this step folds
@@ -10,8 +17,10 @@ into the same ones (one trigger a row, not two, on the 100,000 rows of a first `
 
 from __future__ import annotations
 
-import zlib
+import hashlib
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,20 +45,45 @@ CREATE TRIGGER labels_on_update AFTER UPDATE OF segment, path, sum, label ON ent
 """
 
 
-def recorded_text(state: State, segment: str) -> str | None:
-    """The segment's recorded lines, joined by newlines in the file's order; None when there
-    is no record."""
+#: Step 5: rows hold the digest of a file now; the compressed lines they held are dropped.
+LABEL_FILES = """
+DELETE FROM label_lines;
+"""
+
+
+def _file(state: State, segment: str) -> Path:
+    name = hashlib.sha1(segment.encode("utf-8", "surrogatepass")).hexdigest()
+    return state.folder / "labels" / name
+
+
+def recorded_lines(state: State, segment: str) -> bytes | None:
+    """The segment's recorded lines, joined by newlines in the file's order (UTF-8); None when
+    there is no record (or its file is not the one the record vouches for)."""
     row = state.db.execute("SELECT lines FROM label_lines WHERE segment = ?",
                            (segment,)).fetchone()
-    return None if row is None else zlib.decompress(row[0]).decode()
+    if row is None:
+        return None
+    try:
+        lines = _file(state, segment).read_bytes()
+    except OSError:
+        return None
+    return lines if hashlib.sha1(lines).digest() == bytes(row[0]) else None
 
 
 def packed(lines: Iterable[str]) -> bytes:
-    """Lines as `record_lines` stores them (in the file's order)."""
-    return zlib.compress("\n".join(lines).encode(), 1)
+    """Lines as `record_lines` keeps them (in the file's order)."""
+    return "\n".join(lines).encode()
 
 
 def record_lines(state: State, rows: Iterable[tuple[str, bytes]]) -> None:
     """Record (segment, packed lines) found to match the staged labels (run after the index
-    writes they match)."""
-    state.db.executemany("INSERT OR REPLACE INTO label_lines VALUES (?, ?)", rows)
+    writes they match, in their transaction): each file is in place before its row vouches
+    for it."""
+    for segment, lines in rows:
+        path = _file(state, segment)
+        path.parent.mkdir(exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(lines)
+        os.replace(temporary, path)
+        state.db.execute("INSERT OR REPLACE INTO label_lines VALUES (?, ?)",
+                         (segment, hashlib.sha1(lines).digest()))

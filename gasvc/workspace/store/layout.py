@@ -5,6 +5,7 @@ mydataset/
   .gas/state.sqlite   index, commits, refs, config, content-addressed JSON objects
   .gas/objects/       bytes of files added locally (content-addressed), safe from later edits
   .gas/tmp/           temporary files (downloads, writes) before they are renamed into place
+  .gas/labels/        label lines recorded per segment (store/labellines.py): a cache
   catalog.json        the label catalog (absent if none)
   train/              one folder per segment (`segment_folder`)
     images/0001.jpg   remotePath "images/0001.jpg"

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 
 from gasvc.model.snapshot import Item
 from gasvc.workspace.store.conflicts import ShownConflict
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import MERGE_INFO, State
 
-INFO = "merge.info"
+INFO = MERGE_INFO
 #: Set when the working tree and index have moved to the merge result (in the move's
 #: transaction): until then `--continue` moves them first.
 SETTLED = "merge.settled"

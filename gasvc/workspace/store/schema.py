@@ -3,8 +3,8 @@ holds is said in state.py; how steps are applied, in migrations.py."""
 
 from __future__ import annotations
 
-from gasvc.workspace.store.folderstore import FOLDER_DIGESTS
-from gasvc.workspace.store.labellines import LABEL_LINES
+from gasvc.workspace.store.folderstore import FOLDER_DIGESTS, PACKED_LISTINGS
+from gasvc.workspace.store.labellines import LABEL_FILES, LABEL_LINES
 from gasvc.workspace.store.migrations import Step, run_script
 
 #: Rows whose staged values differ from HEAD's. Queries must use this very text: SQLite uses
@@ -71,10 +71,17 @@ CREATE TABLE IF NOT EXISTS unmerged (
     PRIMARY KEY (path, part, field)) WITHOUT ROWID;
 """
 
+#: Step 5 (with store/folderstore.py's): the rows not staged, few, found without a scan of the
+#: index (a commit drops them: `State.settle_head`).
+UNSTAGED_ROWS = """
+CREATE INDEX entries_unstaged ON entries (segment, path) WHERE sum IS NULL;
+"""
+
 #: The schema's numbered steps (gasvc/workspace/store/migrations.py): append, never edit a step.
 STEPS: list[Step] = [
     lambda db: run_script(db, SCHEMA),
     lambda db: run_script(db, MASKS),
     lambda db: run_script(db, MERGES),
     lambda db: run_script(db, LABEL_LINES + FOLDER_DIGESTS),
+    lambda db: run_script(db, PACKED_LISTINGS + UNSTAGED_ROWS + LABEL_FILES),
 ]

@@ -6,7 +6,7 @@
 - `segments`: per segment, whether it is in HEAD and staged, and the stat of its `metadata.jsonl`
   when its labels last matched the index.
 - `objects`: content-addressed JSON (labels, catalogs, tree nodes, version states).
-- `folders`: per working folder verified clean, its listing (names and stats, marshalled) at
+- `folders`: per working folder verified clean, its listing (names and stats, packed) at
   that time, and a digest of it; while a folder lists the same, its files need no comparison
   (see worktree/folders.py, store/folderstore.py).
   Triggers drop a folder's listing when one of its rows changes, and a segment's listings when
@@ -19,8 +19,9 @@
 - `mask_refs`: per segment, the masks its staged labels point at (JSON), so that a clean status
   reads no label; triggers drop a segment's row when one of its rows comes, goes, or changes its
   label or whether it is staged.
-- `label_lines`: per segment, the lines of its `metadata.jsonl` last found to match the staged
-  labels (store/labellines.py), dropped by the same triggers as `mask_refs`.
+- `label_lines`: per segment, the digest of the lines of its `metadata.jsonl` last found to match
+  the staged labels, kept in `.gas/labels/` (store/labellines.py), dropped by the same triggers
+  as `mask_refs`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from typing import Any, NamedTuple
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.workspace.store.migrations import migrate
 from gasvc.workspace.store.schema import STAGED, STEPS
+
+#: The `meta` key of the merge (or revert, cherry-pick) in progress (store/mergestate.py).
+MERGE_INFO = "merge.info"
 
 
 class Entry(NamedTuple):
@@ -85,6 +89,7 @@ class State:
     """The open state database; use `transaction()` for every change."""
 
     def __init__(self, path: Path) -> None:
+        self.folder = Path(path).parent  # `.gas/`: files some records vouch for live there
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -247,12 +252,13 @@ class State:
 
     def changed_labels(self) -> list[str]:
         """The distinct staged label ids that HEAD does not have at the same item."""
-        rows = self.db.execute("SELECT DISTINCT label FROM entries WHERE label IS NOT NULL"
-                               " AND label IS NOT head_label")
+        rows = self.db.execute(f"SELECT DISTINCT label FROM entries WHERE ({STAGED})"
+                               " AND label IS NOT NULL AND label IS NOT head_label")
         return [str(label) for label, in rows]
 
     def settle_head(self) -> None:
-        """After a commit: HEAD := staged; rows absent from both disappear."""
+        """After a commit: HEAD := staged; rows absent from both disappear (found through the
+        partial index `entries_unstaged`, not a scan of the index)."""
         self.db.execute("DELETE FROM entries WHERE sum IS NULL")
         self.db.execute("UPDATE entries SET head_sum = sum, head_size = size, head_label ="
                         f" label WHERE {STAGED}")

@@ -25,10 +25,7 @@ from gasvc.model.snapshot import Item, ItemChange, VersionState
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
 from gasvc.workspace.store.refs import current_branch, head_commit, set_head
 from gasvc.workspace.store.state import CommitRecord, State
-from gasvc.workspace.versions.fusion import commit_segments
 from gasvc.workspace.worktree.fusion_files import is_fusion
-from gasvc.workspace.worktree.pathspec import EVERYTHING
-from gasvc.workspace.worktree.stage import add
 
 
 class NotDownloaded(ClientError):
@@ -89,7 +86,7 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
     nothing); `finish` runs in the transaction that records the commit."""
     if not message.strip():
         raise EmptyMessage("the commit message is empty", "give one with -m MESSAGE")
-    dropped = add(layout, state, [EVERYTHING], tracked_only=True).dropped if all_tracked else {}
+    dropped = _add_tracked(layout, state) if all_tracked else {}
     changes = count_staged(state)
     if not changes and merged is None:
         raise NothingToCommit("nothing to commit, working tree has no staged changes",
@@ -114,6 +111,8 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         new = apply_changes(state, base, staged_segments, () if fusion else items,
                             state.get("staged_catalog") or None)
         if fusion:  # a fusion segment is built whole from its staged files
+            from gasvc.workspace.versions.fusion import commit_segments
+
             commit_segments(layout, state, new, {*staged_segments, *(i[0] for i in items)})
         root = state.put_object(new.stored())
         record = CommitRecord(
@@ -130,6 +129,14 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         if finish is not None:
             finish()
     return CommitResult(record, branch, changes, dropped, misfits)
+
+
+def _add_tracked(layout: Layout, state: State) -> dict[str, list[str]]:
+    """`commit -a`: stage the changes of tracked files first; the label lines it dropped."""
+    from gasvc.workspace.worktree.pathspec import EVERYTHING
+    from gasvc.workspace.worktree.stage import add  # a plain commit does not load staging
+
+    return add(layout, state, [EVERYTHING], tracked_only=True).dropped
 
 
 def _misfits(layout: Layout, state: State) -> list[str]:

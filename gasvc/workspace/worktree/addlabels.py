@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gasvc.model.masks import MASKED
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.store.labellines import packed
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
@@ -14,7 +15,7 @@ from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree.compare import ItemState
 from gasvc.workspace.worktree.labeldelta import label_delta
 from gasvc.workspace.worktree.maskstage import resolve
-from gasvc.workspace.worktree.metafile import MASKED, LabelRef, label_refs, read_label_text
+from gasvc.workspace.worktree.metafile import LabelRef, label_refs, read_label_text
 
 #: The line number of a ref made from a recorded line (never shown: such a line labels a
 #: tracked item, so no error about an untracked path names it).
@@ -92,6 +93,8 @@ class AddLabels:
                       if ref.line != RECORDED and ref.label is not None
                       and (path in added or path in self.tracked)}
             dropped = sorted(delta.new.keys() - staged, reverse=True)
+            if delta.aligned and not dropped:  # every line, as the file has them
+                return packed([delta.text.removesuffix("\n")])
             if delta.aligned:  # no blank line: the file's lines but the new ones not staged
                 lines = delta.lines[:len(delta.lines) - (delta.lines[-1] == "")]
                 for number in dropped:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -33,6 +32,8 @@ from gasvc.workspace.worktree.scan import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from gasvc.workspace.worktree.folders import Delta
 
 #: The recorded stat of a `metadata.jsonl` that does not exist.
@@ -124,6 +125,8 @@ def thread_pool() -> ThreadPoolExecutor:
     """The process's pool for file I/O (hashing, copying): it overlaps reads and writes."""
     global _POOL
     if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor  # not for a status of a clean tree
+
         _POOL = ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2))
     return _POOL
 

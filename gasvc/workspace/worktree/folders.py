@@ -2,9 +2,11 @@
 
 When a detailed comparison finds a working folder clean — every file in it tracked, its stat
 equal to the index's (with a trusted mtime), every index row of the folder with its file — the
-folder's listing (names and stats of its files and sub-folders) is recorded, marshalled. While
+folder's listing (names and stats of its files and sub-folders) is recorded, packed. While
 the folder lists exactly the same bytes again, nothing in it can have changed against the index:
-status then costs one (native, threaded) stat per file and one bytes comparison per folder.
+status then costs one (native, threaded) stat per file and one bytes comparison per folder; a
+folder that differs is compared with its record natively, and only its differing files are
+compared with the index (packed rows: scan.py).
 
 The index keeps those records honest: triggers in state.py drop a folder's listing when one of
 its rows changes, and a segment's listings when rows come or go (an added row may sit under a
@@ -24,26 +26,32 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from gasvc.workspace.store.folderstore import folder_digests, folder_listing, recorded_segments
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.state import State
-from gasvc.workspace.worktree.compare import ItemState, thread_pool
+from gasvc.workspace.worktree.compare import ItemState
 from gasvc.workspace.worktree.ignore import IGNORE_FILE, fingerprint
-from gasvc.workspace.worktree.scan import Listing, list_dir_unless, rows_digest
+from gasvc.workspace.worktree.scan import (
+    LISTING_THREADS,
+    Listing,
+    differing,
+    list_folders,
+    pack_rows,
+)
 
-#: Marshal format of the recorded listings: 2, the newest whose bytes depend on values alone
-#: (3 and 4 add back-references and interning flags). Another format costs a detailed check.
+#: Marshal format of the recorded sub-folder names: 2, the newest whose bytes depend on values
+#: alone (3 and 4 add back-references and interning flags).
 FORMAT = 2
 
 
-def encode(rows: Listing | list[str]) -> bytes:
-    return marshal.dumps(rows, FORMAT)
+def encode(names: list[str]) -> bytes:
+    return marshal.dumps(names, FORMAT)
 
 
-#: Folders listed at a time (bounds the listings in memory: ~1,000 files a folder).
-CHUNK = 64
+#: Folders listed at a time (bounds the listings in memory: ~45 bytes a file, packed).
+CHUNK = 256
 
 
 #: The state key of the ignore rules' fingerprint the recorded listings were judged by.
@@ -59,14 +67,15 @@ def rules_changed(layout: Layout, state: State) -> str | None:
 class Delta(NamedTuple):
     """The files of a recorded folder whose rows differ from its record."""
 
-    rows: Listing  # the folder's listing now
+    rows: Listing  # the folder's rows now of those files (the others are as recorded)
+    listing: bytes  # the folder's listing now, packed (scan.py)
     subfolders: bytes  # its recorded sub-folders (unchanged), marshalled
     names: frozenset[str]  # names of the files whose rows differ (either way)
-    digest: bytes  # of `rows`
+    digest: bytes  # of `listing`
 
     def record(self) -> tuple[bytes, bytes, bytes]:
         """The record the folder gets if found clean (see `Walked`)."""
-        return encode(self.rows), self.subfolders, self.digest
+        return self.listing, self.subfolders, self.digest
 
 
 class Scope(NamedTuple):
@@ -101,62 +110,44 @@ def changed_folders(layout: Layout, state: State, segments: list[str], trust: bo
         for start in range(0, len(pending), CHUNK):
             part = pending[start:start + CHUNK]
             records = folder_digests(state, part)
-            # all listed before any is looked at: this thread would wait for the GIL
-            listings = list(thread_pool().map(
-                lambda folder, found=records: _listing(
-                    os.path.join(places[folder[0]], folder[1]), not folder[1],
-                    found.get(folder)), part))
+            for segment, prefix in part:
+                if (segment, prefix) not in records:
+                    changed[segment].append(Scope(prefix))
+            part = [folder for folder in part if folder in records]
+            listings = list_folders([(os.path.join(places[segment], prefix), not prefix,
+                                      records[segment, prefix][0]) for segment, prefix in part],
+                                    LISTING_THREADS)
             for (segment, prefix), listed in zip(part, listings, strict=True):
-                record = records.get((segment, prefix))
-                if record is None or listed is False:
+                if listed is False or listed is True:  # a link: compared in detail
                     changed[segment].append(Scope(prefix))
                     continue
+                subfolders = records[segment, prefix][1]
                 if listed is not None:  # else: listed as recorded
-                    delta = _delta(state, segment, prefix, *listed, record[1])
+                    delta = _delta(state, segment, prefix, *listed, subfolders)
                     changed[segment].append(Scope(prefix, delta))
                     if delta is None:
                         continue
-                deeper += [(segment, prefix + name) for name in marshal.loads(record[1])]
+                deeper += [(segment, prefix + name) for name in marshal.loads(subfolders)]
         pending = deeper
     return changed
 
 
-def _delta(state: State, segment: str, prefix: str, rows: Listing, digest: bytes,
+def _delta(state: State, segment: str, prefix: str, listing: bytes, digest: bytes,
            subfolders: bytes) -> Delta | None:
-    """The files whose rows differ between the folder's record and its listing `rows` (of
+    """The files whose rows differ between the folder's record and its `listing` (packed, of
     `digest`); None when a sub-folder or the folder's `.gasignore` came, went or changed."""
     before = folder_listing(state, segment, prefix)
     if before is None:
         return None
-    names = frozenset(_differing(marshal.loads(before), rows))
+    names, rows = differing(before, listing)
     if IGNORE_FILE in names or any(name.endswith("/") for name in names):
         return None
-    return Delta(rows, subfolders, names, digest)
-
-
-def _listing(folder: str, top: bool, record: tuple[bytes, bytes] | None
-             ) -> tuple[Listing, bytes] | Literal[False] | None:
-    """The folder's listing and its digest; None when it lists as `record` (digest,
-    sub-folders) says; False for a folder replaced by a link (compared in detail, where the
-    walk does not go through it)."""
-    if os.path.islink(folder.rstrip("/")):
-        return False
-    return list_dir_unless(folder, top, record[0] if record else None)
-
-
-def _differing(before: Listing, after: Listing) -> list[str]:
-    """Names whose rows differ: pairwise when the names line up (files changed in place, the
-    common case), else by set."""
-    if len(before) == len(after):
-        pairs = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
-        if all(old[0] == new[0] for old, new in pairs):
-            return [old[0] for old, _ in pairs]
-    return [row[0] for row in set(before).symmetric_difference(after)]
+    return Delta(rows, listing, subfolders, frozenset(names), digest)
 
 
 class Walked:
     """The folders a detailed comparison lists (an `on_listing` for `compare_files`), each kept
-    as its record would be: encoded, ~45 bytes a file."""
+    as its record would be: packed, ~45 bytes a file."""
 
     def __init__(self) -> None:
         #: prefix → (listing, sub-folders, digest): what the folder's record would hold
@@ -164,7 +155,8 @@ class Walked:
         self._deltas: dict[str, Delta] = {}
 
     def __call__(self, prefix: str, rows: Listing, subfolders: list[str]) -> None:
-        self.records[prefix] = (encode(rows), encode(subfolders), rows_digest(rows))
+        listing, digest = pack_rows(rows)
+        self.records[prefix] = (listing, encode(subfolders), digest)
 
     def delta(self, prefix: str, delta: Delta) -> None:
         """A folder compared by its delta (its record is made only if it is found clean)."""

@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
+from gasvc.model.masks import MASKED
 from gasvc.model.metadata import MetadataError, parse_line
-from gasvc.workspace.store.labellines import packed, recorded_text
+from gasvc.workspace.store.labellines import packed, recorded_lines
 from gasvc.workspace.store.state import State
-from gasvc.workspace.worktree.metafile import CANONICAL, MASKED, LabelRef, numbered_refs
+from gasvc.workspace.worktree.metafile import CANONICAL, LabelRef, numbered_refs
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,16 @@ class LabelDelta:
     unlabelled: frozenset[str]
     #: staged label ids of the staged items among the paths of `refs` and of gone lines
     staged: dict[str, str | None]
-    #: the file's lines, and those not in the record (or not in its place) by number
-    lines: list[str]
+    #: the file's text, and its lines not in the record (or not in its place) by number
+    text: str
     new: dict[int, str]
     #: whether the file has the record's lines in their places but the new ones (no blank)
     aligned: bool
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The file's lines (split only when asked for: a status never needs them)."""
+        return self.text.split("\n")
 
     def changed(self) -> set[str]:
         """Paths of staged items whose label in the file differs from the staged one."""
@@ -57,12 +64,11 @@ def label_delta(state: State, segment: str, text: str, where: str, folder: str
     cannot be used (see the module's doc: read the whole file then)."""
     if MASKED in text:
         return None
-    recorded = recorded_text(state, segment)
+    recorded = recorded_lines(state, segment)
     if recorded is None:
         return None
-    lines = text.split("\n")
-    aligned = _aligned(lines, recorded)
-    found = aligned or _by_set(lines, recorded)
+    aligned = _aligned(text, recorded)
+    found = aligned or _by_set(text.split("\n"), recorded.decode())
     if found is None:
         return None  # a recorded line twice: its item has two labels
     new, gone_lines = found
@@ -77,25 +83,40 @@ def label_delta(state: State, segment: str, text: str, where: str, folder: str
     unlabelled = frozenset(path for path in gone if path not in refs)
     if any(staged.get(path) is not None for path in refs.keys() - gone):
         return None  # a labelled item's recorded line is still there: a second line for it
-    return LabelDelta(refs, unlabelled, staged, lines, dict(new), aligned is not None)
+    return LabelDelta(refs, unlabelled, staged, text, dict(new), aligned is not None)
 
 
 Found = tuple[list[tuple[int, str]], list[str]]
 
 
-def _aligned(lines: list[str], recorded: str) -> Found | None:
-    """(new lines with their numbers, gone lines) when the file has as many lines as the
-    record, in the same places but for those that changed (a file rewritten with some labels
-    changed): compared line by line, no set built. None otherwise."""
-    before = recorded.split("\n") if recorded else []
+def py_aligned_lines(text: str, recorded: bytes) -> list[tuple[int, str, str]] | None:
+    """[(index, line, recorded line)] of the lines that differ between the file's text and its
+    record, when both have as many lines (the file may end with a newline); else None."""
+    lines = text.split("\n")
+    before = recorded.decode().split("\n") if recorded else []
     count = len(lines) - (lines[-1] == "")  # the newline ending the last line
     if count != len(before):
         return None
-    differ = [i for i, (now, then) in enumerate(zip(lines[:count], before, strict=True))
-              if now != then]
-    if any(not lines[i].strip() for i in differ):
+    return [(i, now, then) for i, (now, then) in enumerate(zip(lines[:count], before,
+                                                              strict=True)) if now != then]
+
+
+try:  # the same, natively: no line is split off but those that differ
+    from gasvc._listing import aligned_lines as _aligned_lines
+except ImportError:
+    _aligned_lines = py_aligned_lines
+
+
+def _aligned(text: str, recorded: bytes) -> Found | None:
+    """(new lines with their numbers, gone lines) when the file has as many lines as the
+    record, in the same places but for those that changed (a file rewritten with some labels
+    changed): compared line by line, no set built. None otherwise."""
+    differ = _aligned_lines(text, recorded)
+    if differ is None:
+        return None
+    if any(not line.strip() for _, line, _ in differ):
         return None  # a blank line where the record has one: read by set
-    return [(i + 1, lines[i]) for i in differ], [before[i] for i in differ]
+    return [(i + 1, line) for i, line, _ in differ], [then for _, _, then in differ]
 
 
 def _by_set(lines: list[str], recorded: str) -> Found | None:

@@ -20,7 +20,8 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from gasvc.model.masks import MASKS_DIR, MaskRef, mask_changes, mask_path, masks_of
+from gasvc.model.masks import MASKED, MASKS_DIR, MaskRef, mask_changes, mask_path, masks_of
+from gasvc.workspace.store.labellines import recorded_lines
 from gasvc.workspace.store.layout import Layout, segment_folder
 from gasvc.workspace.store.maskstore import (
     mask_stats,
@@ -87,6 +88,9 @@ def _staged_text(state: State, segment: str, fresh: list[tuple[str, str]]) -> st
     text = recorded_refs(state, segment)
     if text is not None:
         return text
+    if _recorded_lines_name_no_mask(state, segment):
+        fresh.append((segment, "{}"))
+        return "{}"
     found: LineMasks = {}
     for path, data in masked_labels(state, segment):
         refs = tuple(masks_of(json.loads(data)))
@@ -95,6 +99,15 @@ def _staged_text(state: State, segment: str, fresh: list[tuple[str, str]]) -> st
     text = json.dumps({p: [list(r) for r in refs] for p, refs in found.items()})
     fresh.append((segment, text))
     return text
+
+
+def _recorded_lines_name_no_mask(state: State, segment: str) -> bool:
+    """Whether the segment's recorded label lines (store/labellines.py: a line for every staged
+    item with a label, each matching it) show that no staged label holds a mask: none names a
+    mask type's key, and none has a \\u escape that could spell one. Then the labels are not
+    read (after an add, the first status would read every one)."""
+    lines = recorded_lines(state, segment)
+    return lines is not None and MASKED.encode() not in lines and b"\\u" not in lines
 
 
 def _parsed(text: str) -> LineMasks:
@@ -142,7 +155,8 @@ def check_masks(layout: Layout, state: State, lines: Mapping[str, LineMasks | No
                     check.masks.append(_current(mask, cached[0], file.size))
                 else:
                     hashing.append((mask, file))
-    sums = thread_pool().map(hash_path, (os.path.join(layout.root, m.path) for m, _ in hashing))
+    paths = [os.path.join(layout.root, m.path) for m, _ in hashing]
+    sums = thread_pool().map(hash_path, paths) if paths else iter(())  # no pool: none to hash
     for (mask, file), (checksum, size) in zip(hashing, sums, strict=True):
         check.masks.append(_current(mask, checksum, size))
         check.refresh.append((mask.path, checksum, size, trusted_mtime(file.mtime_ns), file.ino))

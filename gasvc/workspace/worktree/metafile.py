@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
-from gasvc.model.masks import MaskRef, masks_of
+from gasvc.model.masks import MASKED, MaskRef, masks_of
 from gasvc.model.metadata import (
     DEFAULT_FOLDER,
     METADATA,
@@ -140,8 +140,6 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
     return None if found is None else (path, LabelRef(number, *found))
 
 
-#: In a label's text, the end of a mask type's key (SEMANTIC_MASK, ...).
-MASKED = '_MASK"'
 
 
 def _full_ref(raw: str, where: str, number: int, folder: str) -> tuple[str, LabelRef]:

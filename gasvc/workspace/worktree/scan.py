@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import struct
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -178,6 +179,73 @@ try:  # the native ones: the digest of a folder's listing taken without a Python
     from gasvc._listing import rows_digest as rows_digest
 except ImportError:  # not built, or built before it had them: the same contract, slower
     list_dir_unless, rows_digest = py_list_dir_unless, py_rows_digest
+
+#: Packed rows (how a folder's listing is recorded): per row its name's bytes, a NUL, and its
+#: size, mtime and inode as 8 bytes each, little-endian. The native digest hashes these bytes.
+_STATS = struct.Struct("<qqQ")
+#: Folders listed at once by the native listing (its threads overlap the stat calls).
+LISTING_THREADS = min(8, (os.cpu_count() or 1) * 2)
+
+
+def py_pack_rows(rows: Listing) -> tuple[bytes, bytes]:
+    """(packed rows, `rows_digest(rows)`)."""
+    pack = _STATS.pack
+    packed = b"".join(os.fsencode(name) + b"\0" + pack(size, mtime_ns, ino)
+                      for name, size, mtime_ns, ino in rows)
+    return packed, rows_digest(rows)
+
+
+def unpack_rows(packed: bytes) -> Listing:
+    """The rows of packed rows."""
+    rows: Listing = []
+    start, unpack, end = 0, _STATS.unpack_from, len(packed)
+    while start < end:
+        nul = packed.index(b"\0", start)
+        rows.append((os.fsdecode(packed[start:nul]), *unpack(packed, nul + 1)))
+        start = nul + 1 + _STATS.size
+    return rows
+
+
+def py_differing(old: bytes, new: bytes) -> tuple[list[str], Listing]:
+    """(names whose rows differ between two packed listings, the rows of `new` among them)."""
+    before, after = set(unpack_rows(old)), unpack_rows(new)
+    rows = [row for row in after if row not in before]
+    gone = before.difference(after)
+    names = {row[0] for row in rows}
+    return sorted(names.union(row[0] for row in gone)), rows
+
+
+def py_list_folders(folders: list[tuple[str, bool, bytes | None]], threads: int
+                    ) -> list[tuple[bytes, bytes] | bool | None]:
+    """Per folder (path, top, recorded digest): None when it lists as recorded, False when it
+    is a symbolic link (not listed), else (packed rows, digest)."""
+    found: list[tuple[bytes, bytes] | bool | None] = []
+    for folder, top, digest in folders:
+        if os.path.islink(folder.rstrip("/")):
+            found.append(False)
+            continue
+        listed = list_dir_unless(folder, top, digest)
+        found.append(None if listed is None else (py_pack_rows(listed[0])[0], listed[1]))
+    return found
+
+
+def _no_native_differing(old: bytes, new: bytes) -> tuple[list[str], Listing] | None:
+    return None
+
+
+try:  # packed rows, natively: folders listed by threads of their own, no object per row
+    from gasvc._listing import differing as _native_differing
+    from gasvc._listing import list_folders as list_folders
+    from gasvc._listing import pack_rows as pack_rows
+except ImportError:
+    list_folders, pack_rows = py_list_folders, py_pack_rows
+    _native_differing = _no_native_differing
+
+
+def differing(old: bytes, new: bytes) -> tuple[list[str], Listing]:
+    """`py_differing`, natively where it can (listings in sorted order)."""
+    found = _native_differing(old, new)
+    return found if found is not None else py_differing(old, new)
 
 
 def _without_gas(rows: Listing) -> Listing:

@@ -27,7 +27,6 @@ from gasvc.workspace.worktree.compare import (
     trusted_mtime,
 )
 from gasvc.workspace.worktree.ignore import root_rules
-from gasvc.workspace.worktree.labeldelta import label_delta, matching_lines
 from gasvc.workspace.worktree.maskfiles import (
     CLEAN_KEY,
     LineMasks,
@@ -36,7 +35,6 @@ from gasvc.workspace.worktree.maskfiles import (
     line_masks,
     staged_mask_files,
 )
-from gasvc.workspace.worktree.metafile import LabelRef, label_refs, read_label_text
 from gasvc.workspace.worktree.scan import (
     linked_folder,
     outside_link,
@@ -47,6 +45,7 @@ from gasvc.workspace.worktree.scan import (
 
 if TYPE_CHECKING:
     from gasvc.workspace.store.conflicts import ShownConflict
+    from gasvc.workspace.worktree.metafile import LabelRef
 
 
 @dataclass(frozen=True)
@@ -281,6 +280,10 @@ def _label_changes(layout: Layout, state: State, segment: str
     stat = label_file_stat(layout, segment)
     if stat == state.metadata_stat(segment) and stat[0] != 0:
         return None, stat, {}, {}, None
+    # here: a status of a tree whose labels are as recorded never loads the label readers
+    from gasvc.workspace.worktree.labeldelta import label_delta, matching_lines
+    from gasvc.workspace.worktree.metafile import label_refs, read_label_text
+
     text = read_label_text(layout, segment) if stat != ABSENT else None
     where, folder = shown_path(segment, METADATA), segment_folder(segment)
     delta = label_delta(state, segment, text, where, folder) if text is not None else None
