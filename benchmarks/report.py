@@ -37,7 +37,7 @@ class Row:
         measure = self.tools.get(tool)
         if measure is None or not measure.seconds:
             return None
-        return measure.median if self.unit == "s" else measure.peak_rss
+        return measure.peak_rss if self.unit == "MB" else measure.median
 
     def ratio(self) -> float | None:
         """gas over the best (lowest) peer figure."""

@@ -53,3 +53,20 @@ def test_scale_bench_runs_end_to_end(tmp_path: Path) -> None:
         assert set(phases) == {"idle", "push", "clone"}
         assert phases["push"]["files"] == phases["clone"]["files"] == 60
         assert phases["idle"]["probes"] and phases["clone"]["p99 ms"] >= 0
+
+
+def test_a_ratio_row_is_judged_by_its_ratio() -> None:
+    """Rows 10 (time per file, unit "×") are met only at most at their limit (they once read
+    a peak RSS of 0 and always said "yes")."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from measure import Measure
+        from report import Row
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    over = Row(10, "clone: time per file", tools={"gas": Measure([2.05], [0.0])}, unit="×",
+               limit=1.5)
+    under = Row(10, "push: time per file", tools={"gas": Measure([1.2], [0.0])}, unit="×",
+                limit=1.5)
+    assert (over.figure("gas"), over.ok()) == (2.05, False)
+    assert (under.figure("gas"), under.ok()) == (1.2, True)
