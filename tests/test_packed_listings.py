@@ -1,4 +1,4 @@
-"""Packed folder listings and the native helpers of a status after changes (gasvc/_listing.c,
+"""Packed folder listings and the native helpers of a status after changes (gasvc/_listing*.c,
 worktree/scan.py, worktree/labeldelta.py): each native function gives what its Python twin
 gives, on odd trees and odd texts; status through either says the same; listings recorded in
 the old (marshalled) form are dropped when the workspace is opened.
