@@ -21,6 +21,8 @@ from typing import Any
 
 import requests
 
+from gasvc.model.frames import END, Frame, FrameParser
+
 
 def sha1(content: bytes) -> str:
     return hashlib.sha1(content).hexdigest()
@@ -157,3 +159,18 @@ class RawApi:
         page = self.call("GET", f"datasets/{dataset_id}/data", params={
             "segmentName": segment, "draftNumber": draft, "offset": 0, "limit": 128})
         return [item["remotePath"] for item in page["data"]]
+
+
+def framed_files(body: bytes) -> dict[str, bytes]:
+    """The files of a framed batch body (the batch extension's upload and download form):
+    checksum → bytes."""
+    parser, found, current, content = FrameParser(), {}, "", b""
+    for event in parser.feed(body):
+        if isinstance(event, Frame):
+            current, content = event.checksum, b""
+        elif event is END:
+            found[current] = content
+        else:
+            content += event
+    parser.close()
+    return found

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import requests
-from rawapi import RawApi
+from rawapi import RawApi, framed_files
 from serverproc import ServerProcess
 
-from gasvc.model.frames import END, Frame, FrameParser, header
+from gasvc.model.frames import header
 
 pytestmark = pytest.mark.parametrize("http_server", ["embedded", "scaled"], indirect=True,
                                      scope="module")
@@ -43,19 +43,6 @@ def frames(*files: bytes) -> bytes:
     return b"".join(header(sha1(f), len(f)) + f for f in files)
 
 
-def received(body: bytes) -> dict[str, bytes]:
-    parser, found, current, content = FrameParser(), {}, "", b""
-    for event in parser.feed(body):
-        if isinstance(event, Frame):
-            current, content = event.checksum, b""
-        elif event is END:
-            found[current] = content
-        else:
-            content += event
-    parser.close()
-    return found
-
-
 def test_upload_missing_download_round_trip(users: tuple[RawApi, RawApi]) -> None:
     api, _ = users
     _, policy = upload_policy(api, "batch1")
@@ -66,7 +53,7 @@ def test_upload_missing_download_round_trip(users: tuple[RawApi, RawApi]) -> Non
     assert answer.json() == {"stored": 3, "fileSize": sum(len(f) for f in files)}
     assert post(policy, "missing", json={"checksums": sums}).json()["missing"] == []
     body = post(policy, "download", json={"checksums": sums}).content
-    assert received(body) == dict(zip(sums, files, strict=True))
+    assert framed_files(body) == dict(zip(sums, files, strict=True))
 
 
 def test_a_bad_checksum_fails_the_whole_batch(users: tuple[RawApi, RawApi]) -> None:

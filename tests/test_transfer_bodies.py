@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import requests
-from rawapi import RawApi
+from rawapi import RawApi, framed_files
 from serverproc import ServerProcess
 
 from gasvc.api.transfer import READ_CHUNK, FramedBody, TransferError, Upload
 from gasvc.cli.server import http_parser
-from gasvc.model.frames import END, Frame, FrameParser, header
+from gasvc.model.frames import header
 
 
 def sha1(data: bytes) -> str:
@@ -66,19 +66,6 @@ def post(policy: dict[str, Any], action: str, **kwargs: Any) -> requests.Respons
                          headers={"X-Storage-Token": policy["result"]["token"]}, **kwargs)
 
 
-def parsed(body: bytes) -> dict[str, bytes]:
-    parser, found, current, content = FrameParser(), {}, "", b""
-    for event in parser.feed(body):
-        if isinstance(event, Frame):
-            current, content = event.checksum, b""
-        elif event is END:
-            found[current] = content
-        else:
-            content += event
-    parser.close()
-    return found
-
-
 @pytest.mark.parametrize("http_server", ["embedded", "scaled"], indirect=True, scope="module")
 def test_batches_go_with_their_length_both_ways(api: RawApi, tmp_path: Path) -> None:
     dataset_id = api.create_dataset("bodies")
@@ -97,4 +84,4 @@ def test_batches_go_with_their_length_both_ways(api: RawApi, tmp_path: Path) -> 
     assert answer.status_code == 200, answer.text
     assert "transfer-encoding" not in answer.headers
     assert int(answer.headers["content-length"]) == len(answer.content)
-    assert parsed(answer.content) == dict(zip(sums, files, strict=True))
+    assert framed_files(answer.content) == dict(zip(sums, files, strict=True))
