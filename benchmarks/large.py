@@ -47,7 +47,7 @@ def bench_large(b: Any, say: Callable[[str], None], settle: Callable[[], None]) 
     gas_state = _gas_commit(b, trees["gas"])
     dvc_ready = "dvc" in trees and _dvc_add(b, trees["dvc"], dataset.segments)
     for number in range(1, b.args.runs + 1):
-        push, requests = _gas_push(b, trees["gas"], gas_state, settle)
+        push, requests = push_to_fresh_server(b, trees["gas"], gas_state, settle, "-q")
         say(f"    gas push: {push.seconds:.3f} s, {requests} requests")
         rows["push"].tools.setdefault("gas", Measure()).add(push, requests=requests)
         clone = _gas_clone(b, work, number, settle)
@@ -83,8 +83,9 @@ def _gas_commit(b: Any, root: Path) -> Path:
     return snapshot
 
 
-def _gas_push(b: Any, root: Path, snapshot: Path, settle: Callable[[], None]
-              ) -> tuple[Done, int]:
+def push_to_fresh_server(b: Any, root: Path, snapshot: Path, settle: Callable[[], None],
+                         *options: str) -> tuple[Done, int]:
+    """Push `root`, its .gas reset to `snapshot`, to a new, empty server: (done, requests)."""
     gas = b.tools["gas"]
     b.server.fresh()
     gas.env.update(b.server.env())
@@ -94,7 +95,7 @@ def _gas_push(b: Any, root: Path, snapshot: Path, settle: Callable[[], None]
     gas(root, "remote", "set", b.server.url, "bench")
     settle()
     b.server.log.mark()
-    done = gas(root, "push", "-q")
+    done = gas(root, "push", *options)
     return done, b.server.log.since_mark()
 
 

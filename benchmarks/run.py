@@ -209,17 +209,8 @@ def bench_touched_status(b: Bench) -> None:
 # 4. push -----------------------------------------------------------------------------------
 def gas_push_fresh(b: Bench, snapshot: Path) -> tuple[Done, int]:
     """Push every file from the committed state to a new, empty server."""
-    gas, root = b.tools["gas"], b.trees["gas"]
-    b.server.fresh()
-    gas.env.update(b.server.env())
-    gas(b.work, "dataset", "create", "bench")
-    shutil.rmtree(root / ".gas")
-    datagen.copy_tree(snapshot, root / ".gas")
-    gas(root, "remote", "set", b.server.url, "bench")
-    settle()
-    b.server.log.mark()
-    done = gas(root, "push")  # its summary line is shown; -q would print nothing
-    return done, b.server.log.since_mark()
+    # its summary line is shown; -q would print nothing
+    return large.push_to_fresh_server(b, b.trees["gas"], snapshot, settle)
 
 
 def dvc_push_fresh(b: Bench, number: int) -> Done:
