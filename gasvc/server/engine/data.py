@@ -19,9 +19,9 @@ from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame, stored_f
 from gasvc.server.engine import signing
 from gasvc.server.engine.callbacks import MASK_TYPES, Batch, prepare
 from gasvc.server.engine.context import Context, Objects
+from gasvc.server.engine.grants import GrantWriter
 from gasvc.server.engine.overlay import current_item, flush, stage, staged_text
 from gasvc.server.engine.scopes import DraftWrite, VersionRead, reading, writing
-from gasvc.server.meta import MetaTx
 from gasvc.server.records import User
 
 #: Objects per callback, label, delete or details-lookup request.
@@ -39,6 +39,7 @@ class Data:
     def __init__(self, ctx: Context, url_ttl: int) -> None:
         self.ctx = ctx
         self.url_ttl = url_ttl
+        self._grants = GrantWriter(ctx.meta)
 
     # writes ------------------------------------------------------------------------------
     def callback(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
@@ -124,11 +125,8 @@ class Data:
         self.grant_blobs(dataset_id, {checksum: size})
 
     def grant_blobs(self, dataset_id: str, sizes: dict[str, int]) -> None:
-        def grant(tx: MetaTx) -> None:
-            # one order: concurrent grants never deadlock
-            tx.grant_blobs(dataset_id, sorted(sizes.items()))
-
-        self.ctx.meta.run(grant)
+        """`grant_blob` of many, committed together with those of concurrent uploads."""
+        self._grants.grant(dataset_id, sizes)
 
     def missing_blobs(self, dataset_id: str, checksums: list[str]) -> list[str]:
         """The checksums the dataset may not reference yet (never uploaded into it)."""
