@@ -528,11 +528,13 @@ def main(argv: list[str] | None = None) -> int:
         f"suite took {body['config']['seconds']:.0f} s")
     path = report.save(args.results, body, bench.rows)
     say(f"results: {path}")
+    if not args.keep:  # after the results are saved: a million files take minutes to remove
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 def measure_all(args: argparse.Namespace, work: Path) -> tuple[Bench, dict[str, Any]]:
-    """Set up in `work`, run every phase (and the server figures if asked), clean up."""
+    """Set up in `work`, run every phase (and the server figures if asked)."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     tools = make_tools(args, work / "home")
@@ -542,8 +544,6 @@ def measure_all(args: argparse.Namespace, work: Path) -> tuple[Bench, dict[str, 
         body = run_suite(bench)
     finally:
         bench.server.stop()
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
     if args.server:
         body["server"] = server_bench.as_json(run_server(args))
     return bench, body
