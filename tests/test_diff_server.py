@@ -354,8 +354,38 @@ def test_gas_diff_of_server_commits_loads_no_local_diff(fetched: Layout,
                 if line.startswith("import time:")}
     assert "gasvc.workspace.diff.diff_remote" in imported
     unused = imported & {"gasvc.workspace.diff.diff_local", "gasvc.cli.merging",
-                         "gasvc.workspace.worktree.fusion_files"}
+                         "gasvc.workspace.worktree.fusion_files",
+                         # datasets are created and found by other commands
+                         "gasvc.workspace.sync.datasets", "gasvc.workspace.store.create",
+                         # the profiles file's parser: there is no ~/.gasconfig to read
+                         "configparser"}
     assert not unused
+
+
+def test_command_modules_load_without_collection() -> None:
+    """A command's modules and the HTTP client load with the garbage collector paused, and what
+    they made is set aside (gc.freeze) for later collections not to scan; the collector runs
+    again afterwards."""
+    script = (
+        "import gc, sys\n"
+        "from gasvc.cli import main\n"
+        "from gasvc.cli.loading import without_collection\n"
+        "frozen = gc.get_freeze_count()\n"
+        "assert 'gasvc.cli.diffing' not in sys.modules\n"
+        "assert main.get_command(None, 'diff') is not None\n"
+        "assert 'gasvc.cli.diffing' in sys.modules and gc.isenabled()\n"
+        "assert gc.get_freeze_count() > frozen + 1000, (frozen, gc.get_freeze_count())\n"
+        "with without_collection():\n"
+        "    assert not gc.isenabled()\n"
+        "    import requests\n"
+        "assert gc.isenabled()\n"
+        "gc.disable()\n"
+        "with without_collection():\n"
+        "    pass\n"
+        "assert not gc.isenabled()  # left as it was\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 def test_gas_show_server_commit(tmp_path: Path, fetched: Layout, remote: tuple[str, str, str],

@@ -6,7 +6,8 @@ import gc
 
 # No cyclic garbage collection while the CLI's modules load (a run of gc scans every object
 # made so far, again and again as imports go on: ~7% of a `gas status`); what they made is then
-# set aside for good (gc.freeze), so later collections do not scan it either.
+# set aside for good (gc.freeze), so later collections do not scan it either. A command's own
+# modules load the same way (loading.py).
 _COLLECTING = gc.isenabled()
 gc.disable()
 
@@ -18,6 +19,7 @@ from typing import Any  # noqa: E402
 import click  # noqa: E402
 
 from gasvc import __version__  # noqa: E402
+from gasvc.cli.loading import without_collection  # noqa: E402
 from gasvc.errors import GasError  # noqa: E402
 
 EXIT_BUG = 3
@@ -58,8 +60,9 @@ class GasGroup(click.Group):
         if target is None:
             return None
         module, _, attribute = target.partition(":")
-        command: click.Command = getattr(
-            importlib.import_module(f"gasvc.cli.{module}"), attribute)
+        with without_collection():
+            command: click.Command = getattr(
+                importlib.import_module(f"gasvc.cli.{module}"), attribute)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -32,12 +32,12 @@ rewrites a file whose sections are not just `[config]` and `[profiles]`.
 
 from __future__ import annotations
 
-import configparser
 import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -48,8 +48,10 @@ from gasvc.cli.context import config_path as config_path  # re-exported
 from gasvc.errors import ClientError, ConfigError, Unauthorized
 from gasvc.workspace.store.layout import write_atomic
 from gasvc.workspace.store.state import State
-from gasvc.workspace.sync.datasets import dataset_id, require_remote
-from gasvc.workspace.sync.remote import Remote
+from gasvc.workspace.sync.remote import Remote, dataset_id, require_remote
+
+if TYPE_CHECKING:
+    import configparser
 
 DEFAULT_PROFILE = "default"
 SECTION = "profiles"
@@ -125,6 +127,8 @@ def normalize_url(url: str) -> str:
 
 # the file -------------------------------------------------------------------------------
 def _parser(path: Path) -> configparser.ConfigParser:
+    import configparser  # here: a command that reads no ~/.gasconfig does not load it
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
@@ -155,7 +159,10 @@ def format_profile(profile: Profile) -> str:
 
 
 def read_profiles(path: Path | None = None) -> dict[str, Profile]:
-    parser = _parser(path or config_path())
+    path = path or config_path()
+    if not path.is_file():  # no profiles (ConfigParser reads a missing file as empty)
+        return {}
+    parser = _parser(path)
     if not parser.has_section(SECTION):
         return {}
     found = (parse_profile(name, value) for name, value in parser.items(SECTION))

@@ -48,8 +48,10 @@ def server(ws: Workspace) -> Connect:
     """The workspace's server for the verbs that may need it, reached only when one does (the
     HTTP client loads then)."""
     def connect() -> tuple[ApiClient, str]:
-        from gasvc.cli.connect import connect_workspace
+        from gasvc.cli.loading import without_collection
 
+        with without_collection():  # the HTTP client's modules (requests: ~60 ms) load here
+            from gasvc.cli.connect import connect_workspace
         on = connect_workspace(ws.state)
         return on.client, on.dataset_id
     return connect

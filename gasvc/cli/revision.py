@@ -88,7 +88,7 @@ def resolve_path_arg(state: State, text: str) -> str:
 
 
 def _check_dataset(state: State, text: str, tbrn: TBRN) -> None:
-    from gasvc.workspace.sync.datasets import workspace_dataset  # only for a TBRN
+    from gasvc.workspace.sync.remote import workspace_dataset  # only for a TBRN
 
     mine = workspace_dataset(state)
     if mine is None:

@@ -246,13 +246,13 @@ class Workspace(MergeVerbs):
 
     def remote(self) -> Remote:
         """The server and dataset this workspace syncs with (refused when it has none)."""
-        from gasvc.workspace.sync.datasets import require_remote
+        from gasvc.workspace.sync.remote import require_remote
 
         return require_remote(self.state)
 
     def dataset(self) -> str | None:
         """The name of the dataset this workspace holds."""
-        from gasvc.workspace.sync.datasets import workspace_dataset
+        from gasvc.workspace.sync.remote import workspace_dataset
 
         return workspace_dataset(self.state)
 

@@ -12,7 +12,7 @@ from gasvc.model.names import ROOT_COMMIT, check_dataset_name
 from gasvc.workspace.store.create import init
 from gasvc.workspace.store.layout import AlreadyAWorkspace, Layout
 from gasvc.workspace.store.state import FUSION_KEY, State
-from gasvc.workspace.sync.remote import NoRemote, Remote, get_remote, set_remote
+from gasvc.workspace.sync.remote import Remote, get_remote, set_remote
 
 
 @dataclass(frozen=True)
@@ -123,22 +123,6 @@ def init_workspace(root: Path, dataset: str, client: ApiClient | None, fusion: b
                       bool(found and found.has_commits and not created), fusion)
 
 
-def workspace_dataset(state: State) -> str | None:
-    """The name of the dataset this workspace tracks (also known offline)."""
-    return state.get("remote.dataset") or None
-
-
-def require_remote(state: State) -> Remote:
-    """The workspace's remote, or an error whose hint names its dataset."""
-    remote = get_remote(state)
-    if remote is None:
-        name = workspace_dataset(state)
-        raise NoRemote("this workspace has no remote" + (f" (dataset {name!r}, offline)"
-                                                         if name else ""),
-                       f"set one with `gas remote set URL {name or 'DATASET'}`")
-    return remote
-
-
 def locate_remote(client: ApiClient, dataset: str) -> Remote:
     """The remote for `dataset` on the client's server, its id resolved (it must exist)."""
     return Remote(client.site, dataset, require_dataset(client, check_dataset_name(dataset)).id)
@@ -149,17 +133,3 @@ def change_remote(state: State, remote: Remote) -> Remote | None:
     before = get_remote(state)
     set_remote(state, remote.url, remote.dataset, remote.dataset_id)
     return before
-
-
-def dataset_id(state: State, client: ApiClient) -> str:
-    """The server id of the workspace's dataset, looked up (and remembered) if not known yet."""
-    known = state.get("remote.dataset_id")
-    if known:
-        return known
-    name = workspace_dataset(state)
-    if name is None:
-        raise NoRemote("this workspace has no dataset", "set one with `gas remote set URL DATASET`")
-    found = require_dataset(client, name)
-    with state.transaction():
-        state.set("remote.dataset_id", found.id)
-    return found.id

@@ -13,8 +13,7 @@ from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model.names import check_ref_name
 from gasvc.workspace.store.refs import key, resolve
 from gasvc.workspace.store.state import State
-from gasvc.workspace.sync.datasets import workspace_dataset
-from gasvc.workspace.sync.remote import NoRemote, get_remote
+from gasvc.workspace.sync.remote import NoRemote, get_remote, workspace_dataset
 
 
 @dataclass(frozen=True)
