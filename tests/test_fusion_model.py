@@ -34,6 +34,7 @@ from gasvc.model.fusion_frames import (
     parse_frames,
     ulid_text,
     ulid_value,
+    without_files,
 )
 from gasvc.model.snapshot import FrameEntry, Item
 
@@ -178,3 +179,23 @@ def test_files_and_frames_must_agree() -> None:
     both = [*one, FrameLine(B, {"Lidar": SensorData("Lidar/b")}, 2)]
     with pytest.raises(FusionMismatch, match=re.escape("labels seq/sensors.json")):
         build_frames(sensors, both, labelled, "seq/")
+
+
+def test_without_files_takes_data_out_of_their_frames() -> None:
+    """`gas rm` of fusion data (worktree/fusion_rm.py): a line naming a removed file is
+    written again without it, or dropped when nothing is left; other lines stay as written."""
+    first, second = ulid_text(1 << 80), ulid_text(2 << 80)
+    text = (f'{{"frame_id": "{first}", "data": {{"Lidar": {{"file": "Lidar/0.bin",'
+            ' "timestamp": 1.5}, "Camera": "Camera/0.jpg"}}\n'
+            f'{{"frame_id":"{second}","data":{{"Camera":"Camera/1.jpg"}}}}\n'
+            '\n{"data": {"Camera": "Camera/2.jpg", "Lidar": "Lidar/2.bin"}}\n'
+            '  {"data": {"Lidar": "Lidar/3.bin"}}\n')
+    new = without_files(text, {"Camera/0.jpg", "Camera/1.jpg", "Camera/2.jpg"})
+    assert new == (f'{{"frame_id":"{first}","data":{{"Lidar":{{"file":"Lidar/0.bin",'
+                   '"timestamp":1.5}}}\n'
+                   '\n{"data":{"Lidar":"Lidar/2.bin"}}\n'
+                   '  {"data": {"Lidar": "Lidar/3.bin"}}\n')
+    assert [frame.frame_id for frame in parse_frames(new)] == [first, None, None]
+    assert without_files(text, {"Lidar/9.bin"}) is None
+    with pytest.raises(FramesError, match=r"frames\.jsonl:2"):
+        without_files('{"data": {"Lidar": "a.bin"}}\nnot json\n', {"a.bin"})

@@ -217,3 +217,32 @@ def test_restore_gives_back_the_staged_mask_image_with_its_label(gas: Gas, root:
     assert porcelain(gas, root) == [" L train/a.jpg"]  # the line records the edited image
     gas(root, "restore", "train/a.jpg")
     assert (root / image).read_text() == "MASK" and porcelain(gas, root) == []
+
+
+def test_rm_takes_an_items_masks_and_a_mask_alone_leaves_its_item(gas: Gas, root: Path) -> None:
+    """gas rm (worktree/remove.py). Before: `rm --cached` left the images listed as untracked
+    (status trusted the label file's stat, so the untracked item's line was not read), and
+    `rm IMAGE` removed the whole item."""
+    image = "@masks/train/a.jpg.semantic.png"
+    set_label(root, {"SEMANTIC_MASK": {"path": image}})
+    gas(root, "commit", "-a", "-m", "mask")
+    assert porcelain(gas, root) == [] and porcelain(gas, root) == []  # the stat is trusted
+    gas(root, "rm", "--cached", "train/a.jpg")
+    assert porcelain(gas, root) == ["D  train/a.jpg", "?? train/a.jpg"]
+    assert (root / image).read_text() == "MASK"
+    gas(root, "add", "train/a.jpg")
+    assert porcelain(gas, root) == []
+    gas(root, "rm", image)
+    assert not (root / image).exists() and (root / "train/a.jpg").read_text() == "A"
+    assert (root / "train/metadata.jsonl").read_text() == ""
+    assert porcelain(gas, root) == [f"D  {image}", "L  train/a.jpg"]
+    gas(root, "commit", "-m", "no mask")
+    (root / image).write_text("MASK")
+    set_label(root, {"SEMANTIC_MASK": {"path": image}})
+    failed(gas(root, "rm", image, check=False), f"{image} is no staged mask")
+    refused = gas(root, "rm", "train/a.jpg", check=False)
+    failed(refused, f"these files have changes that are not staged: {image}")
+    assert (root / image).exists() and (root / "train/a.jpg").exists()
+    gas(root, "rm", "-f", "train/a.jpg")
+    assert not (root / image).exists() and not (root / "train/a.jpg").exists()
+    assert porcelain(gas, root) == ["D  train/a.jpg"]

@@ -4,6 +4,7 @@ PostgreSQL store alike; then what only several processes on PostgreSQL can show.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 import time
@@ -18,7 +19,7 @@ from gasvc.model.names import ROOT_COMMIT
 from gasvc.server.meta import MetaStore, MetaTx, SqliteMetaStore, TransactionConflict, open_meta
 from gasvc.server.meta.fuzzy import like_pattern
 from gasvc.server.meta.schema import MIGRATIONS
-from gasvc.server.records import Commit, Dataset, Draft, StorageConfig, User
+from gasvc.server.records import Commit, Dataset, Draft, Job, StorageConfig, User
 
 ALICE = User("u-alice", "alice", "alice@example.com")
 BOB = User("u-bob", "bob", "")
@@ -247,6 +248,49 @@ def test_commits_and_ancestors_newest_first(tx: MetaTx) -> None:
     assert tx.ancestors("d", newest, 5, 10) == []
     assert tx.ancestors("d", chain[1].id, 0, 10) == [chain[1], chain[0]]
     assert tx.ancestors("d", "f" * 32, 0, 10) == []
+
+
+def test_only_a_commit_nothing_is_built_on_is_dropped(tx: MetaTx) -> None:
+    """drop_unused_commit (old search results): a commit a branch, tag, draft or commit names
+    stays."""
+    base = commit(1, ROOT_COMMIT)
+    kept = {"branch": commit(2, base.id), "tag": commit(3, base.id),
+            "draft": commit(4, base.id), "parent": commit(5, base.id)}
+    loose = commit(6, base.id)
+    for c in (base, *kept.values(), loose, commit(7, kept["parent"].id)):
+        tx.add_commit("d", c)
+    tx.add_branch("d", "b", kept["branch"].id)
+    tx.add_tag("d", "t", kept["tag"].id)
+    tx.add_draft("d", Draft(1, "b", kept["draft"].id, "d1", "", "OPEN", "alice", NOW, NOW, "{}"))
+    tx.add_commit("other", loose)  # another dataset's commit of the same id stays
+    for c in kept.values():
+        assert not tx.drop_unused_commit("d", c.id)
+        assert tx.commit("d", c.id) == c
+    assert tx.drop_unused_commit("d", loose.id)
+    assert tx.commit("d", loose.id) is None and tx.commit("other", loose.id) == loose
+    assert not tx.drop_unused_commit("d", loose.id)  # gone already
+
+
+def test_search_results_newest_first_and_found_by_commit(tx: MetaTx) -> None:
+    def search(job_id: str, finished: int, commit_id: str | None) -> Job:
+        result = None if commit_id is None else json.dumps(
+            {"searchResultId": "d", "searchResultCommitId": commit_id})
+        return Job(job_id, "d", "basicSearch", "t", "", "{}",
+                   "SUCCESS" if result else "FAILED", "", result, "alice", 1, 1, finished)
+
+    jobs = [search("j1", 10, "1" * 32), search("j2", 30, "2" * 32), search("j3", 20, "3" * 32),
+            search("j4", 40, None)]
+    for seq, found in enumerate(jobs):
+        tx.add_job(found, seq)
+    tx.add_job(Job("m", "d", "squashAndMerge", "t", "", "{}", "SUCCESS", "", "{}", "alice",
+                   1, 1, 50), 9)
+    assert [job.id for job in tx.search_results("d")] == ["j2", "j3", "j1"]
+    assert tx.search_results("other") == []
+    found = tx.search_of_result("d", "3" * 32)
+    assert found is not None and found.id == "j3"
+    assert tx.search_of_result("d", "4" * 32) is None
+    assert tx.search_of_result("other", "3" * 32) is None
+    assert tx.search_of_result("d", "%") is None  # no pattern: only ids the server makes
 
 
 def test_commits_with_prefix(tx: MetaTx) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -181,16 +181,32 @@ def _sensor_data(sensor: str, item: Any, where: str) -> SensorData:
 
 
 # writing ------------------------------------------------------------------------------------
-def render_line(frame_id: str, data: Mapping[str, SensorData]) -> str:
-    """One canonical line (without its newline): frame_id first, sensors sorted by name."""
+def render_line(frame_id: str | None, data: Mapping[str, SensorData]) -> str:
+    """One canonical line (without its newline): frame_id first (none for a new frame),
+    sensors sorted by name."""
     out: dict[str, Any] = {}
     for sensor in sorted(data):
         item = data[sensor]
         out[sensor] = item.file if item.timestamp is None else {
             "file": item.file, "timestamp": item.timestamp}
-    text = json.dumps({"frame_id": frame_id, "data": out}, separators=(",", ":"),
-                      ensure_ascii=False)
-    return escaped(text)
+    line = {"data": out} if frame_id is None else {"frame_id": frame_id, "data": out}
+    return escaped(json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+
+
+def without_files(text: str, files: Collection[str], where: str = FRAMES) -> str | None:
+    """`frames.jsonl` text without the data of `files` (`gas rm`): a line naming one is written
+    again without it, or dropped when no data is left; every other line is kept as it is.
+    None when no line names one of them; a line that cannot be read raises."""
+    lines: list[str | None] = list(text.split("\n"))
+    changed = False
+    for index, raw in enumerate(text.split("\n")):
+        if not raw.strip():
+            continue
+        frame = parse_line(raw, f"{where}:{index + 1}", index + 1)
+        kept = {sensor: data for sensor, data in frame.data.items() if data.file not in files}
+        if len(kept) < len(frame.data):
+            lines[index], changed = render_line(frame.frame_id, kept) if kept else None, True
+    return "\n".join(line for line in lines if line is not None) if changed else None
 
 
 def render_frames(frames: Iterable[tuple[str, Mapping[str, SensorData]]]) -> str:

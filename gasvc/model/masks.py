@@ -16,6 +16,7 @@ A mask file lives outside every segment folder, at `@masks/<segment folder>/<rem
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 from gasvc.model.names import is_sha1
@@ -25,9 +26,13 @@ MASKS_DIR = "@masks"
 #: Mask label types and the word naming each in a mask file's name.
 KINDS = {"SEMANTIC_MASK": "semantic", "INSTANCE_MASK": "instance", "PANOPTIC_MASK": "panoptic"}
 PANOPTIC = "PANOPTIC_MASK"
-#: In a label's JSON text, the end of a mask type's key: a text without it (nor \u escapes,
-#: which could spell it) holds no mask.
+#: In a label's JSON text, the end of a mask type's key as gas (and any JSON writer that does
+#: not escape ASCII) writes it. A text without it can still spell the key with escapes
+#: (`"SEMANTIC\u005fMASK"`): see `may_name_mask`.
 MASKED = '_MASK"'
+#: A \u escape of a printable ASCII character: how else a mask type's key can be spelled (gas
+#: and json.dumps escape only control characters and, optionally, non-ASCII ones).
+_ASCII_ESCAPE = re.compile(r"\\u00[2-7][0-9a-fA-F]")
 _SUFFIXES = {f".{word}.png": kind for kind, word in KINDS.items()}
 #: The keys of a mask in the line form.
 LINE_KEYS = ("checksum", "fileSize", "info", "path")
@@ -67,6 +72,13 @@ def parse_mask_path(shown: str) -> tuple[str, str, str] | None:
         if name.endswith(suffix) and len(name) > len(suffix):
             return folder, name[: -len(suffix)], kind
     return None
+
+
+def may_name_mask(text: str) -> bool:
+    """Whether JSON text may hold a mask type's key, as its decoded JSON would: it names one as
+    written (MASKED), or spells a character with a \\u escape of printable ASCII. False means
+    it surely holds none; True only that it must be read."""
+    return MASKED in text or _ASCII_ESCAPE.search(text) is not None
 
 
 def has_masks(label: dict[str, Any] | None) -> bool:

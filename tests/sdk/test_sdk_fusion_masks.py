@@ -168,3 +168,42 @@ def test_checkout_and_pull_move_fusion_mask_files(sdk: SdkRunner, server: Server
     assert "Fast-forward" in gas(work, "pull").stdout
     assert_workspace_holds(work, {**edited(MASKS), "0000.jpg": changed})
     assert porcelain(gas, work) == []
+
+
+def frame_lines(work: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (work / "seq/frames.jsonl").read_text().splitlines()]
+
+
+def test_rm_of_a_camera_data_takes_it_out_of_its_frame_with_its_masks(
+        sdk: SdkRunner, server: ServerProcess, alice: str, tmp_path: Path) -> None:
+    """`gas rm` of a sensor's data with masks: the data leaves its frame (staged and working
+    frames.jsonl), its line and its mask images go; the frame keeps its Lidar data, and the SDK
+    reads that after the push. `--cached` changes only the index."""
+    gas, work = clone_masked(sdk, server, alice, tmp_path, "fmasks_rm")
+    before = frame_lines(work)
+    assert [sorted(frame["data"]) for frame in before] == [["Camera", "Lidar"]] * 2
+    gas(work, "rm", "--cached", "seq/Camera/0001.jpg")
+    assert porcelain(gas, work) == ["D  seq/Camera/0001.jpg", "MM seq/frames.jsonl",
+                                    "?? seq/Camera/0001.jpg"]
+    assert frame_lines(work) == before  # the working files are as they were
+    assert_workspace_holds(work, MASKS)
+    gas(work, "add", "-A")
+    assert porcelain(gas, work) == []
+    gas(work, "rm", "seq/Camera/0000.jpg")
+    assert not (work / "seq/Camera/0000.jpg").exists()
+    assert not list((work / "@masks/seq/Camera").glob("0000.jpg.*"))
+    after = frame_lines(work)
+    assert after == [{"frame_id": before[0]["frame_id"],
+                      "data": {"Lidar": before[0]["data"]["Lidar"]}}, before[1]]
+    remaining = {"0001.jpg": MASKS["0001.jpg"]}
+    assert_workspace_holds(work, remaining)
+    assert porcelain(gas, work) == ["D  seq/Camera/0000.jpg", "M  seq/frames.jsonl"]
+    gas(work, "commit", "-m", "no camera in the first frame")
+    assert porcelain(gas, work) == []
+    gas(work, "push")
+    sdk.run("scn_fusion_masks", "read_fusion_masks", DATASET="fmasks_rm",
+            MASKS=json.dumps(remaining), FRAMES="2")
+    gas(tmp_path, "clone", "fmasks_rm", "fresh")
+    assert_workspace_holds(tmp_path / "fresh", remaining)
+    assert frame_lines(tmp_path / "fresh") == after
+    assert porcelain(gas, tmp_path / "fresh") == []

@@ -196,3 +196,61 @@ def test_checkout_restore_and_pull_move_mask_files(sdk: SdkRunner, server: Serve
     gas(work, "rm", "train/a.jpg")
     assert not list((work / "@masks/train").glob("a.jpg.*"))
     assert porcelain(gas, work) == ["D  train/a.jpg"]
+
+
+def test_rm_of_items_and_of_a_mask_pushes_for_the_sdk_to_read(
+        sdk: SdkRunner, server: ServerProcess, alice: str, tmp_path: Path) -> None:
+    """`gas rm ITEM` takes the item's line and mask images with it; `--cached` only the index
+    (the images go with their untracked item, not listed); `gas rm IMAGE` removes that mask
+    from its item's label, the item kept. The SDK reads what the push sent."""
+    gas, work = clone_masked(sdk, server, alice, tmp_path, "masks_rm")
+    assert porcelain(gas, work) == []  # metadata.jsonl's stat now trusted by status
+    gas(work, "rm", "--cached", "train/c.jpg")
+    assert porcelain(gas, work) == ["D  train/c.jpg", "?? train/c.jpg"]
+    assert_workspace_holds(work, MASKS)
+    gas(work, "add", "train/c.jpg")
+    assert porcelain(gas, work) == []
+    # an image the line names but no label staged is a change not staged: refused
+    labels = lines(work)
+    labels["a.jpg"]["SEMANTIC_MASK"] = {"path": mask_file("a.jpg", "SEMANTIC_MASK")}
+    labels["plain.jpg"] = {"INSTANCE_MASK": {"path": mask_file("plain.jpg", "INSTANCE_MASK")}}
+    write_lines(work, labels)
+    (work / mask_file("plain.jpg", "INSTANCE_MASK")).write_text("INS plain, never staged")
+    refused = gas(work, "rm", "train/plain.jpg", check=False)
+    assert refused.returncode == 1, refused
+    assert f"not staged: {mask_file('plain.jpg', 'INSTANCE_MASK')}" in refused.stderr
+    assert (work / "train/plain.jpg").exists()
+    gas(work, "rm", "-f", "train/plain.jpg", "train/a.jpg")
+    assert not list((work / "@masks/train").glob("plain.jpg.*"))
+    assert not list((work / "@masks/train").glob("a.jpg.*"))
+    assert porcelain(gas, work) == ["D  train/a.jpg", "D  train/plain.jpg"]
+    # a mask named alone: the item stays, its label loses the mask
+    image = mask_file("sub/b.jpg", "SEMANTIC_MASK")
+    gas(work, "rm", image)
+    assert not (work / image).exists() and (work / "train/sub/b.jpg").exists()
+    assert lines(work)["sub/b.jpg"] == {"CLASSIFICATION": {"category": "cat"}}
+    assert porcelain(gas, work) == [f"D  {image}", "D  train/a.jpg", "D  train/plain.jpg",
+                                    "L  train/sub/b.jpg"]
+    refused = gas(work, "rm", image, check=False)
+    assert refused.returncode == 128 and f"{image} is no staged mask" in refused.stderr
+    remaining = {"sub/b.jpg": {}, "c.jpg": MASKS["c.jpg"]}
+    assert_workspace_holds(work, remaining)
+    gas(work, "commit", "-m", "removed")
+    assert porcelain(gas, work) == []
+    gas(work, "push")
+    sdk.run("scn_masks", "read_masks", DATASET="masks_rm", MASKS=json.dumps(remaining))
+    gas(tmp_path, "clone", "masks_rm", "fresh")
+    assert_workspace_holds(tmp_path / "fresh", remaining)
+    assert porcelain(gas, tmp_path / "fresh") == []
+
+
+def test_rm_cached_of_a_mask_changes_only_the_staged_label(
+        sdk: SdkRunner, server: ServerProcess, alice: str, tmp_path: Path) -> None:
+    gas, work = clone_masked(sdk, server, alice, tmp_path, "masks_rm_cached")
+    image = mask_file("a.jpg", "INSTANCE_MASK")
+    gas(work, "rm", "--cached", image)
+    assert (work / image).read_text() == "INS a"
+    assert_workspace_holds(work, MASKS)  # the line still names it
+    assert porcelain(gas, work) == [f"D  {image}", "LL train/a.jpg"]
+    gas(work, "add", "train/a.jpg")
+    assert porcelain(gas, work) == []

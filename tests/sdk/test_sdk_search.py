@@ -12,6 +12,6 @@ pytestmark = [pytest.mark.parametrize("server", ["embedded", "scaled"], indirect
 
 
 @pytest.mark.parametrize("scenario", ["search_normal", "search_to_dataset", "search_refused",
-                                      "search_fusion"])
+                                      "search_fusion", "search_keeps_latest_five"])
 def test_basic_search(sdk: SdkRunner, scenario: str) -> None:
     sdk.run("scn_search", scenario)

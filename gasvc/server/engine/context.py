@@ -22,6 +22,10 @@ from gasvc.server.meta import MetaStore, MetaTx
 from gasvc.server.params import parse_int
 from gasvc.server.records import Dataset, Draft, User
 
+#: Why an old search result cannot be read (engine/search.py keeps the latest five).
+EXPIRED_SEARCH_HINT = ("a dataset keeps the results of its latest five searches only: run the"
+                       " search again")
+
 
 class ObjectCache:
     """A bounded LRU of decoded immutable objects, shared by all threads."""
@@ -149,6 +153,9 @@ class Context:
             return VersionState()
         commit = tx.commit(dataset.id, commit_id)
         if commit is None:
+            if tx.search_of_result(dataset.id, commit_id) is not None:
+                raise ResourceNotExist(f"the search result {commit_id} is no longer kept",
+                                       EXPIRED_SEARCH_HINT)
             raise ResourceNotExist(f"commit {commit_id!r} does not exist")
         return VersionState.from_stored(self.objects(tx).get(commit.root))
 

@@ -172,6 +172,8 @@ class Jobs:
                 result = squash.squash_and_merge(self.ctx, tx, dataset, job.author, arguments)
             tx.update_job(job.id, ("PROCESSING",), worker, status="SUCCESS",
                           result=json.dumps(result), finished=self.ctx.now())
+            if found is not None:
+                search.drop_old_results(tx, dataset)
             return "SUCCESS"
 
         arguments = json.loads(job.arguments)

@@ -9,6 +9,11 @@ matching files (`unit: file`; fusion: a frame's matching data) or whole frames w
 content-addressed. The commit is scanned on a read snapshot (no writer waits for the O(files)
 scan); only the result, O(matches), is written. `POST searchResults/{jobId}/datasets` makes a
 new dataset of it.
+
+A dataset keeps the results of its latest five searches (spec 3.16): a search that succeeds
+deletes the result commits of the older ones (the jobs stay, listed with their result ids),
+so reading one or making a dataset of it answers ResourceNotExist, saying why. A result a
+branch, tag or draft was made on stays: it is a version of its own then.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from gasvc.errors import InvalidParams, NameConflict, ResourceNotExist
 from gasvc.model import tree
 from gasvc.model.names import ROOT_COMMIT, check_dataset_name
 from gasvc.model.snapshot import Item, Segment, VersionState, frame, stored_frame
-from gasvc.server.engine.context import Context, Objects
+from gasvc.server.engine.context import EXPIRED_SEARCH_HINT, Context, Objects
 from gasvc.server.engine.searchfilters import Candidate, Matcher, check_filters, matcher
 from gasvc.server.meta import MetaTx
 from gasvc.server.params import MAX_ALIAS, check_bool, check_text
@@ -80,6 +85,18 @@ def save_result(ctx: Context, tx: MetaTx, dataset: Dataset, job: Job, found: Mat
     return {"searchResultId": dataset.id, "searchResultCommitId": commit.id}
 
 
+#: How many search results a dataset keeps usable: the latest (spec 3.16).
+KEPT_RESULTS = 5
+
+
+def drop_old_results(tx: MetaTx, dataset: Dataset) -> None:
+    """Delete the result commits of the dataset's searches but the latest KEPT_RESULTS (in the
+    transaction that saves a new result)."""
+    for job in tx.search_results(dataset.id)[KEPT_RESULTS:]:
+        assert job.result is not None
+        tx.drop_unused_commit(dataset.id, json.loads(job.result)["searchResultCommitId"])
+
+
 def _matches(objects: Objects, name: str, segment: Segment, fusion: bool, match: Matcher,
              whole: bool) -> Iterator[tuple[str, Any]]:
     """(key, stored value) of the segment's matching files (or frames), in key order."""
@@ -108,7 +125,8 @@ def materialize(ctx: Context, tx: MetaTx, user: User, job: Job, body: dict[str, 
                             "wait until the basic search job is SUCCESS")
     found = tx.commit(source.id, json.loads(job.result)["searchResultCommitId"])
     if found is None:
-        raise ResourceNotExist(f"the result of job {job.id} no longer exists")
+        raise ResourceNotExist(f"the result of search job {job.id} is no longer kept",
+                               EXPIRED_SEARCH_HINT)
     if tx.dataset_by_name(user.id, name) is not None:
         raise NameConflict(f"dataset {name!r} already exists", "choose another name")
     now = ctx.now()

@@ -7,6 +7,7 @@ it runs. A PROCESSING job whose lease ran out (its worker died) is claimed again
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gasvc.server.meta.sqlbase import Page, SqlBase
@@ -15,6 +16,8 @@ from gasvc.server.records import Job
 _JOB = ("id, dataset_id, type, title, description, arguments, status, error, result, author,"
         " created, started, finished, attempts")
 _COLUMNS = {"status", "error", "result", "started", "finished", "worker", "lease", "attempts"}
+#: A commit id the server makes (uuid4().hex).
+_HEX_ID = re.compile("[0-9a-f]{32}")
 #: What a worker may claim: a queued job, or a running one whose worker stopped renewing it.
 _CLAIMABLE = "(status = 'QUEUING' OR (status = 'PROCESSING' AND lease < ?))"
 
@@ -61,6 +64,23 @@ class JobRows(SqlBase):
             where, args = where + " AND worker = ?", [*args, holder]
         cur = self._exec(f"UPDATE jobs SET {sets} WHERE {where}", (*fields.values(), *args))
         return bool(cur.rowcount > 0)
+
+    def search_results(self, dataset_id: str) -> list[Job]:
+        """The dataset's basic searches that have a result, the newest result first."""
+        rows = self._all(f"SELECT {_JOB} FROM jobs WHERE dataset_id = ? AND type = ?"
+                         " AND status = 'SUCCESS' AND result IS NOT NULL"
+                         " ORDER BY finished DESC, seq DESC", dataset_id, "basicSearch")
+        return [Job(*r) for r in rows]
+
+    def search_of_result(self, dataset_id: str, commit_id: str) -> Job | None:
+        """The basic search whose result is the commit `commit_id` (None for an id the server
+        never makes: only hex digits are matched, which LIKE takes as they are)."""
+        if not _HEX_ID.fullmatch(commit_id):
+            return None
+        row = self._one(f"SELECT {_JOB} FROM jobs WHERE dataset_id = ? AND type = ?"
+                        " AND result LIKE ? LIMIT 1", dataset_id, "basicSearch",
+                        f'%"{commit_id}"%')
+        return Job(*row) if row else None
 
     def delete_job(self, dataset_id: str, job_id: str) -> bool:
         cur = self._exec("DELETE FROM jobs WHERE dataset_id = ? AND id = ?", (dataset_id, job_id))

@@ -86,6 +86,18 @@ class VersionRows(SqlBase):
         )
         return Commit(*row) if row else None
 
+    def drop_unused_commit(self, dataset_id: str, commit_id: str) -> bool:
+        """Delete a commit nothing is built on (no branch, tag, draft or commit names it);
+        False when something does, or it is gone already."""
+        cur = self._exec(
+            "DELETE FROM commits WHERE dataset_id = ? AND id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM branches WHERE dataset_id = ? AND commit_id = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM tags WHERE dataset_id = ? AND commit_id = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM drafts WHERE dataset_id = ? AND parent_commit = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM commits c WHERE c.dataset_id = ?"
+            " AND c.parent_id = ?)", (dataset_id, commit_id) * 5)
+        return bool(cur.rowcount > 0)
+
     def commits_with_prefix(self, dataset_id: str, prefix: str, limit: int = 2) -> list[Commit]:
         rows = self._all(
             f"SELECT {self._COMMIT} FROM commits WHERE dataset_id = ? AND id >= ? AND id < ?"

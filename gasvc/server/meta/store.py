@@ -100,6 +100,8 @@ class MetaTx(Protocol):
     # commits
     def add_commit(self, dataset_id: str, c: Commit) -> None: ...
     def commit(self, dataset_id: str, commit_id: str) -> Commit | None: ...
+    def drop_unused_commit(self, dataset_id: str, commit_id: str) -> bool:
+        """Delete a commit no branch, tag, draft or commit names; False if kept (or gone)."""
     def commits_with_prefix(self, dataset_id: str, prefix: str,
                             limit: int = 2) -> list[Commit]: ...
     def ancestors(self, dataset_id: str, commit_id: str, offset: int,
@@ -147,6 +149,10 @@ class MetaTx(Protocol):
     def update_job(self, job_id: str, expect: tuple[str, ...] | None = None,
                    holder: str | None = None, **fields: Any) -> bool:
         """Set fields while the job's status is one of `expect` (held by worker `holder`)."""
+    def search_results(self, dataset_id: str) -> list[Job]:
+        """The dataset's basic searches with a result, the newest result first."""
+    def search_of_result(self, dataset_id: str, commit_id: str) -> Job | None:
+        """The basic search whose result is that commit."""
     def delete_job(self, dataset_id: str, job_id: str) -> bool: ...
     def claimable(self, now: int) -> bool:
         """Whether a job waits for a worker (a cheap read before claiming in a write)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gasvc.model.masks import MASKED
+from gasvc.model.masks import may_name_mask
 from gasvc.model.metadata import METADATA
 from gasvc.workspace.store.labellines import packed
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
@@ -85,7 +85,7 @@ class AddLabels:
     def record(self, added: set[str]) -> bytes | None:
         """The lines to record once every label of the segment is staged (add), the items
         `added` newly staged with the others; None when a line may point at a mask."""
-        if self.text is None or MASKED in self.text:
+        if self.text is None or may_name_mask(self.text):
             return None
         if self.delta is not None:  # the recorded lines still there, and new ones now staged
             delta = self.delta

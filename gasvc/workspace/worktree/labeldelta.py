@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from gasvc.model.masks import MASKED
+from gasvc.model.masks import may_name_mask
 from gasvc.model.metadata import MetadataError, parse_line
 from gasvc.workspace.store.labellines import packed, recorded_lines
 from gasvc.workspace.store.state import State
@@ -62,7 +62,7 @@ def label_delta(state: State, segment: str, text: str, where: str, folder: str
                 ) -> LabelDelta | None:
     """The file's text against the segment's record; None when there is no record or it
     cannot be used (see the module's doc: read the whole file then)."""
-    if MASKED in text:
+    if may_name_mask(text):
         return None
     recorded = recorded_lines(state, segment)
     if recorded is None:
@@ -145,7 +145,7 @@ def matching_lines(text: str, refs: Mapping[str, LabelRef], staged: Mapping[str,
                    ) -> bytes | None:
     """The record (packed) of a file read in full and found to match the staged labels
     `staged` (path → id of every staged item); None when a line may point at a mask."""
-    if MASKED in text:
+    if may_name_mask(text):
         return None
     lines = text.split("\n")
     return packed(lines[ref.line - 1] for path, ref in refs.items()

@@ -139,10 +139,3 @@ def item_masks(layout: Layout, state: State, entries: Iterable[Entry]) -> list[t
             found += [(layout.root / mask_path(folder, entry.path, ref.kind), str(ref.checksum))
                       for ref in masks_of(state.get_object(entry.label))]
     return found
-
-
-def unsaved_masks(layout: Layout, state: State, entries: Iterable[Entry]) -> list[str]:
-    """The mask images of these rows' staged labels whose bytes are not the staged ones."""
-    return [path.relative_to(layout.root).as_posix()
-            for path, checksum in item_masks(layout, state, entries)
-            if path.is_file() and hash_path(str(path))[0] != checksum]

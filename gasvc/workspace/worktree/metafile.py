@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json, sha1_hex
-from gasvc.model.masks import MASKED, MaskRef, masks_of
+from gasvc.model.masks import MASKED, MaskRef, has_masks, masks_of
 from gasvc.model.metadata import (
     DEFAULT_FOLDER,
     METADATA,
@@ -129,7 +129,7 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
     is the index's label id for the path, else by `json.loads`. None: parse the line in full."""
     path, text = match.group(1, 2)
     if MASKED in text or not _valid_path(path):
-        return None  # a mask: the line form differs from the stored one
+        return None  # a mask: the line form differs from the stored one (more below)
     if text not in parsed:
         label = known.get(path)
         if label is not None and sha1_hex(text.encode()) == label:
@@ -151,12 +151,14 @@ def _full_ref(raw: str, where: str, number: int, folder: str) -> tuple[str, Labe
 
 
 def _label_text(text: str) -> tuple[str | None, bytes | None] | None:
-    """(id, canonical JSON) of a label's JSON text; None unless it is one JSON object."""
+    """(id, canonical JSON) of a label's JSON text; None unless it is one JSON object without
+    masks (a key spelled with escapes, `"SEMANTIC\\u005fMASK"`, is a mask all the same: the
+    decoded label is judged, never its spelling)."""
     try:
         value = load_json(text)
     except ValueError:  # parsed again in full, for the error
         return None
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or has_masks(value):
         return None
     data = canonical_json(value) if value else None
     return (sha1_hex(data) if data else None), data

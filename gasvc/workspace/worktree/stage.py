@@ -7,50 +7,34 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gasvc.errors import ClientError, InvalidParams
-from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.model.names import (
     MAX_NAME,
     escaped,
     local_segment_problem,
 )
 from gasvc.workspace.store.folderstore import recorded_segments
-from gasvc.workspace.store.layout import (
-    Layout,
-    WriteGuard,
-    segment_folder,
-    shown_path,
-)
+from gasvc.workspace.store.layout import Layout, shown_path
 from gasvc.workspace.store.objects import ObjectStore
-from gasvc.workspace.store.state import Entry, State
+from gasvc.workspace.store.state import State
 from gasvc.workspace.worktree import folders, parallel
 from gasvc.workspace.worktree.addplan import WINDOW, SegmentPlan, SegmentPlanner, plan_segment
 from gasvc.workspace.worktree.compare import ItemState, all_segments, read_catalog, trusted_mtime
 from gasvc.workspace.worktree.folders import Scope
 from gasvc.workspace.worktree.fusion_files import prepare_add
 from gasvc.workspace.worktree.ignore import path_rule, root_rules
-from gasvc.workspace.worktree.maskstage import (
-    MaskStager,
-    check_mask_specs,
-    item_masks,
-    unsaved_masks,
-)
+from gasvc.workspace.worktree.maskstage import MaskStager, check_mask_specs
 from gasvc.workspace.worktree.metafile import LabelRef, write_labels
 from gasvc.workspace.worktree.pathspec import EVERYTHING, PathSpec
-from gasvc.workspace.worktree.scan import hash_file, outside_link, segment_names
+from gasvc.workspace.worktree.scan import segment_names
 
 
 class PathspecError(ClientError):
     """A pathspec that matches nothing or cannot be read."""
 
     exit_code = 128
-
-
-class UnstagedChanges(ClientError):
-    """Files whose working copy differs from what is staged, asked to be removed."""
 
 
 @dataclass
@@ -332,60 +316,9 @@ def unstage(state: State, specs: list[PathSpec]) -> StageResult:
 
 def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
            force: bool = False) -> StageResult:
-    """`gas rm`: stage the deletion of tracked items; also delete the files unless cached."""
-    result = StageResult()
-    targets = [e for e in state.entries() if e.sum is not None
-               and any(spec.covers(e.segment, e.path) for spec in specs)]
-    if not targets:
-        raise PathspecError("no tracked file matches " + ", ".join(s.shown for s in specs),
-                            "see `gas status`")
-    if not cached:
-        guard = WriteGuard(layout)
-        guard.check_all(layout.metadata(e.segment) for e in targets)
-        guard.check_all(layout.file(e.segment, e.path) for e in targets)
-    if not cached and not force:
-        _refuse_unsaved(layout, targets, unsaved_masks(layout, state, targets))
-    if not cached:
-        _refuse_unreadable_labels(layout, {entry.segment for entry in targets})
-    masks = [path for path, _ in item_masks(layout, state, targets)]
-    with state.transaction():
-        for entry in targets:
-            state.stage(entry.segment, entry.path, None, None, None)
-            result.removed += 1
-    if not cached:
-        _delete_files(layout, targets)
-        for path in masks:  # an item's mask images go with it
-            path.unlink(missing_ok=True)
-    return result
+    """`gas rm`: stage the deletion of tracked items (with their labels, mask images and, in a
+    fusion segment, their places in frames), or of masks named alone; also delete the files
+    unless `cached` (worktree/remove.py)."""
+    from gasvc.workspace.worktree.remove import remove as remove_specs
 
-
-def _refuse_unreadable_labels(layout: Layout, segments: Iterable[str]) -> None:
-    """The `metadata.jsonl` files rm rewrites must read (a bad line raises its error) before
-    anything changes, or the rewrite would fail with the files already deleted."""
-    for segment in sorted(segments):
-        where = shown_path(segment, METADATA)
-        try:
-            parse(read_text(layout.metadata(segment), where), where, segment_folder(segment))
-        except FileNotFoundError:
-            continue
-
-
-def _refuse_unsaved(layout: Layout, targets: Iterable[Entry], masks: list[str]) -> None:
-    changed, root = list(masks), str(layout.root)
-    for entry in targets:
-        path = layout.file(entry.segment, entry.path)
-        if outside_link(root, str(path)) or (path.is_file() and hash_file(path)[0] != entry.sum):
-            changed.append(shown_path(entry.segment, entry.path))
-    if changed:
-        raise UnstagedChanges("these files have changes that are not staged: " + ", ".join(changed),
-                              "stage or restore them first, or use --force to delete them anyway")
-
-
-def _delete_files(layout: Layout, targets: list[Entry]) -> None:
-    by_segment: dict[str, list[str]] = {}
-    for entry in targets:
-        by_segment.setdefault(entry.segment, []).append(entry.path)
-    for segment, paths in by_segment.items():
-        for path in paths:
-            layout.file(segment, path).unlink(missing_ok=True)
-        write_labels(layout, segment, dict.fromkeys(paths))
+    return remove_specs(layout, state, specs, cached, force)

@@ -110,6 +110,31 @@ def search_to_dataset(gas: GAS, gas_other: GAS) -> None:
         pass
 
 
+def search_keeps_latest_five(gas: GAS, gas_other: GAS) -> None:
+    """A dataset keeps the results of its latest five searches (spec 3.16): a sixth search
+    makes the first's result unreadable, and no dataset can be made of it; the jobs stay."""
+    client = normal_dataset(gas, "search_five")
+    paths = {"a.jpg": "train", "b.jpg": "train", "c.jpg": "train", "m.png": "train",
+             "d.jpg": "test"}
+    jobs = [search(client, [("keyword", "=", path)]) for path in list(paths)[:5]]
+    assert files(jobs[0].result) == {"train": ["a.jpg"]}  # five results: all kept
+    jobs.append(search(client, [("keyword", "=", "a.jpg")]))
+    for read_old in (lambda: files(jobs[0].result),
+                     lambda: jobs[0].create_dataset("search_five_old")):
+        try:
+            read_old()
+            raise AssertionError("the sixth search must drop the first one's result")
+        except ResourceNotExistError as error:
+            assert "latest five searches" in str(error), error
+    assert [files(job.result) for job in jobs[1:]] == [
+        {paths[path]: [path]} for path in [*list(paths)[1:5], "a.jpg"]]
+    jobs[1].create_dataset("search_five_kept")
+    (found,) = gas.get_dataset("search_five_kept").get_segment("train").list_data()
+    assert found.path == "b.jpg" and read(found) == b"file b.jpg"
+    assert [job.job_id for job in client.basic_search.list_jobs(status="SUCCESS")] == [
+        job.job_id for job in reversed(jobs)]
+
+
 def search_refused(gas: GAS, gas_other: GAS) -> None:
     client = normal_dataset(gas, "search_refused")
     bad = [([("size", "between", 3)], "and", "file"),
