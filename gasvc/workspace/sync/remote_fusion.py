@@ -31,13 +31,13 @@ from gasvc.model.fusion import (
 from gasvc.model.fusion_frames import FRAMES, is_frame_id
 from gasvc.model.names import escaped
 from gasvc.model.snapshot import FrameEntry, Item, Segment, stored_frame
+from gasvc.workspace.store.gasfiles import keep_object
 from gasvc.workspace.store.layout import Layout, WriteGuard, write_atomic
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.listing import RefusedListing, check_item, clash
 from gasvc.workspace.sync.remote_masks import stored_listed_label
 from gasvc.workspace.sync.remote_state import ListingSink, RemoteItem, save_labels
-from gasvc.workspace.versions.fusion import keep_object
 
 
 def check_sensors(segment: str, raws: list[Any]) -> dict[str, dict[str, Any]]:

@@ -19,11 +19,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
-from gasvc.errors import ClientError
 from gasvc.model import tree
-from gasvc.model.canon import content_id, sha1_hex
+from gasvc.model.canon import content_id
 from gasvc.model.fusion import (
     SENSORS,
     FusionMismatch,
@@ -42,8 +40,8 @@ from gasvc.model.snapshot import (
     iterate_items,
     stored_frame,
 )
-from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
-from gasvc.workspace.store.objects import has_object
+from gasvc.workspace.store.gasfiles import LostGasFile, keep_object, stored_gas_file_bytes
+from gasvc.workspace.store.layout import Layout, shown_path
 from gasvc.workspace.store.state import State
 
 #: Views kept (a move reads the old and the new version of each segment).
@@ -52,10 +50,6 @@ _VIEWS: OrderedDict[tuple[str | None, str], WorkspaceView] = OrderedDict()
 #: Bytes of the gas files of the views made, by SHA-1 (bounded like the views).
 _TEXTS: OrderedDict[str, bytes] = OrderedDict()
 _LOCK = threading.Lock()
-
-
-class LostGasFile(ClientError):
-    """A staged `sensors.json` or `frames.jsonl` whose bytes gas no longer has."""
 
 
 def segment_view(state: State, segment: Segment | None) -> WorkspaceView | None:
@@ -119,12 +113,6 @@ def iterate_files(state: State, version: VersionState, name: str, fusion: bool
 def generated_text(checksum: str) -> bytes | None:
     with _LOCK:
         return _TEXTS.get(checksum)
-
-
-def keep_object(layout: Layout, checksum: str, data: bytes) -> None:
-    """Keep a gas file's bytes in `.gas/objects/` (where `gas commit` reads staged ones)."""
-    if not has_object(layout, checksum):
-        write_atomic(layout.object_path(checksum), data, layout.tmp)
 
 
 def keep_gas_files(layout: Layout, state: State, new: VersionState,
@@ -195,11 +183,4 @@ def gas_file_bytes(layout: Layout | None, segment: str, name: str, checksum: str
     generated = generated_text(checksum)
     if generated is not None or layout is None:
         return generated
-    if has_object(layout, checksum):
-        return layout.object_path(checksum).read_bytes()
-    working = Path(layout.file(segment, name))
-    if working.is_file() and not working.is_symlink():
-        data = working.read_bytes()
-        if sha1_hex(data) == checksum:
-            return data
-    return None
+    return stored_gas_file_bytes(layout, segment, name, checksum)

@@ -11,9 +11,9 @@ from gasvc.model.canon import sha1_hex
 from gasvc.model.fusion_frames import FRAMES, FramesError, without_files
 from gasvc.model.metadata import read_text
 from gasvc.model.sensorfolders import GAS_FILES
+from gasvc.workspace.store.gasfiles import LostGasFile, keep_object, stored_gas_file_bytes
 from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
 from gasvc.workspace.store.state import Entry, State
-from gasvc.workspace.versions.fusion import LostGasFile, gas_file_bytes, keep_object
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _staged_text(layout: Layout, state: State, segment: str, where: str) -> str 
     entry = state.entry(segment, FRAMES)
     if entry is None or entry.sum is None:
         return None
-    data = gas_file_bytes(layout, segment, FRAMES, entry.sum)
+    data = stored_gas_file_bytes(layout, segment, FRAMES, entry.sum)
     if data is None:
         raise LostGasFile(f"the staged {where} is neither in .gas/objects nor in the working"
                           " tree", f"add it again (`gas add {where}`), then remove the files")
