@@ -22,7 +22,7 @@ def parse(stream: bytes, cut: int) -> list[object]:
     parser, events, content = FrameParser(), [], b""
     for start in range(0, len(stream), cut):
         for event in parser.feed(stream[start : start + cut]):
-            if isinstance(event, bytes):
+            if isinstance(event, memoryview):
                 content += event
             else:
                 if event is END:
@@ -56,6 +56,21 @@ def test_frames_parse_whatever_the_chunking(cut: int) -> None:
 def test_bad_streams_are_refused(bad: bytes) -> None:
     with pytest.raises(FrameError):
         parse(bad, 100)
+
+
+def test_content_comes_as_views_of_the_chunk_fed() -> None:
+    """No copy of the bytes: a chunk that holds the end of one file and the start of the next
+    (as most chunks of a stream of large files do) is handed on as two views of itself."""
+    first, second = b"a" * 10, b"b" * 20
+    chunk = header(sha1(first), 10) + first[:4]
+    rest = first[4:] + header(sha1(second), 20) + second
+    parser = FrameParser()
+    parts = [event for event in parser.feed(chunk) if isinstance(event, memoryview)]
+    later = [event for event in parser.feed(rest) if isinstance(event, memoryview)]
+    parser.close()
+    assert [bytes(part) for part in parts + later] == [first[:4], first[4:], second]
+    assert [part.obj for part in parts + later] == [chunk, rest, rest]
+    assert all(part.obj is chunk for part in parts) and all(part.obj is rest for part in later)
 
 
 BASE = Item("f0", 1, None, "l0")

@@ -294,7 +294,7 @@ class Sink:
         self.tmp = os.path.join(tmp_dir, f"{threading.get_ident()}-{checksum}")
         self.fd: int | None = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         assert self.fd is not None
         self.digest.update(data)
         view = memoryview(data)

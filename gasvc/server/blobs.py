@@ -33,7 +33,7 @@ STALE_TMP_SECONDS = 24 * 3600
 
 
 class BlobWriter(Protocol):
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes | memoryview) -> None: ...
 
     def finish(self) -> int:
         """Check the bytes written against the announced checksum; returns the size."""
@@ -210,7 +210,7 @@ class _Writer:
         if not os.path.isfile(store._file(check_checksum(checksum))):
             self.fd, self.tmp = store.new_tmp()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         self.size += len(data)
         if self.size > self.max_bytes:
             raise RequestTooLarge(f"{self.checksum} is larger than the server's limit of "

@@ -211,7 +211,7 @@ class S3Writer:
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         self.size += len(data)
         if self.size > self.max_bytes:
             raise RequestTooLarge(f"{self.checksum} is larger than the server's limit of "
