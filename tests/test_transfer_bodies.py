@@ -16,7 +16,6 @@ from serverproc import ServerProcess
 from gasvc.api.transfer import READ_CHUNK, FramedBody, TransferError, Upload
 from gasvc.cli.server import http_parser
 from gasvc.model.frames import header
-from gasvc.server.httpproto import BodyProtocol
 
 
 def sha1(data: bytes) -> str:
@@ -54,7 +53,7 @@ def test_a_file_shorter_than_committed_stops_the_upload(tmp_path: Path) -> None:
 
 
 def test_the_server_parses_http_in_c_when_it_can() -> None:
-    assert http_parser() is BodyProtocol  # httptools is a dependency of gasvc
+    assert http_parser() == "httptools"  # a dependency of gasvc
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,11 @@ import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from gasvc.errors import ConfigError
 from gasvc.server.settings import ServerSettings
-
-if TYPE_CHECKING:
-    import asyncio
 
 
 def stores(command: Callable[..., None]) -> Callable[..., None]:
@@ -141,17 +137,12 @@ def start(data_dir: Path | None, database: str | None, blobs: str | None, host: 
                 http=http_parser())
 
 
-def http_parser() -> str | type[asyncio.Protocol]:
-    """uvicorn's protocol on its C parser (httptools) when installed, less two copies of request
-    bodies (server/httpproto.py): h11, in pure Python, made the event loop the bottleneck of
-    large uploads (docs/performance.md, rows 4, 5, 9)."""
+def http_parser() -> str:
+    """uvicorn's C parser (httptools) when installed: h11, in pure Python, made the event loop
+    the bottleneck of large uploads (docs/performance.md, rows 4, 5, 9)."""
     import importlib.util
 
-    if not importlib.util.find_spec("httptools"):
-        return "h11"
-    from gasvc.server.httpproto import BodyProtocol
-
-    return BodyProtocol
+    return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
 @server.command()
