@@ -52,6 +52,15 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(content)
 
 
+def committed_offline(gas: Gas, root: Path, files: dict[str, str]) -> Path:
+    """An offline workspace at `root` holding `files`, all added and committed ("first")."""
+    gas(root, "init", "--no-remote")
+    write(root, files)
+    gas(root, "add", "-A")
+    gas(root, "commit", "-m", "first")
+    return root
+
+
 def failed(result: subprocess.CompletedProcess[str], message: str) -> None:
     """The command failed cleanly: exit code not 0, `message` in stderr, no traceback."""
     assert result.returncode != 0, result.stdout

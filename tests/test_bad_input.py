@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from gascli import Gas, failed, write
+from gascli import Gas, committed_offline, failed, write
 
 from gasvc.model.names import MAX_PATH
 from gasvc.model.strictjson import MAX_DEPTH
@@ -29,12 +29,7 @@ def gas(tmp_path: Path) -> Gas:
 @pytest.fixture
 def root(gas: Gas, tmp_path: Path) -> Path:
     """An offline workspace whose segment `train` has one committed file, `ok.jpg`."""
-    root = tmp_path / "ws"
-    gas(root, "init", "--no-remote")
-    write(root, {"train/ok.jpg": "OK"})
-    gas(root, "add", "-A")
-    gas(root, "commit", "-m", "first")
-    return root
+    return committed_offline(gas, tmp_path / "ws", {"train/ok.jpg": "OK"})
 
 
 def staged(gas: Gas, root: Path) -> list[str]:

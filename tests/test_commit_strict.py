@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gascli import Gas, failed, write
+from gascli import Gas, committed_offline, failed, write
 
 CATALOG = {"CLASSIFICATION": {"categories": [{"name": "cat"}]}}
 
@@ -20,13 +20,8 @@ def gas(tmp_path: Path) -> Gas:
 @pytest.fixture
 def root(gas: Gas, tmp_path: Path) -> Path:
     """An offline workspace with the catalog and 25 files in segment `s`, committed."""
-    root = tmp_path / "ws"
-    gas(root, "init", "--no-remote")
-    write(root, {"catalog.json": json.dumps(CATALOG),
-                 **{f"s/{n:02}.jpg": str(n) for n in range(25)}})
-    gas(root, "add", "-A")
-    gas(root, "commit", "-m", "first")
-    return root
+    return committed_offline(gas, tmp_path / "ws", {
+        "catalog.json": json.dumps(CATALOG), **{f"s/{n:02}.jpg": str(n) for n in range(25)}})
 
 
 def label_all(root: Path, category: str, count: int = 25) -> None:

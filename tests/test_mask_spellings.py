@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gascli import Gas, write
+from gascli import Gas, committed_offline, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from statusworld import Library, index_rows
@@ -75,14 +75,9 @@ def gas(tmp_path: Path) -> Gas:
 @pytest.fixture
 def root(gas: Gas, tmp_path: Path) -> Path:
     """An offline workspace with train/a.jpg and train/b.jpg (labelled) committed."""
-    root = tmp_path / "ws"
-    gas(root, "init", "--no-remote")
-    write(root, {"train/a.jpg": "A", "train/b.jpg": "B",
-                 "train/metadata.jsonl": canonical("b.jpg", {"CLASSIFICATION": {
-                     "category": "dog"}}) + "\n"})
-    gas(root, "add", "-A")
-    gas(root, "commit", "-m", "first")
-    return root
+    labels = canonical("b.jpg", {"CLASSIFICATION": {"category": "dog"}}) + "\n"
+    return committed_offline(gas, tmp_path / "ws", {
+        "train/a.jpg": "A", "train/b.jpg": "B", "train/metadata.jsonl": labels})
 
 
 def set_lines(root: Path, *lines: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gascli import Gas, failed, write
+from gascli import Gas, committed_offline, failed
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import PATH, SETTINGS, TEXT, same
@@ -132,12 +132,8 @@ def gas(tmp_path: Path) -> Gas:
 @pytest.fixture
 def root(gas: Gas, tmp_path: Path) -> Path:
     """An offline workspace with `train/a.jpg` committed, and its semantic mask image there."""
-    root = tmp_path / "ws"
-    gas(root, "init", "--no-remote")
-    write(root, {"train/a.jpg": "A", "@masks/train/a.jpg.semantic.png": "MASK"})
-    gas(root, "add", "-A")
-    gas(root, "commit", "-m", "first")
-    return root
+    return committed_offline(gas, tmp_path / "ws", {
+        "train/a.jpg": "A", "@masks/train/a.jpg.semantic.png": "MASK"})
 
 
 def set_label(root: Path, label: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gascli import Gas, failed, write
+from gascli import Gas, committed_offline, failed, write
 
 CAT = {"CLASSIFICATION": {"category": "cat"}}
 HINT = "into the label (as a label type such as BOX2D or SENTENCE, or an attribute) or into a file"
@@ -26,13 +26,9 @@ def gas(tmp_path: Path) -> Gas:
 @pytest.fixture
 def root(gas: Gas, tmp_path: Path) -> Path:
     """An offline workspace whose segment `train` has `a.jpg` (labelled cat) and `b.jpg`."""
-    root = tmp_path / "ws"
-    gas(root, "init", "--no-remote")
-    write(root, {"train/a.jpg": "A", "train/b.jpg": "B",
-                 "train/metadata.jsonl": line({"file_name": "a.jpg", "label": CAT})})
-    gas(root, "add", "-A")
-    gas(root, "commit", "-m", "first")
-    return root
+    return committed_offline(gas, tmp_path / "ws", {
+        "train/a.jpg": "A", "train/b.jpg": "B",
+        "train/metadata.jsonl": line({"file_name": "a.jpg", "label": CAT})})
 
 
 def line(item: dict[str, object]) -> str:
