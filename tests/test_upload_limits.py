@@ -243,7 +243,7 @@ def test_stale_upload_temporary_files_are_swept_while_the_server_runs(
     leftover = watched.upload_tmp / "99999-0"  # as a killed server would leave it
     leftover.write_bytes(b"half an upload")
     policy, boundary = target["policy"], uuid.uuid4().hex
-    content = os.urandom(MB)
+    content = os.urandom(2 * MB)  # past a piece (blobs.CHUNK) held in memory: on disk
     head = form_head(form_fields(policy, sha1(content)), boundary)
     server = watched.server
     storage = policy["extra"]["host"].split(str(server.port), 1)[1]
@@ -251,7 +251,7 @@ def test_stale_upload_temporary_files_are_swept_while_the_server_runs(
                f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
                f"Content-Length: {len(head) + len(content) + len(boundary) + 8}\r\n\r\n")
     with socket.create_connection((server.host, server.port), timeout=30) as sock:
-        sock.sendall(request.encode() + head + content[: MB // 2])
+        sock.sendall(request.encode() + head + content[: 3 * MB // 2])
         deadline = time.monotonic() + 3 * TMP_MAX_AGE + 5
         while leftover.exists():
             assert time.monotonic() < deadline, "the leftover was not swept"
@@ -260,7 +260,7 @@ def test_stale_upload_temporary_files_are_swept_while_the_server_runs(
         time.sleep(TMP_MAX_AGE + 1)
         held = list(watched.upload_tmp.iterdir())
         assert len(held) == 1, held
-        sock.sendall(content[MB // 2:] + f"\r\n--{boundary}--\r\n".encode())
+        sock.sendall(content[3 * MB // 2:] + f"\r\n--{boundary}--\r\n".encode())
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 200"), answer
     assert list(watched.upload_tmp.iterdir()) == []

@@ -28,6 +28,8 @@ from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
 
 CHUNK = 1024 * 1024
+#: Blobs up to this size are written whole once verified, without a look for a stored copy.
+SMALL_BLOB = 64 * 1024
 #: Temporary files older than this are leftovers of a killed upload and are removed at start.
 STALE_TMP_SECONDS = 24 * 3600
 
@@ -186,8 +188,9 @@ class DirectoryBlobStore:
 
     def _keep(self, writer: _Writer) -> int:
         """Sync a verified single upload and rename it into place."""
-        writer.close(sync=True)
         size = writer.verify()
+        writer.spill()
+        writer.close(sync=True)
         if writer.tmp is not None:
             self.place(writer.tmp, writer.checksum)
             writer.tmp = None
@@ -199,16 +202,22 @@ class DirectoryBlobStore:
 
 
 class _Writer:
-    """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob)."""
+    """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob).
+
+    The bytes of a blob of up to `SMALL_BLOB` bytes are held until it is whole and verified,
+    then written in one call, without asking first whether the store has it (a rename over an
+    identical blob is harmless): a push of many small files pays one `stat` less each, and a
+    file whose bytes do not match leaves no temporary file to remove. A larger blob is checked
+    once, when it outgrows that: a known one is only hashed."""
 
     def __init__(self, store: DirectoryBlobStore, checksum: str, max_bytes: int) -> None:
         self.store, self.checksum, self.max_bytes = store, checksum, max_bytes
         self.digest, self.size = hashlib.sha1(), 0
         self.tmp: str | None = None
         self.fd: int | None = None
+        #: the bytes so far of a blob not larger than SMALL_BLOB yet (None: past that)
+        self.held: list[bytes] | None = []
         self.ready = False
-        if not os.path.isfile(store._file(check_checksum(checksum))):
-            self.fd, self.tmp = store.new_tmp()
 
     def write(self, data: bytes | memoryview) -> None:
         self.size += len(data)
@@ -217,10 +226,24 @@ class _Writer:
                                   f"{self.max_bytes} bytes",
                                   "raise the server's --max-upload-bytes to store larger files")
         self.digest.update(data)
-        if self.fd is not None:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.fd, view):]
+        if self.held is not None:
+            self.held.append(data)
+            if self.size <= SMALL_BLOB:
+                return
+            held, self.held = self.held, None
+            if os.path.isfile(self.store._file(check_checksum(self.checksum))):
+                return  # known: only hashed from now on
+            self.fd, self.tmp = self.store.new_tmp()
+            _write_all(self.fd, held)
+        elif self.fd is not None:
+            _write_all(self.fd, [data])
+
+    def spill(self) -> None:
+        """Write the held bytes of a small blob to a new temporary file (left open)."""
+        if self.held is not None:
+            held, self.held = self.held, None
+            self.fd, self.tmp = self.store.new_tmp()
+            _write_all(self.fd, held)
 
     def close(self, sync: bool = False) -> None:
         if self.fd is not None:
@@ -230,6 +253,7 @@ class _Writer:
             self.fd = None
 
     def discard(self) -> None:
+        self.held = None
         self.close()
         if self.tmp is not None:
             self.store.release_tmp(self.tmp)
@@ -244,10 +268,18 @@ class _Writer:
         return self.size
 
     def finish(self) -> int:
-        self.close()
         size = self.verify()
+        self.spill()
+        self.close()
         self.ready = self.tmp is not None
         return size
+
+
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    """Write `pieces` in order, in one call as a rule."""
+    view = memoryview(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class BufferedWriter:

@@ -17,7 +17,7 @@ from gasvc.model import tree
 from gasvc.model.names import check_checksum, check_remote_path
 from gasvc.model.snapshot import FrameEntry, Item, VersionState, frame, stored_frame
 from gasvc.server.engine import signing
-from gasvc.server.engine.callbacks import MASK_TYPES, Batch, prepare
+from gasvc.server.engine.callbacks import MASK_TYPES, Batch, asked_checksums, prepare
 from gasvc.server.engine.context import Context, Objects
 from gasvc.server.engine.grants import GrantWriter
 from gasvc.server.engine.overlay import current_item, flush, stage, staged_text
@@ -45,9 +45,10 @@ class Data:
     def callback(self, user: User, dataset_id: str, body: dict[str, Any]) -> None:
         objects = _objects(body)
         prepared = [prepare(obj) for obj in objects]  # before the lock
+        asked = asked_checksums(objects)
         with writing(self.ctx, user, dataset_id, body.get("draftNumber")) as w:
             segment_name = _segment_name(w.state, body)
-            batch = Batch(w, objects)
+            batch = Batch(w, asked)
             for obj, ready in zip(objects, prepared, strict=True):
                 if (w.dataset.type != 0 or ready is None
                         or not batch.stage(segment_name, ready)):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gasvc.server.meta.schema import migrate_sqlite
-from gasvc.server.meta.sqltx import SqlTx
+from gasvc.server.meta.sqlitebulk import SqliteTx
 from gasvc.server.meta.store import MetaTx, run_in
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ class SqliteMetaStore:
             conn = self._conn()
             conn.execute(begin)
             try:
-                yield SqlTx(conn)
+                yield SqliteTx(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

@@ -19,9 +19,11 @@ ones only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -41,10 +43,19 @@ TOKEN_HEADER = "X-Storage-Token"
 MISSING_LIMIT = 10 * BATCH_LIMIT
 #: Download answers are sent in chunks of about this size.
 OUT_CHUNK = 1024 * 1024
+#: Pieces of batch uploads written at once, of all requests: more threads than the server has
+#: cores, each writing small files, mostly hand the GIL to each other (at every system call).
+BLOB_THREADS = max(2, os.cpu_count() or 2)
 
 
 def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
     ctx = engine.ctx
+    limiters: list[CapacityLimiter] = []  # made in the event loop, on first use
+
+    def blob_threads() -> CapacityLimiter:
+        if not limiters:
+            limiters.append(CapacityLimiter(BLOB_THREADS))
+        return limiters[0]
 
     def authorize(request: Request, kinds: tuple[str, ...]) -> str:
         """The dataset id the request's token was issued for."""
@@ -66,7 +77,8 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
         check_length(request, settings.max_upload_bytes, BATCH_LIMIT * MAX_HEADER)
         batch = ctx.blobs.batch()
         try:
-            received = await _receive(request, batch.add, settings.max_upload_bytes)
+            received = await _receive(request, batch.add, settings.max_upload_bytes,
+                                      blob_threads())
             await run_in_threadpool(batch.commit)
         finally:
             batch.abort()
@@ -105,11 +117,13 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
     ]
 
 
-async def _receive(request: Request, add: Any, max_bytes: int) -> dict[str, int]:
+async def _receive(request: Request, add: Any, max_bytes: int,
+                   threads: CapacityLimiter | None = None) -> dict[str, int]:
     """Read a framed upload stream into blob writers; returns {checksum: size}. The files' bytes
     together may not exceed `max_bytes`. The stream is parsed and written in worker threads, a
     piece of about `CHUNK` bytes at a time: one hand-off per piece, not three per file (1,000
-    small files a batch made the event loop the bottleneck of a push)."""
+    small files a batch made the event loop the bottleneck of a push). At most `threads` pieces
+    (of all uploads) are written at once."""
     sink = _Sink(add, max_bytes)
     pending: list[bytes] = []
     size = 0
@@ -117,9 +131,9 @@ async def _receive(request: Request, add: Any, max_bytes: int) -> dict[str, int]
         pending.append(chunk)
         size += len(chunk)
         if size >= CHUNK:
-            await run_in_threadpool(sink.feed, pending)
+            await to_thread.run_sync(sink.feed, pending, limiter=threads)
             pending, size = [], 0
-    await run_in_threadpool(sink.feed, pending)
+    await to_thread.run_sync(sink.feed, pending, limiter=threads)
     sink.parser.close()
     return sink.received
 
