@@ -216,7 +216,7 @@ class _Writer:
         self.tmp: str | None = None
         self.fd: int | None = None
         #: the bytes so far of a blob not larger than SMALL_BLOB yet (None: past that)
-        self.held: list[bytes] | None = []
+        self.held: list[bytes | memoryview] | None = []
         self.ready = False
 
     def write(self, data: bytes | memoryview) -> None:
@@ -275,7 +275,7 @@ class _Writer:
         return size
 
 
-def _write_all(fd: int, pieces: list[bytes]) -> None:
+def _write_all(fd: int, pieces: list[bytes | memoryview]) -> None:
     """Write `pieces` in order, in one call as a rule."""
     view = memoryview(pieces[0] if len(pieces) == 1 else b"".join(pieces))
     while view:
