@@ -176,7 +176,7 @@ class DirectoryBlobStore:
     async def receive(self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         """Store streamed bytes as `checksum`; refuse them when their SHA-1 differs."""
         self.path(checksum)  # a bad id is refused before a byte is read
-        writer = await run_in_threadpool(_Writer, self, checksum, max_bytes)
+        writer = _Writer(self, checksum, max_bytes)  # no I/O until bytes come
         try:
             buffered = BufferedWriter(writer, max_bytes)
             async for chunk in chunks:

@@ -19,6 +19,7 @@ ones only.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -50,12 +51,11 @@ BLOB_THREADS = max(2, os.cpu_count() or 2)
 
 def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
     ctx = engine.ctx
-    limiters: list[CapacityLimiter] = []  # made in the event loop, on first use
 
+    @functools.cache
     def blob_threads() -> CapacityLimiter:
-        if not limiters:
-            limiters.append(CapacityLimiter(BLOB_THREADS))
-        return limiters[0]
+        """Made in the event loop, on first use."""
+        return CapacityLimiter(BLOB_THREADS)
 
     def authorize(request: Request, kinds: tuple[str, ...]) -> str:
         """The dataset id the request's token was issued for."""
@@ -118,7 +118,7 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
 
 
 async def _receive(request: Request, add: Any, max_bytes: int,
-                   threads: CapacityLimiter | None = None) -> dict[str, int]:
+                   threads: CapacityLimiter) -> dict[str, int]:
     """Read a framed upload stream into blob writers; returns {checksum: size}. The files' bytes
     together may not exceed `max_bytes`. The stream is parsed and written in worker threads, a
     piece of about `CHUNK` bytes at a time: one hand-off per piece, not three per file (1,000
