@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
+from gasvc.cli.loading import pause, resume, without_collection
 
 # No cyclic garbage collection while the CLI's modules load (a run of gc scans every object
 # made so far, again and again as imports go on: ~7% of a `gas status`); what they made is then
 # set aside for good (gc.freeze), so later collections do not scan it either. A command's own
 # modules load the same way (loading.py).
-_COLLECTING = gc.isenabled()
-gc.disable()
+_COLLECTING = pause()
 
 import importlib  # noqa: E402
 import os  # noqa: E402
@@ -19,7 +18,6 @@ from typing import Any  # noqa: E402
 import click  # noqa: E402
 
 from gasvc import __version__  # noqa: E402
-from gasvc.cli.loading import without_collection  # noqa: E402
 from gasvc.errors import GasError  # noqa: E402
 
 EXIT_BUG = 3
@@ -141,6 +139,4 @@ COMMANDS = {
     "ls": "tensorbay_data:ls", "cp": "tensorbay_data:cp", "config": "tensorbay_setup:config",
 }
 
-gc.freeze()
-if _COLLECTING:
-    gc.enable()
+resume(_COLLECTING)

@@ -15,14 +15,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def pause() -> bool:
+    """Stop cyclic garbage collection; returns whether it was on (for `resume`)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    return collecting
+
+
+def resume(collecting: bool) -> None:
+    """Set aside for good what was made since `pause`, and collect again if it was on."""
+    gc.freeze()
+    if collecting:
+        gc.enable()
+
+
 @contextmanager
 def without_collection() -> Iterator[None]:
     """No cyclic garbage collection inside; what was made by then is set aside for good."""
-    collecting = gc.isenabled()
-    gc.disable()
+    collecting = pause()
     try:
         yield
     finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
+        resume(collecting)

@@ -197,10 +197,10 @@ def without_files(text: str, files: Collection[str], where: str = FRAMES) -> str
     """`frames.jsonl` text without the data of `files` (`gas rm`): a line naming one is written
     again without it, or dropped when no data is left; every other line is kept as it is.
     None when no line names one of them; a line that cannot be read raises."""
-    lines: list[str | None] = list(text.split("\n"))
+    lines: list[str | None] = [*text.split("\n")]
     changed = False
-    for index, raw in enumerate(text.split("\n")):
-        if not raw.strip():
+    for index, raw in enumerate(lines):
+        if raw is None or not raw.strip():
             continue
         frame = parse_line(raw, f"{where}:{index + 1}", index + 1)
         kept = {sensor: data for sensor, data in frame.data.items() if data.file not in files}

@@ -149,9 +149,7 @@ class _Known(NamedTuple):
 
     def boundaries(self, entries: list[Entry]) -> list[int]:
         """Positions of the boundaries among entries (keys read or added)."""
-        wanted = {key for key, end in self.ends.items() if end}
-        wanted.update(key for key, end in self.fresh.items() if end)
-        return [i for i, (key, _) in enumerate(entries) if key in wanted]
+        return [i for i, (key, _) in enumerate(entries) if self.boundary(key)]
 
 
 def apply(ref: TreeRef, changes: Iterable[tuple[str, Any | None]], get: Getter,

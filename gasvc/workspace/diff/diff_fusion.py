@@ -15,9 +15,8 @@ from gasvc.model.fusion_frames import FRAMES, parse_frames
 from gasvc.model.labeldiff import FieldChange, field_changes
 from gasvc.workspace.diff.diff_result import DiffResult, FileVersion
 from gasvc.workspace.store.layout import Layout
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import State, is_fusion
 from gasvc.workspace.versions.fusion import gas_file_bytes
-from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 def describe_gas_files(layout: Layout | None, state: State, result: DiffResult) -> None:

@@ -33,7 +33,7 @@ from gasvc.workspace.diff.diff_result import (
 from gasvc.workspace.diff.labelcounts import corrected, label_stats, tree_counts
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.refs import head_commit
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import State, is_fusion
 from gasvc.workspace.versions.commit import commit_state
 from gasvc.workspace.versions.fusion import diff_segment
 from gasvc.workspace.worktree.compare import (
@@ -44,7 +44,6 @@ from gasvc.workspace.worktree.compare import (
     read_catalog,
     read_labels,
 )
-from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.maskfiles import LineMasks, MaskCheck, check_masks, line_masks
 from gasvc.workspace.worktree.pathspec import PathSpec
 from gasvc.workspace.worktree.scan import hash_file, segment_names

@@ -18,9 +18,8 @@ from typing import Any
 from gasvc.model.labelstats import LabelCounts, SegmentLabelStat, compare
 from gasvc.model.snapshot import VersionState
 from gasvc.workspace.diff.diff_result import DiffResult, covers_item, covers_whole_segment
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import State, is_fusion
 from gasvc.workspace.versions.fusion import iterate_files
-from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.pathspec import PathSpec
 
 #: Where a tree's counts are kept: the `meta` key CACHE + manifest id.

@@ -40,7 +40,7 @@ from gasvc.workspace.store.objects import durable
 from gasvc.workspace.store.pending import CLONE
 from gasvc.workspace.store.refs import UnknownRevision, set_head
 from gasvc.workspace.store.relocate import relocate
-from gasvc.workspace.store.state import Entry, State
+from gasvc.workspace.store.state import FUSION_KEY, Entry, State
 from gasvc.workspace.sync.clone_masks import CloneMasks
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.datasets import require_dataset
@@ -52,7 +52,6 @@ from gasvc.workspace.sync.remote_fusion import write_gas_files
 from gasvc.workspace.sync.remote_state import RemoteItem, list_version
 from gasvc.workspace.versions.checkout import write_catalog
 from gasvc.workspace.worktree.compare import RACY_NS
-from gasvc.workspace.worktree.fusion_files import FUSION_KEY
 from gasvc.workspace.worktree.scan import hash_file
 
 PENDING = CLONE

@@ -23,14 +23,13 @@ from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.trailers import with_merged_from
 from gasvc.workspace.store.pending import require_finished
 from gasvc.workspace.store.refs import DetachedHead, ancestry, current_branch, head_commit, key
-from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.store.state import CommitRecord, State, is_fusion
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.drafts import DraftInfo, get_draft, record_draft
 from gasvc.workspace.sync.drafts import _info as draft_info
 from gasvc.workspace.sync.fetch import fetch_history
 from gasvc.workspace.sync.upload import SendStats, send_version
 from gasvc.workspace.versions.commit import commit_state
-from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 class NeedPull(ClientError):

@@ -17,10 +17,9 @@ from gasvc.model.fusion import data_file
 from gasvc.model.masks import mask_path
 from gasvc.workspace.store.layout import segment_folder, shown_path
 from gasvc.workspace.store.refs import head_commit
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import State, is_fusion
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.versions.checkout import ContentUnavailable, Fetch
-from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 class RemoteBlobs:

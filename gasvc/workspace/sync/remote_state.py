@@ -22,7 +22,7 @@ from gasvc.model.names import escaped
 from gasvc.model.snapshot import Item, Segment, VersionState
 from gasvc.model.tree import TreeRef
 from gasvc.workspace.store.refs import ancestry, head_commit, key
-from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.store.state import CommitRecord, State, is_fusion
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.listing import (
     RefusedListing,
@@ -35,7 +35,6 @@ from gasvc.workspace.sync.listing import (
 )
 from gasvc.workspace.sync.remote_masks import stored_listed_label
 from gasvc.workspace.versions.commit import commit_state
-from gasvc.workspace.worktree.fusion_files import is_fusion
 
 
 @dataclass(frozen=True)

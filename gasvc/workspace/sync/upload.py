@@ -24,10 +24,9 @@ from gasvc.api.transfer import BATCH_BYTES, BatchStorage, FormUploads, Upload, b
 from gasvc.errors import ClientError, NameConflict, ResourceNotExist
 from gasvc.model.snapshot import Item, VersionState, diff_items
 from gasvc.workspace.store.layout import shown_path
-from gasvc.workspace.store.state import State
+from gasvc.workspace.store.state import State, is_fusion
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.upload_masks import mask_uploads, new_masks
-from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.scan import hash_file, outside_link
 
 

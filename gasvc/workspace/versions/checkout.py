@@ -36,7 +36,7 @@ from gasvc.workspace.store.pending import (
     pending_move,
 )
 from gasvc.workspace.store.refs import current_branch, head_commit, key, resolve, set_head
-from gasvc.workspace.store.state import CommitRecord, State
+from gasvc.workspace.store.state import CommitRecord, State, is_fusion
 from gasvc.workspace.versions.commit import NotDownloaded, commit_state
 from gasvc.workspace.versions.fusion import (
     diff_segment,
@@ -53,7 +53,6 @@ from gasvc.workspace.versions.maskmove import (
     write_masks,
 )
 from gasvc.workspace.worktree.compare import trusted_mtime
-from gasvc.workspace.worktree.fusion_files import is_fusion
 from gasvc.workspace.worktree.metafile import replace_labels
 from gasvc.workspace.worktree.status import staged_changes, worktree_changes
 

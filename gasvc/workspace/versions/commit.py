@@ -24,8 +24,7 @@ from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import Item, ItemChange, VersionState
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
 from gasvc.workspace.store.refs import current_branch, head_commit, set_head
-from gasvc.workspace.store.state import CommitRecord, State
-from gasvc.workspace.worktree.fusion_files import is_fusion
+from gasvc.workspace.store.state import CommitRecord, State, is_fusion
 
 
 class NotDownloaded(ClientError):

@@ -12,9 +12,7 @@ only in a fusion workspace.
 from __future__ import annotations
 
 from gasvc.workspace.store.layout import Layout
-from gasvc.workspace.store.state import FUSION_KEY as FUSION_KEY  # re-exported
-from gasvc.workspace.store.state import State
-from gasvc.workspace.store.state import is_fusion as is_fusion  # re-exported
+from gasvc.workspace.store.state import State, is_fusion
 from gasvc.workspace.worktree.pathspec import PathSpec
 
 

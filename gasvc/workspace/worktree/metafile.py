@@ -140,8 +140,6 @@ def _quick_ref(match: re.Match[str], number: int, known: Mapping[str, str | None
     return None if found is None else (path, LabelRef(number, *found))
 
 
-
-
 def _full_ref(raw: str, where: str, number: int, folder: str) -> tuple[str, LabelRef]:
     """Any other line, read by `metadata.parse`'s rules (and its errors)."""
     line = parse_line(raw, f"{where}:{number}", folder)

@@ -22,7 +22,7 @@ from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.masks import mask_path, masks_of
 from gasvc.model.metadata import METADATA, LabelLine, parse, read_text
 from gasvc.workspace.store.layout import Layout, WriteGuard, segment_folder, shown_path
-from gasvc.workspace.store.state import Entry, State
+from gasvc.workspace.store.state import Entry, State, is_fusion
 from gasvc.workspace.worktree.maskstage import item_masks
 from gasvc.workspace.worktree.metafile import write_labels
 from gasvc.workspace.worktree.pathspec import PathSpec
@@ -55,8 +55,9 @@ def remove(layout: Layout, state: State, specs: list[PathSpec], cached: bool,
            force: bool = False) -> StageResult:
     """`gas rm` of the specs (see the module's doc)."""
     removal = _removal(state, specs)
-    images = dict.fromkeys(_staged_images(layout, state, removal))
+    images: dict[Path, None] = {}  # the mask images to delete (none with --cached)
     if not cached:
+        images = dict.fromkeys(_staged_images(layout, state, removal))
         removal.lines = _working_lines(layout, removal.segments())  # each must read
         images.update(dict.fromkeys(_line_images(layout, removal)))
         guard = WriteGuard(layout)
@@ -94,6 +95,7 @@ def _removal(state: State, specs: list[PathSpec]) -> Removal:
                and any(spec.covers(e.segment, e.path) for spec in items)]
     named = {(e.segment, e.path) for e in targets}
     masks: list[tuple[Entry, str]] = []
+    seen: set[tuple[str, str, str]] = set()
     for spec in specs:
         if not spec.mask or spec.segment is None or (spec.segment, spec.prefix) in named:
             continue
@@ -102,8 +104,8 @@ def _removal(state: State, specs: list[PathSpec]) -> Removal:
             raise PathspecError(f"{spec.shown} is no staged mask",
                                 "`gas status` lists the masks; a mask no label has staged"
                                 " yet is dropped by removing it from its item's line")
-        if (entry.segment, entry.path, spec.mask) not in {(e.segment, e.path, k)
-                                                          for e, k in masks}:
+        if (entry.segment, entry.path, spec.mask) not in seen:
+            seen.add((entry.segment, entry.path, spec.mask))
             masks.append((entry, spec.mask))
     if not targets and not masks:
         raise PathspecError("no tracked file matches " + ", ".join(s.shown for s in specs),
@@ -201,8 +203,6 @@ def _delete_files(layout: Layout, removal: Removal) -> None:
 def _fusion_frames(layout: Layout, state: State, items: list[Entry], cached: bool
                    ) -> FramesWithout | None:
     """In a fusion workspace, the frames without the removed data (fusion_rm.py); else None."""
-    from gasvc.workspace.worktree.fusion_files import is_fusion
-
     if not items or not is_fusion(state):
         return None
     from gasvc.workspace.worktree.fusion_rm import FramesWithout
