@@ -5,6 +5,7 @@ of an ignored path, and the clean-folder skip staying true when rules change."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -249,6 +250,13 @@ def test_a_pattern_gas_cannot_read_is_a_clear_error(gas: Gas, tmp_path: Path) ->
     (root / ".gasignore").unlink()
     (root / ".gasignore").mkdir()  # a folder by that name holds no rules
     (root / "train" / ".gasignore").mkdir()
+    assert porcelain(gas, root) == ["?? train/"]
+
+
+def test_a_fifo_named_gasignore_holds_no_rules_and_blocks_nothing(gas: Gas, tmp_path: Path
+                                                                   ) -> None:
+    root = workspace(gas, tmp_path / "ws", {"train/a.jpg": "a"})
+    os.mkfifo(root / ".gasignore")  # opening it to read would wait for a writer for ever
     assert porcelain(gas, root) == ["?? train/"]
 
 

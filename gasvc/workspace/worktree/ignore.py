@@ -361,7 +361,7 @@ def fingerprint(root: str) -> str:
     digest = hashlib.sha1("\n".join(DEFAULTS).encode())
     path = os.path.join(root, IGNORE_FILE)
     try:
-        if not os.path.islink(path):
+        if S_ISREG(os.lstat(path).st_mode):  # as `read_rule_file`: a link, FIFO, ... is absent
             with open(path, "rb") as handle:
                 digest.update(b"\0" + handle.read())
     except OSError:
