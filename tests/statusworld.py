@@ -18,7 +18,7 @@ from gascli import Gas
 from gasvc.cli.render import status_porcelain
 from gasvc.errors import GasError
 from gasvc.workspace.facade import Workspace
-from gasvc.workspace.worktree import folders, scan
+from gasvc.workspace.worktree import folders, labeldelta, scan
 from gasvc.workspace.worktree.maskfiles import CLEAN_KEY
 from gasvc.workspace.worktree.pathspec import EVERYTHING, parse_pathspec
 
@@ -200,12 +200,17 @@ class Command:
 
 Runner = Library | Command
 
-#: The two implementations of the folder listing (scan.py picks the native one when built).
-NATIVE = (scan.list_dir, scan.list_dir_unless, scan.rows_digest)
-PYTHON = (scan.py_list_dir, scan.py_list_dir_unless, scan.py_rows_digest)
+#: The two implementations of the folder listings and label-line alignment (scan.py and
+#: labeldelta.py pick the native ones when built).
+NATIVE = (scan.list_dir, scan.list_dir_unless, scan.rows_digest, scan.list_folders,
+          scan.pack_rows, scan._native_differing, labeldelta._aligned_lines)
+PYTHON = (scan.py_list_dir, scan.py_list_dir_unless, scan.py_rows_digest, scan.py_list_folders,
+          scan.py_pack_rows, scan._no_native_differing, labeldelta.py_aligned_lines)
 
 
 def use_listing(python: bool) -> None:
-    """Select the listing implementation, as scan.py does at import (not built: Python)."""
-    scan.list_dir, scan.list_dir_unless, scan.rows_digest = PYTHON if python else NATIVE
-    folders.list_dir_unless, folders.rows_digest = scan.list_dir_unless, scan.rows_digest
+    """Select the implementation, as scan.py and labeldelta.py do at import (not built:
+    Python), in every module that took a name of them."""
+    (scan.list_dir, scan.list_dir_unless, scan.rows_digest, scan.list_folders, scan.pack_rows,
+     scan._native_differing, labeldelta._aligned_lines) = PYTHON if python else NATIVE
+    folders.list_folders, folders.pack_rows = scan.list_folders, scan.pack_rows
