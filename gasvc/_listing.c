@@ -3,7 +3,7 @@
  * `gas status` stats every file of the working tree; from Python that costs ~2.5 us a file
  * (scandir entry, stat_result, tuple), which on 100,000 files is more than git's whole status.
  * Here the directory read and the stat calls run without the GIL (so threads overlap them)
- * and only the result tuples are built in Python objects. gasvc/workspace/scan.py has the
+ * and only the result tuples are built in Python objects. gasvc/workspace/worktree/scan.py has the
  * same function in Python, used when this module was not built; tests check both agree.
  *
  * list_dir(path) -> [(key, size, mtime_ns, ino), ...]
