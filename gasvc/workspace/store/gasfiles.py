@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gasvc.errors import ClientError
 from gasvc.model.canon import sha1_hex
-from gasvc.workspace.store.layout import Layout, write_atomic
+from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
 from gasvc.workspace.store.objects import has_object
 
 
@@ -33,3 +33,11 @@ def stored_gas_file_bytes(layout: Layout, segment: str, name: str, checksum: str
         if sha1_hex(data) == checksum:
             return data
     return None
+
+
+def required(found: bytes | None, segment: str, name: str, hint: str) -> bytes:
+    """The bytes of a staged gas file found by the callers' lookup; LostGasFile when none."""
+    if found is None:
+        raise LostGasFile(f"the staged {shown_path(segment, name)} is neither in .gas/objects"
+                          " nor in the working tree", hint)
+    return found

@@ -40,7 +40,7 @@ from gasvc.model.snapshot import (
     iterate_items,
     stored_frame,
 )
-from gasvc.workspace.store.gasfiles import LostGasFile, keep_object, stored_gas_file_bytes
+from gasvc.workspace.store.gasfiles import keep_object, required, stored_gas_file_bytes
 from gasvc.workspace.store.layout import Layout, shown_path
 from gasvc.workspace.store.state import State
 
@@ -168,12 +168,8 @@ def _staged_text(layout: Layout, segment: str, files: dict[str, Item], name: str
 
 
 def _staged_bytes(layout: Layout, segment: str, name: str, checksum: str) -> bytes:
-    found = gas_file_bytes(layout, segment, name, checksum)
-    if found is not None:
-        return found
-    shown = shown_path(segment, name)
-    raise LostGasFile(f"the staged {shown} is neither in .gas/objects nor in the working tree",
-                      f"add it again: `gas add {shown}`")
+    return required(gas_file_bytes(layout, segment, name, checksum), segment, name,
+                    f"add it again: `gas add {shown_path(segment, name)}`")
 
 
 def gas_file_bytes(layout: Layout | None, segment: str, name: str, checksum: str

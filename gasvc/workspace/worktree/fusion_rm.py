@@ -11,7 +11,7 @@ from gasvc.model.canon import sha1_hex
 from gasvc.model.fusion_frames import FRAMES, FramesError, without_files
 from gasvc.model.metadata import read_text
 from gasvc.model.sensorfolders import GAS_FILES
-from gasvc.workspace.store.gasfiles import LostGasFile, keep_object, stored_gas_file_bytes
+from gasvc.workspace.store.gasfiles import keep_object, required, stored_gas_file_bytes
 from gasvc.workspace.store.layout import Layout, shown_path, write_atomic
 from gasvc.workspace.store.state import Entry, State
 
@@ -68,10 +68,8 @@ def _staged_text(layout: Layout, state: State, segment: str, where: str) -> str 
     entry = state.entry(segment, FRAMES)
     if entry is None or entry.sum is None:
         return None
-    data = stored_gas_file_bytes(layout, segment, FRAMES, entry.sum)
-    if data is None:
-        raise LostGasFile(f"the staged {where} is neither in .gas/objects nor in the working"
-                          " tree", f"add it again (`gas add {where}`), then remove the files")
+    data = required(stored_gas_file_bytes(layout, segment, FRAMES, entry.sum), segment, FRAMES,
+                    f"add it again (`gas add {where}`), then remove the files")
     try:
         return data.decode()
     except UnicodeDecodeError:
