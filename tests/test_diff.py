@@ -20,6 +20,7 @@ from gasvc.model.labeldiff import FieldChange, field_changes
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.workspace.diff import diff as diffing
 from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult, NotMaterialized
+from gasvc.workspace.diff.show import show
 from gasvc.workspace.store.create import init
 from gasvc.workspace.store.layout import Layout
 from gasvc.workspace.store.refs import UnknownRevision
@@ -310,14 +311,14 @@ def test_fetched_commit_is_materialized_when_no_server_diff_is_possible(
     request = DiffRequest((first, "f" * 32))
     assert diffing.diff(layout, state, request, None, materialize).empty
     assert materialized == ["f" * 32]
-    shown = diffing.show(state, "f" * 32, DiffRequest())
+    shown = show(state, "f" * 32, DiffRequest())
     assert shown.commit.title == "fetched" and shown.diff.empty
 
 
 def test_show_first_commit_against_root(ws: tuple[Layout, State]) -> None:
     layout, state = ws
     first = first_commit(layout, state)
-    shown = diffing.show(state, None, DiffRequest())
+    shown = show(state, None, DiffRequest())
     assert shown.commit.id == first and shown.decorations == ["HEAD -> main"]
     assert (shown.diff.old, shown.diff.new) == (ROOT_COMMIT, first)
     assert codes(shown.diff) == {"train/": "A", "train/a.jpg": "A", "train/b.jpg": "A",

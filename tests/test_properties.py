@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gasvc.errors import InvalidParams
-from gasvc.model import tree
+from gasvc.model import canon, names, tree
 from gasvc.model.canon import canonical_json, escaped, sha1_hex
 from gasvc.model.labeldiff import field_changes
 from gasvc.model.metadata import MetadataError, parse, render
@@ -30,6 +31,7 @@ from gasvc.model.names import (
     check_ref_name,
     check_remote_path,
     check_segment_name,
+    local_segment_problem,
 )
 from gasvc.model.tbrn import TBRN, TBRNError, parse_tbrn
 from gasvc.workspace.worktree.metafile import _valid_path, label_refs
@@ -344,3 +346,43 @@ def test_quick_path_rule_knows_the_reserved_part() -> None:
     line = '{"file_name":"x/.Gas/b.jpg","label":{"CLASSIFICATION":{}}}\n'
     with pytest.raises(MetadataError, match="'\\.gas' is reserved"):
         label_refs(line, "metadata.jsonl", {})
+
+
+# the character checks, as regular expressions they were -----------------------------------
+#: Their classes of lone surrogates took ~1 ms to compile at every start of gas; the checks that
+#: replaced them (names.py: no pattern of surrogates; canon.py: compiled when first needed) must
+#: agree with them on any text.
+OLD_UNFIT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+OLD_UNREADABLE = re.compile(r"[\x00-\x1f\x7f\\\ud800-\udfff]")
+OLD_SURROGATES = re.compile("[\ud800-\udfff]")
+OLD_SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
+#: Any unicode; lone surrogates and the characters the checks look for more often.
+CHECKED_TEXT = st.text(st.characters(codec=None, categories=None)
+                       | st.integers(0xD800, 0xDFFF).map(chr)
+                       | st.sampled_from("\x00\n\x1f \x7f\x80\x85\\\ud7ff\ue000\u2028é"),
+                       max_size=20)
+
+
+@SETTINGS
+@given(CHECKED_TEXT)
+def test_character_checks_agree_with_the_old_patterns(text: str) -> None:
+    unfit = OLD_UNFIT.search(text)
+    try:
+        refused = ""
+        check_segment_name(text)
+    except InvalidParams as error:
+        refused = error.message
+    if unfit is None:
+        assert "control character" not in refused and "surrogate" not in refused
+    else:
+        assert ("control character" if unfit.group() < "\ud800" else "lone surrogate") in refused
+    problem = local_segment_problem(text) or ""
+    assert ("not valid UTF-8" in problem) == bool(OLD_SURROGATES.search(text))
+    assert ("control character" in problem) == (unfit is not None and "not valid" not in problem)
+    assert names.is_readable(text) == (OLD_UNREADABLE.search(text) is None)
+    assert names.escaped(text) == "'" + OLD_UNREADABLE.sub(
+        lambda match: names._escape(match.group()), text) + "'"
+    escape = canon._escape
+    assert canonical_json(text) == OLD_SURROGATES.sub(
+        escape, json.dumps(text, ensure_ascii=False)).encode()
+    assert canon.escaped(text) == OLD_SURROGATES_AND_BREAKS.sub(escape, text)

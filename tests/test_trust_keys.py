@@ -17,7 +17,8 @@ from gascli import Gas, failed
 from httpuser import user_fixtures
 from serverproc import ServerProcess
 
-from gasvc.cli.connect import Profile, WrongServer, pick_profile, same_server
+from gasvc.cli.connect import WrongServer, pick_profile, same_server
+from gasvc.cli.gasconfig import Profile
 
 
 class Listener:

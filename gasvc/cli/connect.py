@@ -1,4 +1,5 @@
-"""Which server, access key and TLS settings the CLI uses, and the `~/.gasconfig` that keeps them.
+"""Which server, access key and TLS settings the CLI uses (from the environment, the workspace
+and the profiles of `~/.gasconfig`).
 
 Precedence, first found wins:
 
@@ -16,27 +17,15 @@ named profile saved for another server than the URL in use is refused. A profile
   `CURL_CA_BUNDLE` (a CA bundle; the last two are often set machine-wide, so a profile's own
   line wins over them); the system's CAs. A TLS error names the setting that was used.
 
-`~/.gasconfig` (path overridable by `GAS_CONFIG`) is the tensorbay CLI's INI file (spec 6.1). A
-profile's value is a newline, the access key, then optionally the URL; gasvc keeps TLS settings
-as further `name = value` lines, which the tensorbay CLI ignores (it reads two lines only):
-
-    [profiles]
-    default =
-        Accesskey-0123456789abcdef0123456789abcdef
-        https://gas.example.internal/
-        ca_bundle = /etc/ssl/private-ca.pem
-
-Other profiles and sections are kept as they are, and no section is added: the tensorbay CLI
-rewrites a file whose sections are not just `[config]` and `[profiles]`.
+The file itself, its profiles and saving one: gasconfig.py (loaded only when there is a file to
+read or one to write).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -44,31 +33,15 @@ import click
 import urllib3
 
 from gasvc.api.client import ApiClient
-from gasvc.cli.context import config_path as config_path  # re-exported
-from gasvc.errors import ClientError, ConfigError, Unauthorized
-from gasvc.workspace.store.layout import write_atomic
+from gasvc.cli.context import config_path
+from gasvc.errors import ClientError, ConfigError
 from gasvc.workspace.store.state import State
 from gasvc.workspace.sync.remote import Remote, dataset_id, require_remote
 
 if TYPE_CHECKING:
-    import configparser
+    from gasvc.cli.gasconfig import Profile
 
 DEFAULT_PROFILE = "default"
-SECTION = "profiles"
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    key: str
-    url: str = ""
-    insecure: bool = False
-    ca_bundle: str = ""
-
-    @property
-    def verify(self) -> bool | str:
-        """What `requests` takes as `verify=`."""
-        return False if self.insecure else (self.ca_bundle or True)
 
 
 @dataclass(frozen=True)
@@ -108,10 +81,6 @@ def check_access_key(key: str, where: str) -> str:
     return key
 
 
-class UnknownProfile(ClientError):
-    """A profile of ~/.gasconfig that does not exist."""
-
-
 class NoCredentials(ClientError):
     """No access key for the server."""
 
@@ -125,79 +94,15 @@ def normalize_url(url: str) -> str:
     return url.rstrip("/") + "/"
 
 
-# the file -------------------------------------------------------------------------------
-def _parser(path: Path) -> configparser.ConfigParser:
-    import configparser  # here: a command that reads no ~/.gasconfig does not load it
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as error:
-        raise ConfigError(f"cannot read {path}: {error.message}",
-                          "fix the file by hand, or delete it and run `gas auth` again") from None
-    return parser
-
-
-def parse_profile(name: str, value: str) -> Profile | None:
-    lines = [line.strip() for line in value.splitlines() if line.strip()]
-    if not lines:
-        return None
-    url = lines[1] if len(lines) > 1 and "=" not in lines[1] else ""
-    settings = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
-    options = {k.strip(): v.strip() for k, v in settings.items()}
-    insecure = options.get("insecure", "").lower() in ("1", "true", "yes")
-    return Profile(name, lines[0], url, insecure, options.get("ca_bundle", ""))
-
-
-def format_profile(profile: Profile) -> str:
-    lines = ["", profile.key, *([profile.url] if profile.url else [])]
-    if profile.url and profile.insecure:
-        lines.append("insecure = true")
-    if profile.url and profile.ca_bundle:
-        lines.append(f"ca_bundle = {profile.ca_bundle}")
-    return "\n".join(lines)
-
-
-def read_profiles(path: Path | None = None) -> dict[str, Profile]:
-    path = path or config_path()
-    if not path.is_file():  # no profiles (ConfigParser reads a missing file as empty)
-        return {}
-    parser = _parser(path)
-    if not parser.has_section(SECTION):
-        return {}
-    found = (parse_profile(name, value) for name, value in parser.items(SECTION))
-    return {profile.name: profile for profile in found if profile is not None}
-
-
-def read_profile(name: str = DEFAULT_PROFILE) -> Profile | None:
-    return read_profiles().get(name.lower())
-
-
-def _write(parser: configparser.ConfigParser, path: Path) -> None:
-    text = io.StringIO()
-    parser.write(text)
-    write_atomic(path, text.getvalue().encode())
-    path.chmod(0o600)
-
-
-def save_profile(profile: Profile) -> Path:
-    """Add or replace one profile, keeping every other profile and section."""
+def saved_profiles() -> dict[str, Profile]:
+    """The profiles of `~/.gasconfig`; none, without loading the file's reader, when there is
+    no such file (a set-up by environment variables)."""
     path = config_path()
-    parser = _parser(path)
-    if not parser.has_section(SECTION):
-        parser.add_section(SECTION)
-    parser.set(SECTION, profile.name, format_profile(profile))
-    _write(parser, path)
-    return path
+    if not path.is_file():
+        return {}
+    from gasvc.cli.gasconfig import read_profiles
 
-
-def remove_profile(name: str) -> bool:
-    path = config_path()
-    parser = _parser(path)
-    if not parser.has_section(SECTION) or not parser.remove_option(SECTION, name):
-        return False
-    _write(parser, path)
-    return True
+    return read_profiles(path)
 
 
 # choosing -------------------------------------------------------------------------------
@@ -267,7 +172,7 @@ def pick_profile(profiles: dict[str, Profile], url: str | None, name: str | None
 def credentials(remote_url: str | None = None, profile: str | None = None) -> Credentials:
     env_url = os.environ.get("GAS_URL")
     url = env_url or remote_url or None
-    saved = pick_profile(read_profiles(), url, profile or chosen_profile())
+    saved = pick_profile(saved_profiles(), url, profile or chosen_profile())
     url = url or (profile_url(saved) if saved else "")
     key = os.environ.get("GAS_ACCESS_KEY") or (saved.key if saved else "")
     if not key and url:
@@ -311,35 +216,7 @@ def client(remote_url: str | None = None, profile: str | None = None) -> ApiClie
     return make_client(found.url, found.key, found.tls)
 
 
-# logging in and workspaces --------------------------------------------------------------
-@dataclass(frozen=True)
-class Login:
-    profile: Profile
-    user: str
-    path: Path
-
-
-def login(profile: Profile, flags: str = "") -> Login:
-    """Check the profile's key with GetUser, then save it in `~/.gasconfig`. `flags` names the
-    command's TLS flags that made the profile's TLS line, for errors."""
-    check_access_key(profile.key, "the command line")
-    tls = tls_for(profile)
-    api = make_client(profile.url, profile.key, Tls(tls.verify, flags or tls.source))
-    try:
-        user = api.get_user()
-    except Unauthorized:
-        raise Unauthorized(f"{mask(profile.key)} is not a valid access key on {profile.url}",
-                           "check the key (a server admin makes one with "
-                           "`gas server add-user NAME`)") from None
-    return Login(profile, str(user.get("nickname") or user.get("name") or "?"),
-                 save_profile(profile))
-
-
-def mask(key: str) -> str:
-    """An access key shown without its secret part: `Accesskey-0123…cdef`."""
-    return key[:14] + "…" + key[-4:] if len(key) > 20 else "…" + key[-2:]
-
-
+# workspaces -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Connected:
     """A workspace's remote with a client for it and the dataset's server id."""

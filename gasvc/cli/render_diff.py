@@ -6,12 +6,15 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from gasvc.cli.terminal import paint
-from gasvc.workspace.diff.diff_result import DiffResult, FileVersion, ItemDiff, SegmentStat
+import click
+
+from gasvc.cli.terminal import colour_enabled
+from gasvc.workspace.diff.diff_result import DiffResult, FileVersion, ItemDiff
 from gasvc.workspace.store.layout import CATALOG, shown_path
 
 if TYPE_CHECKING:
     from gasvc.model.labeldiff import FieldChange
+    from gasvc.workspace.diff.diff_stats import SegmentStat
 
 #: Values longer than this are cut with "…" in text output (JSON output has them whole).
 VALUE_WIDTH = 72
@@ -24,7 +27,8 @@ def diff_lines(result: DiffResult) -> list[str]:
     """Each change as `CODE path`, then its file change and label fields, in path order."""
     entries: list[tuple[str, list[str]]] = [
         (shown_path(s.name), [f"{s.code}  {shown_path(s.name)}"]) for s in result.segments]
-    entries += [(item.key, _item_lines(item)) for item in result.items]
+    colour = colour_enabled()  # asked once, not per line
+    entries += [(item.key, _item_lines(item, colour)) for item in result.items]
     if result.catalog is not None:
         entries.append((CATALOG, [f"{result.catalog.code}  {CATALOG}",
                                   *[INDENT + field_line(c) for c in result.catalog.changes]]))
@@ -35,9 +39,9 @@ def diff_lines(result: DiffResult) -> list[str]:
 COLOURS = {"A": "green", "D": "red", "M": "yellow", "L": "cyan", "+": "green", "-": "red"}
 
 
-def _item_lines(item: ItemDiff, colour: bool = True) -> list[str]:
+def _item_lines(item: ItemDiff, colour: bool) -> list[str]:
     def tint(text: str, name: str, bold: bool | None = None) -> str:
-        return paint(text, name, bold) if colour else text
+        return click.style(text, fg=name, bold=bold) if colour else text
 
     lines = [tint(f"{item.code}  {item.key}", COLOURS.get(item.code, "yellow"), bold=True)]
     if item.code in ("A", "M", "D") and (item.old or item.new):

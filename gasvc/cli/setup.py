@@ -8,9 +8,10 @@ from typing import Any
 import click
 
 from gasvc.api.session import ServerUnreachable
-from gasvc.cli import connect, render
-from gasvc.cli.connect import NoCredentials, Profile
-from gasvc.cli.context import workspace
+from gasvc.cli import connect, gasconfig, render
+from gasvc.cli.connect import NoCredentials
+from gasvc.cli.context import config_path, workspace
+from gasvc.cli.gasconfig import Profile
 from gasvc.errors import ClientError
 from gasvc.model.tbrn import is_tbrn, parse_tbrn
 from gasvc.workspace.sync import datasets
@@ -65,7 +66,7 @@ def auth(args: tuple[str, ...], get: bool, show_all: bool, unset: bool, insecure
             _unset(name)
         return
     flags = "--insecure" if insecure else f"--ca-bundle {ca_bundle}" if ca_bundle else ""
-    done = connect.login(new_profile(name, args, insecure, ca_bundle), flags)
+    done = gasconfig.login(new_profile(name, args, insecure, ca_bundle), flags)
     where = f" into profile {name!r}" if name != connect.DEFAULT_PROFILE else ""
     click.echo(f"Logged in as {done.user} on {done.profile.url}{where} ({done.path})")
 
@@ -75,7 +76,7 @@ def new_profile(name: str, args: tuple[str, ...], insecure: bool, ca_bundle: str
     urls, keys = [a for a in args if "://" in a], [a for a in args if "://" not in a]
     if len(keys) != 1 or len(urls) > 1:
         raise click.UsageError("give [URL] ACCESSKEY")
-    saved = connect.read_profile(name)
+    saved = gasconfig.read_profile(name)
     url = urls[0] if urls else (saved.url if saved else "")
     if not url:
         raise NoCredentials("no server URL to log in to", "give it: gas auth URL ACCESSKEY")
@@ -86,18 +87,18 @@ def new_profile(name: str, args: tuple[str, ...], insecure: bool, ca_bundle: str
 
 
 def _unset(name: str) -> None:
-    if not connect.remove_profile(name):
-        raise connect.UnknownProfile(f"profile {name!r} does not exist",
+    if not gasconfig.remove_profile(name):
+        raise gasconfig.UnknownProfile(f"profile {name!r} does not exist",
                                      "see `gas auth --get --all`")
-    click.echo(f"Removed profile {name!r} from {connect.config_path()}")
+    click.echo(f"Removed profile {name!r} from {config_path()}")
 
 
 def _show(name: str, show_all: bool) -> None:
-    profiles = connect.read_profiles()
+    profiles = gasconfig.read_profiles()
     chosen = list(profiles.values()) if show_all else [p for p in [profiles.get(name)] if p]
     if not chosen:
         option = "" if name == connect.DEFAULT_PROFILE else f" -p {name}"
-        raise connect.UnknownProfile(f"profile {name!r} does not exist in {connect.config_path()}",
+        raise gasconfig.UnknownProfile(f"profile {name!r} does not exist in {config_path()}",
                                      f"create it with `gas{option} auth URL ACCESSKEY`")
     click.echo("\n".join(line for p in chosen for line in _profile_lines(p)))
 
@@ -106,7 +107,7 @@ def _profile_lines(profile: Profile) -> list[str]:
     tls = ("not verified (--insecure)" if profile.insecure
            else f"CA bundle {profile.ca_bundle}" if profile.ca_bundle else "system CAs")
     return [profile.name, f"    URL: {profile.url or '(none)'}",
-            f"    key: {connect.mask(profile.key)}", f"    TLS: {tls}"]
+            f"    key: {gasconfig.mask(profile.key)}", f"    TLS: {tls}"]
 
 
 # datasets -------------------------------------------------------------------------------

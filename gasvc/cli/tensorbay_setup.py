@@ -1,6 +1,6 @@
 """The tensorbay CLI's `gas config` and its forms of `gas auth` (`-s`, `-u`, asking for the key).
 
-Both work on `~/.gasconfig` (the tensorbay CLI's file, see `gasvc/cli/connect.py`): `config`
+Both work on `~/.gasconfig` (the tensorbay CLI's file, see `gasvc/cli/gasconfig.py`): `config`
 keeps its `[config]` section, `auth` its `[profiles]`. Keys are shown masked, as `gas auth -g`
 shows them.
 """
@@ -13,8 +13,8 @@ import os
 
 import click
 
-from gasvc.cli import connect
-from gasvc.cli.context import STRICT_OPTION
+from gasvc.cli import connect, gasconfig
+from gasvc.cli.context import STRICT_OPTION, config_path
 from gasvc.cli.setup import new_profile, profile_option
 from gasvc.errors import ConfigError, Unauthorized
 from gasvc.workspace.store.layout import write_atomic
@@ -30,9 +30,9 @@ INDENT = "    "
 def _read() -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(connect.config_path(), encoding="utf-8")
+        parser.read(config_path(), encoding="utf-8")
     except configparser.Error as error:
-        raise ConfigError(f"cannot read {connect.config_path()}: {error.message}",
+        raise ConfigError(f"cannot read {config_path()}: {error.message}",
                           "fix the file by hand") from None
     return parser
 
@@ -40,7 +40,7 @@ def _read() -> configparser.ConfigParser:
 def _write(parser: configparser.ConfigParser) -> None:
     text = io.StringIO()
     parser.write(text)
-    path = connect.config_path()
+    path = config_path()
     write_atomic(path, text.getvalue().encode())
     path.chmod(0o600)
 
@@ -93,7 +93,7 @@ def config(key: str, value: str, unset: bool) -> None:
     elif value:
         options[key] = value
         _write(parser)
-        click.echo(f'Success!\nConfiguration has been written into: "{connect.config_path()}"')
+        click.echo(f'Success!\nConfiguration has been written into: "{config_path()}"')
     elif key not in options:
         raise ConfigError(f"{key} has not been configured yet", f"set it: gas config {key} VALUE")
     elif unset:
@@ -137,42 +137,42 @@ def auth(arg1: str, arg2: str, get: bool, status: bool, unset: bool, is_all: boo
         _ask_and_login(name, arg1)
 
 
-def _profiles(name: str, is_all: bool) -> list[connect.Profile]:
-    profiles = connect.read_profiles()
+def _profiles(name: str, is_all: bool) -> list[gasconfig.Profile]:
+    profiles = gasconfig.read_profiles()
     if is_all:
         return list(profiles.values())
     if name.lower() not in profiles:
         option = "" if name == connect.DEFAULT_PROFILE else f" -p {name}"
-        raise connect.UnknownProfile(
-            f'profile "{name}" does not exist in {connect.config_path()}',
+        raise gasconfig.UnknownProfile(
+            f'profile "{name}" does not exist in {config_path()}',
             f"create it with `gas{option} auth URL ACCESSKEY`")
     return [profiles[name.lower()]]
 
 
-def _show(profiles: list[connect.Profile], with_user: bool) -> None:
+def _show(profiles: list[gasconfig.Profile], with_user: bool) -> None:
     for profile in profiles:
         lines = [profile.name]
         if with_user:
             lines.append(f"{INDENT}USER: {_user(profile)}")
-        lines += [f"{INDENT}{connect.mask(profile.key)}", f"{INDENT}{profile.url}", ""]
+        lines += [f"{INDENT}{gasconfig.mask(profile.key)}", f"{INDENT}{profile.url}", ""]
         click.echo("\n".join(lines))
 
 
-def _user(profile: connect.Profile) -> str:
+def _user(profile: gasconfig.Profile) -> str:
     api = connect.make_client(profile.url, profile.key, connect.tls_for(profile))
     try:
         user = api.get_user()
     except Unauthorized:
-        raise Unauthorized(f"{connect.mask(profile.key)} is not a valid access key on "
+        raise Unauthorized(f"{gasconfig.mask(profile.key)} is not a valid access key on "
                            f"{profile.url}", "log in again: gas auth URL ACCESSKEY") from None
     return str(user.get("nickname") or user.get("name") or "?")
 
 
 def _unset(name: str, is_all: bool) -> None:
-    names = list(connect.read_profiles()) if is_all else [name]
+    names = list(gasconfig.read_profiles()) if is_all else [name]
     for one in names:
-        if not connect.remove_profile(one) and not is_all:
-            raise connect.UnknownProfile(f'profile "{one}" does not exist',
+        if not gasconfig.remove_profile(one) and not is_all:
+            raise gasconfig.UnknownProfile(f'profile "{one}" does not exist',
                                         "see `gas auth --get --all`")
     which = "all" if is_all else f'"{name}"'
     click.echo(f"Successfully unset {which} auth info")
@@ -182,6 +182,6 @@ def _ask_and_login(name: str, url: str) -> None:
     """`gas auth [URL]`: ask for the key, check it and save the profile."""
     url = url or os.environ.get("GAS_URL", "")
     key = click.prompt("Paste your AccessKey here").strip()
-    done = connect.login(new_profile(name, (url, key) if url else (key,), False, None))
+    done = gasconfig.login(new_profile(name, (url, key) if url else (key,), False, None))
     where = f' into profile "{name}"' if name != connect.DEFAULT_PROFILE else ""
     click.echo(f'Successfully set authentication info of "{done.user}"{where}')

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from typing import Any
 
-#: Lone surrogates (JSON's \ud800), which UTF-8 cannot encode.
-_SURROGATES = re.compile("[\ud800-\udfff]")
-#: Those, and the line breaks of `str.splitlines` that JSON allows raw in a string.
-_SURROGATES_AND_BREAKS = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 #: `json.dumps` with these options, without making an encoder per call (a clone or push calls
 #: it a few times per file); encoders keep no state between calls, so threads share it.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -27,7 +24,10 @@ def canonical_json(value: Any) -> bytes:
     if leaf is not None:
         return leaf
     text = _CANONICAL.encode(value)
-    return (text if text.isascii() else _SURROGATES.sub(_escape, text)).encode()
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (JSON's \ud800): UTF-8 has none
+        return _surrogates().sub(_escape, text).encode()
 
 
 def _items_leaf(value: Any) -> bytes | None:
@@ -70,7 +70,21 @@ def _items_leaf(value: Any) -> bytes | None:
 def escaped(text: str) -> str:
     """JSON text (of `json.dumps(..., ensure_ascii=False)`) for a file: lone surrogates and
     line breaks escaped, so that it encodes and each value stays on its line(s)."""
-    return text if text.isascii() else _SURROGATES_AND_BREAKS.sub(_escape, text)
+    return text if text.isascii() else _surrogates_and_breaks().sub(_escape, text)
+
+
+@functools.cache
+def _surrogates() -> re.Pattern[str]:
+    """Lone surrogates. Compiled when first needed, as `_surrogates_and_breaks`: a class of the
+    surrogates takes 0.15–0.4 ms to compile, which every command would pay at start."""
+    return re.compile("[\ud800-\udfff]")
+
+
+@functools.cache
+def _surrogates_and_breaks() -> re.Pattern[str]:
+    """Lone surrogates, and the line breaks of `str.splitlines` that JSON allows raw in a
+    string."""
+    return re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
 def _escape(match: re.Match[str]) -> str:

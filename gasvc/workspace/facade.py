@@ -19,7 +19,8 @@ from gasvc.workspace.store.relocate import Relocated, relocate
 from gasvc.workspace.store.state import MERGE_INFO, CommitRecord, State
 
 if TYPE_CHECKING:
-    from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult, Shown
+    from gasvc.workspace.diff.diff_result import DiffRequest, DiffResult
+    from gasvc.workspace.diff.show import Shown
     from gasvc.workspace.sync.connection import Connect
     from gasvc.workspace.sync.drafts import DraftCommit, DraftDetails, DraftInfo
     from gasvc.workspace.sync.fetch import FetchResult
@@ -195,9 +196,9 @@ class Workspace(MergeVerbs):
 
     def show(self, revision: str | None, request: DiffRequest, connect: Connect) -> Shown:
         """A commit (default HEAD) and its diff against its parent."""
-        from gasvc.workspace.diff import diff
+        from gasvc.workspace.diff.show import show
 
-        return diff.show(self.state, revision, request, self._diff_server(connect),
+        return show(self.state, revision, request, self._diff_server(connect),
                          remote.materializer(self.layout, self.state, connect))
 
     def diff_draft(self, connect: Connect, number: int, request: DiffRequest

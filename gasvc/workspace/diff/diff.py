@@ -10,7 +10,7 @@ sizes and label fields; segments added or deleted; the catalog.
 | `diff --staged REV`      | REV          | index        |
 | `diff A B`, `diff A..B`  | A            | B            |
 | `diff A...B`             | merge base   | B            |
-| `show REV`               | REV's parent | REV          |
+| `show REV` (show.py)     | REV's parent | REV          |
 
 Commits available locally are diffed locally (diff_local.py). Two server commits fetched but not
 materialized are diffed by the server (diff_remote.py), so neither version is downloaded;
@@ -29,7 +29,6 @@ from gasvc.workspace.diff.diff_result import (
     DiffRequest,
     DiffResult,
     NotMaterialized,
-    Shown,
     split_revisions,
 )
 from gasvc.workspace.store.refs import ancestry, key, resolve
@@ -81,17 +80,6 @@ def _diff_with_worktree(layout: Layout, state: State, request: DiffRequest,
     if request.details:
         describe_gas_files(layout, state, result)
     return result
-
-
-def show(state: State, revision: str | None, request: DiffRequest,
-         connect: Connect | None = None, materialize: Materialize | None = None) -> Shown:
-    """A commit (default HEAD) and its diff against its parent."""
-    from gasvc.workspace.store.history import decorations
-
-    commit = resolve(state, revision or "HEAD")
-    result = diff_commits(state, parent_of(state, commit), commit, request, connect,
-                          materialize)
-    return Shown(commit, decorations(state).get(key(commit), []), result)
 
 
 def merge_base(state: State, one: CommitRecord, other: CommitRecord) -> CommitRecord | None:

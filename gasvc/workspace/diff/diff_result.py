@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gasvc.errors import ClientError, InvalidParams
-from gasvc.workspace.store.layout import segment_folder, shown_path
+from gasvc.workspace.store.layout import shown_path
 
 if TYPE_CHECKING:
     from gasvc.model.labeldiff import FieldChange
     from gasvc.model.labelstats import SegmentLabelStat
-    from gasvc.model.masks import MaskRef
-    from gasvc.workspace.store.state import CommitRecord
+    from gasvc.workspace.diff.diff_stats import SegmentStat
+    from gasvc.workspace.diff.label_changes import MaskDiff
     from gasvc.workspace.worktree.pathspec import PathSpec
 
 #: (checksum, size, label id) of an item in a version; None when absent.
@@ -27,20 +26,6 @@ Objects = Callable[[str], Any]
 class FileVersion:
     checksum: str
     size: int
-
-
-@dataclass(frozen=True)
-class MaskDiff:
-    """A mask whose image differs (model/masks.py): its type, its image file, the versions."""
-
-    kind: str
-    path: str  # workspace-relative: "@masks/train/a.jpg.semantic.png"
-    old: FileVersion | None
-    new: FileVersion | None
-
-    @property
-    def code(self) -> str:
-        return "A" if self.old is None else "D" if self.new is None else "M"
 
 
 @dataclass
@@ -66,36 +51,9 @@ class ItemDiff:
 
     def set_labels(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         """The label's field changes and mask changes, from the two stored labels."""
-        from gasvc.model.labeldiff import field_changes
-        from gasvc.model.masks import is_image_field, mask_changes, mask_path
+        from gasvc.workspace.diff.label_changes import label_changes
 
-        self.label = [without_image(change) for change in field_changes(old, new)
-                      if not is_image_field(change.path)]
-        folder = segment_folder(self.segment)
-        self.masks = [MaskDiff(kind, mask_path(folder, self.path, kind), _version(a),
-                               _version(b)) for kind, a, b in mask_changes(old, new)]
-
-
-def without_image(change: FieldChange) -> FieldChange:
-    """A mask added or removed whole, without its image's checksum and size (`masks` has them)."""
-    from gasvc.model.labeldiff import FieldChange
-    from gasvc.model.masks import KINDS
-
-    if change.path not in KINDS:
-        return change
-    return FieldChange(change.op, change.path, _no_image(change.old), _no_image(change.new))
-
-
-def _no_image(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    return {k: v for k, v in value.items() if k not in ("checksum", "fileSize")}
-
-
-def _version(ref: MaskRef | None) -> FileVersion | None:
-    if ref is None or ref.checksum is None:
-        return None
-    return FileVersion(ref.checksum, ref.size or 0)
+        self.label, self.masks = label_changes(self.segment, self.path, old, new)
 
 
 @dataclass(frozen=True)
@@ -108,16 +66,6 @@ class SegmentChange:
 class CatalogDiff:
     code: str  # "A", "M" or "D"
     changes: list[FieldChange] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SegmentStat:
-    name: str
-    code: str  # "A", "D" for a segment added or deleted, else ""
-    added: int
-    modified: int
-    deleted: int
-    labels: int  # items in both versions whose label changed
 
 
 @dataclass
@@ -139,15 +87,9 @@ class DiffResult:
 
     def stats(self) -> list[SegmentStat]:
         """Per segment with changes, in name order: items added, modified, deleted; labels."""
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for segment in self.segments:
-            counts[segment.name]["segment"] = 0
-        for item in self.items:
-            counts[item.segment][item.code] += 1
-            counts[item.segment]["labels"] += item.label_changed and item.code in ("M", "L")
-        codes = {s.name: s.code for s in self.segments}
-        return [SegmentStat(name, codes.get(name, ""), c["A"], c["M"], c["D"], c["labels"])
-                for name, c in sorted(counts.items())]
+        from gasvc.workspace.diff.diff_stats import segment_stats
+
+        return segment_stats(self)
 
 
 @dataclass(frozen=True)
@@ -157,13 +99,6 @@ class DiffRequest:
     specs: tuple[PathSpec, ...] = ()  # empty: everything
     details: bool = True  # file versions and label fields (else codes only, for --stat etc.)
     labels: bool = False  # whole labels of the changed items, and label counts per segment
-
-
-@dataclass(frozen=True)
-class Shown:
-    commit: CommitRecord
-    decorations: list[str]
-    diff: DiffResult
 
 
 # path filters -----------------------------------------------------------------------------
