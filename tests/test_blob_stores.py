@@ -5,7 +5,9 @@ streaming writes that leave nothing behind when they fail, batches, ranged reads
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -19,6 +21,7 @@ from engines import SeaweedS3
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.server.blobs import BlobStore, DirectoryBlobStore
 from gasvc.server.meta import StoreUnavailable
+from gasvc.server.migrate import blob_files
 from gasvc.server.presign import Presigner
 from gasvc.server.s3blobs import MAX_PARTS, PART_SIZE, S3BlobStore
 
@@ -52,9 +55,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
 
 
 def leftovers(store: BlobStore) -> list[str]:
-    """What a store holds besides complete blobs: temporary files, or multipart uploads."""
+    """What a store holds besides complete blobs: temporary files and packs no index row
+    names, or multipart uploads."""
     if isinstance(store, DirectoryBlobStore):
-        return [p.name for p in (store.root / "tmp").iterdir()]
+        index, packs = store.root / "packs.sqlite", store.root / "packs"
+        named = set()
+        if index.exists():
+            with contextlib.closing(sqlite3.connect(index)) as db:
+                named = {f"{pack:016x}.pack" for (pack,) in db.execute("SELECT id FROM packs")}
+        unnamed = [p.name for p in packs.iterdir() if p.name not in named] if packs.exists() else []
+        return [p.name for p in (store.root / "tmp").iterdir()] + unnamed
     assert isinstance(store, S3BlobStore)
     answer = store.client.list_multipart_uploads(Bucket=store.bucket)
     return [u["Key"] for u in answer.get("Uploads", [])]
@@ -62,8 +72,8 @@ def leftovers(store: BlobStore) -> list[str]:
 
 def objects(store: BlobStore) -> list[str]:
     """The complete blobs in the store, by checksum."""
-    if isinstance(store, DirectoryBlobStore):
-        return sorted(p.parent.name + p.name for p in store.root.glob("??/*"))
+    if isinstance(store, DirectoryBlobStore):  # in files of their own or packed
+        return [checksum for checksum, _ in blob_files(store)]
     assert isinstance(store, S3BlobStore)
     answer = store.client.list_objects_v2(Bucket=store.bucket)
     return sorted(o["Key"].rpartition("/")[2] for o in answer.get("Contents", []))

@@ -23,6 +23,7 @@ import requests
 from serverproc import ServerProcess
 
 from gasvc.model.canon import canonical_json
+from gasvc.model.frames import header
 from gasvc.model.names import ROOT_COMMIT
 
 ROUNDS = 5
@@ -62,6 +63,21 @@ class Client:
             raise ApiError(response.status_code, response.text)
         return {"checksum": checksum, "fileSize": len(data)}
 
+    def upload_batch(self, dataset_id: str, draft: int, files: list[bytes]
+                     ) -> list[dict[str, Any]]:
+        """Upload files in one request of the batch extension (small ones are packed)."""
+        policy = self.call("GET", f"datasets/{dataset_id}/policies",
+                           params={"draftNumber": draft})
+        body = b"".join(header(hashlib.sha1(data).hexdigest(), len(data)) + data
+                        for data in files)
+        response = self.storage.post(
+            policy["extra"]["batchHost"] + "/upload", data=body, timeout=15,
+            headers={"X-Storage-Token": policy["result"]["token"]})
+        if response.status_code != 200:
+            raise ApiError(response.status_code, response.text)
+        return [{"checksum": hashlib.sha1(data).hexdigest(), "fileSize": len(data)}
+                for data in files]
+
     def commit_round(self, dataset_id: str, tag: str, first: bool = False) -> str:
         """One draft with 1–3 new labelled files (sometimes a big one), committed."""
         draft = self.call("POST", f"datasets/{dataset_id}/drafts",
@@ -71,14 +87,15 @@ class Client:
                       json={"draftNumber": draft, "name": "train"})
             self.call("PUT", f"datasets/{dataset_id}/labels/catalogs",
                       json={"draftNumber": draft, "catalog": CATALOG})
-        objects = []
-        for index in range(self.rnd.randint(1, 3)):
-            size = self.rnd.choice([1, 1000, 50_000, 200_000, 3_000_000])
-            data = self.rnd.randbytes(size)
-            category = self.rnd.choice(["cat", "dog"])
-            objects.append({"remotePath": f"{tag}/{index}.bin",
-                            "label": {"CLASSIFICATION": {"category": category}},
-                            **self.upload(dataset_id, draft, data)})
+        files = [self.rnd.randbytes(self.rnd.choice([1, 1000, 50_000, 200_000, 3_000_000]))
+                 for _ in range(self.rnd.randint(1, 3))]
+        if self.rnd.random() < 0.5:
+            uploaded = self.upload_batch(dataset_id, draft, files)
+        else:
+            uploaded = [self.upload(dataset_id, draft, data) for data in files]
+        objects = [{"remotePath": f"{tag}/{index}.bin",
+                    "label": {"CLASSIFICATION": {"category": self.rnd.choice(["cat", "dog"])}},
+                    **blob} for index, blob in enumerate(uploaded)]
         self.call("PUT", f"datasets/{dataset_id}/multi/callback",
                   json={"draftNumber": draft, "segmentName": "train", "objects": objects})
         commit_id: str = self.call("POST", f"datasets/{dataset_id}/commits",
@@ -115,11 +132,30 @@ class StoreCheck:
         uri = f"file:{data_dir / 'meta.sqlite'}?mode=ro"
         self.db = sqlite3.connect(uri, uri=True)
         self.blob_dir = data_dir / "blobs"
+        packs = self.blob_dir / "packs.sqlite"
+        self.packs = sqlite3.connect(f"file:{packs}?mode=ro", uri=True) if packs.exists() else None
         self.problems: list[str] = []
         self.verified_blobs: set[str] = set()
+        self.packed = 0  # blobs read from packs
 
     def close(self) -> None:
         self.db.close()
+        if self.packs is not None:
+            self.packs.close()
+
+    def blob_bytes(self, checksum: str) -> bytes | None:
+        """A blob's bytes: its own file, or its place in a pack (server/packs.py)."""
+        path = self.blob_dir / checksum[:2] / checksum[2:]
+        if path.is_file():
+            return path.read_bytes()
+        row = None if self.packs is None else self.packs.execute(
+            "SELECT pack, offset, size FROM packed WHERE checksum = ?", (checksum,)).fetchone()
+        if row is None:
+            return None
+        self.packed += 1
+        with (self.blob_dir / "packs" / f"{row[0]:016x}.pack").open("rb") as pack:
+            pack.seek(row[1])
+            return pack.read(row[2])
 
     def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, args).fetchall()
@@ -138,11 +174,10 @@ class StoreCheck:
     def blob(self, checksum: str, size: int, what: str) -> None:
         if checksum in self.verified_blobs:
             return
-        path = self.blob_dir / checksum[:2] / checksum[2:]
-        if not path.is_file():
+        data = self.blob_bytes(checksum)
+        if data is None:
             self.problems.append(f"{what}: blob {checksum} is missing")
             return
-        data = path.read_bytes()
         if hashlib.sha1(data).hexdigest() != checksum or len(data) != size:
             self.problems.append(f"{what}: blob {checksum} has other bytes")
             return
@@ -234,7 +269,7 @@ def test_kill_9_under_commit_load_leaves_a_consistent_store(tmp_path: Path) -> N
         dataset_id = setup.call("POST", "datasets", json={"name": "crash"})["id"]
         setup.commit_round(dataset_id, "setup", first=True)
         tmp_dir = server.data_dir / "blobs" / "tmp"
-        commits, leftovers = 1, 0
+        commits, leftovers, packed = 1, 0, 0
         for round_number in range(ROUNDS):
             stop, errors = threading.Event(), list[str]()
             workers = [
@@ -262,6 +297,7 @@ def test_kill_9_under_commit_load_leaves_a_consistent_store(tmp_path: Path) -> N
             finally:
                 check.close()
             assert check.problems == [], f"seed {seed}, round {round_number}: {check.problems}"
+            packed = check.packed
             assert now >= commits
             after = Client(server, key, random.Random(rnd.random()))
             head = after.commit_round(dataset_id, f"after-{round_number}")
@@ -273,3 +309,4 @@ def test_kill_9_under_commit_load_leaves_a_consistent_store(tmp_path: Path) -> N
     print(f"seed {seed}: {commits}+ commits, {leftovers} temp files before the last restart,"
           f" {elapsed:.1f} s")
     assert elapsed < 60
+    assert packed > 0  # batch uploads of small files were committed, and read from packs

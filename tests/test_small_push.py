@@ -1,7 +1,7 @@
 """What a push of many small files goes through on the server, made cheaper per file: the same
 answers as the general ways (frame headers read without the JSON decoder, paths checked by one
-match, staged items written directly, a batch's rows written and read by one SQLite statement,
-small blobs written whole once verified)."""
+match, staged items written directly, a batch's rows written and read by one SQLite statement).
+Small blobs, packed together: test_packs.py."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gasvc.errors import ChecksumMismatch, InvalidParams
+from gasvc.errors import InvalidParams
 from gasvc.model.frames import Frame, FrameError, header, parse_header
 from gasvc.model.names import _check_path_rules, check_remote_path
 from gasvc.model.snapshot import Item
-from gasvc.server.blobs import SMALL_BLOB, DirectoryBlobStore
 from gasvc.server.engine.callbacks import _staged_item
 from gasvc.server.engine.overlay import staged_text
 from gasvc.server.meta import MetaStore, MetaTx, SqliteMetaStore, open_meta
@@ -153,73 +152,3 @@ def test_sqlite_writes_and_reads_a_batch_in_one_statement_each(tmp_path: Path) -
     found: dict[str, int | None] = {}
     assert _steps(store, lambda tx: found.update(tx.blob_sizes("d", sums))) == 1
     assert found == dict.fromkeys(sums, 4096)
-
-
-# small blobs ---------------------------------------------------------------------------------
-@pytest.fixture
-def blobs(tmp_path: Path) -> DirectoryBlobStore:
-    return DirectoryBlobStore(tmp_path / "blobs")
-
-
-def _batch(blobs: DirectoryBlobStore, files: list[tuple[str, list[bytes]]]) -> None:
-    batch = blobs.batch()
-    try:
-        for checksum, pieces in files:
-            writer = batch.add(checksum, 1 << 30)
-            for piece in pieces:
-                writer.write(piece)
-            writer.finish()
-        batch.commit()
-    finally:
-        batch.abort()
-
-
-def _all_files(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-def test_a_stored_small_blob_sent_again_is_replaced_whole(blobs: DirectoryBlobStore) -> None:
-    data = b"small" * 100
-    _batch(blobs, [(sha1(data), [data])])
-    before = blobs.path(sha1(data)).stat().st_ino
-    _batch(blobs, [(sha1(data), [data[:7], data[7:]])])  # written again, renamed over it
-    assert blobs.path(sha1(data)).read_bytes() == data
-    assert blobs.path(sha1(data)).stat().st_ino != before
-    assert _all_files(blobs.root) == [f"{sha1(data)[:2]}/{sha1(data)[2:]}"]
-
-
-def test_a_stored_large_blob_is_only_hashed(blobs: DirectoryBlobStore) -> None:
-    data = b"L" * (SMALL_BLOB + 1)
-    _batch(blobs, [(sha1(data), [data[:100], data[100:]])])
-    before = blobs.path(sha1(data)).stat().st_ino
-    batch = blobs.batch()
-    writer = batch.add(sha1(data), 1 << 30)
-    writer.write(data[:SMALL_BLOB])
-    writer.write(data[SMALL_BLOB:])
-    assert list((blobs.root / "tmp").iterdir()) == []  # no copy being written
-    writer.finish()
-    batch.commit()
-    assert blobs.path(sha1(data)).stat().st_ino == before
-
-
-def test_a_small_blob_that_does_not_match_never_reaches_the_disk(
-        blobs: DirectoryBlobStore) -> None:
-    claimed = sha1(b"announced")
-    batch = blobs.batch()
-    writer = batch.add(claimed, 1 << 30)
-    writer.write(b"sent instead")
-    assert list((blobs.root / "tmp").iterdir()) == []
-    with pytest.raises(ChecksumMismatch):
-        writer.finish()
-    batch.abort()
-    assert _all_files(blobs.root) == [] and not blobs.has(claimed)
-
-
-@pytest.mark.parametrize("size", [0, 1, SMALL_BLOB - 1, SMALL_BLOB, SMALL_BLOB + 1, 3 * SMALL_BLOB])
-def test_blobs_around_the_small_size_are_stored_whole(blobs: DirectoryBlobStore,
-                                                      size: int) -> None:
-    data = bytes(range(256)) * (size // 256) + b"t" * (size % 256)
-    pieces = [data[at:at + 5000] for at in range(0, size, 5000)]
-    _batch(blobs, [(sha1(data), pieces)])
-    assert blobs.path(sha1(data)).read_bytes() == data
-    assert list((blobs.root / "tmp").iterdir()) == []

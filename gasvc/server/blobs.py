@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
+from gasvc.server.packs import PackIndex, PackWriter, fsync_dir, write_all
 
 CHUNK = 1024 * 1024
 #: Blobs up to this size are written whole once verified, without a look for a stored copy.
@@ -79,7 +80,8 @@ class BlobStore(Protocol):
 
 
 class DirectoryBlobStore:
-    """Blobs at `root/ab/cdef…`; temporary files in `root/tmp`."""
+    """Blobs at `root/ab/cdef…`, or packed with others (packs.py: the small blobs of batch
+    uploads); temporary files in `root/tmp`."""
 
     direct_downloads = False  # the server's storage route serves them
 
@@ -92,6 +94,7 @@ class DirectoryBlobStore:
         self._folders: set[str] = set()  # fan-out folders known to exist
         self._held: set[str] = set()  # temporary files of uploads in progress
         self.syncs = GroupSync(root)
+        self.packs = PackIndex(root)
         self._remove_stale_tmp()
 
     def new_tmp(self) -> tuple[int, str]:
@@ -122,13 +125,15 @@ class DirectoryBlobStore:
         self._held.discard(tmp)
 
     def _remove_stale_tmp(self) -> None:
-        """Drop temporary files a killed server left; fresh ones may be another instance's."""
+        """Drop temporary files and packs a killed server left; fresh ones may be another
+        instance's."""
         self.sweep_tmp(STALE_TMP_SECONDS)
 
     def sweep_tmp(self, max_age: float) -> int:
-        """Remove temporary files not written to for `max_age` seconds that no upload of
-        this process holds (leftovers of killed servers and abandoned uploads)."""
-        cutoff, removed = time.time() - max_age, 0
+        """Remove temporary files and packs not written to for `max_age` seconds that no
+        upload of this process holds (leftovers of killed servers and abandoned uploads; packs
+        that were recorded stay)."""
+        cutoff, removed = time.time() - max_age, self.packs.sweep(max_age)
         for leftover in (self.root / "tmp").iterdir():
             if str(leftover) in self._held:
                 continue
@@ -146,13 +151,14 @@ class DirectoryBlobStore:
         return self.root / checksum[:2] / checksum[2:]
 
     def has(self, checksum: str) -> bool:
-        return self.path(checksum).is_file()
+        return self.size(checksum) is not None
 
     def size(self, checksum: str) -> int | None:
         try:
             return os.stat(self._file(check_checksum(checksum))).st_size
         except FileNotFoundError:
-            return None
+            packed = self.packs.locate(checksum)
+            return None if packed is None else packed[2]
 
     def _file(self, checksum: str) -> str:
         """A (valid) blob id's path as a string: no `Path` objects once a file."""
@@ -161,17 +167,33 @@ class DirectoryBlobStore:
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Bytes [start, end) of a blob, in chunks (a raw descriptor: a download of many small
         blobs opens one each)."""
-        fd = os.open(self._file(check_checksum(checksum)), os.O_RDONLY)
+        fd, base, size = self._open(checksum)
         try:
-            stop = os.fstat(fd).st_size if end is None else end
+            stop = size if end is None else min(end, size)
             while start < stop:
-                chunk = os.pread(fd, min(CHUNK, stop - start), start)
+                chunk = os.pread(fd, min(CHUNK, stop - start), base + start)
                 if not chunk:
                     return
                 start += len(chunk)
                 yield chunk
         finally:
             os.close(fd)
+
+    def _open(self, checksum: str) -> tuple[int, int, int]:
+        """(descriptor, offset, size) of a blob: its own file, or the pack that holds it."""
+        try:
+            fd = os.open(self._file(check_checksum(checksum)), os.O_RDONLY)
+        except FileNotFoundError:
+            packed = self.packs.locate(checksum)
+            if packed is None:
+                raise
+            pack, offset, size = packed
+            return os.open(pack, os.O_RDONLY), offset, size
+        try:
+            return fd, 0, os.fstat(fd).st_size
+        except BaseException:
+            os.close(fd)
+            raise
 
     async def receive(self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         """Store streamed bytes as `checksum`; refuse them when their SHA-1 differs."""
@@ -194,7 +216,7 @@ class DirectoryBlobStore:
         if writer.tmp is not None:
             self.place(writer.tmp, writer.checksum)
             writer.tmp = None
-            _fsync_dir(self.path(writer.checksum).parent)
+            fsync_dir(self.path(writer.checksum).parent)
         return size
 
     def batch(self) -> DirectoryBatch:
@@ -234,16 +256,16 @@ class _Writer:
             if os.path.isfile(self.store._file(check_checksum(self.checksum))):
                 return  # known: only hashed from now on
             self.fd, self.tmp = self.store.new_tmp()
-            _write_all(self.fd, held)
+            write_all(self.fd, held)
         elif self.fd is not None:
-            _write_all(self.fd, [data])
+            write_all(self.fd, [data])
 
     def spill(self) -> None:
         """Write the held bytes of a small blob to a new temporary file (left open)."""
         if self.held is not None:
             held, self.held = self.held, None
             self.fd, self.tmp = self.store.new_tmp()
-            _write_all(self.fd, held)
+            write_all(self.fd, held)
 
     def close(self, sync: bool = False) -> None:
         if self.fd is not None:
@@ -268,18 +290,11 @@ class _Writer:
         return self.size
 
     def finish(self) -> int:
+        """Verify; a small blob's bytes stay held (for a pack), a larger one's file closed."""
         size = self.verify()
-        self.spill()
         self.close()
         self.ready = self.tmp is not None
         return size
-
-
-def _write_all(fd: int, pieces: list[bytes | memoryview]) -> None:
-    """Write `pieces` in order, in one call as a rule."""
-    view = memoryview(pieces[0] if len(pieces) == 1 else b"".join(pieces))
-    while view:
-        view = view[os.write(fd, view):]
 
 
 class BufferedWriter:
@@ -314,19 +329,22 @@ class BufferedWriter:
 
 
 class DirectoryBatch:
-    """Temporary files, synced once and then renamed into place by `commit()`."""
+    """Small blobs appended to one new pack as each is verified, larger ones in temporary
+    files; `commit()` makes them durable, then visible: the pack synced and recorded, the
+    temporary files synced at once and renamed into place (the renames synced)."""
 
     def __init__(self, store: DirectoryBlobStore) -> None:
         self.store = store
+        self.pack = PackWriter(store.packs)
         self.writers: list[_Writer] = []
 
-    def add(self, checksum: str, max_bytes: int) -> _Writer:
+    def add(self, checksum: str, max_bytes: int) -> BlobWriter:
         writer = _Writer(self.store, checksum, max_bytes)
         self.writers.append(writer)
-        return writer
+        return _Packed(writer, self.pack)
 
     def commit(self) -> None:
-        """Make every verified blob durable, then visible: sync, rename, sync the renames."""
+        self.pack.commit()
         ready = [writer for writer in self.writers if writer.ready and writer.tmp is not None]
         if not ready:
             return
@@ -338,8 +356,24 @@ class DirectoryBatch:
         self.store.syncs.sync()
 
     def abort(self) -> None:
+        self.pack.abort()
         for writer in self.writers:
             writer.discard()
+
+
+class _Packed:
+    """A batch's blob writer: once verified, a small blob goes into the batch's pack."""
+
+    def __init__(self, writer: _Writer, pack: PackWriter) -> None:
+        self.writer, self.pack = writer, pack
+        self.write = writer.write
+
+    def finish(self) -> int:
+        size = self.writer.finish()
+        held, self.writer.held = self.writer.held, None
+        if held is not None:
+            self.pack.append(self.writer.checksum, held or [b""])
+        return size
 
 
 class GroupSync:
@@ -398,12 +432,3 @@ def _load_libc() -> Any:
 
 
 _LIBC = _load_libc() if sys.platform.startswith("linux") else None
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable: fsync the directory that holds the new name."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

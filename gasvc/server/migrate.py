@@ -17,6 +17,7 @@ Stop the embedded server first: rows it changes while the migration runs are not
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,16 @@ def migrate(data_dir: Path, target_meta: MetaStore, target_blobs: BlobStore,
 
 # blobs ---------------------------------------------------------------------------------
 def blob_files(store: DirectoryBlobStore) -> Iterator[tuple[str, int]]:
-    """(checksum, size) of every blob in a folder store."""
+    """(checksum, size) of every blob in a folder store, in its own file or packed, once
+    each, in checksum order."""
+    last = None
+    for checksum, size in heapq.merge(_loose_blobs(store), store.packs.blobs()):
+        if checksum != last:
+            yield checksum, size
+        last = checksum
+
+
+def _loose_blobs(store: DirectoryBlobStore) -> Iterator[tuple[str, int]]:
     for folder in sorted(store.root.glob("??")):
         for path in sorted(folder.iterdir()):
             checksum = folder.name + path.name

@@ -35,7 +35,7 @@ def migrate_command(data_dir: Path, database: str, blobs: str, *extra: str) -> l
 
 def test_migrate_then_the_sdk_reads_the_same(
     tmp_path: Path, tls_cert: tuple[Path, Path], tensorbay_python: Path,
-    pg_cluster: PostgresCluster, s3_server: SeaweedS3,
+    pg_cluster: PostgresCluster, s3_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     embedded = ServerProcess(tmp_path / "embedded", tls=tls_cert)
     with embedded:
@@ -43,7 +43,7 @@ def test_migrate_then_the_sdk_reads_the_same(
         sdk = SdkRunner(tensorbay_python, embedded, alice, bob)
         sdk.run("scn_migrate", "populate")
         before = json.loads(sdk.run("scn_migrate", "dump").splitlines()[0])
-        _add_blobs(embedded.data_dir, 1200)  # enough files to stop the copy part way
+        added = _add_blobs(embedded.data_dir, 1200)  # enough to stop the copy part way
     with sqlite3.connect(embedded.data_dir / "meta.sqlite") as conn:  # as before sizes
         assert conn.execute("UPDATE dataset_blobs SET size = NULL").rowcount
     stores = new_stores(pg_cluster, s3_server)
@@ -72,6 +72,11 @@ def test_migrate_then_the_sdk_reads_the_same(
                            check=False)
     assert again.returncode == 0 and ": 0 files copied" in again.stdout, again.stderr
     _check_sizes(stores.database, embedded.data_dir / "blobs")
+    for name, value in stores.env.items():
+        monkeypatch.setenv(name, value)
+    target_blobs = open_blob_store(ServerSettings(database=stores.database, blobs=stores.blobs))
+    for content in (added[0], added[-1]):  # one that had a file, one that was packed
+        assert b"".join(target_blobs.read(hashlib.sha1(content).hexdigest())) == content
 
     scaled = ServerProcess(tmp_path / "scaled", tls=tls_cert, stores=stores)
     with scaled:  # the users' keys moved too
@@ -104,14 +109,22 @@ def test_verification_finds_a_difference(tmp_path: Path, pg_cluster: PostgresClu
     target.close()
 
 
-def _add_blobs(data_dir: Path, count: int) -> None:
-    """Files in the blob folder that no dataset names (as an upload before its callback)."""
-    for index in range(count):
-        content = f"blob {index}".encode() * 100
+def _add_blobs(data_dir: Path, count: int) -> list[bytes]:
+    """Blobs that no dataset names (as uploads before their callback): the first half in files
+    of their own, the rest packed (as a batch upload's small files); their contents."""
+    contents = [f"blob {index}".encode() * 100 for index in range(count)]
+    for content in contents[:count // 2]:
         checksum = hashlib.sha1(content).hexdigest()
         path = data_dir / "blobs" / checksum[:2] / checksum[2:]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+    batch = DirectoryBlobStore(data_dir / "blobs").batch()
+    for content in contents[count // 2:]:
+        writer = batch.add(hashlib.sha1(content).hexdigest(), len(content))
+        writer.write(content)
+        writer.finish()
+    batch.commit()
+    return contents
 
 
 def _check_sizes(database: str, blobs: Path) -> None:
