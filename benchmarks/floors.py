@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,14 +106,14 @@ def write_all(root: Path, paths: list[str], size: int) -> None:
     """Write a copy of every file and `sync` it (the floor of a clone's writes), then drop it."""
     data = b"\0" * size
     target = root.parent / (root.name + "-floor-copy")
-    shutil.rmtree(target, ignore_errors=True)
+    measure.discard(target)
     os.sync()
     for path in paths:
         out = target / os.path.relpath(path, root)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     os.sync()
-    shutil.rmtree(target)
+    measure.discard(target)
 
 
 def measure_floors(python: str, gas: Tool, root: Path, size: int,

@@ -105,7 +105,7 @@ class GasServer:
         data dir."""
         self.stop()
         if self.number:
-            shutil.rmtree(self.home / f"server-{self.number}" / "data", ignore_errors=True)
+            measure.discard(self.home / f"server-{self.number}" / "data")
         self.number += 1
         data_dir = self.home / f"server-{self.number}" / "data"
         data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -114,7 +114,7 @@ def make_trees(args: argparse.Namespace, work: Path) -> tuple[Dataset, dict[str,
         trees[name] = work / "trees" / name
         trees[name].parent.mkdir(parents=True, exist_ok=True)
         datagen.copy_tree(source, trees[name])
-    shutil.rmtree(source)
+    measure.discard(source)
     say(f"  made {len(names)} identical copies in {time.perf_counter() - started:.1f} s")
     return dataset, trees
 
@@ -134,18 +134,18 @@ def reset_and_commit(b: Bench, name: str) -> tuple[Done, ...]:
     """Start the tool's state afresh, read the tree once, then add + commit every file."""
     root, tool = b.trees[name], b.tools[name]
     if name == "gas":
-        shutil.rmtree(root / ".gas", ignore_errors=True)
+        measure.discard(root / ".gas")
         tool(root, "init", "--no-remote")
         datagen.read_all(root)
         settle()
         return tool(root, "add", "-A"), tool(root, "commit", "-m", "all files")
     if name == "git":
-        shutil.rmtree(root / ".git", ignore_errors=True)
+        measure.discard(root / ".git")
         tool(root, "init", "-q", "-b", "main")
         datagen.read_all(root)
         settle()
         return tool(root, "add", "-A"), tool(root, "commit", "-q", "-m", "all files")
-    shutil.rmtree(root / ".dvc", ignore_errors=True)
+    measure.discard(root / ".dvc")
     for stale in [*root.glob("*.dvc"), root / ".dvcignore"]:
         if stale.is_file():
             stale.unlink()
@@ -216,7 +216,7 @@ def gas_push_fresh(b: Bench, snapshot: Path) -> tuple[Done, int]:
 def dvc_push_fresh(b: Bench, number: int) -> Done:
     dvc, root = b.tools["dvc"], b.trees["dvc"]
     remote = b.work / "dvc-remotes" / f"remote-{number}"
-    shutil.rmtree(remote.parent, ignore_errors=True)  # the previous run's
+    measure.discard(remote.parent)  # the previous run's
     remote.mkdir(parents=True)
     dvc(root, "remote", "add", "-d", "-f", "local", remote)
     settle()
@@ -239,7 +239,7 @@ def bench_push(b: Bench) -> None:
             done = dvc_push_fresh(b, number)
             show("dvc", "push", done, f": {done.stdout.strip()[-80:]}")
             row.tools.setdefault("dvc", Measure()).add(done)
-    shutil.rmtree(snapshot)
+    measure.discard(snapshot)
     b.row(Row(8, "gas server peak RSS (VmHWM) after a full push (info)",
               tools={"gas": server_rss}, unit="MB"))
 
@@ -249,7 +249,7 @@ def gas_clone(b: Bench, number: int) -> Done:
     clones = b.work / "clones"
     clones.mkdir(exist_ok=True)
     for old in clones.glob("gas-*"):
-        shutil.rmtree(old)
+        measure.discard(old)
     settle()
     return b.tools["gas"](clones, "clone", "bench", f"gas-{number}", "-q")
 
@@ -258,7 +258,7 @@ def dvc_pull(b: Bench, number: int) -> Done:
     """`dvc pull` into an empty folder holding only the .dvc files and the config."""
     clones, source = b.work / "clones", b.trees["dvc"]
     for old in clones.glob("dvc-*"):
-        shutil.rmtree(old)
+        measure.discard(old)
     target = clones / f"dvc-{number}"
     (target / ".dvc").mkdir(parents=True)
     shutil.copy2(source / ".dvc" / "config", target / ".dvc" / "config")
@@ -293,7 +293,7 @@ def bench_clone(b: Bench) -> None:
             check_files(b, b.work / "clones" / f"dvc-{number}", "dvc")
             row.tools.setdefault("dvc", Measure()).add(done)
     for old in (b.work / "clones").glob("dvc-*"):
-        shutil.rmtree(old)
+        measure.discard(old)
 
 
 # 6. a hundred changes ----------------------------------------------------------------------
@@ -528,14 +528,16 @@ def main(argv: list[str] | None = None) -> int:
         f"suite took {body['config']['seconds']:.0f} s")
     path = report.save(args.results, body, bench.rows)
     say(f"results: {path}")
-    if not args.keep:  # after the results are saved: a million files take minutes to remove
+    measure.empty_trash()  # after the results are saved: a million files take minutes
+    if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 def measure_all(args: argparse.Namespace, work: Path) -> tuple[Bench, dict[str, Any]]:
     """Set up in `work`, run every phase (and the server figures if asked)."""
-    shutil.rmtree(work, ignore_errors=True)
+    measure.use_trash(work.parent / f"{work.name}.trash")
+    measure.discard(work)  # an earlier run's (removed at the end, with the trash)
     work.mkdir(parents=True)
     tools = make_tools(args, work / "home")
     dataset, trees = make_trees(args, work)
