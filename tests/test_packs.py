@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -208,3 +209,17 @@ def test_every_blob_uploaded_reads_back(tmp_path_factory: pytest.TempPathFactory
         end = data.draw(st.none() | st.integers(start, len(content) + 3))
         assert read(blobs, checksum, start, end) == content[start:end]
     assert [c for c, _ in blob_files(blobs)] == sorted(stored)
+
+
+def test_a_pack_whose_rows_cannot_be_recorded_is_removed(blobs: DirectoryBlobStore) -> None:
+    (blobs.root / "packs.sqlite").mkdir()  # the index cannot be opened
+    batch = blobs.batch()
+    writer = batch.add(sha1(b"unrecorded"), 1 << 30)
+    writer.write(b"unrecorded")
+    writer.finish()
+    with pytest.raises(sqlite3.OperationalError):
+        batch.commit()
+    batch.abort()
+    assert packs(blobs) == []
+    (blobs.root / "packs.sqlite").rmdir()
+    assert not blobs.has(sha1(b"unrecorded"))

@@ -96,12 +96,12 @@ class PackIndex:
             fsync_dir(self.folder.parent)
         while True:
             pack = secrets.randbits(63)
+            self._held.add(pack)  # before the file exists: a sweep never sees it unheld
             try:
-                fd = os.open(self.file(pack), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                return pack, os.open(self.file(pack), os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                     0o644)
             except FileExistsError:
-                continue
-            self._held.add(pack)
-            return pack, fd
+                self._held.discard(pack)
 
     def release(self, pack: int) -> None:
         self._held.discard(pack)
@@ -165,7 +165,9 @@ class PackWriter:
         """Remove an uncommitted pack (nothing names it)."""
         if self.pack is None:
             return
-        os.close(self.fd)
+        if self.fd >= 0:  # (closed already when recording it failed)
+            os.close(self.fd)
+            self.fd = -1
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.index.file(self.pack))
         self.index.release(self.pack)
