@@ -269,3 +269,27 @@ def test_presigned_urls_are_botocores(settings: dict[str, Any]) -> None:
     mine, botos = urlsplit(ours), urlsplit(theirs)
     assert (mine.scheme, mine.netloc, mine.path) == (botos.scheme, botos.netloc, botos.path)
     assert dict(parse_qsl(mine.query)) == dict(parse_qsl(botos.query))
+
+
+def test_sizes_and_reads_of_many_agree_with_one_by_one(store: BlobStore) -> None:
+    """A batch download asks for many blobs at once: small ones of two batches (packed, on
+    the folder store), a large one, one uploaded alone, and one the store lacks."""
+    first, second = [b"one" * 5, b"two" * 50], [b"three" * 500, b"L" * (PART_SIZE + 3)]
+    for files in (first, second):
+        batch = store.batch()
+        for data in files:
+            writer = batch.add(sha1(data), LIMIT)
+            writer.write(data)
+            writer.finish()
+        batch.commit()
+        batch.abort()
+    alone = b"uploaded alone"
+    receive(store, sha1(alone), [alone])
+    wanted = [first[0], second[0], alone, second[1], first[1], b"never stored", first[0]]
+    checksums = [sha1(data) for data in wanted]
+    sizes = store.sizes(checksums)
+    assert sizes == [store.size(c) for c in checksums]
+    assert sizes == [len(data) for data in wanted[:5]] + [None, len(first[0])]
+    found = [(c, n) for c, n in zip(checksums, sizes, strict=True) if n is not None]
+    contents = [b"".join(parts) for parts in store.read_sized(found)]
+    assert contents == [data for data in wanted if data != b"never stored"]

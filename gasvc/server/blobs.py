@@ -69,6 +69,12 @@ class BlobStore(Protocol):
 
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]: ...
 
+    def sizes(self, checksums: list[str]) -> list[int | None]:
+        """`size` of each."""
+
+    def read_sized(self, blobs: list[tuple[str, int]]) -> Iterator[Iterator[bytes]]:
+        """The bytes of each (checksum, size) in turn, as `read` gives them (each must exist)."""
+
     async def receive(
         self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int
     ) -> int: ...
@@ -169,15 +175,35 @@ class DirectoryBlobStore:
         blobs opens one each)."""
         fd, base, size = self._open(checksum)
         try:
-            stop = size if end is None else min(end, size)
-            while start < stop:
-                chunk = os.pread(fd, min(CHUNK, stop - start), base + start)
-                if not chunk:
-                    return
-                start += len(chunk)
-                yield chunk
+            yield from _pread(fd, base + start, base + (size if end is None else min(end, size)))
         finally:
             os.close(fd)
+
+    def sizes(self, checksums: list[str]) -> list[int | None]:
+        """`size` of many: the packed ones found in one query, the others by `stat`."""
+        packed = self.packs.locate_many([check_checksum(c) for c in checksums])
+        return [packed[c][2] if c in packed else self.size(c) for c in checksums]
+
+    def read_sized(self, blobs: list[tuple[str, int]]) -> Iterator[Iterator[bytes]]:
+        """Each blob's bytes in turn: the packed ones found in one query and read from their
+        pack, opened once for the blobs of it that come one after another."""
+        packed = self.packs.locate_many([check_checksum(c) for c, _ in blobs])
+        fd, path = -1, ""
+        try:
+            for checksum, size in blobs:
+                if checksum not in packed:
+                    yield self.read(checksum, 0, size)
+                    continue
+                pack, offset, stored = packed[checksum]
+                if pack != path:
+                    if fd >= 0:
+                        os.close(fd)
+                        fd = -1
+                    fd, path = os.open(pack, os.O_RDONLY), pack
+                yield _pread(fd, offset, offset + min(size, stored))
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
     def _open(self, checksum: str) -> tuple[int, int, int]:
         """(descriptor, offset, size) of a blob: its own file, or the pack that holds it."""
@@ -221,6 +247,16 @@ class DirectoryBlobStore:
 
     def batch(self) -> DirectoryBatch:
         return DirectoryBatch(self)
+
+
+def _pread(fd: int, start: int, stop: int) -> Iterator[bytes]:
+    """Bytes [start, stop) of an open file, in chunks of at most `CHUNK`."""
+    while start < stop:
+        chunk = os.pread(fd, min(CHUNK, stop - start), start)
+        if not chunk:
+            return
+        start += len(chunk)
+        yield chunk
 
 
 class _Writer:

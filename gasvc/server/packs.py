@@ -71,6 +71,18 @@ class PackIndex:
             "SELECT pack, offset, size FROM packed WHERE checksum = ?", (checksum,)).fetchone()
         return None if row is None else (self.file(row[0]), row[1], row[2])
 
+    def locate_many(self, checksums: Sequence[str]) -> dict[str, tuple[str, int, int]]:
+        """`locate` of each of `checksums` that is packed, asked in one query per 500."""
+        db, found = self._connection(), {}
+        for at in range(0, len(checksums) if db is not None else 0, 500):
+            part = checksums[at:at + 500]
+            assert db is not None
+            for checksum, pack, offset, size in db.execute(
+                    "SELECT checksum, pack, offset, size FROM packed WHERE checksum IN"
+                    f" ({','.join('?' * len(part))})", part):
+                found[checksum] = (self.file(pack), offset, size)
+        return found
+
     def writer(self) -> PackWriter:
         """A new pack for one batch's small blobs."""
         return PackWriter(self)

@@ -134,6 +134,13 @@ class S3BlobStore:
     def has(self, checksum: str) -> bool:
         return self.size(checksum) is not None
 
+    def sizes(self, checksums: list[str]) -> list[int | None]:
+        return [self.size(checksum) for checksum in checksums]
+
+    def read_sized(self, blobs: list[tuple[str, int]]) -> Iterator[Iterator[bytes]]:
+        for checksum, size in blobs:
+            yield self.read(checksum, 0, size)
+
     def read(self, checksum: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Bytes [start, end) of a blob, in chunks."""
         if end is not None and end <= start:

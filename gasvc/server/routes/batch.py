@@ -93,7 +93,7 @@ def routes(engine: Engine, settings: ServerSettings) -> list[Route]:
         if foreign:
             raise ResourceNotExist(f"{len(foreign)} of the files asked for are not in this "
                                    f"dataset, e.g. {foreign[0]}")
-        sizes = await run_in_threadpool(lambda: [ctx.blobs.size(c) for c in checksums])
+        sizes = await run_in_threadpool(ctx.blobs.sizes, checksums)
         length = sum(len(header(c, MISSING if n is None else n)) + (n or 0)
                      for c, n in zip(checksums, sizes, strict=True))
         # a known length: the body is sent as is, not copied into HTTP chunks
@@ -184,12 +184,15 @@ def _stream(blobs: BlobStore, checksums: list[str], sizes: list[int | None]
     """Frames of the blobs of the given sizes: small ones gathered into chunks of about
     `OUT_CHUNK` bytes, a large one's pieces sent as read (not copied again)."""
     out = bytearray()
+    found = [(checksum, size) for checksum, size in zip(checksums, sizes, strict=True)
+             if size is not None]
+    contents = blobs.read_sized(found)
     for checksum, size in zip(checksums, sizes, strict=True):
         out += header(checksum, MISSING if size is None else size)
         if size is None:
             continue
         sent = 0
-        for part in blobs.read(checksum, 0, size):
+        for part in next(contents):
             sent += len(part)
             if len(part) >= OUT_CHUNK // 2:
                 if out:
