@@ -320,14 +320,7 @@ class ApiClient:
 
     def details_pages(self, dataset_id: str, segment: str, commit: str
                       ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """ListDataDetails page by page: (items, the segment's total count), each page asked
-        for while the one before is handled (the server builds it meanwhile)."""
-        from gasvc.api.pool import read_ahead  # (threads: not loaded by commands that list none)
-
-        return read_ahead(self._details_pages(dataset_id, segment, commit))
-
-    def _details_pages(self, dataset_id: str, segment: str, commit: str
-                       ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """ListDataDetails page by page: (items, the segment's total count)."""
         offset = 0
         while True:
             body = self.request("GET", "data/details", dataset_id, params={

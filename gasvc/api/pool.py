@@ -5,7 +5,7 @@ so only that thread touches state that is not thread-safe (the SQLite connection
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -63,20 +63,3 @@ def run_all(fn: Callable[[T], R], items: Iterable[T], done: Callable[[R], None],
         for item in items:
             pool.submit(item)
 
-
-_END = object()
-
-
-def read_ahead(items: Iterator[T]) -> Iterator[T]:
-    """`items`, the next one always being fetched on a worker thread while the caller handles
-    the last: pages of a listing then arrive while the one before is processed, not after.
-    Errors come out where the item would have; a caller that stops early waits for at most the
-    one fetch in flight."""
-    with ThreadPoolExecutor(1, thread_name_prefix="gas-ahead") as ahead:
-        pending = ahead.submit(next, items, _END)
-        while True:
-            item = pending.result()
-            if item is _END:
-                return
-            pending = ahead.submit(next, items, _END)
-            yield item  # type: ignore[misc]
