@@ -62,4 +62,3 @@ def run_all(fn: Callable[[T], R], items: Iterable[T], done: Callable[[R], None],
     with Pool(fn, done, jobs) as pool:
         for item in items:
             pool.submit(item)
-
