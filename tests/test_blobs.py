@@ -168,7 +168,7 @@ def test_group_sync_covers_every_write_made_before_it_was_asked(
     import threading
     import time
 
-    from gasvc.server import blobs
+    from gasvc.server import durable
 
     started: list[float] = []
     finished: list[float] = []
@@ -182,8 +182,8 @@ def test_group_sync_covers_every_write_made_before_it_was_asked(
             raise OSError("disk on fire")
         finished.append(time.monotonic())
 
-    monkeypatch.setattr(blobs, "sync_filesystem", slow_sync)
-    group = blobs.GroupSync(tmp_path)
+    monkeypatch.setattr(durable, "sync_filesystem", slow_sync)
+    group = durable.GroupSync(tmp_path)
     with pytest.raises(OSError, match="disk on fire"):
         group.sync()
     asked: dict[int, float] = {}

@@ -2,7 +2,8 @@
 bucket (s3blobs.py) serves several instances.
 
 Bytes are hashed while they stream in, written to a temporary file, fsynced and renamed into
-place only when their SHA-1 is the announced one: a blob that exists is always complete.
+place only when their SHA-1 is the announced one: a blob that exists is always complete. The
+small files of a batch upload are packed together instead (packs.py), with the same guarantee.
 Hashing, writing and syncing run in worker threads, in pieces of about 1 MiB, so that the
 server's event loop never waits for the disk.
 """
@@ -10,26 +11,23 @@ server's event loop never waits for the disk.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import hashlib
 import itertools
 import os
-import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
-from gasvc.server.packs import PackIndex, PackWriter, fsync_dir, write_all
+from gasvc.server.durable import GroupSync, fsync_dir, write_all
+from gasvc.server.packs import PackIndex, PackWriter
 
 CHUNK = 1024 * 1024
-#: Blobs up to this size are written whole once verified, without a look for a stored copy.
+#: Blobs up to this size are held until verified, then packed (a batch's) or written whole.
 SMALL_BLOB = 64 * 1024
 #: Temporary files older than this are leftovers of a killed upload and are removed at start.
 STALE_TMP_SECONDS = 24 * 3600
@@ -263,10 +261,10 @@ class _Writer:
     """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob).
 
     The bytes of a blob of up to `SMALL_BLOB` bytes are held until it is whole and verified,
-    then written in one call, without asking first whether the store has it (a rename over an
-    identical blob is harmless): a push of many small files pays one `stat` less each, and a
-    file whose bytes do not match leaves no temporary file to remove. A larger blob is checked
-    once, when it outgrows that: a known one is only hashed."""
+    then appended to the batch's pack (`_Packed`) or, uploaded alone, written in one call, without
+    asking first whether the store has it (a rename over an identical blob is harmless; a blob
+    packed twice keeps its first place); a file whose bytes do not match leaves nothing to
+    remove. A larger blob is checked once, when it outgrows that: a known one is only hashed."""
 
     def __init__(self, store: DirectoryBlobStore, checksum: str, max_bytes: int) -> None:
         self.store, self.checksum, self.max_bytes = store, checksum, max_bytes
@@ -410,61 +408,3 @@ class _Packed:
         if held is not None:
             self.pack.append(self.writer.checksum, held or [b""])
         return size
-
-
-class GroupSync:
-    """Syncs of one file system shared by the threads that need one at once: `sync()` returns
-    once a sync that started after it was called has finished (so it covers every write made
-    before the call), starting one unless one is running; those who arrive while one runs wait
-    for the next, which one of them starts for all. Concurrent batches of a push then cost a
-    sync or two together, not two each, and their renames do not queue behind each other's
-    journal flushes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._cond = threading.Condition()
-        self._started = 0  # syncs started
-        self._finished = 0  # the number of the last sync finished
-        self._running = False
-
-    def sync(self) -> None:
-        with self._cond:
-            needed = self._started + 1  # a sync that starts from now on
-            while self._finished < needed:
-                if self._running:
-                    self._cond.wait()
-                    continue
-                self._running = True
-                self._started += 1
-                number = self._started
-                self._cond.release()
-                synced = False
-                try:
-                    sync_filesystem(self.path)
-                    synced = True
-                finally:  # a failed sync counts for no one: the next waiter tries again
-                    self._cond.acquire()
-                    self._running = False
-                    if synced:
-                        self._finished = max(self._finished, number)
-                    self._cond.notify_all()
-
-
-def sync_filesystem(path: Path) -> None:
-    """Flush the file system holding `path` in one call (syncfs where there is one)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if _LIBC is None or _LIBC.syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
-
-
-def _load_libc() -> Any:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return None
-
-
-_LIBC = _load_libc() if sys.platform.startswith("linux") else None

@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from gasvc.server.durable import fsync_dir, write_all
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS packed (
@@ -184,21 +186,3 @@ class PackWriter:
             os.unlink(self.index.file(self.pack))
         self.index.release(self.pack)
         self.pack = None
-
-
-def write_all(fd: int, pieces: list[bytes | memoryview]) -> int:
-    """Write `pieces` in order, in one call as a rule; returns their size."""
-    view = memoryview(pieces[0] if len(pieces) == 1 else b"".join(pieces))
-    size = len(view)
-    while view:
-        view = view[os.write(fd, view):]
-    return size
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a new name in `path` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
