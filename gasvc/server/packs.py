@@ -50,15 +50,15 @@ class PackIndex:
         is false)."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            if not create and not os.path.exists(self._db):
+            made = not os.path.exists(self._db)
+            if made and not create:
                 return None
             db = sqlite3.connect(self._db, timeout=60, isolation_level=None,
                                  check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")  # a committed row survives a power cut
-            made = not os.path.exists(self._db)
             db.executescript(SCHEMA)
-            if made:
+            if made:  # the index's own name is durable before a row in it counts
                 fsync_dir(self.folder.parent)
             self._local.db = db
         return db
@@ -76,18 +76,15 @@ class PackIndex:
     def locate_many(self, checksums: Sequence[str]) -> dict[str, tuple[str, int, int]]:
         """`locate` of each of `checksums` that is packed, asked in one query per 500."""
         db, found = self._connection(), {}
-        for at in range(0, len(checksums) if db is not None else 0, 500):
+        if db is None:
+            return found
+        for at in range(0, len(checksums), 500):
             part = checksums[at:at + 500]
-            assert db is not None
             for checksum, pack, offset, size in db.execute(
                     "SELECT checksum, pack, offset, size FROM packed WHERE checksum IN"
                     f" ({','.join('?' * len(part))})", part):
                 found[checksum] = (self.file(pack), offset, size)
         return found
-
-    def writer(self) -> PackWriter:
-        """A new pack for one batch's small blobs."""
-        return PackWriter(self)
 
     def record(self, pack: int, rows: Sequence[tuple[str, int, int, int]]) -> None:
         """Name the blobs of a synced pack, all in one transaction."""
