@@ -75,7 +75,7 @@ class PackIndex:
 
     def locate_many(self, checksums: Sequence[str]) -> dict[str, tuple[str, int, int]]:
         """`locate` of each of `checksums` that is packed, asked in one query per 500."""
-        db, found = self._connection(), {}
+        db, found = self._connection(), dict[str, tuple[str, int, int]]()
         if db is None:
             return found
         for at in range(0, len(checksums), 500):
