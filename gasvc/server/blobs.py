@@ -158,11 +158,18 @@ class DirectoryBlobStore:
         return self.size(checksum) is not None
 
     def size(self, checksum: str) -> int | None:
-        try:
-            return os.stat(self._file(check_checksum(checksum))).st_size
-        except FileNotFoundError:
+        size = self._loose_size(check_checksum(checksum))
+        if size is None:
             packed = self.packs.locate(checksum)
             return None if packed is None else packed[2]
+        return size
+
+    def _loose_size(self, checksum: str) -> int | None:
+        """The size of a (valid) blob id's own file, if it has one."""
+        try:
+            return os.stat(self._file(checksum)).st_size
+        except FileNotFoundError:
+            return None
 
     def _file(self, checksum: str) -> str:
         """A (valid) blob id's path as a string: no `Path` objects once a file."""
@@ -180,7 +187,7 @@ class DirectoryBlobStore:
     def sizes(self, checksums: list[str]) -> list[int | None]:
         """`size` of many: the packed ones found in one query, the others by `stat`."""
         packed = self.packs.locate_many([check_checksum(c) for c in checksums])
-        return [packed[c][2] if c in packed else self.size(c) for c in checksums]
+        return [packed[c][2] if c in packed else self._loose_size(c) for c in checksums]
 
     def read_sized(self, blobs: list[tuple[str, int]]) -> Iterator[Iterator[bytes]]:
         """Each blob's bytes in turn: the packed ones found in one query and read from their

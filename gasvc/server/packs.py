@@ -86,15 +86,17 @@ class PackIndex:
                 found[checksum] = (self.file(pack), offset, size)
         return found
 
-    def record(self, pack: int, rows: Sequence[tuple[str, int, int, int]]) -> None:
-        """Name the blobs of a synced pack, all in one transaction."""
+    def record(self, pack: int, rows: Sequence[tuple[str, int, int]]) -> None:
+        """Name the blobs of a synced pack, (checksum, offset, size) each, all in one
+        transaction."""
         with self._write:
             db = self._connection(create=True)
             assert db is not None
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("INSERT INTO packs VALUES (?, ?)", (pack, time.time()))
-                db.executemany("INSERT OR IGNORE INTO packed VALUES (?, ?, ?, ?)", rows)
+                db.executemany("INSERT OR IGNORE INTO packed VALUES (?, ?, ?, ?)",
+                               [(checksum, pack, offset, size) for checksum, offset, size in rows])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -151,14 +153,14 @@ class PackWriter:
         self.index = index
         self.pack: int | None = None
         self.fd = -1
-        self.rows: list[tuple[str, int, int, int]] = []
+        self.rows: list[tuple[str, int, int]] = []  # (checksum, offset, size)
         self.offset = 0
 
     def append(self, checksum: str, pieces: list[bytes | memoryview]) -> None:
         if self.pack is None:
             self.pack, self.fd = self.index.new_pack()
         size = write_all(self.fd, pieces)
-        self.rows.append((checksum, self.pack, self.offset, size))
+        self.rows.append((checksum, self.offset, size))
         self.offset += size
 
     def commit(self) -> None:
