@@ -9,10 +9,18 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gasvc.model import tree
 from gasvc.model.canon import content_id
-from gasvc.workspace.sync.listing import RefusedListing, SegmentListing, check_changes
+from gasvc.workspace.sync.listing import (
+    CheckedLabels,
+    RefusedListing,
+    SegmentListing,
+    check_changes,
+    check_item,
+)
 
 PARTS = ["a", "a.b", "a-b", "ab", "b", "a/b"]  # '-' and '.' sort before '/', 'b' after
 
@@ -94,3 +102,49 @@ def test_the_diff_check_reads_across_leaves(kept: str | None) -> None:
     else:
         with pytest.raises(RefusedListing, match=f"'s/{kept}'"):
             check_changes("s", ref, changes, store.objects.__getitem__)
+
+
+# labels a listing has checked ---------------------------------------------------------------
+JSON_LEAVES = (st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([0.0, -0.0, 1.0])
+               | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=3))
+JSON_VALUES = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+                           max_leaves=8)
+LABELS = st.dictionaries(st.sampled_from(["a", "b", "CLASSIFICATION"]), JSON_VALUES,
+                         max_size=3)
+
+
+def checked(label: dict[str, Any], labels: CheckedLabels | None) -> bytes | str:
+    raw = {"remotePath": "x.jpg", "checksum": "a" * 40, "fileSize": 1, "label": label}
+    try:
+        return check_item("s", raw, labels)[4]
+    except RefusedListing as refused:
+        return refused.message
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(LABELS, max_size=12))
+def test_a_listing_checks_a_label_it_has_seen_as_it_did_first(
+        listed: list[dict[str, Any]]) -> None:
+    """Labels listed again (1, 1.0, True, -0.0, NaN, key orders...) come out exactly as a
+    fresh check makes them: the same canonical JSON, or the same refusal."""
+    labels = CheckedLabels()
+    for label in listed + listed:
+        assert checked(label, labels) == checked(label, None)
+
+
+def test_a_label_seen_before_is_not_encoded_again() -> None:
+    labels, label = CheckedLabels(), {"CLASSIFICATION": {"category": "cat"}}
+    first = checked(label, labels)
+    again = checked({"CLASSIFICATION": {"category": "cat"}}, labels)
+    assert first == again == b'{"CLASSIFICATION":{"category":"cat"}}'
+    assert again is first  # the bytes kept, not made anew
+    assert labels.content_id(again) == content_id(label)
+
+
+def test_labels_that_do_not_repeat_stop_being_kept() -> None:
+    labels = CheckedLabels()
+    for number in range(CheckedLabels.LIMIT + 10):
+        checked({"n": number}, labels)
+    assert labels.key({"n": 0}) is None  # no longer asked
+    assert checked({"n": 1}, labels) == b'{"n":1}'

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import PATH, SETTINGS, TEXT, same
 
+from gasvc.model.canon import canonical_json, escaped
 from gasvc.model.masks import (
     KINDS,
     MASKS_DIR,
@@ -25,7 +26,7 @@ from gasvc.model.masks import (
     stored_from_read,
     stored_label,
 )
-from gasvc.model.metadata import parse, render
+from gasvc.model.metadata import parse, render, render_known
 from gasvc.workspace.store.layout import folder_segment, segment_folder
 from gasvc.workspace.worktree.pathspec import parse_pathspec
 
@@ -69,6 +70,20 @@ def test_metadata_lines_with_masks_round_trip(labels: dict[str, dict[str, Any]],
     read = {path: line.label for path, line in parse(text, "m.jsonl", folder).items()}
     assert same(read, {path: label for path, label in labels.items() if label})
     assert render(read.items(), folder) == text
+
+
+@SETTINGS
+@given(st.dictionaries(PATH, stored_labels(), max_size=4), FOLDER)
+def test_lines_from_known_label_json_are_the_lines_of_whole_values(
+        labels: dict[str, dict[str, Any]], folder: str) -> None:
+    """A clone hands `render_known` each label's canonical JSON; the lines are those of
+    encoding each line whole, masks (written in their line form) or not."""
+    whole = "".join(escaped(canonical_json({"file_name": path, "label": line_label(
+        label, folder, path)}).decode()) + "\n" for path, label in sorted(labels.items())
+        if label)
+    known = [(path, label, canonical_json(label)) for path, label in labels.items()]
+    assert render_known(known, folder) == whole
+    assert render(labels.items(), folder) == whole
 
 
 @SETTINGS

@@ -25,7 +25,7 @@ from gasvc.errors import InvalidParams
 from gasvc.model import canon, names, tree
 from gasvc.model.canon import canonical_json, escaped, sha1_hex
 from gasvc.model.labeldiff import field_changes
-from gasvc.model.metadata import MetadataError, parse, render
+from gasvc.model.metadata import MetadataError, parse, render, render_known
 from gasvc.model.names import (
     check_dataset_name,
     check_ref_name,
@@ -224,6 +224,17 @@ def test_metadata_lines_round_trip(labels: dict[str, dict[str, Any]]) -> None:
         refs = label_refs(text, "metadata.jsonl", known)
         assert {path: ref.label for path, ref in refs.items()} == ids
         assert sorted(ref.line for ref in refs.values()) == list(range(1, len(labels) + 1))
+
+
+@SETTINGS
+@given(st.dictionaries(PATH, labels(min_types=1), max_size=4))
+def test_metadata_lines_from_known_label_json(labels: dict[str, dict[str, Any]]) -> None:
+    """Lines built from each label's canonical JSON (a clone has it) are those of encoding
+    each line whole."""
+    whole = "".join(escaped(canonical_json({"file_name": path, "label": label}).decode()) + "\n"
+                    for path, label in sorted(labels.items()))
+    assert render_known((p, label, canonical_json(label)) for p, label in labels.items()) == whole
+    assert render(labels.items()) == whole
 
 
 # chunked trees ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,11 @@ from gascli import Gas
 from httpuser import user_fixtures
 from rawapi import RawApi
 from serverproc import ServerProcess
+from tcprelay import TcpRelay
 from test_workspace_sync import snapshot
+
+from gasvc.api.client import ApiClient
+from gasvc.api.session import ServerUnreachable
 
 # slow: in CI always; `-m "not slow"` leaves it out locally (docs/testing.md)
 pytestmark = pytest.mark.slow(seconds=30)
@@ -148,3 +153,26 @@ def test_push_of_a_few_changes_sends_proportional_work(gas: Gas, http_server: Se
     assert not [line for line in requests if "/data/details" in line or "/data?" in line]
     gas(big, "pull")
     assert snapshot(big) == snapshot(edit)
+
+
+def test_listing_pages_come_in_order_with_the_next_asked_ahead(http_server: ServerProcess,
+                                                               key: str, big: Path) -> None:
+    """Details pages come whole and in order while the next is asked for ahead; when the
+    server goes away mid-listing, the listing ends in a gas error, not a raw one."""
+    with TcpRelay([http_server.port]) as relay, closing(ApiClient(relay.url, key)) as client:
+        client.page_size = 1000
+        found = client.find_dataset("big")
+        assert found is not None
+        dataset = str(found["id"])
+        branch = client.get_branch(dataset, "main")
+        assert branch is not None
+        listed = [(len(items), total, [item["remotePath"] for item in items])
+                  for items, total in client.details_pages(dataset, "train", branch["commitId"])]
+        assert [(count, total) for count, total, _ in listed] == [(1000, FILES)] * 6
+        assert [path for *_, paths in listed for path in paths] == sorted(
+            f"{i // 1000:02d}/{i:05d}.bin" for i in range(FILES))
+        pages = client.details_pages(dataset, "train", branch["commitId"])
+        next(pages)
+        relay.__exit__(None, None, None)  # the server is gone
+        with pytest.raises(ServerUnreachable):
+            list(pages)

@@ -88,17 +88,21 @@ class ApiClient:
 
     def request(self, method: str, section: str, dataset_id: str = "", *,
                 params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        return _decode(self._send(method, section, dataset_id, params=params, json=json))
+
+    def _send(self, method: str, section: str, dataset_id: str = "", *,
+              params: dict[str, Any] | None = None, json: Any = None) -> requests.Response:
+        """The server's answer, not yet decoded."""
         url = self.url(section, dataset_id)
         try:
-            response = self.session.request(method, url, params=params, json=json,
-                                            timeout=self.timeout)
+            return self.session.request(method, url, params=params, json=json,
+                                        timeout=self.timeout)
         except requests.exceptions.SSLError as error:
             raise self._tls_error(error) from error
         except BROKEN_CONNECTION as error:
             raise self._connection_error(error) from error
         except requests.Timeout as error:
             raise too_slow(f"the server at {self.site}", self.timeout) from error
-        return _decode(response)
 
     def _tls_error(self, error: Exception) -> ClientError:
         if "WRONG_VERSION_NUMBER" in str(error) or "wrong version number" in str(error):
@@ -320,18 +324,28 @@ class ApiClient:
 
     def details_pages(self, dataset_id: str, segment: str, commit: str
                       ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """ListDataDetails page by page: (items, the segment's total count)."""
-        offset = 0
-        while True:
-            body = self.request("GET", "data/details", dataset_id, params={
+        """ListDataDetails page by page: (items, the segment's total count). The next page is
+        asked for while the caller handles this one (a clone's main thread is its critical
+        path); its answer is decoded when it is wanted."""
+        from concurrent.futures import ThreadPoolExecutor  # (not at every command's start)
+
+        def ask(offset: int) -> requests.Response:
+            return self._send("GET", "data/details", dataset_id, params={
                 "segmentName": segment, "commit": commit, "offset": offset,
                 "limit": self.page_size})
-            items, total = list(body["dataDetails"]), int(body["totalCount"])
-            if items:
+
+        with ThreadPoolExecutor(1, thread_name_prefix="gas-listing") as ahead:
+            answer, offset = ahead.submit(ask, 0), 0
+            while True:
+                body = _decode(answer.result())
+                items, total = list(body["dataDetails"]), int(body["totalCount"])
+                offset += len(items)
+                if not items or offset >= total:
+                    if items:
+                        yield items, total
+                    return
+                answer = ahead.submit(ask, offset)
                 yield items, total
-            offset += len(items)
-            if not items or offset >= total:
-                return
 
     def delete_paths(self, dataset_id: str, draft: int, segment: str, paths: list[str]) -> None:
         """DeleteData of several remote paths in one request."""

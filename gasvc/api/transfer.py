@@ -23,9 +23,8 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import requests
 
@@ -54,15 +53,13 @@ URL_HEADERS: dict[str, Any] = {"X-Token": None}
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Upload:
+class Upload(NamedTuple):
     checksum: str
     size: int
     path: Path | str
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(NamedTuple):
     checksum: str
     size: int
     target: Path | str  # a string where one is made per file (clone)
@@ -71,8 +68,7 @@ class Download:
     key: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     item: Download
     mtime_ns: int
     ino: int
@@ -173,7 +169,7 @@ class BatchStorage:
             return
         for chunk in batches(downloads, self.limit, lambda d: 0):
             urls = self.urls(list(dict.fromkeys(d.checksum for d in chunk if not d.url)))
-            filled = [d if d.url else replace(d, url=urls[d.checksum]) for d in chunk]
+            filled = [d if d.url else d._replace(url=urls[d.checksum]) for d in chunk]
             yield from batches(filled, URL_GROUP, lambda d: d.size)
 
     def missing(self, checksums: list[str]) -> set[str]:
@@ -257,11 +253,12 @@ def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir
              ) -> list[Written]:
     """Write the files of a framed stream into place; `wanted` loses what arrived."""
     parser, sink, written = FrameParser(), None, []
+    prefix = _thread_prefix(tmp_dir)
     try:
         for chunk in chunks:
             for event in parser.feed(chunk):
                 if isinstance(event, Frame):
-                    sink = _start(event, wanted, tmp_dir)
+                    sink = _start(event, wanted, prefix)
                 elif event is None:
                     assert sink is not None
                     written += sink.finish(wanted.pop(sink.checksum))
@@ -276,22 +273,28 @@ def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir
     return written
 
 
-def _start(frame: Frame, wanted: dict[str, list[Download]], tmp_dir: Path) -> Sink:
+def _thread_prefix(tmp_dir: Path) -> str:
+    """Where this thread's temporary files go: the path to which each one's checksum is added."""
+    return os.path.join(tmp_dir, f"{threading.get_ident()}-")
+
+
+def _start(frame: Frame, wanted: dict[str, list[Download]], prefix: str) -> Sink:
     if frame.size == MISSING:
         raise TransferError(f"the server has no file with checksum {frame.checksum}",
                             "the dataset on the server is damaged; tell its administrator")
     if frame.checksum not in wanted:
         raise TransferError(f"the server sent {frame.checksum}, which was not asked for")
-    return Sink(frame.checksum, tmp_dir)
+    return Sink(frame.checksum, prefix)
 
 
 class Sink:
     """One downloaded file: hashed into a temporary file, then renamed to its targets. Raw
     descriptors and string paths: a clone runs this once a file."""
 
-    def __init__(self, checksum: str, tmp_dir: Path) -> None:
+    def __init__(self, checksum: str, prefix: str) -> None:
+        """`prefix`: the path of the thread's temporary files, to which the checksum is added."""
         self.checksum, self.digest = checksum, hashlib.sha1()
-        self.tmp = os.path.join(tmp_dir, f"{threading.get_ident()}-{checksum}")
+        self.tmp = prefix + checksum
         self.fd: int | None = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def write(self, data: bytes | memoryview) -> None:
@@ -371,7 +374,7 @@ def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Pat
         raise too_slow(f"the download of {_name(targets[0])}", client.timeout) from error
     with response:
         decode(response, body=False)
-        sink = Sink(targets[0].checksum, tmp_dir)
+        sink = Sink(targets[0].checksum, _thread_prefix(tmp_dir))
         try:
             for chunk in response.iter_content(READ_CHUNK):
                 sink.write(chunk)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gasvc.errors import InvalidParams
 from gasvc.model.canon import canonical_json
@@ -29,8 +29,7 @@ class FrameError(InvalidParams):
     """A framed stream that is cut short or malformed."""
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     checksum: str
     size: int
 

@@ -33,6 +33,7 @@ MASKED = '_MASK"'
 #: A \u escape of a printable ASCII character: how else a mask type's key can be spelled (gas
 #: and json.dumps escape only control characters and, optionally, non-ASCII ones).
 _ASCII_ESCAPE = re.compile(r"\\u00[2-7][0-9a-fA-F]")
+_KIND_SET = frozenset(KINDS)
 _SUFFIXES = {f".{word}.png": kind for kind, word in KINDS.items()}
 #: The keys of a mask in the line form.
 LINE_KEYS = ("checksum", "fileSize", "info", "path")
@@ -82,7 +83,7 @@ def may_name_mask(text: str) -> bool:
 
 
 def has_masks(label: dict[str, Any] | None) -> bool:
-    return label is not None and any(kind in label for kind in KINDS)
+    return label is not None and not _KIND_SET.isdisjoint(label)  # (a clone asks per file)
 
 
 def masks_of(label: dict[str, Any] | None) -> list[MaskRef]:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model.canon import canonical_json, escaped
-from gasvc.model.masks import BadMask, line_label, stored_label
+from gasvc.model.masks import BadMask, has_masks, line_label, stored_label
 from gasvc.model.names import check_remote_path
 from gasvc.model.sensorfolders import METADATA as METADATA
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, load_json
@@ -110,10 +110,24 @@ def _refuse_other_columns(item: dict[str, Any], where: str) -> NoReturn:
 def render(labels: Iterable[tuple[str, dict[str, Any]]], folder: str = DEFAULT_FOLDER) -> str:
     """Canonical `metadata.jsonl` text for (path, stored label) pairs of the segment whose
     folder is `folder`; empty labels are left out."""
-    lines = [  # one line each, even where the label holds a line break (U+2028...)
-        escaped(canonical_json({"file_name": path,
-                                "label": line_label(label, folder, path)}).decode())
-        for path, label in sorted(labels)
-        if label
-    ]
-    return "".join(line + "\n" for line in lines)
+    return render_known(((path, label, None) for path, label in labels), folder)
+
+
+def render_known(labels: Iterable[tuple[str, dict[str, Any], bytes | None]],
+                 folder: str = DEFAULT_FOLDER) -> str:
+    """`render` of (path, stored label, its canonical JSON if known): a listing has made it
+    already, and a label without masks is written as it is in its line."""
+    lines = []
+    for path, label, data in sorted(labels, key=_path):
+        if not label:
+            continue
+        if data is None or has_masks(label):
+            data = canonical_json(line_label(label, folder, path))
+        # one line each, even where the label holds a line break (U+2028...)
+        lines.append(escaped(f'{{"file_name":{canonical_json(path).decode()},'
+                             f'"label":{data.decode()}}}\n'))
+    return "".join(lines)
+
+
+def _path(row: tuple[str, dict[str, Any], bytes | None]) -> str:
+    return row[0]

@@ -24,7 +24,7 @@ from gasvc.api.pool import Pool
 from gasvc.api.transfer import Download, Written, batches, download_url
 from gasvc.errors import ClientError
 from gasvc.model.fusion import WorkspaceView
-from gasvc.model.metadata import render
+from gasvc.model.metadata import render_known
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import VersionState
 from gasvc.workspace.store.create import init
@@ -231,8 +231,8 @@ class _Files:
             layout.segment_dir(segment).mkdir(parents=True, exist_ok=True)
             path = self.conn.tmp_dir / f"metadata-{segment}.jsonl"
             self.labels[segment] = path.open("w", encoding="utf-8")
-        self.labels[segment].write(render(((i.path, i.label) for i in items),
-                                          segment_folder(segment)))
+        self.labels[segment].write(render_known(((i.path, i.label, i.data) for i in items),
+                                                segment_folder(segment)))
         sizes = sum(item.size for item in items)
         self.files, self.nbytes = self.files + len(items), self.nbytes + sizes
         self.conn.progress.add_total(0, sizes)

@@ -16,7 +16,7 @@ from typing import Any
 
 from gasvc.errors import ClientError, InvalidParams
 from gasvc.model import tree
-from gasvc.model.canon import canonical_json
+from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import check_checksum, check_remote_path, check_segment_name, escaped
 from gasvc.model.strictjson import MAX_DEPTH, JsonRefused, check_value
@@ -52,8 +52,10 @@ def check_segments(raws: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return segments
 
 
-def check_item(segment: str, raw: dict[str, Any]) -> tuple[str, str, int, dict[str, Any], bytes]:
-    """(path, checksum, size, label, label's canonical JSON) of a data details item."""
+def check_item(segment: str, raw: dict[str, Any], labels: CheckedLabels | None = None
+               ) -> tuple[str, str, int, dict[str, Any], bytes]:
+    """(path, checksum, size, label, label's canonical JSON) of a data details item; `labels`
+    spares a listing checking a label it has already checked."""
     path = raw.get("remotePath")
     try:
         check_remote_path(path)
@@ -62,26 +64,73 @@ def check_item(segment: str, raw: dict[str, Any]) -> tuple[str, str, int, dict[s
         raise RefusedListing(f"the server lists an item gas refuses in segment"
                              f" {escaped(segment)}: {error.message}") from None
     assert isinstance(path, str)
-    where = _shown(segment, path)
     if path == METADATA:
-        raise RefusedListing(f"the server lists a file {where}: in a workspace that name holds"
-                             " the segment's labels")
+        raise RefusedListing(f"the server lists a file {_shown(segment, path)}: in a workspace"
+                             " that name holds the segment's labels")
     size = raw.get("fileSize")
-    if isinstance(size, str) and size.isdigit() and size.isascii():
-        size = int(size)  # a size sent as a string of digits is still a size
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise RefusedListing(f"the server lists {where} with the size {size!r}")
+    if type(size) is not int or size < 0:
+        size = _size(segment, path, size)
     label = raw.get("label") or {}
     if not isinstance(label, dict):
-        raise RefusedListing(f"the server lists {where} with a label that is not a JSON object")
-    try:
-        data = canonical_json(label) if label else b""
-        check_value(label, data)
+        raise RefusedListing(f"the server lists {_shown(segment, path)} with a label that is"
+                             " not a JSON object")
+    if not label:
+        return path, checksum, size, label, b""
+    try:  # (repr, like the encoder, may find the label nested too deeply)
+        key = labels.key(label) if labels is not None else None
+        data = labels.get(key) if labels is not None and key is not None else None
+        if data is None:
+            data = canonical_json(label)
+            check_value(label, data)
+            if labels is not None and key is not None:
+                labels.add(key, data)
     except (JsonRefused, RecursionError) as error:
         reason = error if isinstance(error, JsonRefused) else "the JSON is nested too deeply"
-        raise RefusedListing(f"the server lists {where} with a label gas refuses: {reason}"
-                             ) from None
+        raise RefusedListing(f"the server lists {_shown(segment, path)} with a label gas"
+                             f" refuses: {reason}") from None
     return path, checksum, size, label, data
+
+
+def _size(segment: str, path: str, size: Any) -> int:
+    """A listed size that is not a plain int: one sent as a string of digits is still a size."""
+    if isinstance(size, str) and size.isdigit() and size.isascii():
+        return int(size)
+    if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+        return int(size)  # an int subclass
+    raise RefusedListing(f"the server lists {_shown(segment, path)} with the size {size!r}")
+
+
+class CheckedLabels:
+    """Labels a listing has checked, by their `repr`: their canonical JSON. A dataset repeats
+    few labels many times, and equal reprs are equal values of parsed JSON (repr tells 1, 1.0
+    and True apart and keeps key order), so such a label needs no encoding or check again.
+    It is asked for at most `LIMIT` labels it lacks, and keeps those of at most `LONGEST`
+    bytes; then it is no longer asked: the labels of such a listing are mostly unique."""
+
+    LIMIT = 4096
+    LONGEST = 1024
+
+    def __init__(self) -> None:
+        self._known: dict[str, bytes] = {}
+        self._ids: dict[bytes, str] = {}
+        self._missed = 0
+
+    def key(self, label: dict[str, Any]) -> str | None:
+        """The label's key here; None once `LIMIT` labels were missing."""
+        return repr(label) if self._missed < self.LIMIT else None
+
+    def get(self, key: str) -> bytes | None:
+        return self._known.get(key)
+
+    def add(self, key: str, data: bytes) -> None:
+        self._missed += 1
+        if len(data) <= self.LONGEST:
+            self._known[key] = data
+            self._ids[data] = sha1_hex(data)
+
+    def content_id(self, data: bytes) -> str:
+        """`sha1_hex(data)`, known for the labels kept here."""
+        return self._ids.get(data) or sha1_hex(data)
 
 
 def check_diff_actions(segment: str, diffs: Iterable[dict[str, Any]]) -> dict[str, str]:

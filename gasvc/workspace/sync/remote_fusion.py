@@ -20,7 +20,7 @@ from typing import Any
 
 from gasvc.api.fusion import list_sensors
 from gasvc.model import tree
-from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.model.canon import sha1_hex
 from gasvc.model.fusion import (
     SENSORS,
     WorkspaceView,
@@ -140,14 +140,12 @@ def _frame(conn: Connection, segment: str, raw: Any, sensors: dict[str, Any], la
             raise RefusedListing(f"the server lists {escaped(path)} of segment"
                                  f" {escaped(segment)} with the timestamp {timestamp!r}")
         file = data_file(sensor, path)
-        stored, mask_urls = stored_listed_label(conn, segment, file, label)
-        if stored is not label:
-            text = canonical_json(stored)
+        stored, text, mask_urls = stored_listed_label(conn, segment, file, label, text)
         entry = FrameEntry(sensor, path, checksum, size, timestamp,
                            sha1_hex(text) if stored else None)
         value = Item(checksum, size, None, entry.label)  # in the workspace: frames.jsonl's
-        entries[sensor] = (entry, RemoteItem(file, value, stored, str(item.get("url") or ""),
-                                             mask_urls))
+        entries[sensor] = (entry, RemoteItem(file, value, stored, text,
+                                             str(item.get("url") or ""), mask_urls))
     return frame_id, [entries[sensor] for sensor in sorted(entries)]
 
 

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from gasvc.api.transfer import download_unknown
+from gasvc.model.canon import canonical_json
 from gasvc.model.masks import KINDS, BadMask, mask_path, stored_from_read, with_mask_file
 from gasvc.model.names import escaped
 from gasvc.workspace.store.layout import segment_folder
@@ -22,10 +23,10 @@ from gasvc.workspace.sync.listing import RefusedListing
 MAX_FILE_NAME = 255
 
 
-def stored_listed_label(conn: Connection, segment: str, path: str, label: dict[str, Any]
-                        ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The stored form of a listed label (the same object when it has no mask), and its
-    masks' download URLs by kind."""
+def stored_listed_label(conn: Connection, segment: str, path: str, label: dict[str, Any],
+                        data: bytes) -> tuple[dict[str, Any], bytes, dict[str, str]]:
+    """The stored form of a listed label (the same object when it has no mask) and its canonical
+    JSON (`data`, the listed label's, when the same), and its masks' download URLs by kind."""
     try:
         stored, unknown = stored_from_read(label)
     except BadMask as error:
@@ -33,7 +34,7 @@ def stored_listed_label(conn: Connection, segment: str, path: str, label: dict[s
         raise RefusedListing(f"the server lists {shown} with a mask gas refuses: "
                              f"{error.message}") from None
     if stored is label:
-        return label, {}
+        return label, data, {}
     for kind in KINDS.keys() & label.keys():
         name = mask_path(segment_folder(segment), path, kind).rpartition("/")[2]
         if len(name.encode()) > MAX_FILE_NAME:
@@ -44,7 +45,7 @@ def stored_listed_label(conn: Connection, segment: str, path: str, label: dict[s
     for kind, url in unknown.items():
         checksum, size = fetch_mask(conn, url)
         stored = with_mask_file(stored, kind, checksum, size)
-    return stored, urls
+    return stored, canonical_json(stored), urls
 
 
 def fetch_mask(conn: Connection, url: str) -> tuple[str, int]:

@@ -10,13 +10,13 @@ same chunking, so the same ids.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 from gasvc.api.pool import run_all
 from gasvc.model import tree
-from gasvc.model.canon import canonical_json, sha1_hex
+from gasvc.model.canon import sha1_hex
 from gasvc.model.fusion import WorkspaceView
 from gasvc.model.names import escaped
 from gasvc.model.snapshot import Item, Segment, VersionState
@@ -25,6 +25,7 @@ from gasvc.workspace.store.refs import ancestry, head_commit, key
 from gasvc.workspace.store.state import CommitRecord, State, is_fusion
 from gasvc.workspace.sync.connection import Connection
 from gasvc.workspace.sync.listing import (
+    CheckedLabels,
     RefusedListing,
     SegmentListing,
     check_catalog,
@@ -36,23 +37,25 @@ from gasvc.workspace.sync.listing import (
 from gasvc.workspace.sync.remote_masks import stored_listed_label
 from gasvc.workspace.versions.commit import commit_state
 
+NO_URLS: Mapping[str, str] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class RemoteItem:
+
+class RemoteItem(NamedTuple):
     path: str
     value: Item
     label: dict[str, Any]  # the stored form (masks by checksum: model/masks.py)
+    data: bytes  # the stored label's canonical JSON (b"" for none)
     url: str
     #: mask kind → download URL of its image, as listed
-    mask_urls: dict[str, str] = field(default_factory=dict)
+    mask_urls: Mapping[str, str] = NO_URLS
 
     @property
     def checksum(self) -> str:
-        return str(self.value.checksum)
+        return self.value.checksum
 
     @property
     def size(self) -> int:
-        return int(self.value.size)
+        return self.value.size
 
 
 class ListingSink(Protocol):
@@ -70,15 +73,16 @@ class ListingSink(Protocol):
 LABEL_MEMO = 100_000
 
 
-def item_of(conn: Connection, segment: str, raw: dict[str, Any]) -> RemoteItem:
+def item_of(conn: Connection, segment: str, raw: dict[str, Any],
+            labels: CheckedLabels | None = None) -> RemoteItem:
     """A data details item, checked (listing.py) before anything builds a path from it; its
     label in the stored form, so that its id is the server's (remote_masks.py)."""
-    path, checksum, size, label, data = check_item(segment, raw)
-    stored, urls = stored_listed_label(conn, segment, path, label)
-    if stored is not label:
-        data = canonical_json(stored)
-    value = Item(checksum, size, raw.get("timestamp"), sha1_hex(data) if stored else None)
-    return RemoteItem(path, value, stored, str(raw.get("url") or ""), urls)
+    path, checksum, size, label, data = check_item(segment, raw, labels)
+    stored, data, urls = stored_listed_label(conn, segment, path, label, data)
+    label_id = (None if not stored else labels.content_id(data) if labels is not None
+                else sha1_hex(data))
+    value = Item(checksum, size, raw.get("timestamp"), label_id)
+    return RemoteItem(path, value, stored, data, str(raw.get("url") or ""), urls)
 
 
 def save_labels(state: State, items: list[RemoteItem], saved: set[str] | None = None
@@ -97,10 +101,10 @@ def segment_items(conn: Connection, state: State, segment: str, commit: str,
                   sink: ListingSink | None = None) -> Iterator[tuple[str, Item]]:
     """Every item of a segment at a commit, in key order, page by page; each page is checked
     before anything is done with it."""
-    listing = SegmentListing(segment)
+    listing, labels = SegmentListing(segment), CheckedLabels()
     saved: set[str] = set()
     for page, total in conn.client.details_pages(conn.dataset_id, segment, commit):
-        items = [item_of(conn, segment, raw) for raw in page]
+        items = [item_of(conn, segment, raw, labels) for raw in page]
         for item in items:
             listing.add(item.path)
         save_labels(state, items, saved if len(saved) < LABEL_MEMO else None)
