@@ -64,8 +64,9 @@ class Download(NamedTuple):
     size: int
     target: Path | str  # a string where one is made per file (clone)
     url: str = ""
-    #: what the caller knows the file as (e.g. its segment and path), handed back with it
-    key: tuple[str, str] | None = None
+    #: what the caller knows the file as, handed back with it (a clone's segment, path and
+    #: label id)
+    key: tuple[str, str, str | None] | None = None
 
 
 class Written(NamedTuple):

@@ -212,14 +212,17 @@ class State:
             self.db.execute("DELETE FROM entries WHERE segment = ? AND path = ?",
                             (segment, path))
             return
-        checksum, size, label = value
-        self.db.execute(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
-            " (segment, path) DO UPDATE SET head_sum = excluded.head_sum, head_size ="
-            " excluded.head_size, head_label = excluded.head_label, sum = excluded.sum, size ="
-            " excluded.size, label = excluded.label, mtime_ns = excluded.mtime_ns,"
-            " ino = excluded.ino",
-            (segment, path, checksum, size, label, checksum, size, label, mtime_ns, ino))
+        self.set_entries([(segment, path, value, mtime_ns, ino)])
+
+    def set_entries(self, rows: Iterable[tuple[str, str, tuple[str, int, str | None], int, int]]
+                    ) -> None:
+        """`set_entry` of (segment, path, (checksum, size, label), mtime_ns, ino) rows."""
+        self.db.executemany(
+            "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?4, ?5, ?6, ?7) ON CONFLICT"
+            " (segment, path) DO UPDATE SET head_sum = ?3, head_size = ?4, head_label = ?5,"
+            " sum = ?3, size = ?4, label = ?5, mtime_ns = ?6, ino = ?7",
+            ((segment, path, *value, mtime_ns, ino)
+             for segment, path, value, mtime_ns, ino in rows))
 
     def load_entries(self, segment: str, rows: list[tuple[str, str, int, str | None]]) -> None:
         """Make HEAD and staged `(path, checksum, size, label)` (clone); a row whose checksum

@@ -33,7 +33,6 @@ from gasvc.workspace.store.layout import (
     Layout,
     WriteGuard,
     segment_folder,
-    split_shown,
 )
 from gasvc.workspace.store.maskstore import forget_recent_mask_stats, set_mask_stats
 from gasvc.workspace.store.objects import durable
@@ -237,14 +236,17 @@ class _Files:
         self.files, self.nbytes = self.files + len(items), self.nbytes + sizes
         self.conn.progress.add_total(0, sizes)
         present = self._present(segment, items)
-        with self.state.transaction():
-            self.state.load_entries(segment, [(i.path, i.checksum, i.size, i.value.label)
-                                              for i in items])
-            for found, st in present.items():
-                self.state.refresh_stat(segment, found, st.st_mtime_ns, st.st_ino)
-        kept = [item for item in items if item.path in present]
-        self.conn.progress(len(kept), sum(item.size for item in kept))
-        wanted = [Download(i.checksum, i.size, targets[i.path], i.url, (segment, i.path))
+        if present:
+            kept = [item for item in items if item.path in present]
+            with self.state.transaction():
+                self.state.load_entries(segment, [(i.path, i.checksum, i.size, i.value.label)
+                                                  for i in kept])
+                for found, st in present.items():
+                    self.state.refresh_stat(segment, found, st.st_mtime_ns, st.st_ino)
+            self.conn.progress(len(kept), sum(item.size for item in kept))
+        # the others' index rows are written once each is in place, with its stat (`_done`)
+        wanted = [Download(i.checksum, i.size, targets[i.path], i.url,
+                           (segment, i.path, i.value.label))
                   for i in items if i.path not in present]
         wanted += self.masks.wanted(segment, items)
         groups = (self.batch.groups(wanted) if self.batch is not None
@@ -303,23 +305,20 @@ class _Files:
 
     def _done(self, written: list[Written]) -> None:
         root = self.conn.layout.root
-        masks = []
+        rows, masks = [], []
+        for done in written:
+            item = done.item
+            if item.key is None:  # a mask image (clone_masks.py)
+                shown = Path(item.target).relative_to(root).as_posix()
+                masks.append((shown, item.checksum, item.size, done.mtime_ns, done.ino))
+            else:
+                segment, path, label = item.key
+                rows.append((segment, path, (item.checksum, item.size, label), done.mtime_ns,
+                             done.ino))
         with self.state.transaction():
-            stats = []
-            for done in written:
-                if done.item.key is not None:
-                    stats.append((*done.item.key, done.mtime_ns, done.ino))
-                    continue
-                shown = Path(done.item.target).relative_to(root).as_posix()
-                segment, path = split_shown(shown)
-                if segment is None:  # a mask image (clone_masks.py)
-                    masks.append((shown, done.item.checksum, done.item.size, done.mtime_ns,
-                                  done.ino))
-                    continue
-                stats.append((segment, path, done.mtime_ns, done.ino))
-            self.state.refresh_stats(stats)
+            self.state.set_entries(rows)
             set_mask_stats(self.state, masks)
-        self.downloaded += len(written) - len(masks)
+        self.downloaded += len(rows)
         self.conn.progress(len(written), sum(done.item.size for done in written))
 
 
