@@ -88,3 +88,19 @@ def test_the_results_not_dropped_are_found_by_an_index(server: ServerProcess) ->
             " AND status = 'SUCCESS' AND result IS NOT NULL AND result_dropped = 0"
             " ORDER BY finished DESC, seq DESC", ("d", "basicSearch")).fetchall()
     assert any("jobs_live_results" in str(row[-1]) for row in plan), plan
+
+
+def test_a_tagged_result_is_kept_and_marked_all_the_same(server: ServerProcess, api: RawApi
+                                                         ) -> None:
+    dataset_id = api.create_dataset("tagged_result")
+    number = api.create_draft(dataset_id)
+    api.create_segment(dataset_id, number, "s")
+    api.upload_file(dataset_id, number, "s", "a.txt", b"a file to tag")
+    commit_id = api.commit(dataset_id, number)
+    tagged = search(api, dataset_id, commit_id)
+    api.call("POST", f"datasets/{dataset_id}/tags", json={
+        "name": "found", "commit": tagged["result"]["searchResultCommitId"]})
+    jobs = [tagged] + [search(api, dataset_id, commit_id) for _ in range(KEPT_RESULTS + 1)]
+    assert [marks(server, dataset_id)[job["jobId"]] for job in jobs] == [1, 1] + [0] * 5
+    assert [readable(api, dataset_id, job) for job in jobs] == [True, False] + [True] * 5
+

@@ -1,5 +1,6 @@
-"""The folder store's receiving side (blobs.py): writers that hash bytes as they come, and a
-batch upload's blobs made durable and visible together.
+"""The receiving side of the blob stores (blobs.py): the folder store's writers, which hash
+bytes as they come, and its batches, whose blobs are made durable and visible together; and the
+hand-off of bytes to worker threads that both stores use (`BufferedWriter`).
 
 A blob of up to `SMALL_BLOB` bytes is held in memory until it is whole and verified, then
 packed (a batch's, packs.py) or written in one call; a larger one streams into a temporary file
