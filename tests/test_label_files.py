@@ -103,3 +103,13 @@ def test_status_recording_lines_takes_stale_files_and_leftovers(gas: Gas, root: 
     seen = views(gas, root)
     assert seen[0] == " L gone/2.jpg\n"
     assert seen == without_records(gas, root)
+
+
+def test_a_stale_entry_that_cannot_be_deleted_fails_no_commit(gas: Gas, root: Path) -> None:
+    stuck = root / ".gas/labels" / ("0" * 40)
+    stuck.mkdir()  # a folder: unlink refuses it
+    (stuck / "inside").write_text("x")
+    gas(root, "rm", "gone/1.jpg", "gone/2.jpg")
+    gas(root, "commit", "-m", "gone")
+    assert label_files(root) == recorded(root, "keep") | {stuck.name}
+    assert gas(root, "status", "--porcelain").stdout == "\n"
