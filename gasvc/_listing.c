@@ -101,10 +101,7 @@ static int classify(int dir_fd, const char *name, struct stat *st) {
 
 static int compare_items(const void *a, const void *b) {
     const Item *left = a, *right = b;
-    size_t shorter = left->length < right->length ? left->length : right->length;
-    int order = memcmp(left->name, right->name, shorter);
-    if (order != 0) return order;
-    return (left->length > right->length) - (left->length < right->length);
+    return compare_names(left->name, left->length, right->name, right->length);
 }
 
 /* In key order: only for rows handed out (a digest does not depend on the order). */
@@ -240,15 +237,7 @@ static PyObject *list_dir(PyObject *module, PyObject *arg) {
     read_folder(path, &listing);
     listing_sort(&listing);
     Py_END_ALLOW_THREADS
-    PyObject *result = NULL;
-    if (listing.error == ENOMEM) {
-        PyErr_NoMemory();
-    } else if (listing.error) {
-        errno = listing.error;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arg);
-    } else {
-        result = to_python(&listing);
-    }
+    PyObject *result = raise_listing_error(&listing, arg) ? NULL : to_python(&listing);
     listing_free(&listing);
     Py_DECREF(encoded);
     return result;
@@ -277,14 +266,9 @@ static PyObject *list_dir_unless(PyObject *module, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     PyObject *result = NULL;
-    if (listing.error == ENOMEM) {
-        PyErr_NoMemory();
-    } else if (listing.error) {
-        errno = listing.error;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_arg);
-    } else if (same) {
+    if (same) {  /* (listed without an error) */
         result = Py_NewRef(Py_None);
-    } else {
+    } else if (!raise_listing_error(&listing, path_arg)) {
         PyObject *rows = to_python(&listing);
         result = rows ? Py_BuildValue("(Ny#)", rows, (const char *)found,
                                       (Py_ssize_t)DIGEST_SIZE) : NULL;

@@ -7,7 +7,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
     const char *name;  /* in the listing's arena, once the listing is complete */
@@ -36,6 +38,29 @@ typedef struct {
 } Digest;
 
 #define DIGEST_SIZE 17
+
+/* Names in key order: byte order, a name before the longer names it begins. */
+static inline int compare_names(const void *left, size_t left_length, const void *right,
+                                size_t right_length) {
+    size_t shorter = left_length < right_length ? left_length : right_length;
+    int order = memcmp(left, right, shorter);
+    if (order != 0) return order;
+    return (left_length > right_length) - (left_length < right_length);
+}
+
+/* A listing's failure as a Python exception (MemoryError, or OSError naming `path`): -1 when
+ * one is set, 0 when the listing did not fail. */
+static inline int raise_listing_error(const Listing *listing, PyObject *path) {
+    if (listing->error == ENOMEM) {
+        PyErr_NoMemory();
+    } else if (listing->error) {
+        errno = listing->error;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+    } else {
+        return 0;
+    }
+    return -1;
+}
 
 void listing_free(Listing *listing);
 int listing_push(Listing *listing, const char *name, size_t length, int folder, long long size,

@@ -157,16 +157,8 @@ PyObject *list_folders(PyObject *module, PyObject *args) {
     PyObject *result = PyList_New((Py_ssize_t)count);
     for (size_t i = 0; result != NULL && i < count; i++) {
         Job *job = &jobs[i];
-        PyObject *found = NULL;
-        if (job->listing.error == ENOMEM) {
-            PyErr_NoMemory();
-        } else if (job->listing.error) {
-            errno = job->listing.error;
-            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError,
-                                                 PyTuple_GET_ITEM(job->source, 0));
-        } else {
-            found = job_result(job);
-        }
+        PyObject *found = raise_listing_error(&job->listing, PyTuple_GET_ITEM(job->source, 0))
+                          ? NULL : job_result(job);
         if (found == NULL) {
             Py_CLEAR(result);
             break;
@@ -239,10 +231,9 @@ static int advance(Cursor *cursor) {
     cursor->length = (size_t)(nul - cursor->at);
     cursor->stats = nul + 1;
     cursor->at = nul + 1 + STATS_SIZE;
-    if (previous != NULL) {
-        size_t shorter = previous_length < cursor->length ? previous_length : cursor->length;
-        int order = memcmp(previous, cursor->name, shorter);
-        if (order > 0 || (order == 0 && previous_length >= cursor->length)) return -2;
+    if (previous != NULL
+        && compare_names(previous, previous_length, cursor->name, cursor->length) >= 0) {
+        return -2;
     }
     return 0;
 }
@@ -250,10 +241,7 @@ static int advance(Cursor *cursor) {
 static int compare_cursors(const Cursor *left, const Cursor *right) {
     if (left->done) return 1;
     if (right->done) return -1;
-    size_t shorter = left->length < right->length ? left->length : right->length;
-    int order = memcmp(left->name, right->name, shorter);
-    if (order != 0) return order;
-    return (left->length > right->length) - (left->length < right->length);
+    return compare_names(left->name, left->length, right->name, right->length);
 }
 
 static int add_name(PyObject *names, const Cursor *cursor) {

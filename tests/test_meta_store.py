@@ -291,6 +291,9 @@ def test_search_results_newest_first_and_found_by_commit(tx: MetaTx) -> None:
     assert tx.search_of_result("d", "4" * 32) is None
     assert tx.search_of_result("other", "3" * 32) is None
     assert tx.search_of_result("d", "%") is None  # no pattern: only ids the server makes
+    assert tx.update_job("j3", result_dropped=1)  # its result dealt with: not listed again
+    assert [job.id for job in tx.search_results("d")] == ["j2", "j1"]
+    assert tx.search_of_result("d", "3" * 32) == found  # still found by its result's id
 
 
 def test_commits_with_prefix(tx: MetaTx) -> None:

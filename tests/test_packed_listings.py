@@ -115,6 +115,29 @@ def test_differing_of_listings_out_of_order_is_left_to_python() -> None:
         module.differing(b"a.jpg\0short", b"")
 
 
+def test_a_name_twice_or_a_prefix_after_its_longer_name_is_out_of_order() -> None:
+    module = native()
+    longer, shorter = ("ab.jpg", 1, 2, 3), ("ab", 1, 2, 3)
+    twice = scan.py_pack_rows([ROWS[0], ROWS[0]])[0]
+    assert module.differing(twice, b"") is None
+    assert module.differing(scan.py_pack_rows([longer, shorter])[0], b"") is None
+    assert module.differing(scan.py_pack_rows([shorter, longer])[0], b"") == (
+        ["ab", "ab.jpg"], [])
+
+
+def test_a_folder_that_cannot_be_read_raises_naming_it_in_each_function(tmp_path: Path
+                                                                        ) -> None:
+    module = native()
+    unreadable = str(tmp_path / ("x" * 300))  # a name longer than a folder can hold
+    for call in (lambda: module.list_dir(unreadable),
+                 lambda: module.list_dir_unless(unreadable, False, None),
+                 lambda: module.list_folders([(str(tmp_path), False, None),
+                                              (unreadable, False, None)], 2)):
+        with pytest.raises(OSError) as raised:
+            call()
+        assert raised.value.filename == unreadable
+
+
 @pytest.mark.parametrize(("text", "recorded"), [
     ("a\nb\nc\n", b"a\nb\nc"),
     ("a\nB\nc", b"a\nb\nc"),

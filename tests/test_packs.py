@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gasvc.errors import ChecksumMismatch
-from gasvc.server.blobs import SMALL_BLOB, DirectoryBlobStore
+from gasvc.server.blobs import DirectoryBlobStore
+from gasvc.server.blobwriters import SMALL_BLOB
 from gasvc.server.migrate import blob_files
 
 SETTINGS = settings(max_examples=60, derandomize=True, deadline=None, database=None,

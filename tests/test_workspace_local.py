@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import forkrun
@@ -150,6 +151,33 @@ def test_label_for_a_missing_file_is_refused(ws: tuple[Layout, State]) -> None:
     write(layout.root, {"train/a.jpg": "A", "train/metadata.jsonl": labels(("nope.jpg", CAT))})
     with pytest.raises(Exception, match=r"metadata.jsonl:1: label for 'nope.jpg'"):
         stage.add(layout, state, [pathspec.EVERYTHING])
+
+
+#: Paths opened while `opened_paths` collects (an audit hook sees every `open`, ours or not).
+_OPENED: list[list[str]] = []
+
+
+def _audit_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _OPENED and isinstance(args[0], (str, Path)):
+        _OPENED[-1].append(os.fspath(args[0]))
+
+
+sys.addaudithook(_audit_opens)
+
+
+def test_rm_reads_each_label_file_once(ws: tuple[Layout, State]) -> None:
+    layout, state = ws
+    first_commit(layout, state)
+    metadata = layout.root / "train/metadata.jsonl"
+    _OPENED.append([])
+    try:
+        stage.remove(layout, state, [pathspec.parse_pathspec("train/a.jpg"),
+                                     pathspec.parse_pathspec("train/b.jpg")], cached=False)
+    finally:
+        opened = _OPENED.pop()
+    assert opened.count(str(metadata)) == 1
+    assert not metadata.read_text()  # a.jpg's line gone (b.jpg had none)
+    assert porcelain(status(layout, state)) == {"D  train/a.jpg", "D  train/b.jpg"}
 
 
 def test_rm_and_restore(ws: tuple[Layout, State]) -> None:

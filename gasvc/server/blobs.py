@@ -5,13 +5,12 @@ Bytes are hashed while they stream in, written to a temporary file, fsynced and 
 place only when their SHA-1 is the announced one: a blob that exists is always complete. The
 small files of a batch upload are packed together instead (packs.py), with the same guarantee.
 Hashing, writing and syncing run in worker threads, in pieces of about 1 MiB, so that the
-server's event loop never waits for the disk.
+server's event loop never waits for the disk (the writers and a batch: blobwriters.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 import time
@@ -21,14 +20,11 @@ from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 
-from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
-from gasvc.server.durable import GroupSync, fsync_dir, write_all
-from gasvc.server.packs import PackIndex, PackWriter
+from gasvc.server.blobwriters import CHUNK, BufferedWriter, DirectoryBatch, HashingWriter
+from gasvc.server.durable import GroupSync, fsync_dir
+from gasvc.server.packs import PackIndex
 
-CHUNK = 1024 * 1024
-#: Blobs up to this size are held until verified, then packed (a batch's) or written whole.
-SMALL_BLOB = 64 * 1024
 #: Temporary files older than this are leftovers of a killed upload and are removed at start.
 STALE_TMP_SECONDS = 24 * 3600
 
@@ -167,11 +163,11 @@ class DirectoryBlobStore:
     def _loose_size(self, checksum: str) -> int | None:
         """The size of a (valid) blob id's own file, if it has one."""
         try:
-            return os.stat(self._file(checksum)).st_size
+            return os.stat(self.loose_file(checksum)).st_size
         except FileNotFoundError:
             return None
 
-    def _file(self, checksum: str) -> str:
+    def loose_file(self, checksum: str) -> str:
         """A (valid) blob id's path as a string: no `Path` objects once a file."""
         return os.path.join(self._root, checksum[:2], checksum[2:])
 
@@ -213,7 +209,7 @@ class DirectoryBlobStore:
     def _open(self, checksum: str) -> tuple[int, int, int]:
         """(descriptor, offset, size) of a blob: its own file, or the pack that holds it."""
         try:
-            fd = os.open(self._file(check_checksum(checksum)), os.O_RDONLY)
+            fd = os.open(self.loose_file(check_checksum(checksum)), os.O_RDONLY)
         except FileNotFoundError:
             packed = self.packs.locate(checksum)
             if packed is None:
@@ -229,7 +225,7 @@ class DirectoryBlobStore:
     async def receive(self, checksum: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         """Store streamed bytes as `checksum`; refuse them when their SHA-1 differs."""
         self.path(checksum)  # a bad id is refused before a byte is read
-        writer = _Writer(self, checksum, max_bytes)  # no I/O until bytes come
+        writer = HashingWriter(self, checksum, max_bytes)  # no I/O until bytes come
         try:
             buffered = BufferedWriter(writer, max_bytes)
             async for chunk in chunks:
@@ -239,7 +235,7 @@ class DirectoryBlobStore:
         finally:
             writer.discard()
 
-    def _keep(self, writer: _Writer) -> int:
+    def _keep(self, writer: HashingWriter) -> int:
         """Sync a verified single upload and rename it into place."""
         size = writer.verify()
         writer.spill()
@@ -262,156 +258,3 @@ def _pread(fd: int, start: int, stop: int) -> Iterator[bytes]:
             return
         start += len(chunk)
         yield chunk
-
-
-class _Writer:
-    """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob).
-
-    The bytes of a blob of up to `SMALL_BLOB` bytes are held until it is whole and verified,
-    then appended to the batch's pack (`_Packed`) or, uploaded alone, written in one call, without
-    asking first whether the store has it (a rename over an identical blob is harmless; a blob
-    packed twice keeps its first place); a file whose bytes do not match leaves nothing to
-    remove. A larger blob is checked once, when it outgrows that: a known one is only hashed."""
-
-    def __init__(self, store: DirectoryBlobStore, checksum: str, max_bytes: int) -> None:
-        self.store, self.checksum, self.max_bytes = store, checksum, max_bytes
-        self.digest, self.size = hashlib.sha1(), 0
-        self.tmp: str | None = None
-        self.fd: int | None = None
-        #: the bytes so far of a blob not larger than SMALL_BLOB yet (None: past that)
-        self.held: list[bytes | memoryview] | None = []
-        self.ready = False
-
-    def write(self, data: bytes | memoryview) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:
-            raise RequestTooLarge(f"{self.checksum} is larger than the server's limit of "
-                                  f"{self.max_bytes} bytes",
-                                  "raise the server's --max-upload-bytes to store larger files")
-        self.digest.update(data)
-        if self.held is not None:
-            self.held.append(data)
-            if self.size <= SMALL_BLOB:
-                return
-            held, self.held = self.held, None
-            if os.path.isfile(self.store._file(check_checksum(self.checksum))):
-                return  # known: only hashed from now on
-            self.fd, self.tmp = self.store.new_tmp()
-            write_all(self.fd, held)
-        elif self.fd is not None:
-            write_all(self.fd, [data])
-
-    def spill(self) -> None:
-        """Write the held bytes of a small blob to a new temporary file (left open)."""
-        if self.held is not None:
-            held, self.held = self.held, None
-            self.fd, self.tmp = self.store.new_tmp()
-            write_all(self.fd, held)
-
-    def close(self, sync: bool = False) -> None:
-        if self.fd is not None:
-            if sync:
-                os.fsync(self.fd)
-            os.close(self.fd)
-            self.fd = None
-
-    def discard(self) -> None:
-        self.held = None
-        self.close()
-        if self.tmp is not None:
-            self.store.release_tmp(self.tmp)
-            self.tmp = None
-
-    def verify(self) -> int:
-        if self.digest.hexdigest() != self.checksum:
-            raise ChecksumMismatch(
-                f"uploaded bytes have SHA-1 {self.digest.hexdigest()}, not {self.checksum}",
-                "upload the file again; it may have changed while it was read",
-            )
-        return self.size
-
-    def finish(self) -> int:
-        """Verify; a small blob's bytes stay held (for a pack), a larger one's file closed."""
-        size = self.verify()
-        self.close()
-        self.ready = self.tmp is not None
-        return size
-
-
-class BufferedWriter:
-    """Hands a blob writer's bytes to a worker thread in pieces of about `CHUNK` bytes;
-    refuses them once the request's uploads (`before` bytes ahead of this one) pass
-    `max_bytes`."""
-
-    def __init__(self, writer: BlobWriter, max_bytes: int, before: int = 0) -> None:
-        self.writer, self.max_bytes = writer, max_bytes
-        self.pending = bytearray()
-        self.size = before
-
-    async def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:  # refused as soon as the bytes arrive, not at a flush
-            raise RequestTooLarge(f"the upload is larger than the server's limit of "
-                                  f"{self.max_bytes} bytes",
-                                  "raise the server's --max-upload-bytes to store larger files")
-        self.pending += data
-        if len(self.pending) >= CHUNK:
-            await self.flush()
-
-    async def flush(self) -> None:
-        if self.pending:
-            data = bytes(self.pending)
-            self.pending.clear()
-            await run_in_threadpool(self.writer.write, data)
-
-    async def finish(self) -> int:
-        await self.flush()
-        return await run_in_threadpool(self.writer.finish)
-
-
-class DirectoryBatch:
-    """Small blobs appended to one new pack as each is verified, larger ones in temporary
-    files; `commit()` makes them durable, then visible: the pack synced and recorded, the
-    temporary files synced at once and renamed into place (the renames synced)."""
-
-    def __init__(self, store: DirectoryBlobStore) -> None:
-        self.store = store
-        self.pack = PackWriter(store.packs)
-        self.writers: list[_Writer] = []
-
-    def add(self, checksum: str, max_bytes: int) -> BlobWriter:
-        writer = _Writer(self.store, checksum, max_bytes)
-        self.writers.append(writer)
-        return _Packed(writer, self.pack)
-
-    def commit(self) -> None:
-        self.pack.commit()
-        ready = [writer for writer in self.writers if writer.ready and writer.tmp is not None]
-        if not ready:
-            return
-        self.store.syncs.sync()
-        for writer in ready:
-            assert writer.tmp is not None
-            self.store.place(writer.tmp, writer.checksum)
-            writer.tmp = None
-        self.store.syncs.sync()
-
-    def abort(self) -> None:
-        self.pack.abort()
-        for writer in self.writers:
-            writer.discard()
-
-
-class _Packed:
-    """A batch's blob writer: once verified, a small blob goes into the batch's pack."""
-
-    def __init__(self, writer: _Writer, pack: PackWriter) -> None:
-        self.writer, self.pack = writer, pack
-        self.write = writer.write
-
-    def finish(self) -> int:
-        size = self.writer.finish()
-        held, self.writer.held = self.writer.held, None
-        if held is not None:
-            self.pack.append(self.writer.checksum, held or [b""])
-        return size

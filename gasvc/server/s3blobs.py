@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gasvc.errors import ChecksumMismatch, RequestTooLarge
 from gasvc.model.names import check_checksum
-from gasvc.server.blobs import CHUNK, BufferedWriter
+from gasvc.server.blobwriters import CHUNK, BufferedWriter
 from gasvc.server.meta.store import StoreUnavailable
 from gasvc.server.presign import Presigner
 

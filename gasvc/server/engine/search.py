@@ -13,7 +13,8 @@ new dataset of it.
 A dataset keeps the results of its latest five searches (spec 3.16): a search that succeeds
 deletes the result commits of the older ones (the jobs stay, listed with their result ids),
 so reading one or making a dataset of it answers ResourceNotExist, saying why. A result a
-branch, tag or draft was made on stays: it is a version of its own then.
+branch, tag or draft was made on stays: it is a version of its own then. Either way the job is
+marked (`result_dropped`) and no later search looks at it again.
 """
 
 from __future__ import annotations
@@ -91,10 +92,13 @@ KEPT_RESULTS = 5
 
 def drop_old_results(tx: MetaTx, dataset: Dataset) -> None:
     """Delete the result commits of the dataset's searches but the latest KEPT_RESULTS (in the
-    transaction that saves a new result)."""
+    transaction that saves a new result). Each job is marked once its result is dealt with
+    (deleted, or kept as a version of its own), and not looked at again: a search reads the
+    KEPT_RESULTS + 1 results not marked yet, not every search the dataset ran."""
     for job in tx.search_results(dataset.id)[KEPT_RESULTS:]:
         assert job.result is not None
         tx.drop_unused_commit(dataset.id, json.loads(job.result)["searchResultCommitId"])
+        tx.update_job(job.id, result_dropped=1)
 
 
 def _matches(objects: Objects, name: str, segment: Segment, fusion: bool, match: Matcher,

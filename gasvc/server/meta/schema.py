@@ -76,6 +76,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE dataset_blobs ADD COLUMN size INTEGER;
     """,
+    # a basic search whose result commit a newer search dropped (engine/search.py) is marked,
+    # so that each new search looks only at the results not dropped yet (found by this index,
+    # not a scan of every search the dataset ever ran)
+    """
+    ALTER TABLE jobs ADD COLUMN result_dropped INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_live_results ON jobs (dataset_id, type, finished, seq)
+        WHERE status = 'SUCCESS' AND result IS NOT NULL AND result_dropped = 0;
+    """,
 ]
 
 

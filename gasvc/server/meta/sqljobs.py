@@ -15,7 +15,8 @@ from gasvc.server.records import Job
 
 _JOB = ("id, dataset_id, type, title, description, arguments, status, error, result, author,"
         " created, started, finished, attempts")
-_COLUMNS = {"status", "error", "result", "started", "finished", "worker", "lease", "attempts"}
+_COLUMNS = {"status", "error", "result", "started", "finished", "worker", "lease", "attempts",
+            "result_dropped"}
 #: A commit id the server makes (uuid4().hex).
 _HEX_ID = re.compile("[0-9a-f]{32}")
 #: What a worker may claim: a queued job, or a running one whose worker stopped renewing it.
@@ -66,9 +67,10 @@ class JobRows(SqlBase):
         return bool(cur.rowcount > 0)
 
     def search_results(self, dataset_id: str) -> list[Job]:
-        """The dataset's basic searches that have a result, the newest result first."""
+        """The dataset's basic searches that have a result not dropped yet (`result_dropped`),
+        the newest result first."""
         rows = self._all(f"SELECT {_JOB} FROM jobs WHERE dataset_id = ? AND type = ?"
-                         " AND status = 'SUCCESS' AND result IS NOT NULL"
+                         " AND status = 'SUCCESS' AND result IS NOT NULL AND result_dropped = 0"
                          " ORDER BY finished DESC, seq DESC", dataset_id, "basicSearch")
         return [Job(*r) for r in rows]
 

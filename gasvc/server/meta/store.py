@@ -150,7 +150,7 @@ class MetaTx(Protocol):
                    holder: str | None = None, **fields: Any) -> bool:
         """Set fields while the job's status is one of `expect` (held by worker `holder`)."""
     def search_results(self, dataset_id: str) -> list[Job]:
-        """The dataset's basic searches with a result, the newest result first."""
+        """The dataset's basic searches with a result not dropped yet, the newest first."""
     def search_of_result(self, dataset_id: str, commit_id: str) -> Job | None:
         """The basic search whose result is that commit."""
     def delete_job(self, dataset_id: str, job_id: str) -> bool: ...

@@ -33,7 +33,8 @@ from starlette.routing import Route
 from gasvc.errors import InvalidParams, ParamsMissing, RequestTooLarge, ResourceNotExist
 from gasvc.model.frames import MAX_HEADER, MISSING, Frame, FrameError, FrameParser, header
 from gasvc.model.names import check_checksum
-from gasvc.server.blobs import CHUNK, BlobStore
+from gasvc.server.blobs import BlobStore
+from gasvc.server.blobwriters import CHUNK
 from gasvc.server.engine import Engine, signing
 from gasvc.server.engine.signing import BATCH_LIMIT
 from gasvc.server.http import base_url, check_length, read_json

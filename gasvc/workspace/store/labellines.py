@@ -10,6 +10,14 @@ one. Megabytes kept in SQLite cost an add more to drop (the triggers below drop 
 whenever a label changes) and write again than this, and compressing them (before step 5)
 cost more than the file.
 
+A file whose name matches no row (its segment left the index, or its record was dropped and
+not written again) is garbage: `drop_stale_files` deletes such files — and leftovers of a
+command stopped while writing one — whenever status records lines, and at commit and checkout
+(the moments a segment leaves the index). It runs under the index's write lock, which every
+writer of a file holds from before it writes the file until its row is in: no file another
+command is writing or has just vouched for can be taken, and a reader that found a row dropped
+meanwhile finds the file missing and reads the labels in full, as without a record.
+
 Triggers drop a segment's record when one of its rows comes, goes, changes its label or starts
 or stops being staged: the conditions of `mask_refs` (step 2), whose triggers this step folds
 into the same ones (one trigger a row, not two, on the 100,000 rows of a first `gas add`).
@@ -17,6 +25,7 @@ into the same ones (one trigger a row, not two, on the 100,000 rows of a first `
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable
@@ -87,3 +96,21 @@ def record_lines(state: State, rows: Iterable[tuple[str, bytes]]) -> None:
         os.replace(temporary, path)
         state.db.execute("INSERT OR REPLACE INTO label_lines VALUES (?, ?)",
                          (segment, hashlib.sha1(lines).digest()))
+
+
+def drop_stale_files(state: State) -> None:
+    """Delete the files no row vouches for (see the module's doc). Run in a transaction (the
+    write lock held). A file that cannot be deleted stays: harmless, and no reason to fail the
+    command that cleans up after itself."""
+    assert state.db.in_transaction
+    folder = state.folder / "labels"
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:  # none yet (or unreadable: nothing to clean that this could see)
+        return
+    live = {_file(state, str(segment)).name
+            for segment, in state.db.execute("SELECT segment FROM label_lines")}
+    for name in names:
+        if name not in live:
+            with contextlib.suppress(OSError):
+                (folder / name).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from gasvc.errors import ClientError, NameConflict
 from gasvc.model.canon import escaped
 from gasvc.model.names import check_ref_name
 from gasvc.model.snapshot import Item, VersionState
+from gasvc.workspace.store.labellines import drop_stale_files
 from gasvc.workspace.store.layout import (
     CATALOG,
     Layout,
@@ -324,6 +325,7 @@ def _settle_index(layout: Layout, state: State, changes: list[ItemMove], new: Ve
         state.set("head_catalog", new.catalog or "")
         state.set("staged_catalog", new.catalog or "")
         clear_move(state)
+        drop_stale_files(state)  # of segments this version does not have
         if finish is not None:
             finish()
 

@@ -22,6 +22,7 @@ from gasvc.model.catalog import validate_label
 from gasvc.model.metadata import METADATA, parse, read_text
 from gasvc.model.names import ROOT_COMMIT
 from gasvc.model.snapshot import Item, ItemChange, VersionState
+from gasvc.workspace.store.labellines import drop_stale_files
 from gasvc.workspace.store.layout import Layout, segment_folder, shown_path
 from gasvc.workspace.store.refs import current_branch, head_commit, set_head
 from gasvc.workspace.store.state import CommitRecord, State, is_fusion
@@ -125,6 +126,7 @@ def commit(layout: Layout, state: State, message: str, author: str, now: int,
         else:
             set_head(state, None, record.id)
         state.settle_head()
+        drop_stale_files(state)  # of segments gone with this commit
         if finish is not None:
             finish()
     return CommitResult(record, branch, changes, dropped, misfits)

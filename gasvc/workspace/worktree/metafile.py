@@ -13,6 +13,7 @@ from gasvc.model.masks import MASKED, MaskRef, has_masks, masks_of
 from gasvc.model.metadata import (
     DEFAULT_FOLDER,
     METADATA,
+    LabelLine,
     MetadataError,
     parse,
     parse_line,
@@ -25,15 +26,13 @@ from gasvc.workspace.store.layout import Layout, segment_folder, shown_path, wri
 from gasvc.workspace.worktree.scan import labels_readable
 
 
-def write_labels(layout: Layout, segment: str, updates: Mapping[str, dict[str, Any] | None]
-                 ) -> None:
-    """Set (or, with None, drop) the labels of some items, keeping every other line."""
+def write_labels(layout: Layout, segment: str, updates: Mapping[str, dict[str, Any] | None],
+                 current: Mapping[str, LabelLine] | None = None) -> None:
+    """Set (or, with None, drop) the labels of some items, keeping every other line. `current`
+    are the file's lines when the caller has just parsed them (`gas rm`): not read again."""
     path, folder = layout.metadata(segment), segment_folder(segment)
-    try:
-        where = shown_path(segment, METADATA)
-        current = parse(read_text(path, where), where, folder)
-    except FileNotFoundError:
-        current = {}
+    if current is None:
+        current = read_lines(layout, segment)
     labels = {p: line.label for p, line in current.items()}
     for item, label in updates.items():
         if label:
@@ -43,6 +42,15 @@ def write_labels(layout: Layout, segment: str, updates: Mapping[str, dict[str, A
     text = render(labels.items(), folder)
     if text or path.exists():
         write_atomic(path, text.encode(), layout.tmp)
+
+
+def read_lines(layout: Layout, segment: str) -> dict[str, LabelLine]:
+    """A segment's `metadata.jsonl` parsed ({} when absent); a bad line raises its error."""
+    where = shown_path(segment, METADATA)
+    try:
+        return parse(read_text(layout.metadata(segment), where), where, segment_folder(segment))
+    except FileNotFoundError:
+        return {}
 
 
 def replace_labels(layout: Layout, segment: str, labels: dict[str, dict[str, Any]]) -> None:

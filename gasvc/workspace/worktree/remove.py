@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from gasvc.errors import ClientError
 from gasvc.model.canon import canonical_json, sha1_hex
 from gasvc.model.masks import mask_path, masks_of
-from gasvc.model.metadata import METADATA, LabelLine, parse, read_text
+from gasvc.model.metadata import LabelLine
 from gasvc.workspace.store.layout import Layout, WriteGuard, segment_folder, shown_path
 from gasvc.workspace.store.state import Entry, State, is_fusion
 from gasvc.workspace.worktree.maskstage import item_masks
-from gasvc.workspace.worktree.metafile import write_labels
+from gasvc.workspace.worktree.metafile import read_lines, write_labels
 from gasvc.workspace.worktree.pathspec import PathSpec
 from gasvc.workspace.worktree.scan import hash_file, outside_link
 from gasvc.workspace.worktree.stage import PathspecError, StageResult
@@ -150,15 +150,7 @@ def _line_images(layout: Layout, removal: Removal) -> Iterator[Path]:
 def _working_lines(layout: Layout, segments: Iterable[str]) -> dict[str, dict[str, LabelLine]]:
     """The `metadata.jsonl` lines rm rewrites: each file must read (a bad line raises its
     error) before anything changes, or the rewrite would fail with files already deleted."""
-    found = {}
-    for segment in sorted(segments):
-        where = shown_path(segment, METADATA)
-        try:
-            found[segment] = parse(read_text(layout.metadata(segment), where), where,
-                                   segment_folder(segment))
-        except FileNotFoundError:
-            found[segment] = {}
-    return found
+    return {segment: read_lines(layout, segment) for segment in sorted(segments)}
 
 
 def _refuse_unsaved(layout: Layout, state: State, removal: Removal, images: list[Path]) -> None:
@@ -196,8 +188,8 @@ def _delete_files(layout: Layout, removal: Removal) -> None:
             label = updates.setdefault(entry.segment, {}).get(entry.path, line.label)
             updates[entry.segment][entry.path] = {k: v for k, v in (label or {}).items()
                                                   if k != kind} or None
-    for segment, labels in updates.items():
-        write_labels(layout, segment, labels)
+    for segment, labels in updates.items():  # each file as read before anything changed
+        write_labels(layout, segment, labels, removal.lines[segment])
 
 
 def _fusion_frames(layout: Layout, state: State, items: list[Entry], cached: bool

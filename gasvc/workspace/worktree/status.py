@@ -13,7 +13,7 @@ from gasvc.model.masks import mask_path
 from gasvc.model.metadata import METADATA
 from gasvc.model.names import is_utf8
 from gasvc.workspace.store.folderstore import drop_folder_listings, save_folder_listings
-from gasvc.workspace.store.labellines import record_lines
+from gasvc.workspace.store.labellines import drop_stale_files, record_lines
 from gasvc.workspace.store.layout import CATALOG, Layout, segment_folder, shown_path
 from gasvc.workspace.store.maskstore import record_refs, set_mask_stats
 from gasvc.workspace.store.pending import Interrupted, interrupted
@@ -319,6 +319,8 @@ def _save_checks(state: State, found: SegmentChanges, version: int, new_rules: s
         if state.data_version() == version:
             save_folder_listings(state, found.clean_folders)
             record_lines(state, found.label_lines)
+            if found.label_lines:
+                drop_stale_files(state)
             for segment, refs in masks.refs:
                 record_refs(state, segment, refs)
             if masks.clean is not None:
