@@ -183,26 +183,29 @@ class BatchStorage:
         self._post("upload", data=lambda: FramedBody(items),
                    timeout=len(items) * UPLOAD_SECONDS_PER_FILE).close()
 
-    def download(self, items: list[Download], tmp_dir: Path) -> list[Written]:
+    def download(self, items: list[Download], tmp_dir: Path, in_place: bool = False
+                 ) -> list[Written]:
+        """Download `items`, verified; `in_place`: see `Sink`."""
         wanted: dict[str, list[Download]] = {}
         for item in items:
             wanted.setdefault(item.checksum, []).append(item)
         if self.direct:
-            return self._download_direct(wanted, tmp_dir)
+            return self._download_direct(wanted, tmp_dir, in_place)
         with self._post("download", stream=True, json={"checksums": list(wanted)}) as response:
-            written = _receive(response.iter_content(READ_CHUNK), wanted, tmp_dir)
+            written = _receive(response.iter_content(READ_CHUNK), wanted, tmp_dir, in_place)
         if wanted:
             raise TransferError(f"the server's answer lacks {len(wanted)} files",
                                 "run the command again")
         return written
 
-    def _download_direct(self, wanted: dict[str, list[Download]], tmp_dir: Path
-                         ) -> list[Written]:
+    def _download_direct(self, wanted: dict[str, list[Download]], tmp_dir: Path,
+                         in_place: bool) -> list[Written]:
         """Each blob by its URL (the listed one, or asked for)."""
         urls = self.urls([c for c, targets in wanted.items() if not targets[0].url])
         written = []
         for checksum, targets in wanted.items():
-            written += fetch_url(self.client, targets[0].url or urls[checksum], targets, tmp_dir)
+            written += fetch_url(self.client, targets[0].url or urls[checksum], targets, tmp_dir,
+                                 in_place)
         return written
 
 
@@ -250,8 +253,8 @@ class FramedBody:
             yield view[:used]
 
 
-def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir: Path
-             ) -> list[Written]:
+def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir: Path,
+             in_place: bool = False) -> list[Written]:
     """Write the files of a framed stream into place; `wanted` loses what arrived."""
     parser, sink, written = FrameParser(), None, []
     prefix = _thread_prefix(tmp_dir)
@@ -259,7 +262,7 @@ def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir
         for chunk in chunks:
             for event in parser.feed(chunk):
                 if isinstance(event, Frame):
-                    sink = _start(event, wanted, prefix)
+                    sink = _start(event, wanted, prefix, in_place)
                 elif event is None:
                     assert sink is not None
                     written += sink.finish(wanted.pop(sink.checksum))
@@ -279,24 +282,36 @@ def _thread_prefix(tmp_dir: Path) -> str:
     return os.path.join(tmp_dir, f"{threading.get_ident()}-")
 
 
-def _start(frame: Frame, wanted: dict[str, list[Download]], prefix: str) -> Sink:
+def _start(frame: Frame, wanted: dict[str, list[Download]], prefix: str, in_place: bool
+           ) -> Sink:
     if frame.size == MISSING:
         raise TransferError(f"the server has no file with checksum {frame.checksum}",
                             "the dataset on the server is damaged; tell its administrator")
     if frame.checksum not in wanted:
         raise TransferError(f"the server sent {frame.checksum}, which was not asked for")
-    return Sink(frame.checksum, prefix)
+    return Sink(frame.checksum, prefix, str(wanted[frame.checksum][0].target) if in_place
+                else None)
 
 
 class Sink:
     """One downloaded file: hashed into a temporary file, then renamed to its targets. Raw
-    descriptors and string paths: a clone runs this once a file."""
+    descriptors and string paths: a clone runs this once a file.
 
-    def __init__(self, checksum: str, prefix: str) -> None:
+    `in_place` (a clone's first target): where no file is, the bytes are written there at once,
+    and the file is removed if they do not match. A killed clone can leave a partial file
+    there, which the clone it resumes finds and replaces (clone.py). Skipping the temporary
+    file and its rename halves the kernel's work per small file; where a file is (a resumed
+    clone's), the temporary file is used as ever."""
+
+    def __init__(self, checksum: str, prefix: str, in_place: str | None = None) -> None:
         """`prefix`: the path of the thread's temporary files, to which the checksum is added."""
         self.checksum, self.digest = checksum, hashlib.sha1()
         self.tmp = prefix + checksum
-        self.fd: int | None = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = _create_new(in_place) if in_place is not None else None
+        #: where the bytes go: the first target, or the temporary file
+        self.path = in_place if fd is not None and in_place is not None else self.tmp
+        self.fd: int | None = fd if fd is not None else os.open(
+            self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def write(self, data: bytes | memoryview) -> None:
         assert self.fd is not None
@@ -308,7 +323,7 @@ class Sink:
     def discard(self) -> None:
         self._close()
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.tmp)
+            os.unlink(self.path)
 
     def _close(self) -> os.stat_result | None:
         """Close the file; its stat (which a rename keeps) when it was open."""
@@ -325,18 +340,35 @@ class Sink:
         assert st is not None
         if self.digest.hexdigest() != self.checksum:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp)
+                os.unlink(self.path)
             raise TransferError(f"downloaded bytes of {_name(targets[0])} do not match "
                                 "their checksum", "run the command again")
         first = targets[0]
         copies = []
         for other in targets[1:]:  # copies first, each renamed into place whole
             copy = f"{self.tmp}.copy"
-            shutil.copyfile(self.tmp, copy)
+            shutil.copyfile(self.path, copy)
             _place(copy, other.target)
             copies.append(_written(other))
-        _place(self.tmp, first.target)
+        if self.path == self.tmp:
+            _place(self.tmp, first.target)
         return [Written(first, st.st_mtime_ns, st.st_ino), *copies]
+
+
+def _create_new(target: str) -> int | None:
+    """A descriptor of `target`, created empty (its folders too), or None where something
+    is already there (a file, a link, a folder)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        return os.open(target, flags, 0o644)
+    except FileExistsError:
+        return None
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        return os.open(target, flags, 0o644)
+    except FileExistsError:
+        return None
 
 
 def _place(tmp: Path | str, target: Path | str) -> None:
@@ -357,13 +389,14 @@ def _written(item: Download) -> Written:
 
 
 # the standard flow ------------------------------------------------------------------------
-def download_url(client: ApiClient, item: Download, tmp_dir: Path) -> Written:
-    """GET one file by its signed URL, verified, into place."""
-    return fetch_url(client, item.url, [item], tmp_dir)[0]
+def download_url(client: ApiClient, item: Download, tmp_dir: Path, in_place: bool = False
+                 ) -> Written:
+    """GET one file by its signed URL, verified, into place (`in_place`: see `Sink`)."""
+    return fetch_url(client, item.url, [item], tmp_dir, in_place)[0]
 
 
-def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Path
-              ) -> list[Written]:
+def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Path,
+              in_place: bool = False) -> list[Written]:
     """GET one blob by its signed URL, verified, into place at each of `targets`."""
     try:
         response = client.session.get(url, stream=True, timeout=client.timeout,
@@ -375,7 +408,8 @@ def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Pat
         raise too_slow(f"the download of {_name(targets[0])}", client.timeout) from error
     with response:
         decode(response, body=False)
-        sink = Sink(targets[0].checksum, _thread_prefix(tmp_dir))
+        sink = Sink(targets[0].checksum, _thread_prefix(tmp_dir),
+                    str(targets[0].target) if in_place else None)
         try:
             for chunk in response.iter_content(READ_CHUNK):
                 sink.write(chunk)

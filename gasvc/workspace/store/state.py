@@ -42,6 +42,11 @@ from gasvc.workspace.store.schema import STAGED, STEPS
 MERGE_INFO = "merge.info"
 
 
+#: Rows of `entries` written by one statement (`set_entries`), and the placeholders of one.
+ROWS_PER_STATEMENT = 500
+ENTRY_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
 class Entry(NamedTuple):
     """An index row (a named tuple: status builds one per tracked file)."""
 
@@ -216,13 +221,20 @@ class State:
 
     def set_entries(self, rows: Iterable[tuple[str, str, tuple[str, int, str | None], int, int]]
                     ) -> None:
-        """`set_entry` of (segment, path, (checksum, size, label), mtime_ns, ino) rows."""
-        self.db.executemany(
-            "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?4, ?5, ?6, ?7) ON CONFLICT"
-            " (segment, path) DO UPDATE SET head_sum = ?3, head_size = ?4, head_label = ?5,"
-            " sum = ?3, size = ?4, label = ?5, mtime_ns = ?6, ino = ?7",
-            ((segment, path, *value, mtime_ns, ino)
-             for segment, path, value, mtime_ns, ino in rows))
+        """`set_entry` of (segment, path, (checksum, size, label), mtime_ns, ino) rows, many to
+        a statement: SQLite is called once per `ROWS_PER_STATEMENT` rows, not once per row.
+        Each call lets go of the interpreter lock, and while a clone's download threads run,
+        taking it back costs more than the row."""
+        values = [(segment, path, *value, *value, mtime_ns, ino)
+                  for segment, path, value, mtime_ns, ino in rows]
+        for start in range(0, len(values), ROWS_PER_STATEMENT):
+            part = values[start:start + ROWS_PER_STATEMENT]
+            self.db.execute(
+                f"INSERT INTO entries VALUES {','.join([ENTRY_ROW] * len(part))} ON CONFLICT"
+                " (segment, path) DO UPDATE SET head_sum = excluded.head_sum, head_size ="
+                " excluded.head_size, head_label = excluded.head_label, sum = excluded.sum,"
+                " size = excluded.size, label = excluded.label, mtime_ns = excluded.mtime_ns,"
+                " ino = excluded.ino", [field for row in part for field in row])
 
     def load_entries(self, segment: str, rows: list[tuple[str, str, int, str | None]]) -> None:
         """Make HEAD and staged `(path, checksum, size, label)` (clone); a row whose checksum

@@ -2,11 +2,15 @@
 
 The listing is streamed: each page of data details becomes index rows, tree entries (built per
 segment with `tree.build`), `metadata.jsonl` lines and a batch of downloads handed to a bounded
-pool, so memory stays flat however big the dataset. Files land verified by SHA-1.
+pool, so memory stays flat however big the dataset. Every file is checked against its SHA-1
+as it lands; one that does not match is removed and the clone fails (run it again: it resumes).
 
 Interrupted and run again, a clone resumes: the target commit is recorded first (`clone.pending`),
 index rows keep the stat of files already downloaded, and present files with the right checksum
-are not downloaded again. The workspace's refs and HEAD are written last, in one transaction.
+are not downloaded again. A file is written straight at its place where none is (no temporary
+file, no rename: api/transfer.py `Sink`), so an interrupted clone can leave one cut short; the
+clone that resumes finds it not matching its checksum and replaces it. The workspace's refs
+and HEAD are written last, in one transaction.
 """
 
 from __future__ import annotations
@@ -300,8 +304,9 @@ class _Files:
 
     def _fetch(self, group: list[Download]) -> list[Written]:
         if self.batch is not None:
-            return self.batch.download(group, self.conn.tmp_dir)
-        return [download_url(self.conn.client, item, self.conn.tmp_dir) for item in group]
+            return self.batch.download(group, self.conn.tmp_dir, in_place=True)
+        return [download_url(self.conn.client, item, self.conn.tmp_dir, in_place=True)
+                for item in group]
 
     def _done(self, written: list[Written]) -> None:
         root = self.conn.layout.root
