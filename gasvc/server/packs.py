@@ -15,6 +15,7 @@ dataset that had not been granted it) keeps its first place.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import sqlite3
@@ -24,6 +25,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gasvc.server.durable import fsync_dir, write_all
+
+#: The recording connection's page cache, and how many pages its log may hold before they are
+#: written back (`PackIndex.record`): 16 MB and 64 MB.
+WRITER_CACHE_KIB = 16384
+CHECKPOINT_PAGES = 16384
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, created REAL NOT NULL);
@@ -43,6 +49,7 @@ class PackIndex:
         self._db = str(root / "packs.sqlite")
         self._local = threading.local()  # one connection per thread
         self._write = threading.Lock()
+        self._writing: sqlite3.Connection | None = None  # `_writer`
         self._held: set[int] = set()  # packs being written by this process
 
     def _connection(self, create: bool = False) -> sqlite3.Connection | None:
@@ -88,19 +95,36 @@ class PackIndex:
 
     def record(self, pack: int, rows: Sequence[tuple[str, int, int]]) -> None:
         """Name the blobs of a synced pack, (checksum, offset, size) each, all in one
-        transaction."""
+        transaction, by one statement (an `executemany` gives the interpreter lock away, and
+        waits to get it back, once a row).
+
+        Checksums are random, so each row lands on a page of its own in a big index: through
+        the writer's connection (`_writer`), whose cache holds the index's pages and whose
+        checkpoints come every `CHECKPOINT_PAGES` (a page written by many transactions is
+        written back once), not every 1,000 pages (~each pack, at a million blobs)."""
         with self._write:
-            db = self._connection(create=True)
-            assert db is not None
+            db = self._writer()
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("INSERT INTO packs VALUES (?, ?)", (pack, time.time()))
-                db.executemany("INSERT OR IGNORE INTO packed VALUES (?, ?, ?, ?)",
-                               [(checksum, pack, offset, size) for checksum, offset, size in rows])
+                db.execute("INSERT OR IGNORE INTO packed SELECT json_extract(value, '$[0]'), ?,"
+                           " json_extract(value, '$[1]'), json_extract(value, '$[2]')"
+                           " FROM json_each(?)", (pack, json.dumps(rows)))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def _writer(self) -> sqlite3.Connection:
+        """The one connection that records (under `_write`)."""
+        if self._writing is None:
+            db = self._connection(create=True)
+            assert db is not None
+            self._local.db = None  # this thread's next read opens a connection of its own
+            db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+            self._writing = db
+        return self._writing
 
     def new_pack(self) -> tuple[int, int]:
         """A new, empty pack file, held (safe from `sweep`) until released: (id, fd)."""

@@ -20,6 +20,8 @@ from gasvc.server.meta.sqlitebulk import SqliteTx
 from gasvc.server.meta.store import MetaTx, run_in
 
 T = TypeVar("T")
+#: Pages of write-ahead log before they are written back into the database (`_connect`).
+CHECKPOINT_PAGES = 16384
 
 
 class SqliteMetaStore:
@@ -44,6 +46,9 @@ class SqliteMetaStore:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # a push's grants land on random pages of a big index: written back once per 64 MB of
+        # log, not once per ~4 MB (a page written by many transactions is written back once)
+        conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         conn.execute("PRAGMA case_sensitive_like=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
