@@ -29,6 +29,16 @@ CHUNK = 1024 * 1024
 SMALL_BLOB = 64 * 1024
 
 
+def grown(size: int, data: bytes | memoryview, checksum: str, max_bytes: int) -> int:
+    """A blob's size so far with `data`, refused past the server's limit."""
+    size += len(data)
+    if size > max_bytes:
+        raise RequestTooLarge(f"{checksum} is larger than the server's limit of {max_bytes}"
+                              " bytes", "raise the server's --max-upload-bytes to store larger"
+                              " files")
+    return size
+
+
 class HashingWriter:
     """Hashes bytes while writing them to a temporary file (or only hashes, for a known blob).
 
@@ -48,11 +58,7 @@ class HashingWriter:
         self.ready = False
 
     def write(self, data: bytes | memoryview) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:
-            raise RequestTooLarge(f"{self.checksum} is larger than the server's limit of "
-                                  f"{self.max_bytes} bytes",
-                                  "raise the server's --max-upload-bytes to store larger files")
+        self.size = grown(self.size, data, self.checksum, self.max_bytes)
         self.digest.update(data)
         if self.held is not None:
             self.held.append(data)

@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
-from gasvc.errors import ChecksumMismatch, RequestTooLarge
+from gasvc.errors import ChecksumMismatch
 from gasvc.model.names import check_checksum
-from gasvc.server.blobwriters import CHUNK, BufferedWriter
+from gasvc.server.blobwriters import CHUNK, BufferedWriter, grown
 from gasvc.server.meta.store import StoreUnavailable
 from gasvc.server.presign import Presigner
 
@@ -219,11 +219,7 @@ class S3Writer:
         self.parts: list[dict[str, Any]] = []
 
     def write(self, data: bytes | memoryview) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:
-            raise RequestTooLarge(f"{self.checksum} is larger than the server's limit of "
-                                  f"{self.max_bytes} bytes",
-                                  "raise the server's --max-upload-bytes to store larger files")
+        self.size = grown(self.size, data, self.checksum, self.max_bytes)
         self.digest.update(data)
         if self.known:
             return
