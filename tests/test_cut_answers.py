@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from gasvc.api.client import ApiClient
+from gasvc.api.landing import Download
 from gasvc.api.session import ServerUnreachable
-from gasvc.api.transfer import BatchStorage, Download, Policy, Upload, download_url
+from gasvc.api.transfer import BatchStorage, Policy, Upload, download_url
 
 CUT = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n"
        b"\r\n5\r\n{\"a\"")

@@ -1,4 +1,4 @@
-"""A clone's downloads written straight at their place (api/transfer.py `Sink`, `in_place`):
+"""A clone's downloads written straight at their place (api/landing.py `Sink`, `in_place`):
 where no file is, the bytes go there at once and are removed when they do not match their
 checksum or the stream ends inside them; where something is (a resumed clone's partial file, a
 link), the temporary file and its rename are used as ever, so a link is replaced, never
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gasvc.api.transfer import Download, TransferError, _receive
+from gasvc.api import landing
+from gasvc.api.landing import Download, TransferError
 from gasvc.model.frames import FrameError, header
 
 
@@ -27,12 +28,12 @@ def stream(*files: bytes, sent: dict[int, bytes] | None = None) -> list[bytes]:
     return [body[start:start + 7] for start in range(0, len(body), 7)]
 
 
-def receive(chunks: list[bytes], targets: list[tuple[bytes, Path]], tmp: Path
+def land(chunks: list[bytes], targets: list[tuple[bytes, Path]], tmp: Path
             ) -> list[tuple[Path, int, int]]:
     wanted: dict[str, list[Download]] = {}
     for data, target in targets:
         wanted.setdefault(sha1(data), []).append(Download(sha1(data), len(data), str(target)))
-    written = _receive(chunks, wanted, tmp, in_place=True)
+    written = landing.receive(chunks, wanted, tmp, in_place=True)
     return [(Path(w.item.target), w.mtime_ns, w.ino) for w in written]
 
 
@@ -47,7 +48,7 @@ def test_new_files_are_written_in_place_with_their_stat(tmp_path: Path, tmp: Pat
     a, b = b"alpha" * 100, b"beta"
     targets = [(a, tmp_path / "seg/x/a.jpg"), (b, tmp_path / "seg/b.jpg"),
                (a, tmp_path / "seg/y/copy-of-a.jpg")]
-    written = receive(stream(a, b), targets, tmp)
+    written = land(stream(a, b), targets, tmp)
     assert {path: path.read_bytes() for path, _, _ in written} == {
         path: data for data, path in targets}
     for path, mtime_ns, ino in written:  # the stat recorded is the file's own
@@ -59,7 +60,7 @@ def test_bytes_that_do_not_match_leave_no_file(tmp_path: Path, tmp: Path) -> Non
     good, bad = b"good", b"expected"
     targets = [(good, tmp_path / "seg/good.jpg"), (bad, tmp_path / "seg/bad.jpg")]
     with pytest.raises(TransferError, match="do not match"):
-        receive(stream(good, bad, sent={1: b"EXPECTED"}), targets, tmp)
+        land(stream(good, bad, sent={1: b"EXPECTED"}), targets, tmp)
     assert (tmp_path / "seg/good.jpg").read_bytes() == good
     assert not (tmp_path / "seg/bad.jpg").exists()
     assert list(tmp.iterdir()) == []
@@ -68,7 +69,7 @@ def test_bytes_that_do_not_match_leave_no_file(tmp_path: Path, tmp: Path) -> Non
 def test_a_stream_cut_inside_a_file_leaves_no_part_of_it(tmp_path: Path, tmp: Path) -> None:
     data = b"x" * 1000
     with pytest.raises(FrameError):
-        receive(stream(data)[:-3], [(data, tmp_path / "seg/cut.jpg")], tmp)
+        land(stream(data)[:-3], [(data, tmp_path / "seg/cut.jpg")], tmp)
     assert not (tmp_path / "seg/cut.jpg").exists()
     assert list(tmp.iterdir()) == []
 
@@ -79,7 +80,7 @@ def test_a_file_already_there_is_replaced_whole(tmp_path: Path, tmp: Path) -> No
     target.parent.mkdir()
     target.write_bytes(b"compl")
     old_inode = target.stat().st_ino
-    [(_, _, ino)] = receive(stream(data), [(data, target)], tmp)
+    [(_, _, ino)] = land(stream(data), [(data, target)], tmp)
     assert target.read_bytes() == data and ino == target.stat().st_ino != old_inode
     assert list(tmp.iterdir()) == []
 
@@ -90,6 +91,6 @@ def test_a_link_in_the_way_is_replaced_not_followed(tmp_path: Path, tmp: Path) -
     data, target = b"the file", tmp_path / "seg/link.jpg"
     target.parent.mkdir()
     target.symlink_to(outside)
-    receive(stream(data), [(data, target)], tmp)
+    land(stream(data), [(data, target)], tmp)
     assert not target.is_symlink() and target.read_bytes() == data
     assert outside.read_bytes() == b"not yours"

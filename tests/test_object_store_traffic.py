@@ -29,7 +29,8 @@ from test_workspace_sync import snapshot
 from test_workspace_sync_resume import AccessLog
 
 from gasvc.api.client import ApiClient
-from gasvc.api.transfer import Download, download_url
+from gasvc.api.landing import Download
+from gasvc.api.transfer import download_url
 
 pytestmark = pytest.mark.slow(seconds=30)
 FILES, FILE_SIZE = 120, 16 * 1024

@@ -13,7 +13,8 @@ import requests
 from rawapi import RawApi, framed_files
 from serverproc import ServerProcess
 
-from gasvc.api.transfer import READ_CHUNK, FramedBody, TransferError, Upload
+from gasvc.api.landing import TransferError
+from gasvc.api.transfer import READ_CHUNK, FramedBody, Upload
 from gasvc.cli.server import http_parser
 from gasvc.model.frames import header
 

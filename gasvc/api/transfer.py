@@ -9,17 +9,15 @@
   store): `urls` gives many blobs' presigned URLs in one request, and each file is fetched from
   the object store by its URL, so the bytes never pass through the server.
 
-Downloads land in a temporary folder and are renamed into place only once their SHA-1 matches.
+Downloads land as api/landing.py says: verified by SHA-1 before they count.
 Batch calls are idempotent, so they are retried on connection errors (the adapter's retries
 skip POSTs).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,9 +28,17 @@ import requests
 
 from gasvc.api.client import ApiClient
 from gasvc.api.client import _decode as decode
+from gasvc.api.landing import (
+    Download,
+    Sink,
+    TransferError,
+    Written,
+    file_name,
+    receive,
+    thread_prefix,
+)
 from gasvc.api.session import BROKEN_CONNECTION, ServerUnreachable, too_slow
-from gasvc.errors import ClientError
-from gasvc.model.frames import MISSING, Frame, FrameParser, header
+from gasvc.model.frames import header
 
 TOKEN_HEADER = "X-Storage-Token"
 #: A batch carries at most this many bytes (a bigger file travels alone).
@@ -57,26 +63,6 @@ class Upload(NamedTuple):
     checksum: str
     size: int
     path: Path | str
-
-
-class Download(NamedTuple):
-    checksum: str
-    size: int
-    target: Path | str  # a string where one is made per file (clone)
-    url: str = ""
-    #: what the caller knows the file as, handed back with it (a clone's segment, path and
-    #: label id)
-    key: tuple[str, str, str | None] | None = None
-
-
-class Written(NamedTuple):
-    item: Download
-    mtime_ns: int
-    ino: int
-
-
-class TransferError(ClientError):
-    """An upload or download of file bytes that failed."""
 
 
 def batches(items: Iterable[T], count: int, size: Callable[[T], int],
@@ -192,7 +178,7 @@ class BatchStorage:
         if self.direct:
             return self._download_direct(wanted, tmp_dir, in_place)
         with self._post("download", stream=True, json={"checksums": list(wanted)}) as response:
-            written = _receive(response.iter_content(READ_CHUNK), wanted, tmp_dir, in_place)
+            written = receive(response.iter_content(READ_CHUNK), wanted, tmp_dir, in_place)
         if wanted:
             raise TransferError(f"the server's answer lacks {len(wanted)} files",
                                 "run the command again")
@@ -253,141 +239,6 @@ class FramedBody:
             yield view[:used]
 
 
-def _receive(chunks: Iterable[bytes], wanted: dict[str, list[Download]], tmp_dir: Path,
-             in_place: bool = False) -> list[Written]:
-    """Write the files of a framed stream into place; `wanted` loses what arrived."""
-    parser, sink, written = FrameParser(), None, []
-    prefix = _thread_prefix(tmp_dir)
-    try:
-        for chunk in chunks:
-            for event in parser.feed(chunk):
-                if isinstance(event, Frame):
-                    sink = _start(event, wanted, prefix, in_place)
-                elif event is None:
-                    assert sink is not None
-                    written += sink.finish(wanted.pop(sink.checksum))
-                    sink = None
-                else:
-                    assert sink is not None
-                    sink.write(event)
-        parser.close()
-    finally:
-        if sink is not None:
-            sink.discard()
-    return written
-
-
-def _thread_prefix(tmp_dir: Path) -> str:
-    """Where this thread's temporary files go: the path to which each one's checksum is added."""
-    return os.path.join(tmp_dir, f"{threading.get_ident()}-")
-
-
-def _start(frame: Frame, wanted: dict[str, list[Download]], prefix: str, in_place: bool
-           ) -> Sink:
-    if frame.size == MISSING:
-        raise TransferError(f"the server has no file with checksum {frame.checksum}",
-                            "the dataset on the server is damaged; tell its administrator")
-    if frame.checksum not in wanted:
-        raise TransferError(f"the server sent {frame.checksum}, which was not asked for")
-    return Sink(frame.checksum, prefix, str(wanted[frame.checksum][0].target) if in_place
-                else None)
-
-
-class Sink:
-    """One downloaded file: hashed into a temporary file, then renamed to its targets. Raw
-    descriptors and string paths: a clone runs this once a file.
-
-    `in_place` (a clone's first target): where no file is, the bytes are written there at once,
-    and the file is removed if they do not match. A killed clone can leave a partial file
-    there, which the clone it resumes finds and replaces (clone.py). Skipping the temporary
-    file and its rename halves the kernel's work per small file; where a file is (a resumed
-    clone's), the temporary file is used as ever."""
-
-    def __init__(self, checksum: str, prefix: str, in_place: str | None = None) -> None:
-        """`prefix`: the path of the thread's temporary files, to which the checksum is added."""
-        self.checksum, self.digest = checksum, hashlib.sha1()
-        self.tmp = prefix + checksum
-        fd = _create_new(in_place) if in_place is not None else None
-        #: where the bytes go: the first target, or the temporary file
-        self.path = in_place if fd is not None and in_place is not None else self.tmp
-        self.fd: int | None = fd if fd is not None else os.open(
-            self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-
-    def write(self, data: bytes | memoryview) -> None:
-        assert self.fd is not None
-        self.digest.update(data)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
-
-    def discard(self) -> None:
-        self._close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-    def _close(self) -> os.stat_result | None:
-        """Close the file; its stat (which a rename keeps) when it was open."""
-        if self.fd is None:
-            return None
-        try:
-            return os.fstat(self.fd)
-        finally:
-            os.close(self.fd)
-            self.fd = None
-
-    def finish(self, targets: list[Download]) -> list[Written]:
-        st = self._close()
-        assert st is not None
-        if self.digest.hexdigest() != self.checksum:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
-            raise TransferError(f"downloaded bytes of {_name(targets[0])} do not match "
-                                "their checksum", "run the command again")
-        first = targets[0]
-        copies = []
-        for other in targets[1:]:  # copies first, each renamed into place whole
-            copy = f"{self.tmp}.copy"
-            shutil.copyfile(self.path, copy)
-            _place(copy, other.target)
-            copies.append(_written(other))
-        if self.path == self.tmp:
-            _place(self.tmp, first.target)
-        return [Written(first, st.st_mtime_ns, st.st_ino), *copies]
-
-
-def _create_new(target: str) -> int | None:
-    """A descriptor of `target`, created empty (its folders too), or None where something
-    is already there (a file, a link, a folder)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    try:
-        return os.open(target, flags, 0o644)
-    except FileExistsError:
-        return None
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-    try:
-        return os.open(target, flags, 0o644)
-    except FileExistsError:
-        return None
-
-
-def _place(tmp: Path | str, target: Path | str) -> None:
-    try:
-        os.replace(tmp, target)
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.replace(tmp, target)
-
-
-def _name(item: Download) -> str:
-    return os.path.basename(item.target)
-
-
-def _written(item: Download) -> Written:
-    st = os.stat(item.target)
-    return Written(item, st.st_mtime_ns, st.st_ino)
-
-
 # the standard flow ------------------------------------------------------------------------
 def download_url(client: ApiClient, item: Download, tmp_dir: Path, in_place: bool = False
                  ) -> Written:
@@ -402,13 +253,13 @@ def fetch_url(client: ApiClient, url: str, targets: list[Download], tmp_dir: Pat
         response = client.session.get(url, stream=True, timeout=client.timeout,
                                       headers=URL_HEADERS)
     except BROKEN_CONNECTION as error:
-        raise ServerUnreachable(f"cannot download {_name(targets[0])}",
+        raise ServerUnreachable(f"cannot download {file_name(targets[0])}",
                                 "check the network, then run the command again") from error
     except requests.Timeout as error:
-        raise too_slow(f"the download of {_name(targets[0])}", client.timeout) from error
+        raise too_slow(f"the download of {file_name(targets[0])}", client.timeout) from error
     with response:
         decode(response, body=False)
-        sink = Sink(targets[0].checksum, _thread_prefix(tmp_dir),
+        sink = Sink(targets[0].checksum, thread_prefix(tmp_dir),
                     str(targets[0].target) if in_place else None)
         try:
             for chunk in response.iter_content(READ_CHUNK):

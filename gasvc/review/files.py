@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from gasvc.api.transfer import Download, download_url
+from gasvc.api.landing import Download
+from gasvc.api.transfer import download_url
 from gasvc.errors import ClientError
 from gasvc.model.canon import content_id
 from gasvc.workspace.store.layout import Layout

@@ -8,7 +8,7 @@ as it lands; one that does not match is removed and the clone fails (run it agai
 Interrupted and run again, a clone resumes: the target commit is recorded first (`clone.pending`),
 index rows keep the stat of files already downloaded, and present files with the right checksum
 are not downloaded again. A file is written straight at its place where none is (no temporary
-file, no rename: api/transfer.py `Sink`), so an interrupted clone can leave one cut short; the
+file, no rename: api/landing.py `Sink`), so an interrupted clone can leave one cut short; the
 clone that resumes finds it not matching its checksum and replaces it. The workspace's refs
 and HEAD are written last, in one transaction.
 """
@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from gasvc.api.client import ApiClient
+from gasvc.api.landing import Download, Written
 from gasvc.api.pool import Pool
-from gasvc.api.transfer import Download, Written, batches, download_url
+from gasvc.api.transfer import batches, download_url
 from gasvc.errors import ClientError
 from gasvc.model.fusion import WorkspaceView
 from gasvc.model.metadata import render_known

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from gasvc.api.transfer import Download
+from gasvc.api.landing import Download
 from gasvc.model.masks import mask_path, masks_of
 from gasvc.workspace.store.layout import WriteGuard, segment_folder
 from gasvc.workspace.store.maskstore import set_mask_stats

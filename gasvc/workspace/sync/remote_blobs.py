@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from gasvc.api.landing import Download, Written
 from gasvc.api.pool import run_all
-from gasvc.api.transfer import Download, Written, download_url
+from gasvc.api.transfer import download_url
 from gasvc.model.fusion import data_file
 from gasvc.model.masks import mask_path
 from gasvc.workspace.store.layout import segment_folder, shown_path
