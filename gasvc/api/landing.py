@@ -94,11 +94,13 @@ class Sink:
         """`prefix`: the path of the thread's temporary files, to which the checksum is added."""
         self.checksum, self.digest = checksum, hashlib.sha1()
         self.tmp = prefix + checksum
-        fd = _create_new(in_place) if in_place is not None else None
         #: where the bytes go: the first target, or the temporary file
-        self.path = in_place if fd is not None and in_place is not None else self.tmp
-        self.fd: int | None = fd if fd is not None else os.open(
-            self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.path = in_place if in_place is not None else self.tmp
+        fd = _create_new(self.path) if in_place is not None else None
+        if fd is None:
+            self.path = self.tmp
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.fd: int | None = fd
 
     def write(self, data: bytes | memoryview) -> None:
         assert self.fd is not None

@@ -57,17 +57,20 @@ class PackIndex:
         is false)."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            made = not os.path.exists(self._db)
-            if made and not create:
-                return None
-            db = sqlite3.connect(self._db, timeout=60, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # a committed row survives a power cut
-            db.executescript(SCHEMA)
-            if made:  # the index's own name is durable before a row in it counts
-                fsync_dir(self.folder.parent)
-            self._local.db = db
+            db = self._local.db = self._open(create)
+        return db
+
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        """A new connection to the index (made, if `create`); None while there is none."""
+        made = not os.path.exists(self._db)
+        if made and not create:
+            return None
+        db = sqlite3.connect(self._db, timeout=60, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")  # a committed row survives a power cut
+        db.executescript(SCHEMA)
+        if made:  # the index's own name is durable before a row in it counts
+            fsync_dir(self.folder.parent)
         return db
 
     def file(self, pack: int) -> str:
@@ -118,9 +121,8 @@ class PackIndex:
     def _writer(self) -> sqlite3.Connection:
         """The one connection that records (under `_write`)."""
         if self._writing is None:
-            db = self._connection(create=True)
+            db = self._open(create=True)
             assert db is not None
-            self._local.db = None  # this thread's next read opens a connection of its own
             db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
             self._writing = db

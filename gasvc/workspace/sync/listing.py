@@ -77,18 +77,19 @@ def check_item(segment: str, raw: dict[str, Any], labels: CheckedLabels | None =
     if not label:
         return path, checksum, size, label, b""
     try:  # (repr, like the encoder, may find the label nested too deeply)
-        key = labels.key(label) if labels is not None else None
-        data = labels.get(key) if labels is not None and key is not None else None
-        if data is None:
-            data = canonical_json(label)
-            check_value(label, data)
-            if labels is not None and key is not None:
-                labels.add(key, data)
+        data = labels.checked(label) if labels is not None else _checked(label)
     except (JsonRefused, RecursionError) as error:
         reason = error if isinstance(error, JsonRefused) else "the JSON is nested too deeply"
         raise RefusedListing(f"the server lists {_shown(segment, path)} with a label gas"
                              f" refuses: {reason}") from None
     return path, checksum, size, label, data
+
+
+def _checked(label: dict[str, Any]) -> bytes:
+    """A listed label's canonical JSON, once `check_value` accepts it."""
+    data = canonical_json(label)
+    check_value(label, data)
+    return data
 
 
 def _size(segment: str, path: str, size: Any) -> int:
@@ -115,18 +116,19 @@ class CheckedLabels:
         self._ids: dict[bytes, str] = {}
         self._missed = 0
 
-    def key(self, label: dict[str, Any]) -> str | None:
-        """The label's key here; None once `LIMIT` labels were missing."""
-        return repr(label) if self._missed < self.LIMIT else None
-
-    def get(self, key: str) -> bytes | None:
-        return self._known.get(key)
-
-    def add(self, key: str, data: bytes) -> None:
-        self._missed += 1
-        if len(data) <= self.LONGEST:
-            self._known[key] = data
-            self._ids[data] = sha1_hex(data)
+    def checked(self, label: dict[str, Any]) -> bytes:
+        """`_checked(label)`, kept or found by the label's repr."""
+        if self._missed >= self.LIMIT:
+            return _checked(label)
+        key = repr(label)
+        data = self._known.get(key)
+        if data is None:
+            data = _checked(label)
+            self._missed += 1
+            if len(data) <= self.LONGEST:
+                self._known[key] = data
+                self._ids[data] = sha1_hex(data)
+        return data
 
     def content_id(self, data: bytes) -> str:
         """`sha1_hex(data)`, known for the labels kept here."""
